@@ -1,0 +1,219 @@
+"""PII recognizers: small Presidio recognizer classes, one registry, offline.
+
+Each recognizer is a Presidio ``PatternRecognizer`` (so the analyzer engine can use it on free
+text, with context words) and also offers :meth:`find` for column scans, which applies the same
+patterns and validation without the engine's per-call overhead. Patterns never use ``\\b`` next
+to Chinese text (Chinese characters are word characters); they use explicit lookarounds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from anonymize import checksums
+from anonymize.names_zh import COMPOUND_SURNAMES, GIVEN_CHARS, SINGLE_SURNAMES
+
+_PROVINCE_ABBR = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_LETTER = "A-HJ-NP-Z"
+
+
+class TdsRecognizer(PatternRecognizer):
+    """A pattern recognizer whose matches are confirmed by :meth:`valid` when it can tell."""
+
+    ENTITY: str = ""
+    PATTERNS: tuple[tuple[str, str, float], ...] = ()
+    CONTEXT: tuple[str, ...] = ()
+    WHOLE_VALUE = False  # column scans: the whole cell must match (names), not a part of it
+
+    def __init__(self, supported_language: str = "zh") -> None:
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name=type(self).__name__,
+            supported_language=supported_language,
+            patterns=[Pattern(name, regex, score) for name, regex, score in self.PATTERNS],
+            context=list(self.CONTEXT),
+        )
+        self._compiled = [re.compile(regex, re.IGNORECASE) for _, regex, _ in self.PATTERNS]
+
+    def valid(self, text: str) -> bool | None:
+        """True: certainly this entity; False: not it; None: cannot tell (pattern score stays)."""
+        return None
+
+    def validate_result(self, pattern_text: str) -> bool | None:  # Presidio's hook
+        return self.valid(pattern_text)
+
+    def find(self, value: str) -> list[tuple[int, int]]:
+        """Spans of validated matches in ``value``."""
+        spans = []
+        for regex in self._compiled:
+            if self.WHOLE_VALUE:
+                match = regex.fullmatch(value.strip())
+                candidates = [match] if match else []
+            else:
+                candidates = regex.finditer(value)
+            for match in candidates:
+                if self.valid(match.group()) is not False:
+                    spans.append(match.span())
+        return spans
+
+
+class CnResidentIdRecognizer(TdsRecognizer):
+    ENTITY = "CN_RESIDENT_ID"
+    PATTERNS = (
+        ("cn_resident_id_18", r"(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])", 0.4),
+        ("cn_resident_id_15", r"(?<![0-9A-Za-z])[1-9]\d{14}(?![0-9A-Za-z])", 0.1),
+    )
+    CONTEXT = ("身份证", "身份证号", "公民身份号码", "证件号", "证件号码", "id", "identity")
+
+    def valid(self, text: str) -> bool:
+        return checksums.resident_id_valid(text)
+
+
+class CnUsccRecognizer(TdsRecognizer):
+    ENTITY = "CN_USCC"
+    PATTERNS = (
+        ("cn_uscc", r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])",
+         0.3),
+    )
+    CONTEXT = ("统一社会信用代码", "信用代码", "社会信用代码", "营业执照", "uscc", "credit code")
+
+    def valid(self, text: str) -> bool:
+        return checksums.uscc_valid(text)
+
+
+class CnBankCardRecognizer(TdsRecognizer):
+    ENTITY = "CN_BANK_CARD"
+    PATTERNS = (("cn_bank_card", r"(?<![0-9])[3-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{4,7}(?![0-9])", 0.3),)
+    CONTEXT = ("银行卡", "卡号", "银行账号", "账号", "借记卡", "信用卡", "card")
+
+    def valid(self, text: str) -> bool:
+        digits = re.sub(r"[ -]", "", text)
+        return 16 <= len(digits) <= 19 and checksums.luhn_valid(digits)
+
+
+class CnMobileRecognizer(TdsRecognizer):
+    ENTITY = "CN_MOBILE"
+    PATTERNS = (
+        ("cn_mobile", r"(?<![0-9+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![0-9])", 0.4),
+    )
+    CONTEXT = ("手机", "手机号", "移动电话", "联系电话", "电话", "联系方式", "mobile", "phone")
+
+    def valid(self, text: str) -> bool:
+        digits = re.sub(r"\D", "", text)
+        if len(digits) > 11:
+            digits = digits[-11:] if digits[:-11] in ("86", "0086") else ""
+        return len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789"
+
+
+class CnLandlineRecognizer(TdsRecognizer):
+    ENTITY = "CN_LANDLINE"
+    PATTERNS = (
+        ("cn_landline", r"(?<![0-9])(?:\(?0[1-9]\d{1,2}\)?[ -]?)[2-9]\d{6,7}(?:-\d{1,5})?(?![0-9])", 0.3),
+    )
+    CONTEXT = ("电话", "座机", "固话", "联系电话", "办公电话", "tel", "telephone")
+
+    def valid(self, text: str) -> bool | None:
+        digits = re.sub(r"\D", "", text.split("-")[0] + "".join(text.split("-")[1:2]))
+        area = re.match(r"\(?0(\d{2,3})", text)
+        if not area:
+            return False
+        # Two-digit areas are 10 and 20-29; the others have three digits.
+        short = area.group(1)[:2]
+        if short == "10" or short.startswith("2"):
+            return 10 <= len(digits) <= 11
+        return 11 <= len(digits) <= 12
+
+
+class CnLicensePlateRecognizer(TdsRecognizer):
+    ENTITY = "CN_LICENSE_PLATE"
+    PATTERNS = (
+        ("cn_plate_new_energy",
+         rf"(?<![A-Za-z0-9])[{_PROVINCE_ABBR}][{_PLATE_LETTER}][·]?(?:[DF][{_PLATE_LETTER}0-9]\d{{4}}"
+         rf"|\d{{5}}[DF])(?![A-Za-z0-9])", 0.5),
+        ("cn_plate",
+         rf"(?<![A-Za-z0-9])[{_PROVINCE_ABBR}][{_PLATE_LETTER}][·]?[{_PLATE_LETTER}0-9]{{4}}"
+         rf"[{_PLATE_LETTER}0-9挂学警港澳](?![A-Za-z0-9])", 0.5),
+    )
+    CONTEXT = ("车牌", "车牌号", "号牌", "车辆", "plate")
+
+    def valid(self, text: str) -> bool:
+        # Plates use upper-case letters only; I and O are never used.
+        body = text[1:]
+        return body == body.upper() and "I" not in body and "O" not in body
+
+
+class EmailRecognizer(TdsRecognizer):
+    """E-mail addresses, without Presidio's tldextract check (it would reach the network)."""
+
+    ENTITY = "EMAIL_ADDRESS"
+    PATTERNS = (
+        ("email", r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}"
+                  r"(?![A-Za-z0-9])", 0.5),
+    )
+    CONTEXT = ("邮箱", "电子邮件", "email", "mail")
+
+    def valid(self, text: str) -> bool:
+        local, _, domain = text.partition("@")
+        return bool(local) and ".." not in text and not domain.startswith("-")
+
+
+class CnAddressRecognizer(TdsRecognizer):
+    ENTITY = "CN_ADDRESS"
+    PATTERNS = (
+        ("cn_address",
+         r"[\u4e00-\u9fff]{2,8}(?:省|自治区|市)[\u4e00-\u9fff]{0,10}(?:市|州|盟|区|县|旗)?"
+         r"[\u4e00-\u9fffA-Za-z0-9]{0,20}(?:路|街|大道|道|巷|弄|胡同|村|镇|乡)"
+         r"[\u4e00-\u9fffA-Za-z0-9\- ]{0,20}(?:号|座|室|栋|幢|单元|楼)?", 0.4),
+    )
+    CONTEXT = ("地址", "住址", "家庭住址", "户籍地址", "居住地", "address")
+
+
+def _person_regex() -> str:
+    compound = "|".join(sorted(COMPOUND_SURNAMES))
+    single = "".join(sorted(SINGLE_SURNAMES))
+    given = "".join(sorted(GIVEN_CHARS))
+    return rf"(?:{compound}|[{single}])[{given}]{{1,2}}"
+
+
+class CnPersonRecognizer(TdsRecognizer):
+    """Chinese personal names by surname and given-name dictionaries (no model needed)."""
+
+    ENTITY = "PERSON"
+    PATTERNS = (("cn_person", _person_regex(), 0.3),)
+    CONTEXT = ("姓名", "患者", "联系人", "法人", "法定代表人", "申请人", "户主", "name")
+    WHOLE_VALUE = True
+
+
+# Order is precedence: where matches overlap, the earlier recognizer's entity wins
+# (a valid resident ID that also passes Luhn is a resident ID).
+RECOGNIZERS: tuple[type[TdsRecognizer], ...] = (
+    CnResidentIdRecognizer,
+    CnUsccRecognizer,
+    CnBankCardRecognizer,
+    CnMobileRecognizer,
+    CnLandlineRecognizer,
+    CnLicensePlateRecognizer,
+    EmailRecognizer,
+    CnAddressRecognizer,
+    CnPersonRecognizer,
+)
+
+PERSONAL_ENTITIES = frozenset({
+    "CN_RESIDENT_ID", "CN_BANK_CARD", "CN_MOBILE", "CN_LANDLINE", "CN_LICENSE_PLATE",
+    "EMAIL_ADDRESS", "CN_ADDRESS", "PERSON",
+})
+
+
+def detect(value: str, recognizers: list[TdsRecognizer]) -> set[str]:
+    """Entities found in one value, overlapping matches resolved by precedence."""
+    taken: list[tuple[int, int]] = []
+    found: set[str] = set()
+    for recognizer in recognizers:
+        for start, end in recognizer.find(value):
+            if any(start < e and s < end for s, e in taken):
+                continue
+            taken.append((start, end))
+            found.add(recognizer.ENTITY)
+    return found

@@ -1,0 +1,1 @@
+"""The catalog of data resources, usage applications and grants."""

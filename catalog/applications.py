@@ -1,0 +1,229 @@
+"""Usage applications (one scenario, one list, one approval), decisions, sweeps, grants."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog import names
+from catalog.datasets import get as get_dataset
+from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
+from catalog.models import Application, ApplicationItem, Grant, utcnow
+from catalog.workdays import add_working_days
+from lineage import append
+from lineage.base import after_commit
+from policies import SYSTEM, Actor, Forbidden, Policy, Role, require
+
+OPEN_STATES = ("submitted", "escalated")
+
+
+@dataclass
+class Request:
+    scenario: str
+    description: str
+    purpose: str
+    products: str
+    months: int
+    abroad: bool = False
+    items: list[dict[str, Any]] = field(default_factory=list)  # [{"dataset", "columns"}]
+
+
+def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Application:
+    require(actor, Role.MERCHANT)
+    if not actor.org:
+        raise InvalidInput("a merchant must belong to an organization to apply")
+    scenario = names.text(req.scenario, "scenario name", 200)
+    description = names.text(req.description, "scenario description", 5000, multiline=True)
+    purpose = names.text(req.purpose, "purpose", 5000, multiline=True)
+    products = names.text(req.products, "intended products", 5000, multiline=True)
+    if isinstance(req.months, bool) or not isinstance(req.months, int) or req.months <= 0:
+        raise InvalidInput("the requested period must be a positive number of months")
+    if req.months > policy.max_grant_months:
+        raise InvalidInput(
+            f"the requested period of {req.months} months exceeds the policy maximum of "
+            f"{policy.max_grant_months} months ({policy.max_grant_years} years)"
+        )
+    if not req.items:
+        raise InvalidInput("the application must list at least one dataset and its columns")
+    clash = session.scalar(select(Application).where(
+        Application.org == actor.org, Application.scenario == scenario,
+        Application.status.in_(OPEN_STATES + ("approved",)),
+    ))
+    if clash is not None:
+        raise Conflict(
+            f"your organization already has application {clash.id} for the scenario "
+            f"{scenario!r}: one scenario, one list, one approval"
+        )
+    today = utcnow().date()
+    deadline, exact = add_working_days(today, policy.review_working_days, policy)
+    app = Application(
+        org=actor.org, merchant_id=actor.id, scenario=scenario, description=description,
+        purpose=purpose, products=products, months=req.months, abroad=bool(req.abroad),
+        deadline=deadline, calendar_exact=exact,
+    )
+    seen: set[str] = set()
+    for item in req.items:
+        if not isinstance(item, dict) or "dataset" not in item:
+            raise InvalidInput("each list item needs a dataset and its columns")
+        dataset = get_dataset(session, str(item["dataset"]))
+        if dataset.name in seen:
+            raise InvalidInput(f"dataset {dataset.name!r} is listed twice; list it once")
+        seen.add(dataset.name)
+        version = dataset.latest
+        columns = item.get("columns") or []
+        if not isinstance(columns, list) or not columns:
+            raise InvalidInput(f"list the columns of {dataset.name!r} the scenario needs")
+        unknown = [c for c in columns if c not in version.column_names]
+        if unknown:
+            raise InvalidInput(f"dataset {dataset.name!r} has no column {unknown[0]!r}")
+        if len(set(columns)) != len(columns):
+            raise InvalidInput(f"a column of {dataset.name!r} is listed twice")
+        app.items.append(ApplicationItem(dataset_version=version, columns=list(columns)))
+    session.add(app)
+    session.flush()
+    append(session, actor, "application.submitted", f"application:{app.id}", {
+        "org": app.org, "scenario": app.scenario, "months": app.months, "abroad": app.abroad,
+        "deadline": deadline.isoformat(), "deadline_calendar_exact": exact,
+        "items": [i.as_dict() for i in app.items],
+    })
+    return app
+
+
+def get(session: Session, actor: Actor, application_id: int) -> Application:
+    app = session.get(Application, application_id)
+    if app is None or (actor.role == Role.MERCHANT and app.org != actor.org):
+        raise NotFound(f"no application {application_id}")
+    if actor.role == Role.PROVIDER:
+        raise Forbidden("providers do not see applications")
+    return app
+
+
+def list_applications(session: Session, actor: Actor, status: str | None = None) -> list[Application]:
+    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    query = select(Application).order_by(Application.deadline, Application.id)
+    if actor.role == Role.MERCHANT:
+        query = query.where(Application.org == actor.org)
+    if status:
+        query = query.where(Application.status == status)
+    return list(session.scalars(query))
+
+
+def decide(session: Session, actor: Actor, policy: Policy, application_id: int, approve: bool,
+           comment: str) -> Application:
+    require(actor, Role.REVIEWER)
+    app = get(session, actor, application_id)
+    if app.status not in OPEN_STATES:
+        raise Conflict(f"application {app.id} is {app.status} already")
+    if actor.org and actor.org == app.org:
+        raise Forbidden("a reviewer may not decide an application of their own organization")
+    comment = names.text(comment, "comment", 5000, required=not approve, multiline=True)
+    app.status = "approved" if approve else "rejected"
+    app.decided_at, app.decided_by, app.comment = utcnow(), actor.id, comment
+    append(session, actor, f"application.{app.status}", f"application:{app.id}",
+           {"comment_chars": len(comment)})
+    if approve:
+        _grant(session, actor, app)
+    return app
+
+
+def _grant(session: Session, actor: Actor, app: Application) -> Grant:
+    now = utcnow()
+    grant = Grant(application=app, org=app.org, created_at=now,
+                  expires_at=_add_months(now, app.months))
+    session.add(grant)
+    session.flush()
+    append(session, actor, "grant.created", f"grant:{grant.id}", {
+        "application_id": app.id, "org": app.org,
+        "expires_at": grant.expires_at.isoformat(timespec="seconds") + "Z",
+        "items": [i.as_dict() for i in app.items],
+    })
+    return grant
+
+
+def _add_months(start: dt.datetime, months: int) -> dt.datetime:
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    return start.replace(year=year, month=month,
+                         day=min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def sweep(session: Session, policy: Policy, workspaces: Path,
+          now: dt.datetime | None = None) -> dict[str, list[int]]:
+    """Apply the policy's overdue action to late applications and end expired grants."""
+    now = now or utcnow()
+    today = now.date()
+    done: dict[str, list[int]] = {"deemed_approved": [], "escalated": [], "expired_grants": []}
+    overdue = list(session.scalars(select(Application).where(
+        Application.status == "submitted", Application.deadline < today)))
+    for app in overdue:
+        if policy.overdue_action == "deemed_approved":
+            app.status, app.deemed, app.decided_at = "approved", True, utcnow()
+            append(session, SYSTEM, "application.deemed_approved", f"application:{app.id}",
+                   {"deadline": app.deadline.isoformat()})
+            _grant(session, SYSTEM, app)
+            done["deemed_approved"].append(app.id)
+        else:
+            app.status = "escalated"
+            append(session, SYSTEM, "application.escalated", f"application:{app.id}",
+                   {"deadline": app.deadline.isoformat()})
+            done["escalated"].append(app.id)
+    expired = list(session.scalars(select(Grant).where(Grant.status == "active",
+                                                  Grant.expires_at <= now)))
+    for grant in expired:
+        _end(session, SYSTEM, grant, "expired", "the grant period ended", workspaces)
+        done["expired_grants"].append(grant.id)
+    return done
+
+
+def revoke(session: Session, actor: Actor, grant_id: int, reason: str, workspaces: Path) -> Grant:
+    require(actor, Role.ADMIN)
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFound(f"no grant {grant_id}")
+    if grant.status != "active":
+        raise Conflict(f"grant {grant_id} is {grant.status} already")
+    _end(session, actor, grant, "revoked", names.text(reason, "reason", 2000), workspaces)
+    return grant
+
+
+def _end(session: Session, actor: Actor, grant: Grant, status: str, reason: str,
+         workspaces: Path) -> None:
+    grant.status, grant.ended_at, grant.end_reason = status, utcnow(), reason
+    directory = workspaces / str(grant.id)
+    append(session, actor, f"grant.{status}", f"grant:{grant.id}",
+           {"workspace_deleted": True, "reason_chars": len(reason)})
+    # Merchant-retained data goes once the end is committed; the ledger keeps the record.
+    after_commit(session, lambda: shutil.rmtree(directory, ignore_errors=True))
+
+
+def get_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
+    grant = session.get(Grant, grant_id)
+    if grant is None or (actor.role == Role.MERCHANT and grant.org != actor.org):
+        raise NotFound(f"no grant {grant_id}")
+    return grant
+
+
+def usable_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
+    """The grant, if the actor's organization may run jobs on it now."""
+    require(actor, Role.MERCHANT)
+    grant = get_grant(session, actor, grant_id)
+    if grant.status != "active":
+        raise GrantUnusable(f"grant {grant_id} is {grant.status}: no new jobs may use it")
+    if not grant.usable():
+        raise GrantUnusable(f"grant {grant_id} expired on {grant.expires_at:%Y-%m-%d}")
+    return grant
+
+
+def list_grants(session: Session, actor: Actor) -> list[Grant]:
+    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    query = select(Grant).order_by(Grant.id)
+    if actor.role == Role.MERCHANT:
+        query = query.where(Grant.org == actor.org)
+    return list(session.scalars(query))

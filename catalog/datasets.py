@@ -1,0 +1,157 @@
+"""Registering data resources into the catalog and reading catalog entries (never real rows)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anonymize import scan_table, suggest_level
+from catalog import names
+from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.files import read_table, schema_of, sha256_file
+from catalog.models import Dataset, DatasetVersion, utcnow
+from lineage import append
+from lineage.base import on_rollback
+from policies import LEVELS, Actor, Policy, Role, require
+
+ATTRIBUTES = ("open", "conditional", "restricted")
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    title: str
+    domain: str
+    level: str
+    attribute: str
+    description: str = ""
+
+
+def _validate(reg: Registration, policy: Policy) -> Registration:
+    if reg.level not in LEVELS:
+        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {reg.level!r}")
+    if reg.attribute not in ATTRIBUTES:
+        raise InvalidInput(f"attribute must be one of {', '.join(ATTRIBUTES)}, not {reg.attribute!r}")
+    return Registration(
+        name=names.identifier(reg.name, "dataset name", policy.max_name_length),
+        title=names.text(reg.title, "title", policy.max_title_length),
+        domain=names.identifier(reg.domain, "domain", policy.max_name_length),
+        level=reg.level,
+        attribute=reg.attribute,
+        description=names.text(reg.description, "description", 5000, required=False,
+                               multiline=True),
+    )
+
+
+def register(session: Session, actor: Actor, policy: Policy, home: Path, source: Path,
+             reg: Registration) -> DatasetVersion:
+    """Register ``source`` as a new dataset, or as a new version of the provider's dataset."""
+    require(actor, Role.PROVIDER, Role.ADMIN)
+    reg = _validate(reg, policy)
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {source.name}: {exc.strerror}") from exc
+    if size > policy.max_upload_bytes:
+        raise InvalidInput(f"the file is {size} bytes; the policy allows {policy.max_upload_bytes}")
+    table = read_table(source)
+    scans = scan_table(table, sample_rows=policy.scan_sample_rows,
+                       min_share=policy.entity_min_share)
+
+    dataset = session.scalar(select(Dataset).where(Dataset.name == reg.name))
+    if dataset is None:
+        dataset = Dataset(name=reg.name, registration_no="pending", title=reg.title,
+                          description=reg.description, domain=reg.domain, level=reg.level,
+                          attribute=reg.attribute, provider_id=actor.id)
+        session.add(dataset)
+        session.flush()
+        dataset.registration_no = f"DR-{utcnow():%Y}-{dataset.id:06d}"
+        number = 1
+    else:
+        if actor.role != Role.ADMIN and dataset.provider_id != actor.id:
+            raise Conflict(f"a dataset named {reg.name!r} exists and belongs to another provider")
+        dataset.title, dataset.description = reg.title, reg.description
+        dataset.domain, dataset.level, dataset.attribute = reg.domain, reg.level, reg.attribute
+        number = dataset.versions[-1].version + 1 if dataset.versions else 1
+
+    relative = Path("datasets") / reg.name / f"v{number}.parquet"
+    target = home / relative
+    _write_parquet_atomically(table, target)
+    on_rollback(session, lambda: target.unlink(missing_ok=True))
+    version = DatasetVersion(
+        dataset=dataset, version=number, path=str(relative), sha256=sha256_file(target),
+        rows=table.num_rows, bytes=target.stat().st_size, schema=schema_of(table.schema),
+        pii=[s.as_dict() for s in scans], suggested_level=suggest_level(scans),
+        source_name=names.text(source.name, "file name", 255),
+    )
+    session.add(version)
+    session.flush()
+    append(session, actor, "dataset.registered", f"dataset_version:{version.id}", {
+        "dataset": dataset.name, "registration_no": dataset.registration_no,
+        "version": number, "sha256": version.sha256, "rows": version.rows,
+        "columns": version.column_names, "level": dataset.level,
+        "suggested_level": version.suggested_level, "attribute": dataset.attribute,
+    })
+    return version
+
+
+def _write_parquet_atomically(table: Any, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise Conflict(f"dataset file {target.name} exists already; refusing to overwrite it")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def get(session: Session, name: str) -> Dataset:
+    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
+    if dataset is None:
+        raise NotFound(f"no dataset named {name[:80]!r}")
+    return dataset
+
+
+def list_datasets(session: Session, domain: str | None = None, level: str | None = None,
+                  attribute: str | None = None) -> list[Dataset]:
+    query = select(Dataset).order_by(Dataset.name)
+    if domain:
+        query = query.where(Dataset.domain == domain)
+    if level:
+        query = query.where(Dataset.level == level)
+    if attribute:
+        query = query.where(Dataset.attribute == attribute)
+    return list(session.scalars(query))
+
+
+def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
+    """Catalog metadata of a dataset: schema and scan results, never rows."""
+    latest = dataset.latest
+    out: dict[str, Any] = {
+        "name": dataset.name, "registration_no": dataset.registration_no,
+        "title": dataset.title, "description": dataset.description, "domain": dataset.domain,
+        "level": dataset.level, "attribute": dataset.attribute, "version": latest.version,
+        "rows": latest.rows, "columns": len(latest.schema),
+        "suggested_level": latest.suggested_level,
+    }
+    if detail:
+        out["schema"] = latest.schema
+        out["pii"] = latest.pii
+        out["sha256"] = latest.sha256
+        out["versions"] = [
+            {"version": v.version, "sha256": v.sha256, "rows": v.rows,
+             "created_at": v.created_at.isoformat(timespec="seconds") + "Z"}
+            for v in dataset.versions
+        ]
+    return out

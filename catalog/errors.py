@@ -1,0 +1,25 @@
+"""Errors of the catalog, applications and grants."""
+
+from policies.errors import DomainError
+
+
+class CatalogError(DomainError):
+    pass
+
+
+class InvalidInput(CatalogError):
+    kind = "invalid"
+
+
+class NotFound(CatalogError):
+    kind = "not_found"
+
+
+class Conflict(CatalogError):
+    kind = "conflict"
+
+
+class GrantUnusable(CatalogError):
+    """The grant is expired or revoked: no new job may use it."""
+
+    kind = "forbidden"

@@ -1,0 +1,157 @@
+"""Tables of the catalog, applications and grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lineage.base import Base
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: every timestamp of the store is naive UTC, on SQLite and PostgreSQL alike."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Dataset(Base):
+    __tablename__ = "catalog_datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    registration_no: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    domain: Mapped[str] = mapped_column(String(63))
+    level: Mapped[str] = mapped_column(String(2))
+    attribute: Mapped[str] = mapped_column(String(20))
+    provider_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    versions: Mapped[list[DatasetVersion]] = relationship(
+        back_populates="dataset", order_by="DatasetVersion.version"
+    )
+
+    @property
+    def latest(self) -> DatasetVersion:
+        return self.versions[-1]
+
+
+class DatasetVersion(Base):
+    __tablename__ = "catalog_dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("catalog_datasets.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500))  # relative to TDS_HOME
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    schema: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"name", "type"}]
+    pii: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # column scan results
+    suggested_level: Mapped[str] = mapped_column(String(2))
+    source_name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    dataset: Mapped[Dataset] = relationship(back_populates="versions")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c["name"] for c in self.schema]
+
+
+class Application(Base):
+    __tablename__ = "catalog_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(String(100), index=True)
+    merchant_id: Mapped[int | None] = mapped_column(Integer)
+    scenario: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    products: Mapped[str] = mapped_column(Text)
+    months: Mapped[int] = mapped_column(Integer)
+    abroad: Mapped[bool] = mapped_column(Boolean, default=False)
+    # submitted -> approved | rejected | escalated (-> approved | rejected)
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    deemed: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    calendar_exact: Mapped[bool] = mapped_column(Boolean, default=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    items: Mapped[list[ApplicationItem]] = relationship(back_populates="application",
+                                                        order_by="ApplicationItem.id")
+    grant: Mapped[Grant | None] = relationship(back_populates="application")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "org": self.org, "merchant_id": self.merchant_id,
+            "scenario": self.scenario, "description": self.description, "purpose": self.purpose,
+            "products": self.products, "months": self.months, "abroad": self.abroad,
+            "status": self.status, "deemed_approved": self.deemed,
+            "submitted_at": _iso(self.submitted_at), "deadline": self.deadline.isoformat(),
+            "deadline_calendar_exact": self.calendar_exact,
+            "decided_at": _iso(self.decided_at), "decided_by": self.decided_by,
+            "comment": self.comment,
+            "items": [item.as_dict() for item in self.items],
+            "grant_id": self.grant.id if self.grant else None,
+        }
+
+
+class ApplicationItem(Base):
+    __tablename__ = "catalog_application_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("catalog_applications.id"))
+    dataset_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_dataset_versions.id"))
+    columns: Mapped[list[str]] = mapped_column(JSON)
+    application: Mapped[Application] = relationship(back_populates="items")
+    dataset_version: Mapped[DatasetVersion] = relationship()
+
+    def as_dict(self) -> dict[str, Any]:
+        version = self.dataset_version
+        return {"dataset": version.dataset.name, "version": version.version,
+                "registration_no": version.dataset.registration_no, "columns": list(self.columns)}
+
+
+class Grant(Base):
+    __tablename__ = "catalog_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("catalog_applications.id"), unique=True)
+    org: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|revoked|expired
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    application: Mapped[Application] = relationship(back_populates="grant")
+
+    @property
+    def items(self) -> list[ApplicationItem]:
+        return self.application.items
+
+    def usable(self, now: dt.datetime | None = None) -> bool:
+        return self.status == "active" and (now or utcnow()) < self.expires_at
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "application_id": self.application_id, "org": self.org,
+            "scenario": self.application.scenario, "status": self.status,
+            "usable": self.usable(), "created_at": _iso(self.created_at),
+            "expires_at": _iso(self.expires_at), "ended_at": _iso(self.ended_at),
+            "end_reason": self.end_reason,
+            "datasets": [item.as_dict() for item in self.items],
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

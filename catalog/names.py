@@ -1,0 +1,49 @@
+"""Validation of names and free text that users give the platform."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from catalog.errors import InvalidInput
+
+# Dataset and output names become SQL identifiers and directory names: keep them plain.
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+def identifier(value: str, what: str, max_length: int) -> str:
+    """A lower-case ASCII identifier: letters, digits, underscores, starting with a letter."""
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(value) > max_length:
+        raise InvalidInput(f"{what} is longer than {max_length} characters")
+    if not IDENTIFIER.match(value):
+        raise InvalidInput(
+            f"{what} {value[:80]!r} is not allowed: use lower-case letters, digits and "
+            "underscores, starting with a letter"
+        )
+    return value
+
+
+def text(value: str, what: str, max_length: int, *, required: bool = True,
+         multiline: bool = False) -> str:
+    """Free text (Chinese welcome): no control characters, bounded length, trimmed."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text")
+    value = unicodedata.normalize("NFC", value.strip())
+    if required and not value:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(value) > max_length:
+        raise InvalidInput(f"{what} is longer than {max_length} characters")
+    allowed = {"\n", "\t"} if multiline else set()
+    for ch in value:
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            raise InvalidInput(f"{what} contains a control or invisible character (U+{ord(ch):04X})")
+    return value
+
+
+def column_name(value: str) -> str:
+    """A column name of a registered file: any visible text, no control characters."""
+    return text(value, f"column name {value[:80]!r}", 128)

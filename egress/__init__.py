@@ -1,0 +1,1 @@
+"""Egress: requests, automatic checks, reviews, signed release bundles and their verification."""

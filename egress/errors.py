@@ -1,0 +1,23 @@
+"""Errors of egress requests, reviews and releases."""
+
+from policies.errors import DomainError
+
+
+class EgressError(DomainError):
+    pass
+
+
+class InvalidRequest(EgressError):
+    kind = "invalid"
+
+
+class NotFound(EgressError):
+    kind = "not_found"
+
+
+class Conflict(EgressError):
+    kind = "conflict"
+
+
+class ReviewRefused(EgressError):
+    kind = "forbidden"

@@ -1,0 +1,81 @@
+"""Tables of egress: requests, reviews and releases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalog.models import utcnow
+from lineage.base import Base
+
+
+class EgressRequest(Base):
+    __tablename__ = "egress_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("sandbox_jobs.id"), index=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("catalog_grants.id"), index=True)
+    org: Mapped[str] = mapped_column(String(100), index=True)
+    requested_by: Mapped[int | None] = mapped_column(Integer)
+    product: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    declared_sources: Mapped[list[str]] = mapped_column(JSON)
+    abroad: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    required_approvals: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reviews: Mapped[list[EgressReview]] = relationship(order_by="EgressReview.id")
+    release: Mapped[Release | None] = relationship(back_populates="request")
+
+    def as_dict(self, reveal_votes: bool = True) -> dict[str, Any]:
+        approvals = sum(r.decision == "approve" for r in self.reviews)
+        return {
+            "id": self.id, "job_id": self.job_id, "grant_id": self.grant_id, "org": self.org,
+            "product": self.product, "purpose": self.purpose,
+            "declared_sources": self.declared_sources, "abroad": self.abroad,
+            "status": self.status, "checks": self.checks,
+            "required_approvals": self.required_approvals, "approvals": approvals,
+            "reviews": [r.as_dict() for r in self.reviews] if reveal_votes else None,
+            "created_at": self.created_at.isoformat(timespec="seconds") + "Z",
+            "release_id": self.release.id if self.release else None,
+        }
+
+
+class EgressReview(Base):
+    __tablename__ = "egress_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("egress_requests.id"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(Integer)
+    reviewer_org: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(10))  # approve | reject
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reviewer_id": self.reviewer_id, "reviewer_org": self.reviewer_org,
+                "decision": self.decision, "comment": self.comment,
+                "time": self.created_at.isoformat(timespec="seconds") + "Z"}
+
+
+class Release(Base):
+    __tablename__ = "egress_releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("egress_requests.id"), unique=True)
+    product_no: Mapped[str] = mapped_column(String(40), unique=True)
+    path: Mapped[str] = mapped_column(String(500))  # relative to TDS_HOME
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    request: Mapped[EgressRequest] = relationship(back_populates="release")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "request_id": self.request_id, "product_no": self.product_no,
+                "product": self.request.product, "org": self.request.org, "path": self.path,
+                "manifest_sha256": self.manifest_sha256,
+                "created_at": self.created_at.isoformat(timespec="seconds") + "Z"}

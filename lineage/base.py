@@ -1,0 +1,27 @@
+"""The declarative base every package's tables share.
+
+It lives here because every table's changes are recorded in the ledger: each domain package
+already depends on ``lineage``, so this is the lowest common place for one metadata.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def on_rollback(session, callback) -> None:  # noqa: ANN001 - Session and a no-arg callable
+    """Run ``callback`` if ``session``'s transaction rolls back (e.g. remove a file it wrote).
+
+    The shell's transaction helper calls these; domain code registers them next to any file it
+    writes before the database change commits, so a failure leaves no half-written state.
+    """
+    session.info.setdefault("on_rollback", []).append(callback)
+
+
+def after_commit(session, callback) -> None:  # noqa: ANN001
+    """Run ``callback`` once ``session``'s transaction has committed (e.g. delete retired files)."""
+    session.info.setdefault("after_commit", []).append(callback)

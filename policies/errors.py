@@ -1,0 +1,26 @@
+"""The base of every package's exception hierarchy.
+
+Each domain package subclasses :class:`DomainError` once (``CatalogError``, ``SandboxError``...)
+and gives its errors a ``kind``; the shell turns the kind into a CLI exit message or an HTTP
+problem response, so domain code never speaks HTTP.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """An error a user caused and can act on; ``str(err)`` is shown to them as is."""
+
+    kind = "invalid"  # one of: invalid, not_found, forbidden, conflict, unavailable
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PolicyError(DomainError):
+    """The policy file is missing, malformed or inconsistent."""
+
+
+class Forbidden(PolicyError):
+    kind = "forbidden"

@@ -1,0 +1,137 @@
+"""The policy model: the default policy file, loading and validating a policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from policies.errors import PolicyError
+
+LEVELS = ("L1", "L2", "L3", "L4")
+OVERDUE_ACTIONS = ("deemed_approved", "escalate")
+
+
+@dataclass(frozen=True)
+class LevelRule:
+    label: str
+    k_min: int
+    reviewers: int
+    pseudonymize_pii: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy. ``raw`` keeps the parsed file for display."""
+
+    levels: dict[str, LevelRule]
+    review_working_days: int
+    overdue_action: str
+    max_grant_years: int
+    extra_holidays: frozenset[dt.date]
+    extra_workdays: frozenset[dt.date]
+    retention_years: int
+    max_upload_bytes: int
+    max_name_length: int
+    max_title_length: int
+    sandbox: dict[str, Any]
+    scan_sample_rows: int
+    entity_min_share: float
+    pii_fail_share: float
+    cross_border_extra_approvals: int
+    raw: dict[str, Any]
+
+    def level(self, name: str) -> LevelRule:
+        if name not in self.levels:
+            raise PolicyError(f"unknown level {name!r}; expected one of {', '.join(LEVELS)}")
+        return self.levels[name]
+
+    @property
+    def max_grant_months(self) -> int:
+        return self.max_grant_years * 12
+
+
+def default_policy_text() -> str:
+    return resources.files("policies").joinpath("default.toml").read_text(encoding="utf-8")
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Load the policy at ``path`` (the packaged default when None) and validate it."""
+    text = default_policy_text() if path is None else _read(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"policy file is not valid TOML: {exc}") from exc
+    return parse_policy(raw)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from exc
+
+
+def parse_policy(raw: dict[str, Any]) -> Policy:
+    try:
+        levels = {
+            name: LevelRule(
+                label=str(rule["label"]),
+                k_min=_positive(rule["k_min"], f"levels.{name}.k_min"),
+                reviewers=_positive(rule["reviewers"], f"levels.{name}.reviewers"),
+                pseudonymize_pii=bool(rule.get("pseudonymize_pii", False)),
+            )
+            for name, rule in raw["levels"].items()
+        }
+        apps, ledger, catalog = raw["applications"], raw["ledger"], raw["catalog"]
+        scan, egress = raw["scan"], raw["egress"]
+        policy = Policy(
+            levels=levels,
+            review_working_days=_positive(apps["review_working_days"], "review_working_days"),
+            overdue_action=str(apps["overdue_action"]),
+            max_grant_years=_positive(apps["max_grant_years"], "max_grant_years"),
+            extra_holidays=_dates(apps.get("extra_holidays", []), "extra_holidays"),
+            extra_workdays=_dates(apps.get("extra_workdays", []), "extra_workdays"),
+            retention_years=_positive(ledger["retention_years"], "retention_years"),
+            max_upload_bytes=_positive(catalog["max_upload_bytes"], "max_upload_bytes"),
+            max_name_length=_positive(catalog["max_name_length"], "max_name_length"),
+            max_title_length=_positive(catalog["max_title_length"], "max_title_length"),
+            sandbox=dict(raw["sandbox"]),
+            scan_sample_rows=_positive(scan["sample_rows"], "scan.sample_rows"),
+            entity_min_share=float(scan["entity_min_share"]),
+            pii_fail_share=float(egress["pii_fail_share"]),
+            cross_border_extra_approvals=int(egress["cross_border_extra_approvals"]),
+            raw=raw,
+        )
+    except KeyError as exc:
+        raise PolicyError(f"policy file lacks the setting {exc.args[0]!r}") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PolicyError(f"policy file has a malformed value: {exc}") from exc
+    if sorted(policy.levels) != list(LEVELS):
+        raise PolicyError(f"policy must define exactly the levels {', '.join(LEVELS)}")
+    if policy.overdue_action not in OVERDUE_ACTIONS:
+        raise PolicyError(f"overdue_action must be one of {', '.join(OVERDUE_ACTIONS)}")
+    if policy.retention_years < 5:
+        raise PolicyError("ledger retention may not be shorter than 5 years (Measures, art. on logs)")
+    if policy.max_grant_years > 5:
+        raise PolicyError("grants may not exceed 5 years")
+    for key in ("memory_limit", "threads", "max_execution_seconds", "max_result_rows"):
+        if key not in policy.sandbox:
+            raise PolicyError(f"policy file lacks the setting 'sandbox.{key}'")
+    return policy
+
+
+def _positive(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PolicyError(f"{name} must be a positive whole number, not {value!r}")
+    return value
+
+
+def _dates(values: Any, name: str) -> frozenset[dt.date]:
+    try:
+        return frozenset(dt.date.fromisoformat(str(v)) for v in values)
+    except ValueError as exc:
+        raise PolicyError(f"{name} must hold ISO dates (YYYY-MM-DD): {exc}") from exc

@@ -1,0 +1,1 @@
+"""Workspaces and jobs: the locked DuckDB connection, scoping to granted columns, limits."""

@@ -1,0 +1,55 @@
+"""Tables of the sandbox: jobs and the outputs they leave in a workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catalog.models import utcnow
+from lineage.base import Base
+
+STATES = ("queued", "running", "succeeded", "failed", "timed_out", "cancelled")
+FINAL_STATES = ("succeeded", "failed", "timed_out", "cancelled")
+
+
+class Job(Base):
+    __tablename__ = "sandbox_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("catalog_grants.id"), index=True)
+    org: Mapped[str] = mapped_column(String(100), index=True)
+    submitted_by: Mapped[int | None] = mapped_column(Integer)
+    sql: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(10), default="real")  # real | simulated
+    output_name: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> provenance
+    output_path: Mapped[str | None] = mapped_column(String(500))  # relative to TDS_HOME
+    output_sha256: Mapped[str | None] = mapped_column(String(64))
+    output_rows: Mapped[int | None] = mapped_column(Integer)
+    output_schema: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What a merchant may see of a job: never rows of a real output."""
+        return {
+            "id": self.id, "grant_id": self.grant_id, "org": self.org, "sql": self.sql,
+            "target": self.target, "output_name": self.output_name, "status": self.status,
+            "error": self.error or None, "sources": self.sources,
+            "output": None if self.status != "succeeded" else {
+                "rows": self.output_rows, "schema": self.output_schema,
+                "sha256": self.output_sha256,
+            },
+            "created_at": _iso(self.created_at), "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at), "duration_ms": self.duration_ms,
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds") + "Z" if value else None

@@ -1,0 +1,643 @@
+"""The `tds` command line. Every command that reports has --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from policies import OPERATOR, Actor, DomainError
+
+EXIT_ERROR = 2
+
+
+def _print(data: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(text(data) if text else _plain(data))
+
+
+def _plain(data: Any, indent: int = 0) -> str:
+    pad = "  " * indent
+    if isinstance(data, dict):
+        lines = []
+        for key, value in data.items():
+            if isinstance(value, dict | list) and value:
+                lines.append(f"{pad}{key}:")
+                lines.append(_plain(value, indent + 1))
+            else:
+                lines.append(f"{pad}{key}: {value}")
+        return "\n".join(lines)
+    if isinstance(data, list):
+        return "\n".join(
+            (f"{pad}-\n" + _plain(item, indent + 1)) if isinstance(item, dict | list)
+            else f"{pad}- {item}" for item in data
+        )
+    return f"{pad}{data}"
+
+
+class TdsGroup(click.Group):
+    """Turns domain errors into one clear line (or a JSON error) instead of a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["tds.json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            if ctx.meta.get("tds.json"):
+                click.echo(json.dumps({"error": exc.message, "kind": exc.kind},
+                                      ensure_ascii=False))
+            else:
+                click.echo(f"error: {exc.message}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+def home():  # noqa: ANN201 - service.home.Home
+    from service.home import Home
+
+    return Home.from_env()
+
+
+def ready_home():  # noqa: ANN201
+    return home().require_initialized()
+
+
+def acting(token: str | None) -> Actor:
+    from service.users import authenticate
+
+    h = ready_home()
+    with h.store.read() as session:
+        return authenticate(session, token or os.environ.get("TDS_TOKEN"))
+
+
+token_option = click.option("--token", help="API token (default: $TDS_TOKEN)")
+json_option = click.option("--json", "as_json", is_flag=True, help="print JSON")
+
+
+@click.group(cls=TdsGroup)
+@click.version_option(package_name="trusted-data-sandbox")
+def main() -> None:
+    """Trusted Data Sandbox: develop products from public data that never leaves."""
+
+
+@main.command()
+@json_option
+def init(as_json: bool) -> None:
+    """Create the home: store, platform signing key, policy file."""
+    h = home()
+    created = h.init()
+    data = {"home": str(h.root), "created": created, "database": h.store.dialect,
+            "key_id": h.signer.key_id, "policy": str(h.policy_path)}
+    _print(data, as_json, lambda d: (
+        f"{'Initialized' if d['created'] else 'Already initialized:'} {d['home']} "
+        f"({d['database']} store, key {d['key_id']})"))
+
+
+@main.command()
+@json_option
+@click.option("--seed", type=int, default=20251125, show_default=True, help="data generator seed")
+def demo(as_json: bool, seed: int) -> None:
+    """Run the whole flow on generated Chinese public data, ending with a verified release."""
+    from service.demo import run_demo
+
+    h = home()
+    result = run_demo(h, seed=seed, progress=None if as_json else click.echo)
+    _print(result, as_json, _demo_text)
+
+
+def _demo_text(d: dict[str, Any]) -> str:
+    lines = [
+        "",
+        f"Demo finished in {d['seconds']} s. The release verifies: {d['release_verified']}.",
+        f"  datasets:    {', '.join(x['name'] + ' (' + x['registration_no'] + ')' for x in d['datasets'])}",
+        f"  application: {d['application_id']} -> grant {d['grant_id']}",
+        f"  job:         {d['job_id']} ({d['job_rows']} rows, kept inside the platform)",
+        f"  egress:      request {d['egress_id']}, product {d['product_no']}",
+        f"  release:     {d['release_path']}",
+        f"  ledger:      {d['ledger_events']} events, valid: {d['ledger_valid']}",
+        "",
+        "Browse it:  tds serve   (then open http://127.0.0.1:8000/docs)",
+        "Act as a role with its token, e.g.:",
+    ]
+    for role, token in d["tokens"].items():
+        lines.append(f"  {role:9s} export TDS_TOKEN={token}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the HTTP API (/api/v1, OpenAPI at /docs); sweeps applications periodically."""
+    import uvicorn
+
+    from service.api.app import create_app
+
+    h = ready_home()
+    uvicorn.run(create_app(h, sweep_every=60.0), host=host, port=port, log_level="info")
+
+
+# -- users ---------------------------------------------------------------------------------
+
+@main.group()
+def user() -> None:
+    """Users and their roles (operator of the home only)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["provider", "merchant", "reviewer", "admin"]))
+@click.option("--org", help="organization (required for merchants and reviewers)")
+@json_option
+def user_add(name: str, role: str, org: str | None, as_json: bool) -> None:
+    """Add a user and print its API token (shown only once)."""
+    from service.users import add_user
+
+    h = ready_home()
+    with h.store.transaction() as session:
+        created, token = add_user(session, OPERATOR, name, role, org)
+        data = created.as_dict() | {"token": token}
+    _print(data, as_json, lambda d: f"user {d['name']} ({d['role']}) created; token: {d['token']}")
+
+
+@user.command("list")
+@json_option
+def user_list(as_json: bool) -> None:
+    from service.users import list_users
+
+    h = ready_home()
+    with h.store.read() as session:
+        data = [u.as_dict() for u in list_users(session, OPERATOR)]
+    _print(data, as_json)
+
+
+# -- catalog -------------------------------------------------------------------------------
+
+@main.group()
+def dataset() -> None:
+    """The catalog of data resources."""
+
+
+@dataset.command("register")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--name", required=True)
+@click.option("--title", required=True)
+@click.option("--domain", required=True)
+@click.option("--level", required=True, type=click.Choice(["L1", "L2", "L3", "L4"]))
+@click.option("--attribute", required=True, type=click.Choice(["open", "conditional", "restricted"]))
+@click.option("--description", default="")
+@token_option
+@json_option
+def dataset_register(file: Path, name: str, title: str, domain: str, level: str, attribute: str,
+                     description: str, token: str | None, as_json: bool) -> None:
+    """Register a Parquet or CSV file (UTF-8 or GB18030) as a dataset version."""
+    from catalog.datasets import Registration, describe, register
+
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        version = register(session, actor, h.policy, h.root, file,
+                           Registration(name, title, domain, level, attribute, description))
+        data = describe(version.dataset, detail=True)
+    _print(data, as_json, lambda d: (
+        f"registered {d['name']} v{d['version']} as {d['registration_no']}: {d['rows']} rows, "
+        f"{d['columns']} columns; level {d['level']} (suggested {d['suggested_level']})"))
+
+
+@dataset.command("list")
+@click.option("--domain")
+@click.option("--level")
+@click.option("--attribute")
+@token_option
+@json_option
+def dataset_list(domain: str | None, level: str | None, attribute: str | None,
+                 token: str | None, as_json: bool) -> None:
+    from catalog.datasets import describe, list_datasets
+
+    acting(token)
+    with ready_home().store.read() as session:
+        data = [describe(d) for d in list_datasets(session, domain, level, attribute)]
+    _print(data, as_json, lambda rows: "\n".join(
+        f"{d['registration_no']}  {d['name']:24s} {d['level']} {d['attribute']:11s} "
+        f"{d['rows']:>9} rows  {d['title']}" for d in rows) or "(no datasets)")
+
+
+@dataset.command("show")
+@click.argument("name")
+@token_option
+@json_option
+def dataset_show(name: str, token: str | None, as_json: bool) -> None:
+    from catalog.datasets import describe, get
+
+    acting(token)
+    with ready_home().store.read() as session:
+        data = describe(get(session, name), detail=True)
+    _print(data, as_json)
+
+
+# -- applications and grants ---------------------------------------------------------------
+
+def _items(specs: tuple[str, ...]) -> list[dict[str, Any]]:
+    items = []
+    for spec in specs:
+        name, sep, columns = spec.partition(":")
+        if not sep or not columns:
+            raise click.BadParameter(f"{spec!r}: use DATASET:col1,col2", param_hint="--dataset")
+        items.append({"dataset": name, "columns": [c for c in columns.split(",") if c]})
+    return items
+
+
+@main.command()
+@click.option("--scenario", required=True, help="scenario name (one scenario per application)")
+@click.option("--description", required=True, help="what the scenario is")
+@click.option("--purpose", required=True)
+@click.option("--products", required=True, help="products the scenario will produce")
+@click.option("--months", required=True, type=int, help="requested period")
+@click.option("--dataset", "datasets", multiple=True, required=True, metavar="NAME:COL,COL",
+              help="a dataset and the columns needed (repeat for each dataset)")
+@click.option("--abroad", is_flag=True, help="results will be provided abroad")
+@token_option
+@json_option
+def apply(scenario: str, description: str, purpose: str, products: str, months: int,
+          datasets: tuple[str, ...], abroad: bool, token: str | None, as_json: bool) -> None:
+    """Apply for the data one scenario needs: one scenario, one list, one approval."""
+    from catalog.applications import Request, submit
+
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        app = submit(session, actor, h.policy,
+                     Request(scenario, description, purpose, products, months, abroad,
+                             _items(datasets)))
+        data = app.as_dict()
+    _print(data, as_json, lambda d: f"application {d['id']} submitted; decision due by "
+                                    f"{d['deadline']} (10 working days)")
+
+
+@main.group()
+def application() -> None:
+    """Usage applications and their review."""
+
+
+@application.command("list")
+@click.option("--status")
+@token_option
+@json_option
+def application_list(status: str | None, token: str | None, as_json: bool) -> None:
+    from catalog.applications import list_applications
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = [a.as_dict() for a in list_applications(session, actor, status)]
+    _print(data, as_json, lambda rows: "\n".join(
+        f"{a['id']:>5}  {a['status']:10s} due {a['deadline']}  {a['org']}: {a['scenario']}"
+        for a in rows) or "(no applications)")
+
+
+@application.command("show")
+@click.argument("application_id", type=int)
+@token_option
+@json_option
+def application_show(application_id: int, token: str | None, as_json: bool) -> None:
+    from catalog.applications import get
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = get(session, actor, application_id).as_dict()
+    _print(data, as_json)
+
+
+@application.command("decide")
+@click.argument("application_id", type=int)
+@click.option("--approve/--reject", required=True)
+@click.option("--comment", default="")
+@token_option
+@json_option
+def application_decide(application_id: int, approve: bool, comment: str, token: str | None,
+                       as_json: bool) -> None:
+    """Approve (creating a grant) or reject an application."""
+    from catalog.applications import decide
+
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = decide(session, actor, h.policy, application_id, approve, comment).as_dict()
+    _print(data, as_json, lambda d: f"application {d['id']} {d['status']}"
+                                    + (f"; grant {d['grant_id']}" if d["grant_id"] else ""))
+
+
+@application.command("sweep")
+@json_option
+def application_sweep(as_json: bool) -> None:
+    """Apply the overdue action to late applications and end expired grants (operator)."""
+    from catalog.applications import sweep
+
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = sweep(session, h.policy, h.workspaces)
+    _print(data, as_json)
+
+
+@main.group()
+def grant() -> None:
+    """Grants of access (created by approvals)."""
+
+
+@grant.command("list")
+@token_option
+@json_option
+def grant_list(token: str | None, as_json: bool) -> None:
+    from catalog.applications import list_grants
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = [g.as_dict() for g in list_grants(session, actor)]
+    _print(data, as_json, lambda rows: "\n".join(
+        f"{g['id']:>5}  {g['status']:8s} until {g['expires_at']}  {g['org']}: {g['scenario']}"
+        for g in rows) or "(no grants)")
+
+
+@grant.command("revoke")
+@click.argument("grant_id", type=int)
+@click.option("--reason", required=True)
+@token_option
+@json_option
+def grant_revoke(grant_id: int, reason: str, token: str | None, as_json: bool) -> None:
+    """Revoke a grant: new jobs are refused and the workspace data is deleted."""
+    from catalog.applications import revoke
+
+    actor = acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = revoke(session, actor, grant_id, reason, h.workspaces).as_dict()
+    _print(data, as_json, lambda d: f"grant {d['id']} revoked; workspace data deleted")
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+@main.group()
+def job() -> None:
+    """Sandbox jobs: one SQL SELECT over a grant's workspace."""
+
+
+@job.command("submit")
+@click.option("--grant", "grant_id", required=True, type=int)
+@click.option("--sql", required=True)
+@click.option("--output", "output_name", required=True, help="name of the output table")
+@click.option("--target", default="real", type=click.Choice(["real", "simulated"]))
+@token_option
+@json_option
+def job_submit(grant_id: int, sql: str, output_name: str, target: str, token: str | None,
+               as_json: bool) -> None:
+    """Submit a job and wait for it; real outputs show status, schema and row count only."""
+    from sandbox import jobs
+
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        job_id = jobs.submit(session, actor, h.policy, h.root, grant_id, sql, output_name,
+                             target).id
+    jobs.run(h.store.transaction, h.policy, h.root, job_id)
+    with h.store.read() as session:
+        data = jobs.get(session, actor, job_id).as_dict()
+    _print(data, as_json, _job_text)
+    if data["status"] != "succeeded":
+        sys.exit(1)
+
+
+def _job_text(d: dict[str, Any]) -> str:
+    if d["status"] != "succeeded":
+        return f"job {d['id']} {d['status']}: {d['error']}"
+    columns = ", ".join(f"{c['name']} {c['type']}" for c in d["output"]["schema"])
+    return (f"job {d['id']} succeeded in {d['duration_ms']} ms: output {d['output_name']} "
+            f"({d['output']['rows']} rows; {columns})")
+
+
+@job.command("list")
+@click.option("--grant", "grant_id", type=int)
+@token_option
+@json_option
+def job_list(grant_id: int | None, token: str | None, as_json: bool) -> None:
+    from sandbox import jobs
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id)]
+    _print(data, as_json, lambda rows: "\n".join(
+        f"{j['id']:>5}  {j['status']:10s} grant {j['grant_id']}  {j['output_name']}"
+        for j in rows) or "(no jobs)")
+
+
+@job.command("show")
+@click.argument("job_id", type=int)
+@token_option
+@json_option
+def job_show(job_id: int, token: str | None, as_json: bool) -> None:
+    from sandbox import jobs
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = jobs.get(session, actor, job_id).as_dict()
+    _print(data, as_json)
+
+
+# -- egress and releases -------------------------------------------------------------------
+
+@main.group()
+def egress() -> None:
+    """Requests to release a job's output, their checks and reviews."""
+
+
+@egress.command("request")
+@click.option("--job", "job_id", required=True, type=int)
+@click.option("--product", required=True)
+@click.option("--purpose", required=True)
+@click.option("--source", "sources", multiple=True, required=True, help="a dataset the product uses")
+@click.option("--abroad", is_flag=True)
+@token_option
+@json_option
+def egress_request(job_id: int, product: str, purpose: str, sources: tuple[str, ...],
+                   abroad: bool, token: str | None, as_json: bool) -> None:
+    """Request release of a job's output; automatic checks run at once."""
+    from egress import requests
+
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = requests.request(session, actor, h.policy, h.root, job_id, product, purpose,
+                                list(sources), abroad).as_dict()
+    _print(data, as_json, _egress_text)
+
+
+def _egress_text(d: dict[str, Any]) -> str:
+    lines = [f"egress request {d['id']} ({d['status']}): {d['product']}, "
+             f"{d['approvals']}/{d['required_approvals']} approvals"]
+    lines += [f"  [{c['verdict']:6s}] {c['name']}: {c['message']}" for c in d["checks"]]
+    return "\n".join(lines)
+
+
+@egress.command("list")
+@click.option("--status")
+@token_option
+@json_option
+def egress_list(status: str | None, token: str | None, as_json: bool) -> None:
+    from egress import requests
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = [r.as_dict() for r in requests.list_requests(session, actor, status)]
+    _print(data, as_json, lambda rows: "\n".join(_egress_text(r) for r in rows) or "(none)")
+
+
+@egress.command("show")
+@click.argument("request_id", type=int)
+@token_option
+@json_option
+def egress_show(request_id: int, token: str | None, as_json: bool) -> None:
+    from egress import requests
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = requests.get(session, actor, request_id).as_dict()
+    _print(data, as_json, _egress_text)
+
+
+@egress.command("review")
+@click.argument("request_id", type=int)
+@click.option("--approve/--reject", required=True)
+@click.option("--comment", required=True)
+@token_option
+@json_option
+def egress_review(request_id: int, approve: bool, comment: str, token: str | None,
+                  as_json: bool) -> None:
+    """Vote on an egress request; the last approval needed signs the release."""
+    from egress import requests
+
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = requests.review(session, actor, h.policy, h.root, h.signer, request_id, approve,
+                               comment).as_dict()
+    _print(data, as_json, _egress_text)
+
+
+@main.group()
+def release() -> None:
+    """Signed release bundles."""
+
+
+@release.command("list")
+@token_option
+@json_option
+def release_list(token: str | None, as_json: bool) -> None:
+    from egress import requests
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = [r.as_dict() for r in requests.list_releases(session, actor)]
+    _print(data, as_json)
+
+
+@release.command("verify")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--pubkey", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="the platform's public key to trust (else the bundle's own, reported)")
+@json_option
+def release_verify(directory: Path, pubkey: Path | None, as_json: bool) -> None:
+    """Check a release bundle's signature and file hashes offline; exit 1 if anything is off."""
+    from egress.bundle import verify_bundle
+
+    data = verify_bundle(directory, pubkey.read_bytes() if pubkey else None)
+    _print(data, as_json, lambda d: (
+        f"VALID release {d.get('release_id')} signed by key {d.get('key_id')}"
+        + ("" if d.get("trusted_key") else " (the bundle's own key: compare its id with the "
+                                          "platform's published key id)")
+        if d["valid"] else "INVALID: " + "; ".join(d["problems"])))
+    if not data["valid"]:
+        sys.exit(1)
+
+
+# -- ledger --------------------------------------------------------------------------------
+
+@main.group()
+def ledger() -> None:
+    """The tamper-evident ledger (operator of the home)."""
+
+
+@ledger.command("verify")
+@json_option
+def ledger_verify(as_json: bool) -> None:
+    """Recompute the chain and check it against the signed checkpoints; exit 1 if invalid."""
+    from lineage import verify_ledger
+
+    h = ready_home()
+    with h.store.read() as session:
+        data = verify_ledger(session, h.public_key, h.witness_path).as_dict()
+    _print(data, as_json, lambda d: (
+        f"{'VALID' if d['valid'] else 'INVALID'}: {d['events']} events, "
+        f"{d['checkpoints']} checkpoints" + "".join(f"\n  problem: {p}" for p in d["problems"])
+        + "".join(f"\n  warning: {w}" for w in d["warnings"])))
+    if not data["valid"]:
+        sys.exit(1)
+
+
+@ledger.command("log")
+@click.option("--actor")
+@click.option("--action")
+@click.option("--subject")
+@click.option("--limit", type=int, default=50, show_default=True)
+@json_option
+def ledger_log(actor: str | None, action: str | None, subject: str | None, limit: int,
+               as_json: bool) -> None:
+    """Show ledger events, newest first."""
+    from sqlalchemy import select
+
+    from lineage import LedgerEvent
+
+    query = select(LedgerEvent).order_by(LedgerEvent.seq.desc()).limit(max(1, min(limit, 10_000)))
+    if actor:
+        query = query.where(LedgerEvent.actor == actor)
+    if action:
+        query = query.where(LedgerEvent.action == action)
+    if subject:
+        query = query.where(LedgerEvent.subject == subject)
+    with ready_home().store.read() as session:
+        data = [e.as_dict() for e in session.scalars(query)]
+    _print(data, as_json, lambda rows: "\n".join(
+        f"{e['seq']:>7}  {e['time']}  {e['actor']:12s} {e['action']:28s} {e['subject']}"
+        for e in rows) or "(no events)")
+
+
+# -- offline tools -------------------------------------------------------------------------
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--sample", type=int, help="values sampled per column (default: policy)")
+@click.option("--full", is_flag=True, help="scan every value")
+@json_option
+def scan(file: Path, sample: int | None, full: bool, as_json: bool) -> None:
+    """PII scan of a Parquet or CSV file, column by column."""
+    from anonymize import scan_table
+    from catalog.files import read_table
+    from policies import load_policy
+
+    policy = load_policy()
+    table = read_table(file)
+    rows = None if full else (sample or policy.scan_sample_rows)
+    data = [s.as_dict() for s in scan_table(table, rows, policy.entity_min_share)]
+    _print(data, as_json, lambda cols: "\n".join(
+        f"{c['name']:24s} {c['entity'] or '-':18s} {c['fraction']:.0%} of {c['scanned']}"
+        for c in cols))
+
+
+if __name__ == "__main__":
+    main()

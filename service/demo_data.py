@@ -1,0 +1,134 @@
+"""Realistic generated public data of a Chinese city, for the demo and the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from faker import Faker
+
+from anonymize.checksums import USCC_ALPHABET, luhn_check_digit, resident_id_check_char, uscc_check_char
+
+DISTRICTS = ["越秀区", "海珠区", "荔湾区", "天河区", "白云区", "黄埔区", "番禺区", "花都区",
+             "南沙区", "从化区", "增城区"]
+AREA_CODES = {"越秀区": "440104", "海珠区": "440105", "荔湾区": "440103", "天河区": "440106",
+              "白云区": "440111", "黄埔区": "440112", "番禺区": "440113", "花都区": "440114",
+              "南沙区": "440115", "从化区": "440117", "增城区": "440118"}
+HOSPITALS = ["广州市第一人民医院", "中山大学附属第一医院", "广东省人民医院", "南方医院",
+             "广州医科大学附属第二医院", "广州市妇女儿童医疗中心"]
+DEPARTMENTS = ["内科", "外科", "儿科", "妇产科", "眼科", "口腔科", "急诊科", "皮肤科"]
+DIAGNOSES = ["高血压", "2型糖尿病", "上呼吸道感染", "慢性胃炎", "腰椎间盘突出", "支气管炎",
+             "冠心病", "龋齿", "过敏性皮炎", "骨折"]
+INDUSTRIES = ["制造业", "批发和零售业", "信息传输、软件和信息技术服务业", "交通运输业", "建筑业",
+              "金融业", "住宿和餐饮业", "科学研究和技术服务业"]
+VIOLATIONS = ["无", "超速", "闯红灯", "违停", "不按导向车道行驶", "未礼让行人"]
+ROADS = ["中山大道", "黄埔大道", "广州大道", "环市东路", "东风路", "天河路", "解放北路",
+         "机场路", "新港中路", "工业大道"]
+PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def resident_id(rng: random.Random, area: str, born: dt.date) -> str:
+    body = f"{area}{born:%Y%m%d}{rng.randrange(1000):03d}"
+    return body + resident_id_check_char(body)
+
+
+def uscc(rng: random.Random, area: str) -> str:
+    org_code = "".join(rng.choice(USCC_ALPHABET[:10] + "ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    body = "91" + area + org_code
+    return body + uscc_check_char(body)
+
+
+def bank_card(rng: random.Random) -> str:
+    body = "62" + "".join(str(rng.randrange(10)) for _ in range(15))
+    return body + luhn_check_digit(body)
+
+
+def plate(rng: random.Random, new_energy: bool = False) -> str:
+    letter = rng.choice("ABCDEFGHJ")
+    if new_energy:
+        return "粤" + letter + rng.choice("DF") + rng.choice(PLATE_LETTERS + "0123456789") + \
+            f"{rng.randrange(10000):04d}"
+    tail = "".join(rng.choice(PLATE_LETTERS + "0123456789") for _ in range(5))
+    return "粤" + letter + tail
+
+
+def hospital_visits(rows: int, seed: int) -> pa.Table:
+    rng, fake = random.Random(seed), Faker("zh_CN")
+    fake.seed_instance(seed)
+    start = dt.date(2025, 1, 1)
+    data: dict[str, list] = {k: [] for k in (
+        "visit_id", "patient_name", "resident_id", "mobile", "address", "gender", "age",
+        "district", "hospital", "department", "diagnosis", "visit_date", "fee")}
+    for i in range(rows):
+        district = rng.choice(DISTRICTS)
+        age = min(95, max(0, int(rng.gauss(45, 20))))
+        visit = start + dt.timedelta(days=rng.randrange(365))
+        born = dt.date(visit.year - age, rng.randint(1, 12), rng.randint(1, 28))
+        data["visit_id"].append(f"V{2025_000000 + i}")
+        data["patient_name"].append(fake.name())
+        data["resident_id"].append(resident_id(rng, AREA_CODES[district], born))
+        data["mobile"].append(fake.phone_number())
+        data["address"].append(f"广东省广州市{district}{fake.street_name()}{rng.randint(1, 300)}号")
+        data["gender"].append(rng.choice(["男", "女"]))
+        data["age"].append(age)
+        data["district"].append(district)
+        data["hospital"].append(rng.choice(HOSPITALS))
+        data["department"].append(rng.choice(DEPARTMENTS))
+        data["diagnosis"].append(rng.choice(DIAGNOSES))
+        data["visit_date"].append(visit)
+        data["fee"].append(round(rng.lognormvariate(5.5, 0.8), 2))
+    return pa.table(data)
+
+
+def enterprises(rows: int, seed: int) -> pa.Table:
+    rng, fake = random.Random(seed), Faker("zh_CN")
+    fake.seed_instance(seed)
+    data: dict[str, list] = {k: [] for k in (
+        "uscc", "company_name", "legal_representative", "industry", "district",
+        "registered_capital_wan", "founded", "employees")}
+    for _ in range(rows):
+        district = rng.choice(DISTRICTS)
+        data["uscc"].append(uscc(rng, AREA_CODES[district]))
+        data["company_name"].append(fake.company())
+        data["legal_representative"].append(fake.name())
+        data["industry"].append(rng.choice(INDUSTRIES))
+        data["district"].append(district)
+        data["registered_capital_wan"].append(rng.choice([10, 50, 100, 200, 500, 1000, 5000]))
+        data["founded"].append(dt.date(rng.randint(1990, 2024), rng.randint(1, 12), rng.randint(1, 28)))
+        data["employees"].append(int(rng.lognormvariate(3, 1.2)) + 1)
+    return pa.table(data)
+
+
+def traffic(rows: int, seed: int) -> pa.Table:
+    rng = random.Random(seed)
+    start = dt.datetime(2025, 6, 1)
+    data: dict[str, list] = {k: [] for k in (
+        "record_id", "plate", "district", "road", "passed_at", "speed_kmh", "violation")}
+    for i in range(rows):
+        data["record_id"].append(f"T{i:08d}")
+        data["plate"].append(plate(rng, new_energy=rng.random() < 0.3))
+        data["district"].append(rng.choice(DISTRICTS))
+        data["road"].append(rng.choice(ROADS))
+        data["passed_at"].append(start + dt.timedelta(seconds=rng.randrange(30 * 86400)))
+        data["speed_kmh"].append(round(max(5.0, rng.gauss(48, 14)), 1))
+        data["violation"].append(rng.choices(VIOLATIONS, weights=[85, 5, 3, 4, 2, 1])[0])
+    return pa.table(data)
+
+
+def write(table: pa.Table, path: Path, encoding: str = "utf-8") -> Path:
+    """Write a table as Parquet or CSV (by suffix); CSV in ``encoding`` (e.g. gb18030)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    elif encoding == "utf-8":
+        pacsv.write_csv(table, path)
+    else:
+        tmp = path.with_suffix(".utf8.csv")
+        pacsv.write_csv(table, tmp)
+        path.write_bytes(tmp.read_text(encoding="utf-8").encode(encoding))
+        tmp.unlink()
+    return path

@@ -1,0 +1,10 @@
+"""Every table of the product, gathered on one metadata for migrations."""
+
+import catalog.models  # noqa: F401
+import egress.models  # noqa: F401
+import lineage.ledger  # noqa: F401
+import sandbox.models  # noqa: F401
+import service.users  # noqa: F401
+from lineage.base import Base
+
+metadata = Base.metadata

@@ -1,0 +1,130 @@
+"""The store: SQLAlchemy engine over SQLite (WAL) or PostgreSQL, migrations, transactions.
+
+:meth:`Store.transaction` is the one way state changes commit: before the commit it seals the
+ledger events of the transaction into a signed checkpoint; after it, it appends that checkpoint
+to the witness file and runs the domain's after-commit actions; on rollback it undoes files the
+domain wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+import lineage
+from lineage import Signer
+from service.errors import Conflict, ServiceError
+
+log = logging.getLogger(__name__)
+
+
+class StoreUnavailable(ServiceError):
+    kind = "unavailable"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):  # noqa: ANN001, ANN202
+        # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's deferred BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001, ANN202
+        # IMMEDIATE: take the write lock at the start, so the ledger head read in a transaction
+        # is still the head when the transaction appends to it.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("tds_read")
+                             else "BEGIN IMMEDIATE")
+
+
+class Store:
+    def __init__(self, url: str, signer: Callable[[], Signer], witness_path: Path) -> None:
+        self.url = url
+        self.engine = create_engine(url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            _sqlite_setup(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._signer = signer
+        self.witness_path = witness_path
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (Alembic)."""
+        config = Config()
+        config.set_main_option("script_location",
+                               str(resources.files("service").joinpath("migrations")))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        session = self._sessions()
+        checkpoint = None
+        try:
+            yield session
+            session.flush()
+            checkpoint = lineage.seal(session, self._signer())
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            self._undo(session)
+            raise Conflict("the change conflicts with existing data (a duplicate?)") from exc
+        except OperationalError as exc:
+            session.rollback()
+            self._undo(session)
+            raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
+        except BaseException:
+            session.rollback()
+            self._undo(session)
+            raise
+        finally:
+            lineage.forget_head(session)
+            session.close()
+        if checkpoint is not None:
+            lineage.witness(self.witness_path, checkpoint)
+        for action in session.info.pop("after_commit", []):
+            try:
+                action()
+            except OSError:
+                log.exception("after-commit action failed")
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; it never commits."""
+        session = self._sessions(bind=self.engine.execution_options(tds_read=True))
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @staticmethod
+    def _undo(session: Session) -> None:
+        for action in reversed(session.info.pop("on_rollback", [])):
+            try:
+                action()
+            except OSError:
+                log.exception("rollback action failed")
+        session.info.pop("after_commit", None)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

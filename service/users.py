@@ -1,0 +1,110 @@
+"""Users, organizations and API tokens (stored only as hashes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from catalog.models import utcnow
+from catalog.names import identifier, text
+from lineage import append
+from lineage.base import Base
+from policies import Actor, Role, require
+from policies.roles import ORG_ROLES
+from service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+
+TOKEN_PREFIX = "tds_"
+
+
+class Organization(Base):
+    __tablename__ = "service_organizations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "service_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("service_organizations.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    org: Mapped[Organization | None] = relationship()
+
+    def actor(self) -> Actor:
+        return Actor(self.id, self.name, Role(self.role), self.org.name if self.org else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "role": self.role,
+                "org": self.org.name if self.org else None, "status": self.status,
+                "created_at": self.created_at.isoformat(timespec="seconds") + "Z"}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_user(session: Session, actor: Actor, name: str, role: str,
+             org: str | None = None) -> tuple[User, str]:
+    """Create a user; return it with its API token, which is shown only this once."""
+    require(actor, Role.ADMIN)
+    name = identifier(name, "user name", 63)
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    if role_ in ORG_ROLES and not org:
+        raise InvalidInput(f"a {role_.value} must belong to an organization (--org)")
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise Conflict(f"a user named {name!r} exists already")
+    organization = None
+    if org:
+        org = text(org, "organization", 100)
+        organization = session.scalar(select(Organization).where(Organization.name == org))
+        if organization is None:
+            organization = Organization(name=org)
+            session.add(organization)
+            session.flush()
+            append(session, actor, "org.created", f"org:{organization.id}", {"name": org})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    user = User(name=name, role=role_.value, org=organization, token_hash=hash_token(token))
+    session.add(user)
+    session.flush()
+    append(session, actor, "user.created", f"user:{user.id}",
+           {"role": role_.value, "org_id": organization.id if organization else None})
+    return user, token
+
+
+def authenticate(session: Session, token: str | None) -> Actor:
+    if not token:
+        raise Unauthenticated("no API token: set TDS_TOKEN or pass --token (API: Bearer token)")
+    digest = hash_token(token.strip())
+    user = session.scalar(select(User).where(User.token_hash == digest))
+    if user is None or not hmac.compare_digest(user.token_hash, digest):
+        raise Unauthenticated("the API token is not valid")
+    if user.status != "active":
+        raise Unauthenticated("this user is disabled")
+    return user.actor()
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    require(actor, Role.ADMIN)
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def get_user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no user {name!r}")
+    return user

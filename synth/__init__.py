@@ -1,0 +1,1 @@
+"""Simulated previews of catalog datasets (SDV), their quality and privacy reports."""
