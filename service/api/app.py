@@ -1,0 +1,91 @@
+"""The FastAPI application: /api/v1, OpenAPI at /docs, errors as problem+json."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from catalog.applications import sweep
+from policies import DomainError
+from service.api.routes import router
+from service.home import Home
+
+log = logging.getLogger(__name__)
+
+STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "conflict": 409,
+          "unauthenticated": 401, "unavailable": 503}
+TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
+          405: "Method not allowed", 409: "Conflict", 413: "Too large",
+          422: "Invalid input", 500: "Internal error", 503: "Unavailable"}
+
+
+def problem(status: int, detail: str, **extra: object) -> JSONResponse:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+            "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json",
+                        headers=headers)
+
+
+def create_app(home: Home, sweep_every: float | None = None) -> FastAPI:
+    home.require_initialized()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sweeper(home, sweep_every)) if sweep_every else None
+        yield
+        if task:
+            task.cancel()
+
+    app = FastAPI(title="Trusted Data Sandbox", version="0.1.0", lifespan=lifespan,
+                  description="Authorized operation of public data: catalog, applications, "
+                              "sandbox jobs, egress review, signed releases, lineage ledger.")
+    app.state.home = home
+    app.include_router(router, prefix="/api/v1")
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return problem(STATUS.get(exc.kind, 400), exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")}
+                  for e in exc.errors()]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        return problem(422, f"{'.'.join(first['loc'])}: {first['msg']}", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "an unexpected error occurred; it has been logged")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+async def _sweeper(home: Home, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(_sweep_once, home)
+        except Exception:  # keep sweeping; the failure is logged
+            log.exception("application sweep failed")
+
+
+def _sweep_once(home: Home) -> None:
+    with home.store.transaction() as session:
+        sweep(session, home.policy, home.workspaces)

@@ -1,0 +1,347 @@
+"""Endpoints of /api/v1. Every endpoint checks the caller's role before anything else."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from catalog import applications, datasets
+from catalog.errors import InvalidInput
+from egress import requests as egress_requests
+from lineage import LedgerEvent, verify_ledger
+from policies import Actor, Forbidden, Role
+from sandbox import jobs
+from service.home import Home
+from service.users import add_user, authenticate, list_users
+
+router = APIRouter()
+bearer = HTTPBearer(auto_error=False)
+ALL = (Role.PROVIDER, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+
+
+def home_of(request: Request) -> Home:
+    return request.app.state.home
+
+
+def current_actor(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(bearer)]) -> Actor:
+    home = home_of(request)
+    with home.store.read() as session:
+        return authenticate(session, credentials.credentials if credentials else None)
+
+
+def allow(*roles: Role):  # noqa: ANN201 - a FastAPI dependency
+    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if actor.role not in roles:
+            raise Forbidden(f"this endpoint needs the role {', '.join(r.value for r in roles)}; "
+                            f"you are {actor.role.value}")
+        return actor
+    return dependency
+
+
+HomeDep = Annotated[Home, Depends(home_of)]
+
+
+@router.get("/me", tags=["users"])
+def me(actor: Annotated[Actor, Depends(allow(*ALL))]) -> dict[str, Any]:
+    return {"id": actor.id, "name": actor.name, "role": actor.role.value, "org": actor.org}
+
+
+class NewUser(BaseModel):
+    name: str
+    role: str
+    org: str | None = None
+
+
+@router.post("/users", status_code=201, tags=["users"])
+def create_user(body: NewUser, home: HomeDep,
+                actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
+    """Create a user; the response carries its API token, shown only this once."""
+    with home.store.transaction() as session:
+        user, token = add_user(session, actor, body.name, body.role, body.org)
+        return user.as_dict() | {"token": token}
+
+
+@router.get("/users", tags=["users"])
+def users(home: HomeDep, actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> list[dict]:
+    with home.store.read() as session:
+        return [u.as_dict() for u in list_users(session, actor)]
+
+
+# -- catalog -------------------------------------------------------------------------------
+
+@router.get("/datasets", tags=["catalog"])
+def dataset_list(home: HomeDep, _actor: Annotated[Actor, Depends(allow(*ALL))],
+                 domain: str | None = None, level: str | None = None,
+                 attribute: str | None = None) -> list[dict[str, Any]]:
+    with home.store.read() as session:
+        return [datasets.describe(d) for d in datasets.list_datasets(session, domain, level,
+                                                                     attribute)]
+
+
+@router.get("/datasets/{name}", tags=["catalog"])
+def dataset_detail(name: str, home: HomeDep,
+                   _actor: Annotated[Actor, Depends(allow(*ALL))]) -> dict[str, Any]:
+    with home.store.read() as session:
+        return datasets.describe(datasets.get(session, name), detail=True)
+
+
+@router.post("/datasets", status_code=201, tags=["catalog"])
+def dataset_register(
+    home: HomeDep, actor: Annotated[Actor, Depends(allow(Role.PROVIDER, Role.ADMIN))],
+    file: Annotated[UploadFile, File()], name: Annotated[str, Form()],
+    title: Annotated[str, Form()], domain: Annotated[str, Form()],
+    level: Annotated[str, Form()], attribute: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+) -> dict[str, Any]:
+    """Upload and register a Parquet or CSV file (streamed to disk within the policy's limit)."""
+    limit = home.policy.max_upload_bytes
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv", ".txt", ".tsv"):
+        raise InvalidInput(f"unsupported file type {suffix or '(none)'!r}: upload Parquet or CSV")
+    scratch = home.root / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=scratch, suffix=suffix)
+    try:
+        written = 0
+        with os.fdopen(fd, "wb") as out:
+            while block := file.file.read(1 << 20):
+                written += len(block)
+                if written > limit:
+                    raise InvalidInput(f"the upload exceeds the policy's {limit} bytes")
+                out.write(block)
+        source = Path(tmp)
+        with home.store.transaction() as session:
+            version = datasets.register(
+                session, actor, home.policy, home.root, source,
+                datasets.Registration(name, title, domain, level, attribute, description))
+            return datasets.describe(version.dataset, detail=True)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+# -- applications and grants ---------------------------------------------------------------
+
+class Item(BaseModel):
+    dataset: str
+    columns: list[str]
+
+
+class NewApplication(BaseModel):
+    scenario: str
+    description: str
+    purpose: str
+    products: str
+    months: int
+    abroad: bool = False
+    items: list[Item] = Field(min_length=1)
+
+
+@router.post("/applications", status_code=201, tags=["applications"])
+def application_submit(body: NewApplication, home: HomeDep,
+                       actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
+    req = applications.Request(body.scenario, body.description, body.purpose, body.products,
+                               body.months, body.abroad, [i.model_dump() for i in body.items])
+    with home.store.transaction() as session:
+        return applications.submit(session, actor, home.policy, req).as_dict()
+
+
+@router.get("/applications", tags=["applications"])
+def application_list(home: HomeDep,
+                     actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
+                                                           Role.ADMIN))],
+                     status: str | None = None) -> list[dict[str, Any]]:
+    with home.store.read() as session:
+        return [a.as_dict() for a in applications.list_applications(session, actor, status)]
+
+
+@router.get("/applications/{application_id}", tags=["applications"])
+def application_detail(application_id: int, home: HomeDep,
+                       actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
+                                                             Role.ADMIN))]) -> dict[str, Any]:
+    with home.store.read() as session:
+        return applications.get(session, actor, application_id).as_dict()
+
+
+class Decision(BaseModel):
+    approve: bool
+    comment: str = ""
+
+
+@router.post("/applications/{application_id}/decision", tags=["applications"])
+def application_decide(application_id: int, body: Decision, home: HomeDep,
+                       actor: Annotated[Actor, Depends(allow(Role.REVIEWER))]) -> dict[str, Any]:
+    with home.store.transaction() as session:
+        return applications.decide(session, actor, home.policy, application_id, body.approve,
+                                   body.comment).as_dict()
+
+
+@router.post("/applications/sweep", tags=["applications"])
+def application_sweep(home: HomeDep,
+                      _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
+    with home.store.transaction() as session:
+        return applications.sweep(session, home.policy, home.workspaces)
+
+
+@router.get("/grants", tags=["applications"])
+def grant_list(home: HomeDep,
+               actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
+                                                     Role.ADMIN))]) -> list[dict[str, Any]]:
+    with home.store.read() as session:
+        return [g.as_dict() for g in applications.list_grants(session, actor)]
+
+
+class Revocation(BaseModel):
+    reason: str
+
+
+@router.post("/grants/{grant_id}/revoke", tags=["applications"])
+def grant_revoke(grant_id: int, body: Revocation, home: HomeDep,
+                 actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
+    with home.store.transaction() as session:
+        return applications.revoke(session, actor, grant_id, body.reason,
+                                   home.workspaces).as_dict()
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+class NewJob(BaseModel):
+    grant_id: int
+    sql: str
+    output_name: str
+    target: str = "real"
+
+
+@router.post("/jobs", status_code=202, tags=["jobs"])
+def job_submit(body: NewJob, home: HomeDep, background: BackgroundTasks,
+               actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
+    """Queue a job; poll GET /jobs/{id} for its status (real outputs show no rows)."""
+    with home.store.transaction() as session:
+        job = jobs.submit(session, actor, home.policy, home.root, body.grant_id, body.sql,
+                          body.output_name, body.target)
+        data = job.as_dict()
+    background.add_task(jobs.run, home.store.transaction, home.policy, home.root, data["id"])
+    return data
+
+
+@router.get("/jobs", tags=["jobs"])
+def job_list(home: HomeDep,
+             actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER, Role.ADMIN))],
+             grant_id: int | None = None) -> list[dict[str, Any]]:
+    with home.store.read() as session:
+        return [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id)]
+
+
+@router.get("/jobs/{job_id}", tags=["jobs"])
+def job_detail(job_id: int, home: HomeDep,
+               actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
+                                                     Role.ADMIN))]) -> dict[str, Any]:
+    with home.store.read() as session:
+        return jobs.get(session, actor, job_id).as_dict()
+
+
+# -- egress and releases -------------------------------------------------------------------
+
+class NewEgress(BaseModel):
+    job_id: int
+    product: str
+    purpose: str
+    sources: list[str]
+    abroad: bool = False
+
+
+@router.post("/egress", status_code=201, tags=["egress"])
+def egress_request(body: NewEgress, home: HomeDep,
+                   actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
+    with home.store.transaction() as session:
+        return egress_requests.request(session, actor, home.policy, home.root, body.job_id,
+                                       body.product, body.purpose, body.sources,
+                                       body.abroad).as_dict()
+
+
+@router.get("/egress", tags=["egress"])
+def egress_list(home: HomeDep,
+                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER, Role.ADMIN))],
+                status: str | None = None) -> list[dict[str, Any]]:
+    with home.store.read() as session:
+        return [r.as_dict() for r in egress_requests.list_requests(session, actor, status)]
+
+
+@router.get("/egress/{request_id}", tags=["egress"])
+def egress_detail(request_id: int, home: HomeDep,
+                  actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
+                                                        Role.ADMIN))]) -> dict[str, Any]:
+    with home.store.read() as session:
+        return egress_requests.get(session, actor, request_id).as_dict()
+
+
+class Review(BaseModel):
+    approve: bool
+    comment: str
+
+
+@router.post("/egress/{request_id}/review", tags=["egress"])
+def egress_review(request_id: int, body: Review, home: HomeDep,
+                  actor: Annotated[Actor, Depends(allow(Role.REVIEWER))]) -> dict[str, Any]:
+    with home.store.transaction() as session:
+        return egress_requests.review(session, actor, home.policy, home.root, home.signer,
+                                      request_id, body.approve, body.comment).as_dict()
+
+
+@router.get("/releases", tags=["egress"])
+def release_list(home: HomeDep,
+                 actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
+                                                       Role.ADMIN))]) -> list[dict[str, Any]]:
+    with home.store.read() as session:
+        return [r.as_dict() for r in egress_requests.list_releases(session, actor)]
+
+
+@router.get("/releases/{release_id}/bundle", tags=["egress"])
+def release_download(release_id: int, home: HomeDep,
+                     actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> StreamingResponse:
+    """The signed bundle as a zip: only for the requesting organization; each download logged."""
+    with home.store.transaction() as session:
+        directory = egress_requests.download(session, actor, home.root, release_id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.iterdir()):
+            archive.write(path, f"{directory.name}/{path.name}")
+    buffer.seek(0)
+    return StreamingResponse(buffer, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
+
+
+# -- ledger --------------------------------------------------------------------------------
+
+@router.get("/ledger/verify", tags=["ledger"])
+def ledger_verify(home: HomeDep,
+                  _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
+    with home.store.read() as session:
+        return verify_ledger(session, home.public_key, home.witness_path).as_dict()
+
+
+@router.get("/ledger/events", tags=["ledger"])
+def ledger_events(home: HomeDep, _actor: Annotated[Actor, Depends(allow(Role.ADMIN))],
+                  action: str | None = None, subject: str | None = None,
+                  before: int | None = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    query = select(LedgerEvent).order_by(LedgerEvent.seq.desc()).limit(limit)
+    if action:
+        query = query.where(LedgerEvent.action == action)
+    if subject:
+        query = query.where(LedgerEvent.subject == subject)
+    if before:
+        query = query.where(LedgerEvent.seq < before)
+    with home.store.read() as session:
+        return [e.as_dict() for e in session.scalars(query)]

@@ -1,0 +1,143 @@
+"""Applications: one scenario one list one approval, deadlines in working days, sweeps, grants."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from catalog import applications
+from catalog.models import Application
+from catalog.workdays import add_working_days
+from sandbox import jobs
+from tests.conftest import apply, register
+from tests.helpers import refused
+
+
+@pytest.fixture
+def registered(home, people, visits_file):
+    return register(home, people.provider, visits_file)
+
+
+def test_deadline_counts_chinese_working_days_over_national_day(home):
+    # 2025-09-30 + 10 working days skips the Oct 1-8 holiday and counts the adjusted
+    # Saturday 2025-10-11 as a working day.
+    deadline, exact = add_working_days(dt.date(2025, 9, 30), 10, home.policy)
+    assert exact
+    assert deadline == dt.date(2025, 10, 21)  # Oct 9, 10, 11 (Sat), 13-17, 20, 21
+
+
+def test_deadline_beyond_the_calendar_falls_back_to_weekdays_and_says_so(home):
+    deadline, exact = add_working_days(dt.date(2030, 3, 1), 10, home.policy)
+    assert not exact
+    assert deadline == dt.date(2030, 3, 15)
+
+
+def test_policy_extra_holidays_apply(home):
+    policy = dataclasses.replace(home.policy, extra_holidays=frozenset({dt.date(2030, 3, 4)}))
+    assert add_working_days(dt.date(2030, 3, 1), 10, policy)[0] == dt.date(2030, 3, 18)
+
+
+def test_submit_and_approve_creates_a_grant_for_the_period(home, people, registered):
+    app_id = apply(home, people.merchant, months=6)
+    with home.store.transaction() as s:
+        app = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok")
+        grant = app.grant
+        assert app.status == "approved"
+        assert (grant.expires_at - grant.created_at).days in range(181, 185)
+        assert grant.as_dict()["datasets"][0]["columns"] == [
+            "district", "department", "visit_date", "fee", "age"]
+
+
+def test_rejection_needs_a_comment_and_creates_no_grant(home, people, registered):
+    app_id = apply(home, people.merchant)
+    with refused(home, "comment must not be empty"), home.store.transaction() as s:
+        applications.decide(s, people.reviewer, home.policy, app_id, False, "")
+    with home.store.transaction() as s:
+        app = applications.decide(s, people.reviewer, home.policy, app_id, False, "用途不明确")
+        assert app.status == "rejected" and app.grant is None
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"months": 61}, "exceeds the policy maximum of 60 months"),
+    ({"months": 0}, "positive number of months"),
+    ({"name": "nope"}, "no dataset named 'nope'"),
+    ({"columns": ["district", "salary"]}, "has no column 'salary'"),
+    ({"columns": ["district", "district"]}, "listed twice"),
+    ({"scenario": "bad\x07name"}, "control or invisible"),
+])
+def test_bad_applications_are_refused(home, people, registered, change, message):
+    with refused(home, message):
+        apply(home, people.merchant, **change)
+
+
+def test_one_scenario_one_application(home, people, registered):
+    apply(home, people.merchant)
+    with refused(home, "one scenario, one list, one approval", "conflict"):
+        apply(home, people.merchant)
+    apply(home, people.merchant_b)  # another organization may use the same scenario name
+
+
+def test_only_merchants_apply_and_only_reviewers_decide(home, people, registered):
+    with refused(home, "needs the role", "forbidden"):
+        apply(home, people.provider)
+    app_id = apply(home, people.merchant)
+    for actor in (people.merchant, people.admin):
+        with refused(home, "needs the role", "forbidden"), home.store.transaction() as s:
+            applications.decide(s, actor, home.policy, app_id, True, "")
+
+
+def test_merchants_see_only_their_organizations_applications(home, people, registered):
+    app_id = apply(home, people.merchant)
+    with home.store.read() as s:
+        assert applications.list_applications(s, people.merchant_b) == []
+        assert [a.id for a in applications.list_applications(s, people.reviewer)] == [app_id]
+    with refused(home, f"no application {app_id}", "not_found"), home.store.read() as s:
+        applications.get(s, people.merchant_b, app_id)
+
+
+@pytest.mark.parametrize("action,status", [("deemed_approved", "approved"),
+                                           ("escalate", "escalated")])
+def test_sweep_applies_the_overdue_action(home, people, registered, action, status):
+    app_id = apply(home, people.merchant)
+    policy = dataclasses.replace(home.policy, overdue_action=action)
+    with home.store.transaction() as s:
+        assert applications.sweep(s, policy, home.workspaces)["deemed_approved"] == []
+    later = dt.datetime.now() + dt.timedelta(days=30)
+    with home.store.transaction() as s:
+        applications.sweep(s, policy, home.workspaces, now=later)
+    with home.store.read() as s:
+        app = s.get(Application, app_id)
+        assert app.status == status
+        assert (app.grant is not None) == (action == "deemed_approved")
+        assert app.deemed == (action == "deemed_approved")
+
+
+def test_revoked_grant_refuses_jobs_and_its_workspace_is_deleted(home, people, grant_id):
+    with home.store.transaction() as s:
+        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id,
+                             "SELECT district, count(*) AS n FROM visits GROUP BY 1", "counts").id
+    jobs.run(home.store.transaction, home.policy, home.root, job_id)
+    workspace = home.workspaces / str(grant_id)
+    assert any(workspace.rglob("*.parquet"))
+    with home.store.transaction() as s:
+        applications.revoke(s, people.admin, grant_id, "违规使用", home.workspaces)
+    assert not workspace.exists()
+    with refused(home, "is revoked", "forbidden"), home.store.transaction() as s:
+        jobs.submit(s, people.merchant, home.policy, home.root, grant_id, "SELECT 1 AS x", "y")
+
+
+def test_expired_grant_refuses_jobs_at_once_and_sweep_ends_it(home, people, grant_id):
+    with home.store.transaction() as s:
+        grant = applications.get_grant(s, people.admin, grant_id)
+        grant.expires_at = dt.datetime(2020, 1, 1)
+    with refused(home, "expired on 2020-01-01", "forbidden"), home.store.transaction() as s:
+        jobs.submit(s, people.merchant, home.policy, home.root, grant_id, "SELECT 1 AS x", "y")
+    with home.store.transaction() as s:
+        assert applications.sweep(s, home.policy, home.workspaces)["expired_grants"] == [grant_id]
+    with home.store.read() as s:
+        status = s.scalar(select(Application.status))
+        assert status == "approved"
+        assert applications.get_grant(s, people.admin, grant_id).status == "expired"

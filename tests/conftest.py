@@ -1,0 +1,103 @@
+"""Fixtures shared by the suite. TDS_TEST_DATABASE=postgresql runs it on a real PostgreSQL
+(127.0.0.1:5432, database `test`), each test in a schema of its own that is dropped after."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from catalog import applications, datasets
+from policies import OPERATOR, Actor
+from service import demo_data
+from service.home import Home
+from service.users import add_user
+
+PG_BASE = os.environ.get("TDS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKEND = os.environ.get("TDS_TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture
+def database_url():
+    if BACKEND != "postgresql":
+        yield None
+        return
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    with admin.connect() as con:
+        con.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def home(tmp_path: Path, database_url: str | None) -> Home:
+    h = Home(tmp_path / "home", database_url, None)
+    h.init()
+    yield h
+    h.store.dispose()
+
+
+@dataclass
+class People:
+    admin: Actor
+    provider: Actor
+    merchant: Actor
+    merchant_b: Actor
+    reviewer: Actor
+    reviewer2: Actor
+    tokens: dict[str, str]
+
+
+@pytest.fixture
+def people(home: Home) -> People:
+    made, tokens = {}, {}
+    with home.store.transaction() as s:
+        for key, role, org in (("admin", "admin", None), ("provider", "provider", None),
+                               ("merchant", "merchant", "粤数科技"),
+                               ("merchant_b", "merchant", "另一家公司"),
+                               ("reviewer", "reviewer", "数据管理局"),
+                               ("reviewer2", "reviewer", "数据管理局")):
+            user, tokens[key] = add_user(s, OPERATOR, key, role, org)
+            made[key] = user.actor()
+    return People(tokens=tokens, **made)
+
+
+@pytest.fixture(scope="session")
+def visits_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "visits.parquet"
+    return demo_data.write(demo_data.hospital_visits(400, seed=7), path)
+
+
+def register(home: Home, actor: Actor, path: Path, name: str = "visits", level: str = "L3",
+             attribute: str = "conditional"):
+    with home.store.transaction() as s:
+        version = datasets.register(s, actor, home.policy, home.root, path,
+                                    datasets.Registration(name, "门诊记录", "health", level,
+                                                          attribute))
+        return datasets.describe(version.dataset, detail=True)
+
+
+COLUMNS = ["district", "department", "visit_date", "fee", "age"]
+
+
+def apply(home: Home, merchant: Actor, name: str = "visits", columns=None, months: int = 12,
+          scenario: str = "门诊分析", abroad: bool = False):
+    with home.store.transaction() as s:
+        return applications.submit(s, merchant, home.policy, applications.Request(
+            scenario, "按区统计门诊量", "卫生规划", "统计表", months, abroad,
+            [{"dataset": name, "columns": columns or COLUMNS}])).id
+
+
+@pytest.fixture
+def grant_id(home: Home, people: People, visits_file: Path) -> int:
+    register(home, people.provider, visits_file)
+    app_id = apply(home, people.merchant)
+    with home.store.transaction() as s:
+        return applications.decide(s, people.reviewer, home.policy, app_id, True, "同意").grant.id

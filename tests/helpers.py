@@ -1,0 +1,36 @@
+"""Assertions shared by tests: a refused action changes nothing."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import func, select, text
+
+from lineage import LedgerEvent
+from policies import DomainError
+
+
+def snapshot(home) -> dict[str, int]:
+    tables = ["ledger_events", "catalog_datasets", "catalog_dataset_versions",
+              "catalog_applications", "catalog_grants", "sandbox_jobs", "egress_requests",
+              "egress_releases", "service_users"]
+    with home.store.read() as s:
+        counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
+        counts["head"] = s.scalar(select(func.max(LedgerEvent.seq))) or 0
+    files = sorted(p.relative_to(home.root) for p in home.root.rglob("*")
+                   if p.is_file() and "ledger" not in p.parts and p.suffix != ".sqlite3"
+                   and not p.name.startswith("tds.sqlite3"))
+    counts["files"] = len(files)
+    return counts
+
+
+@contextmanager
+def refused(home, match: str, kind: str | None = None):
+    """The block raises a DomainError matching ``match`` and leaves no trace."""
+    before = snapshot(home)
+    with pytest.raises(DomainError, match=match) as info:
+        yield info
+    if kind:
+        assert info.value.kind == kind
+    assert snapshot(home) == before
