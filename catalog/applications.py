@@ -54,7 +54,7 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
         raise InvalidInput("the application must list at least one dataset and its columns")
     clash = session.scalar(select(Application).where(
         Application.org == actor.org, Application.scenario == scenario,
-        Application.status.in_(OPEN_STATES + ("approved",)),
+        Application.status.in_((*OPEN_STATES, "approved")),
     ))
     if clash is not None:
         raise Conflict(

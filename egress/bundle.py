@@ -10,12 +10,13 @@ from typing import Any
 
 from lineage import Signer
 from lineage.canonical import canonical_bytes
-from lineage.signing import load_public, public_pem
-from lineage.signing import key_id as key_id_of
-from lineage.signing import verify as verify_signature
 from lineage.errors import SigningKeyError
+from lineage.signing import key_id as key_id_of
+from lineage.signing import load_public, public_pem
+from lineage.signing import verify as verify_signature
 
-MANIFEST, SIGNATURE, PUBLIC_KEY, OUTPUT = "manifest.json", "manifest.sig", "platform.pub.pem", "output.parquet"
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+PUBLIC_KEY, OUTPUT = "platform.pub.pem", "output.parquet"
 FORMAT = "tds-release/1"
 
 

@@ -47,9 +47,9 @@ def scope(grant: Grant, job: Job, product: str, purpose: str) -> CheckResult:
     granted = {item.dataset_version.dataset.name: set(item.columns) for item in grant.items}
     outside = []
     for name, source in (job.sources or {}).items():
-        if source.get("kind") == "dataset":
-            if name not in granted or not set(source.get("columns", [])) <= granted[name]:
-                outside.append(name)
+        if source.get("kind") == "dataset" and (
+                name not in granted or not set(source.get("columns", [])) <= granted[name]):
+            outside.append(name)
     if outside:
         return CheckResult("scope", FAIL, "the job read data outside the grant", outside)
     if not grant.usable():

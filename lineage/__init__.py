@@ -3,7 +3,14 @@
 from lineage.base import Base
 from lineage.errors import LedgerError, LineageError, SigningKeyError
 from lineage.ledger import (
-    Checkpoint, LedgerCheckpoint, LedgerEvent, append, event_count, forget_head, seal, witness,
+    Checkpoint,
+    LedgerCheckpoint,
+    LedgerEvent,
+    append,
+    event_count,
+    forget_head,
+    seal,
+    witness,
 )
 from lineage.signing import Signer, create_keypair, load_public, load_signer
 from lineage.verify import Verification, verify_ledger

@@ -13,7 +13,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def on_rollback(session, callback) -> None:  # noqa: ANN001 - Session and a no-arg callable
+def on_rollback(session, callback) -> None:
     """Run ``callback`` if ``session``'s transaction rolls back (e.g. remove a file it wrote).
 
     The shell's transaction helper calls these; domain code registers them next to any file it
@@ -22,6 +22,6 @@ def on_rollback(session, callback) -> None:  # noqa: ANN001 - Session and a no-a
     session.info.setdefault("on_rollback", []).append(callback)
 
 
-def after_commit(session, callback) -> None:  # noqa: ANN001
+def after_commit(session, callback) -> None:
     """Run ``callback`` once ``session``'s transaction has committed (e.g. delete retired files)."""
     session.info.setdefault("after_commit", []).append(callback)

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from lineage import signing
 from lineage.canonical import NotCanonical
 from lineage.ledger import (
-    GENESIS, Checkpoint, LedgerCheckpoint, LedgerEvent, _body, event_hash, read_witness,
+    GENESIS,
+    Checkpoint,
+    LedgerCheckpoint,
+    LedgerEvent,
+    _body,
+    event_hash,
+    read_witness,
 )
 
 _MAX_PROBLEMS = 100

@@ -87,6 +87,11 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int,
             if time.monotonic() - started > timeout_seconds:
                 raise JobFailed(f"the job ran longer than the policy's {timeout_seconds:g} s")
             batches.append(batch)
+        names = reader.schema.names
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise JobFailed(f"the result has several columns named {duplicates[0]!r}; "
+                            "give each output column its own name (AS ...)")
         return pa.Table.from_batches(batches, schema=reader.schema)
     except duckdb.Error as exc:
         raise JobFailed(_clean(str(exc))) from exc

@@ -92,7 +92,7 @@ def _function_names(tree: dict[str, Any]) -> set[str]:
     return found
 
 
-def _walk(node: Any):  # noqa: ANN202 - generator of dicts
+def _walk(node: Any):
     if isinstance(node, dict):
         yield node
         for value in node.values():

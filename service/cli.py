@@ -61,13 +61,13 @@ class TdsGroup(click.Group):
             ctx.exit(EXIT_ERROR)
 
 
-def home():  # noqa: ANN201 - service.home.Home
+def home():
     from service.home import Home
 
     return Home.from_env()
 
 
-def ready_home():  # noqa: ANN201
+def ready_home():
     return home().require_initialized()
 
 

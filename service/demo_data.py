@@ -11,7 +11,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from faker import Faker
 
-from anonymize.checksums import USCC_ALPHABET, luhn_check_digit, resident_id_check_char, uscc_check_char
+from anonymize.checksums import (
+    USCC_ALPHABET,
+    luhn_check_digit,
+    resident_id_check_char,
+    uscc_check_char,
+)
 
 DISTRICTS = ["越秀区", "海珠区", "荔湾区", "天河区", "白云区", "黄埔区", "番禺区", "花都区",
              "南沙区", "从化区", "增城区"]

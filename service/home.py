@@ -84,7 +84,7 @@ class Home:
         return load_signer(self.keys_dir, self.passphrase)
 
     @cached_property
-    def public_key(self):  # noqa: ANN201 - Ed25519PublicKey
+    def public_key(self):
         return load_public((self.keys_dir / PUBLIC_NAME).read_bytes())
 
     @cached_property

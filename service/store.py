@@ -34,7 +34,7 @@ class StoreUnavailable(ServiceError):
 
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):  # noqa: ANN001, ANN202
+    def _connect(dbapi_connection, _record):
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's deferred BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -45,7 +45,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001, ANN202
+    def _begin(conn):
         # IMMEDIATE: take the write lock at the start, so the ledger head read in a transaction
         # is still the head when the transaction appends to it.
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("tds_read")

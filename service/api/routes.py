@@ -41,7 +41,7 @@ def current_actor(request: Request,
         return authenticate(session, credentials.credentials if credentials else None)
 
 
-def allow(*roles: Role):  # noqa: ANN201 - a FastAPI dependency
+def allow(*roles: Role):
     def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in roles:
             raise Forbidden(f"this endpoint needs the role {', '.join(r.value for r in roles)}; "

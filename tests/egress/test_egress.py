@@ -1,0 +1,151 @@
+"""Egress: automatic checks, independent reviews, signed bundles that verify offline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from catalog import applications
+from egress import requests
+from egress.bundle import verify_bundle
+from sandbox import jobs
+from tests.conftest import apply
+from tests.helpers import refused
+
+AGGREGATE = "SELECT district, count(*) AS visits FROM visits GROUP BY 1 HAVING count(*) >= 10"
+
+
+def job(home, people, grant_id, sql=AGGREGATE, name="product"):
+    with home.store.transaction() as s:
+        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, name).id
+    jobs.run(home.store.transaction, home.policy, home.root, job_id)
+    return job_id
+
+
+def ask(home, people, job_id, sources=("visits",), abroad=False):
+    with home.store.transaction() as s:
+        return requests.request(s, people.merchant, home.policy, home.root, job_id, "区门诊量",
+                                "卫生规划", list(sources), abroad).as_dict()
+
+
+def vote(home, actor, request_id, approve=True, comment="同意"):
+    with home.store.transaction() as s:
+        return requests.review(s, actor, home.policy, home.root, home.signer, request_id,
+                               approve, comment).as_dict()
+
+
+def verdicts(req):
+    return {c["name"]: c["verdict"] for c in req["checks"]}
+
+
+def test_aggregate_passes_checks_and_two_approvals_release_a_verified_bundle(home, people,
+                                                                             grant_id):
+    req = ask(home, people, job(home, people, grant_id))
+    assert verdicts(req) == {"scope": "pass", "sources": "pass", "personal_information": "pass",
+                             "cross_border": "pass"}
+    assert req["required_approvals"] == 2  # L3 data: two reviewers by policy
+    first = vote(home, people.reviewer, req["id"])
+    assert first["status"] == "submitted" and first["release_id"] is None
+    done = vote(home, people.reviewer2, req["id"])
+    assert done["status"] == "released"
+    with home.store.read() as s:
+        release = requests.list_releases(s, people.merchant)[0]
+        bundle = home.root / release.path
+    pub = (home.keys_dir / "platform_ed25519.pub.pem").read_bytes()
+    result = verify_bundle(bundle, pub)
+    assert result["valid"], result["problems"]
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["sources"][0]["dataset"] == "visits"
+    assert manifest["sources"][0]["sha256"]
+    assert manifest["job"]["sql"] == AGGREGATE
+    assert len(manifest["approvals"]) == 2
+
+
+@pytest.mark.parametrize("damage", ["output", "manifest", "signature", "key"])
+def test_a_damaged_bundle_does_not_verify(home, people, grant_id, damage, tmp_path):
+    req = ask(home, people, job(home, people, grant_id))
+    vote(home, people.reviewer, req["id"])
+    vote(home, people.reviewer2, req["id"])
+    with home.store.read() as s:
+        bundle = home.root / requests.list_releases(s, people.merchant)[0].path
+    if damage == "output":
+        with (bundle / "output.parquet").open("ab") as f:
+            f.write(b"x")
+    elif damage == "manifest":
+        text = (bundle / "manifest.json").read_text().replace("区门诊量", "别的产品")
+        (bundle / "manifest.json").write_text(text)
+    elif damage == "signature":
+        (bundle / "manifest.sig").write_text("AAAA" * 22 + "\n")
+    else:
+        from lineage import create_keypair
+        other = create_keypair(tmp_path / "other", None)
+        from lineage.signing import public_pem
+        (bundle / "platform.pub.pem").write_bytes(public_pem(other.public))
+    assert not verify_bundle(bundle)["valid"]
+
+
+def test_pii_in_the_output_fails_and_cannot_be_approved(home, people, visits_file):
+    from tests.conftest import register
+    register(home, people.provider, visits_file)
+    app_id = apply(home, people.merchant, columns=["district", "mobile", "fee"])
+    with home.store.transaction() as s:
+        grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    req = ask(home, people, job(home, people, grant_id, "SELECT district, mobile FROM visits"))
+    assert verdicts(req)["personal_information"] == "fail"
+    assert "mobile" in next(c for c in req["checks"]
+                            if c["name"] == "personal_information")["columns"]
+    with refused(home, "automatic checks failed", "forbidden"):
+        vote(home, people.reviewer, req["id"])
+
+
+def test_undeclared_sources_fail(home, people, grant_id):
+    req = ask(home, people, job(home, people, grant_id), sources=["somewhere_else"])
+    assert verdicts(req)["sources"] == "fail"
+
+
+def test_abroad_needs_an_extra_approval(home, people, grant_id):
+    req = ask(home, people, job(home, people, grant_id), abroad=True)
+    assert verdicts(req)["cross_border"] == "review"
+    assert req["required_approvals"] == 3
+
+
+def test_reviewers_of_the_requesting_organization_are_refused(home, people, grant_id):
+    from policies import OPERATOR
+    from service.users import add_user
+    with home.store.transaction() as s:
+        insider = add_user(s, OPERATOR, "insider", "reviewer", "粤数科技")[0].actor()
+    req = ask(home, people, job(home, people, grant_id))
+    with refused(home, "own organization", "forbidden"):
+        vote(home, insider, req["id"])
+
+
+def test_a_reviewer_votes_once_and_a_rejection_is_final(home, people, grant_id):
+    req = ask(home, people, job(home, people, grant_id))
+    vote(home, people.reviewer, req["id"])
+    with refused(home, "reviewed this request already", "conflict"):
+        vote(home, people.reviewer, req["id"])
+    assert vote(home, people.reviewer2, req["id"], approve=False, comment="小格风险")["status"] \
+        == "rejected"
+    with refused(home, "not awaiting review", "conflict"):
+        vote(home, people.reviewer2, req["id"])
+
+
+def test_other_organizations_cannot_request_or_download(home, people, grant_id):
+    job_id = job(home, people, grant_id)
+    with refused(home, f"no job {job_id}", "not_found"), home.store.transaction() as s:
+        requests.request(s, people.merchant_b, home.policy, home.root, job_id, "p", "p",
+                         ["visits"])
+    req = ask(home, people, job_id)
+    vote(home, people.reviewer, req["id"])
+    vote(home, people.reviewer2, req["id"])
+    with home.store.read() as s:
+        release_id = requests.list_releases(s, people.merchant)[0].id
+    with refused(home, f"no release {release_id}", "not_found"), home.store.transaction() as s:
+        requests.download(s, people.merchant_b, home.root, release_id)
+
+
+def test_failed_job_has_nothing_to_release(home, people, grant_id):
+    job_id = job(home, people, grant_id, "SELECT patient_name FROM visits")
+    with refused(home, "no real output to release"):
+        ask(home, people, job_id)

@@ -1,0 +1,157 @@
+"""The HTTP API: every endpoint x every role, problem responses, and the flow end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+
+from egress.bundle import verify_bundle
+from service.api.app import create_app
+
+M, R, A, P = "merchant", "reviewer", "admin", "provider"
+EVERYONE = {M, R, A, P}
+EXPECTED = {
+    ("GET", "/api/v1/me"): EVERYONE,
+    ("POST", "/api/v1/users"): {A},
+    ("GET", "/api/v1/users"): {A},
+    ("GET", "/api/v1/datasets"): EVERYONE,
+    ("GET", "/api/v1/datasets/{name}"): EVERYONE,
+    ("POST", "/api/v1/datasets"): {P, A},
+    ("POST", "/api/v1/applications"): {M},
+    ("GET", "/api/v1/applications"): {M, R, A},
+    ("GET", "/api/v1/applications/{application_id}"): {M, R, A},
+    ("POST", "/api/v1/applications/{application_id}/decision"): {R},
+    ("POST", "/api/v1/applications/sweep"): {A},
+    ("GET", "/api/v1/grants"): {M, R, A},
+    ("POST", "/api/v1/grants/{grant_id}/revoke"): {A},
+    ("POST", "/api/v1/jobs"): {M},
+    ("GET", "/api/v1/jobs"): {M, R, A},
+    ("GET", "/api/v1/jobs/{job_id}"): {M, R, A},
+    ("POST", "/api/v1/egress"): {M},
+    ("GET", "/api/v1/egress"): {M, R, A},
+    ("GET", "/api/v1/egress/{request_id}"): {M, R, A},
+    ("POST", "/api/v1/egress/{request_id}/review"): {R},
+    ("GET", "/api/v1/releases"): {M, R, A},
+    ("GET", "/api/v1/releases/{release_id}/bundle"): {M},
+    ("GET", "/api/v1/ledger/verify"): {A},
+    ("GET", "/api/v1/ledger/events"): {A},
+}
+
+
+@pytest.fixture
+def client(home):
+    with TestClient(create_app(home)) as c:
+        yield c
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def routes(app):
+    for path, operations in app.openapi()["paths"].items():
+        for method in operations:
+            yield method.upper(), path
+
+
+def test_every_endpoint_is_in_the_role_matrix(client):
+    assert set(routes(client.app)) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_role_matrix(client, people, endpoint):
+    method, path = endpoint
+    url = path.replace("{name}", "nope")
+    for param in ("application_id", "grant_id", "job_id", "request_id", "release_id"):
+        url = url.replace("{" + param + "}", "999")
+    anonymous = client.request(method, url, json={})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    for role in (M, R, A, P):
+        response = client.request(method, url, json={}, headers=auth(people.tokens[role]))
+        if role in EXPECTED[endpoint]:
+            assert response.status_code not in (401, 403), (role, response.json())
+        else:
+            assert response.status_code == 403, (role, response.status_code)
+            assert "needs the role" in response.json()["detail"]
+
+
+def test_a_bad_token_is_refused(client):
+    response = client.get("/api/v1/datasets", headers=auth("tds_forged"))
+    assert response.status_code == 401
+    assert response.json()["detail"] == "the API token is not valid"
+
+
+def test_errors_are_problem_json_with_a_clear_title(client, people):
+    response = client.get("/api/v1/datasets/nope", headers=auth(people.tokens[M]))
+    assert response.status_code == 404
+    body = response.json()
+    assert body["title"] == "Not found" and body["detail"] == "no dataset named 'nope'"
+    bad = client.post("/api/v1/applications", json={"scenario": 1},
+                      headers=auth(people.tokens[M]))
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+
+
+def test_the_whole_flow_over_http(client, people, visits_file, home):
+    with visits_file.open("rb") as f:
+        registered = client.post(
+            "/api/v1/datasets", headers=auth(people.tokens[P]),
+            files={"file": ("visits.parquet", f, "application/octet-stream")},
+            data={"name": "visits", "title": "门诊记录", "domain": "health", "level": "L3",
+                  "attribute": "conditional"})
+    assert registered.status_code == 201, registered.json()
+    app = client.post("/api/v1/applications", headers=auth(people.tokens[M]), json={
+        "scenario": "门诊分析", "description": "d", "purpose": "p", "products": "统计表",
+        "months": 12, "items": [{"dataset": "visits", "columns": ["district", "fee"]}]})
+    assert app.status_code == 201, app.json()
+    decided = client.post(f"/api/v1/applications/{app.json()['id']}/decision",
+                          headers=auth(people.tokens[R]), json={"approve": True, "comment": ""})
+    grant_id = decided.json()["grant_id"]
+    submitted = client.post("/api/v1/jobs", headers=auth(people.tokens[M]), json={
+        "grant_id": grant_id, "output_name": "by_district",
+        "sql": "SELECT district, count(*) AS n FROM visits GROUP BY 1 HAVING count(*) >= 10"})
+    assert submitted.status_code == 202 and submitted.json()["status"] == "queued"
+    job = client.get(f"/api/v1/jobs/{submitted.json()['id']}", headers=auth(people.tokens[M]))
+    assert job.json()["status"] == "succeeded"
+    assert job.json()["output"]["rows"] == 11
+    req = client.post("/api/v1/egress", headers=auth(people.tokens[M]), json={
+        "job_id": job.json()["id"], "product": "区门诊量", "purpose": "规划",
+        "sources": ["visits"]})
+    assert req.status_code == 201, req.json()
+    for reviewer in (R, "reviewer2"):
+        voted = client.post(f"/api/v1/egress/{req.json()['id']}/review",
+                            headers=auth(people.tokens[reviewer]),
+                            json={"approve": True, "comment": "同意"})
+        assert voted.status_code == 200, voted.json()
+    release_id = voted.json()["release_id"]
+    assert release_id
+    other = client.get(f"/api/v1/releases/{release_id}/bundle",
+                       headers=auth(people.tokens["merchant_b"]))
+    assert other.status_code == 404
+    bundle = client.get(f"/api/v1/releases/{release_id}/bundle", headers=auth(people.tokens[M]))
+    assert bundle.status_code == 200
+    target = home.root.parent / "downloaded"
+    zipfile.ZipFile(io.BytesIO(bundle.content)).extractall(target)
+    (folder,) = list(target.iterdir())
+    assert verify_bundle(folder)["valid"]
+    events = client.get("/api/v1/ledger/events?action=release.downloaded",
+                        headers=auth(people.tokens[A]))
+    assert len(events.json()) == 1
+    assert client.get("/api/v1/ledger/verify", headers=auth(people.tokens[A])).json()["valid"]
+
+
+def test_oversized_upload_is_refused(client, people, home, visits_file):
+    home.policy = dataclasses.replace(home.policy, max_upload_bytes=1000)
+    with visits_file.open("rb") as f:
+        response = client.post(
+            "/api/v1/datasets", headers=auth(people.tokens[P]),
+            files={"file": ("visits.parquet", f, "application/octet-stream")},
+            data={"name": "visits", "title": "t", "domain": "health", "level": "L3",
+                  "attribute": "open"})
+    assert response.status_code == 422
+    assert "exceeds the policy's 1000 bytes" in response.json()["detail"]
+    assert not any((home.root / "scratch").iterdir())

@@ -1,0 +1,158 @@
+"""The `tds` command: demo end to end, home setup, clear errors, offline tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BACKEND
+
+TDS = [sys.executable, "-m", "service.cli"]
+
+
+def tds(*args: str, home: Path, token: str | None = None, database_url: str | None = None,
+        passphrase: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TDS_TOKEN", "TDS_DATABASE_URL", "TDS_KEY_PASSPHRASE")}
+    env["TDS_HOME"] = str(home)
+    if token:
+        env["TDS_TOKEN"] = token
+    if database_url:
+        env["TDS_DATABASE_URL"] = database_url
+    if passphrase:
+        env["TDS_KEY_PASSPHRASE"] = passphrase
+    return subprocess.run([*TDS, *args], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=Path(__file__).parents[2])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One demo run, shared by the tests that read its results (SQLite home)."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    done = tds("demo", "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    return home, json.loads(done.stdout)
+
+
+def test_demo_ends_with_a_verified_release(demo):
+    home, result = demo
+    assert result["release_verified"] and result["ledger_valid"]
+    assert {"release_path", "application_id", "job_id", "datasets", "tokens"} <= set(result)
+    assert set(result["tokens"]) >= {"admin", "provider", "merchant", "reviewer"}
+    assert [d["name"] for d in result["datasets"]] == [
+        "hospital_visits", "enterprise_registry", "traffic_records"]
+    verified = tds("release", "verify", result["release_path"], "--json", home=home)
+    assert verified.returncode == 0 and json.loads(verified.stdout)["valid"]
+
+
+def test_demo_on_the_configured_backend(tmp_path, database_url):
+    done = tds("demo", "--json", home=tmp_path / "h", database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["release_verified"]
+
+
+def test_release_verify_exits_1_on_a_tampered_copy(demo, tmp_path):
+    home, result = demo
+    copy = tmp_path / "bundle"
+    shutil.copytree(result["release_path"], copy)
+    with (copy / "output.parquet").open("ab") as f:
+        f.write(b"!")
+    done = tds("release", "verify", str(copy), "--json", home=home)
+    assert done.returncode == 1
+    assert "modified" in json.loads(done.stdout)["problems"][0]
+
+
+def test_ledger_verify_detects_a_payload_edit_made_in_the_database(tmp_path):
+    if BACKEND == "postgresql":
+        pytest.skip("this test edits the SQLite file directly; the PostgreSQL case is in lineage")
+    home = tmp_path / "home"
+    assert tds("demo", "--json", home=home).returncode == 0
+    assert tds("ledger", "verify", "--json", home=home).returncode == 0
+    con = sqlite3.connect(home / "tds.sqlite3")
+    con.execute("DROP TRIGGER ledger_events_no_update")
+    con.execute("UPDATE ledger_events SET payload = '{}' WHERE seq = 2")
+    con.commit()
+    con.close()
+    done = tds("ledger", "verify", "--json", home=home)
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["valid"] is False and "event 2 was modified" in report["problems"][0]
+
+
+def test_init_makes_a_private_key_and_a_policy_copy(tmp_path):
+    home = tmp_path / "home"
+    done = tds("init", "--json", home=home, passphrase="s3cret")
+    assert done.returncode == 0, done.stderr
+    key = home / "keys" / "platform_ed25519.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert b"ENCRYPTED" in key.read_bytes()
+    assert (home / "policy.toml").read_text().startswith("# Default policy")
+    again = tds("user", "list", home=home)  # no passphrase: the key cannot be used
+    assert again.returncode == 0  # listing users needs no signature
+    refused = tds("user", "add", "x", "--role", "admin", home=home)
+    assert refused.returncode == 2
+    assert "TDS_KEY_PASSPHRASE" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_user_add_prints_a_token_once_and_stores_only_its_hash(tmp_path):
+    home = tmp_path / "home"
+    tds("init", home=home)
+    done = tds("user", "add", "alice", "--role", "merchant", "--org", "甲公司", "--json",
+               home=home)
+    token = json.loads(done.stdout)["token"]
+    assert token.startswith("tds_")
+    assert token.encode() not in (home / "tds.sqlite3").read_bytes()
+    me = tds("dataset", "list", "--json", home=home, token=token)
+    assert me.returncode == 0 and json.loads(me.stdout) == []
+
+
+@pytest.mark.parametrize("args,message", [
+    (["dataset", "list"], "no API token"),
+    (["apply", "--scenario", "s", "--description", "d", "--purpose", "p", "--products", "x",
+      "--months", "1", "--dataset", "a:b"], "no API token"),
+])
+def test_errors_are_one_clear_line_without_traceback(tmp_path, args, message):
+    home = tmp_path / "home"
+    tds("init", home=home)
+    done = tds(*args, home=home)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_commands_on_an_uninitialized_home_say_what_to_do(tmp_path):
+    done = tds("dataset", "list", home=tmp_path / "nothing")
+    assert done.returncode == 2 and "run `tds init`" in done.stderr
+
+
+def test_wrong_role_gets_a_clear_refusal(demo):
+    home, result = demo
+    done = tds("application", "decide", str(result["application_id"]), "--approve",
+               home=home, token=result["tokens"]["merchant"])
+    assert done.returncode == 2 and "needs the role reviewer" in done.stderr
+    as_json = tds("application", "decide", str(result["application_id"]), "--approve", "--json",
+                  home=home, token=result["tokens"]["merchant"])
+    assert json.loads(as_json.stdout)["kind"] == "forbidden"
+
+
+def test_real_job_output_is_never_printed(demo):
+    home, result = demo
+    done = tds("job", "show", str(result["job_id"]), "--json", home=home,
+               token=result["tokens"]["merchant"])
+    shown = json.loads(done.stdout)
+    assert set(shown["output"]) == {"rows", "schema", "sha256"}
+
+
+def test_scan_classifies_columns_of_a_file(demo, tmp_path):
+    from service import demo_data
+    path = demo_data.write(demo_data.hospital_visits(200, seed=1), tmp_path / "v.csv")
+    done = tds("scan", str(path), "--json", home=demo[0])
+    columns = {c["name"]: c["entity"] for c in json.loads(done.stdout)}
+    assert columns["resident_id"] == "CN_RESIDENT_ID" and columns["fee"] is None
