@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymize import scan_table, suggest_level
 from catalog import names
 from catalog.errors import Conflict, InvalidInput, NotFound
-from catalog.files import read_table, schema_of, sha256_file
+from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
 from catalog.models import Dataset, DatasetVersion, utcnow
 from lineage import append
 from lineage.base import on_rollback
@@ -83,7 +80,9 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
 
     relative = Path("datasets") / reg.name / f"v{number}.parquet"
     target = home / relative
-    _write_parquet_atomically(table, target)
+    if target.exists():
+        raise Conflict(f"dataset file {target.name} exists already; refusing to overwrite it")
+    write_parquet_atomically(table, target)
     on_rollback(session, lambda: target.unlink(missing_ok=True))
     version = DatasetVersion(
         dataset=dataset, version=number, path=str(relative), sha256=sha256_file(target),
@@ -100,20 +99,6 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
         "suggested_level": version.suggested_level, "attribute": dataset.attribute,
     })
     return version
-
-
-def _write_parquet_atomically(table: Any, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise Conflict(f"dataset file {target.name} exists already; refusing to overwrite it")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def get(session: Session, name: str) -> Dataset:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -106,3 +108,16 @@ def sha256_file(path: Path) -> str:
 
 def schema_of(table: pa.Schema) -> list[dict[str, str]]:
     return [{"name": f.name, "type": str(f.type)} for f in table]
+
+
+def write_parquet_atomically(table: pa.Table, target: Path) -> None:
+    """Write ``table`` to ``target`` through a temporary file: readers never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from catalog.files import sha256_file
 from lineage import Signer
 from lineage.canonical import canonical_bytes
 from lineage.errors import SigningKeyError
@@ -20,21 +21,13 @@ PUBLIC_KEY, OUTPUT = "platform.pub.pem", "output.parquet"
 FORMAT = "tds-release/1"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_bundle(directory: Path, output: Path, manifest: dict[str, Any], signer: Signer) -> str:
     """Write output, manifest, signature and public key; return the manifest's SHA-256."""
     directory.mkdir(parents=True, exist_ok=False)
     try:
         shutil.copyfile(output, directory / OUTPUT)
         manifest = dict(manifest, format=FORMAT, key_id=signer.key_id, files=[
-            {"name": OUTPUT, "sha256": _sha256(directory / OUTPUT),
+            {"name": OUTPUT, "sha256": sha256_file(directory / OUTPUT),
              "bytes": (directory / OUTPUT).stat().st_size},
         ])
         body = canonical_bytes(manifest)
@@ -84,7 +77,7 @@ def verify_bundle(directory: Path, trusted_key_pem: bytes | None = None) -> dict
         path = directory / str(entry.get("name", ""))
         if path.parent != directory or not path.is_file():
             problems.append(f"file {entry.get('name')!r} is missing")
-        elif _sha256(path) != entry.get("sha256"):
+        elif sha256_file(path) != entry.get("sha256"):
             problems.append(f"file {entry['name']} was modified (hash mismatch)")
     result.update(valid=not problems, product=manifest.get("product"),
                   release_id=manifest.get("release_id"), files=len(manifest.get("files", [])))

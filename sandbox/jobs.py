@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import shutil
 import tempfile
 import time
@@ -11,12 +11,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog import applications
-from catalog.files import schema_of, sha256_file
+from catalog.files import schema_of, sha256_file, write_parquet_atomically
 from catalog.models import Grant, utcnow
 from catalog.names import identifier
 from lineage import append
@@ -26,6 +25,7 @@ from sandbox.engine import Exposure, locked_connection, run_select
 from sandbox.errors import Conflict, JobFailed, NotFound, QueryRefused
 from sandbox.models import FINAL_STATES, Job
 
+log = logging.getLogger(__name__)
 Transaction = Callable[[], AbstractContextManager[Session]]
 TARGETS = ("real", "simulated")
 
@@ -131,12 +131,16 @@ def run(transaction: Transaction, policy: Policy, home: Path, job_id: int) -> No
                                float(policy.sandbox["max_execution_seconds"]))
         finally:
             con.close()
-        _write(table, target)
+        write_parquet_atomically(table, target)
         outcome = ("succeeded", "", table)
     except (JobFailed, QueryRefused) as exc:
         outcome = ("failed", exc.message, None)
     except MemoryError:
         outcome = ("failed", "the job ran out of memory", None)
+    except Exception as exc:  # never leave a job running: record why it ended
+        log.exception("job %s failed unexpectedly", job_id)
+        target.unlink(missing_ok=True)
+        outcome = ("failed", f"the job failed unexpectedly ({type(exc).__name__})", None)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     status, error, table = outcome
@@ -164,18 +168,6 @@ def _scratch_root(home: Path) -> Path:
     root = home / "scratch"
     root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-def _write(table: Any, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def get(session: Session, actor: Actor, job_id: int) -> Job:
