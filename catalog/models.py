@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from sqlalchemy import (
@@ -162,6 +161,3 @@ class Grant(Base):
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

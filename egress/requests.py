@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from catalog import names
 from catalog.models import Grant, utcnow
 from egress import checks
-from egress.bundle import OUTPUT, write_bundle
+from egress.bundle import write_bundle
 from egress.errors import Conflict, InvalidRequest, NotFound, ReviewRefused
 from egress.models import EgressRequest, EgressReview, Release
 from lineage import Signer, append
@@ -182,5 +182,3 @@ def download(session: Session, actor: Actor, home: Path, release_id: int) -> Pat
     append(session, actor, "release.downloaded", f"release:{release.id}", {})
     return home / release.path
 
-
-__all__ = ["OUTPUT", "download", "get", "list_releases", "list_requests", "request", "review"]

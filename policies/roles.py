@@ -28,10 +28,6 @@ class Actor:
     role: Role
     org: str | None = None
 
-    @property
-    def label(self) -> str:
-        return self.name
-
 
 SYSTEM = Actor(id=None, name="system", role=Role.ADMIN, org=None)
 OPERATOR = Actor(id=None, name="operator", role=Role.ADMIN, org=None)

@@ -23,7 +23,7 @@ from policies import SYSTEM, Actor, Policy, Role, require
 from sandbox import gate
 from sandbox.engine import Exposure, locked_connection, run_select
 from sandbox.errors import Conflict, JobFailed, NotFound, QueryRefused
-from sandbox.models import FINAL_STATES, Job
+from sandbox.models import Job
 
 log = logging.getLogger(__name__)
 Transaction = Callable[[], AbstractContextManager[Session]]
@@ -187,6 +187,3 @@ def list_jobs(session: Session, actor: Actor, grant_id: int | None = None) -> li
         query = query.where(Job.grant_id == grant_id)
     return list(session.scalars(query))
 
-
-def is_final(job: Job) -> bool:
-    return job.status in FINAL_STATES
