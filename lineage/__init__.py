@@ -7,7 +7,6 @@ from lineage.ledger import (
     LedgerCheckpoint,
     LedgerEvent,
     append,
-    event_count,
     forget_head,
     seal,
     witness,
@@ -17,6 +16,6 @@ from lineage.verify import Verification, verify_ledger
 
 __all__ = [
     "Base", "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LineageError",
-    "Signer", "SigningKeyError", "Verification", "append", "create_keypair", "event_count",
+    "Signer", "SigningKeyError", "Verification", "append", "create_keypair",
     "forget_head", "load_public", "load_signer", "seal", "verify_ledger", "witness",
 ]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, func, select, text
+from sqlalchemy import Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lineage.base import Base
@@ -168,6 +168,3 @@ def read_witness(path: Path) -> tuple[list[Checkpoint], list[str]]:
             problems.append(f"witness file line {number} is malformed: {exc}")
     return found, problems
 
-
-def event_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(LedgerEvent)) or 0

@@ -85,7 +85,8 @@ def verify_ledger(session: Session, public: Ed25519PublicKey, witness_path: Path
             result.checkpoints += 1
             _check_checkpoint(result, cp, origin, key, public, hashes, by_size)
     stored_sizes = {cp.size for cp in stored}
-    behind = [cp.size for cp in stored if cp.size > max((w.size for w in witnessed), default=0)]
+    witnessed_size = max((w.size for w in witnessed), default=0)
+    behind = [cp.size for cp in stored if cp.size > witnessed_size]
     if behind:
         result.warnings.append(
             f"{len(behind)} checkpoint(s) in the database are not in the witness file yet"

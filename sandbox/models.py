@@ -11,9 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from catalog.models import utcnow
 from lineage.base import Base
 
-STATES = ("queued", "running", "succeeded", "failed", "timed_out", "cancelled")
-FINAL_STATES = ("succeeded", "failed", "timed_out", "cancelled")
-
 
 class Job(Base):
     __tablename__ = "sandbox_jobs"
@@ -24,6 +21,7 @@ class Job(Base):
     sql: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(String(10), default="real")  # real | simulated
     output_name: Mapped[str] = mapped_column(String(63))
+    # queued -> running -> succeeded | failed | timed_out | cancelled
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     error: Mapped[str] = mapped_column(Text, default="")
     sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> provenance
