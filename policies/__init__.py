@@ -1,10 +1,17 @@
 """Policy model, the default policy file, roles, and the shared error base."""
 
 from policies.errors import DomainError, Forbidden, PolicyError
-from policies.model import LEVELS, LevelRule, Policy, default_policy_text, load_policy
+from policies.model import (
+    LEVELS,
+    LevelRule,
+    Policy,
+    default_policy_text,
+    load_policy,
+    parse_size,
+)
 from policies.roles import OPERATOR, SYSTEM, Actor, Role, require
 
 __all__ = [
     "LEVELS", "OPERATOR", "SYSTEM", "Actor", "DomainError", "Forbidden", "LevelRule", "Policy",
-    "PolicyError", "Role", "default_policy_text", "load_policy", "require",
+    "PolicyError", "Role", "default_policy_text", "load_policy", "parse_size", "require",
 ]

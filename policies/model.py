@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -99,7 +100,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             max_upload_bytes=_positive(catalog["max_upload_bytes"], "max_upload_bytes"),
             max_name_length=_positive(catalog["max_name_length"], "max_name_length"),
             max_title_length=_positive(catalog["max_title_length"], "max_title_length"),
-            sandbox=dict(raw["sandbox"]),
+            sandbox=_sandbox(raw["sandbox"]),
             scan_sample_rows=_positive(scan["sample_rows"], "scan.sample_rows"),
             entity_min_share=float(scan["entity_min_share"]),
             pii_fail_share=float(egress["pii_fail_share"]),
@@ -118,10 +119,45 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
         raise PolicyError("ledger retention may not be shorter than 5 years (Measures, art. on logs)")
     if policy.max_grant_years > 5:
         raise PolicyError("grants may not exceed 5 years")
-    for key in ("memory_limit", "threads", "max_execution_seconds", "max_result_rows"):
-        if key not in policy.sandbox:
-            raise PolicyError(f"policy file lacks the setting 'sandbox.{key}'")
     return policy
+
+
+_SANDBOX_SIZES = ("memory_limit", "address_space_limit", "max_temp_directory_size")
+_SANDBOX_COUNTS = ("threads", "max_execution_seconds", "max_result_rows", "max_result_bytes",
+                   "max_simulated_rows_shown", "max_sql_length", "max_expression_depth",
+                   "pool_size", "max_attempts", "heartbeat_seconds", "lease_seconds",
+                   "placeholder_rows")
+
+
+def _sandbox(section: dict[str, Any]) -> dict[str, Any]:
+    """The sandbox limits; settings a home's older policy file lacks come from the default."""
+    merged = {**tomllib.loads(default_policy_text())["sandbox"], **section}
+    for key in _SANDBOX_SIZES:
+        parse_size(merged[key], f"sandbox.{key}", allow_zero=key == "max_temp_directory_size")
+    for key in _SANDBOX_COUNTS:
+        _positive(merged[key], f"sandbox.{key}")
+    if merged["lease_seconds"] <= merged["heartbeat_seconds"]:
+        raise PolicyError("sandbox.lease_seconds must be longer than sandbox.heartbeat_seconds")
+    return merged
+
+
+_UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+
+
+def parse_size(value: Any, name: str = "size", allow_zero: bool = False) -> int:
+    """Bytes of a size written like DuckDB's settings ("2GB", "512MiB") or a whole number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number, unit = value, "B"
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B)\s*", str(value).upper())
+        if not match:
+            raise PolicyError(f"{name} must be a size like '2GB', not {value!r}")
+        number, unit = float(match.group(1)), match.group(2)
+    size = int(number * _UNITS[unit])
+    if size < 0 or (size == 0 and not allow_zero):
+        raise PolicyError(f"{name} must be a positive size, not {value!r}")
+    return size
 
 
 def _positive(value: Any, name: str) -> int:

@@ -1,26 +1,110 @@
-"""The locked DuckDB connection a job runs in, over only the granted columns."""
+"""The locked DuckDB connection a job runs in, over only the granted columns.
+
+Granted datasets are staged once per grant into a DuckDB database file holding only the granted
+columns (native storage: as fast as DuckDB over Parquet, see bench/sandbox_overhead.py). A job
+attaches it read-only and sees each table through a view in ``main``; earlier outputs of the
+workspace appear through Arrow datasets. No view, setting or message carries a host path:
+directories are relative to the job's own working directory, and messages are scrubbed.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
-from sandbox.errors import JobFailed
+from sandbox import functions
+from sandbox.errors import JobFailed, JobTimedOut
+
+STAGE_ALIAS = "granted"
 
 
 @dataclass(frozen=True)
 class Exposure:
-    """One table the job may read: a Parquet file and the columns of it that are granted."""
+    """One table the job may read: a Parquet file and the columns of it that are granted.
+
+    ``staged`` tables are copied into the grant's stage file (datasets); the others are read
+    through an Arrow dataset (earlier outputs). ``pseudonymized`` columns are staged as keyed
+    pseudonyms instead of their values."""
 
     name: str
     path: Path
     columns: tuple[str, ...]
+    staged: bool = True
+    pseudonymized: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.path), "columns": list(self.columns),
+                "staged": self.staged, "pseudonymized": list(self.pseudonymized)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Exposure:
+        return cls(raw["name"], Path(raw["path"]), tuple(raw["columns"]), bool(raw["staged"]),
+                   tuple(raw.get("pseudonymized", ())))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def stage_key(exposures: list[Exposure]) -> str:
+    """Identifies the content of a stage: sources (by size and time), columns, pseudonyms."""
+    parts = []
+    for e in sorted((e for e in exposures if e.staged), key=lambda e: e.name):
+        stat = e.path.stat()
+        parts.append([e.name, str(e.path), stat.st_size, stat.st_mtime_ns, list(e.columns),
+                      list(e.pseudonymized)])
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:24]
+
+
+def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> Path | None:
+    """The stage file of ``exposures`` under ``directory``, built if missing (None: nothing to
+    stage). Only granted columns are copied; concurrent jobs wait for one builder."""
+    staged = [e for e in exposures if e.staged]
+    if not staged:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"stage-{stage_key(staged)}.duckdb"
+    if target.exists():
+        return target
+    with open(directory / "stage.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            return target
+        building = target.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        con = duckdb.connect(str(building), config={"autoload_known_extensions": False,
+                                                   "autoinstall_known_extensions": False})
+        try:
+            functions.register(con, pseudonym_key)
+            for e in staged:
+                available = set(pq.read_schema(e.path).names)
+                missing = [c for c in e.columns if c not in available]
+                if missing:
+                    raise JobFailed(f"granted column {missing[0]!r} is missing from {e.name}")
+                select = ", ".join(
+                    f"tds_pseudonym(CAST({_quote(c)} AS VARCHAR)) AS {_quote(c)}"
+                    if c in e.pseudonymized else _quote(c) for c in e.columns)
+                con.execute(f"CREATE TABLE {_quote(e.name)} AS SELECT {select} "
+                            f"FROM read_parquet(?)", [str(e.path)])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(building, target)
+        for old in directory.glob("stage-*.duckdb"):
+            if old != target:
+                old.unlink(missing_ok=True)  # an older stage: a job still using it keeps its inode
+        return target
 
 
 def _projected(exposure: Exposure) -> ds.Dataset:
@@ -30,16 +114,17 @@ def _projected(exposure: Exposure) -> ds.Dataset:
     try:
         fields = [full.schema.field(c) for c in exposure.columns]
     except KeyError as exc:
-        raise JobFailed(f"granted column missing from {exposure.name}: {exc}") from exc
+        raise JobFailed(f"column missing from {exposure.name}: {exc}") from exc
     return ds.dataset(exposure.path, format="parquet", schema=pa.schema(fields))
 
 
-def locked_connection(exposures: list[Exposure], scratch: Path,
-                      settings: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """A connection that sees only ``exposures``, cannot reach files, network or extensions,
-    and whose configuration is locked. ``scratch`` is an empty per-job directory."""
-    (scratch / "secrets").mkdir(parents=True, exist_ok=True)
-    (scratch / "tmp").mkdir(parents=True, exist_ok=True)
+def locked_connection(exposures: list[Exposure], stage_file: Path | None, settings: dict[str, Any],
+                      pseudonym_key: bytes) -> duckdb.DuckDBPyConnection:
+    """A connection that sees only ``exposures``, cannot reach files, network or extensions, and
+    whose configuration is locked. Run it with the job's own empty directory as working
+    directory: the secret and temporary directories are relative to it."""
+    os.makedirs("secrets", exist_ok=True)
+    os.makedirs("tmp", exist_ok=True)
     con = duckdb.connect(":memory:", config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
@@ -47,22 +132,44 @@ def locked_connection(exposures: list[Exposure], scratch: Path,
         "allow_unsigned_extensions": False,
         "allow_persistent_secrets": False,
     })
-    for exposure in exposures:
-        con.register(exposure.name, _projected(exposure))
-    # Order matters: directories are set while external access is still on.
-    statements = [
-        ("secret_directory", str(scratch / "secrets")),
-        ("temp_directory", str(scratch / "tmp")),
-        ("max_temp_directory_size", str(settings.get("max_temp_directory_size", "1GB"))),
+    if stage_file is not None:
+        con.execute(f"ATTACH ? AS {STAGE_ALIAS} (READ_ONLY)", [str(stage_file)])
+    for e in exposures:
+        if e.staged:
+            columns = ", ".join(_quote(c) for c in e.columns)
+            con.execute(f"CREATE VIEW {_quote(e.name)} AS SELECT {columns} "
+                        f"FROM {STAGE_ALIAS}.{_quote(e.name)}")
+        else:
+            con.register(e.name, _projected(e))
+    functions.register(con, pseudonym_key)
+    # Order matters: directories are set while external access is still on, the lock is last.
+    for name, value in lockdown_settings(settings):
+        con.execute(f"SET {name} = {_literal(value)}")
+    return con
+
+
+def lockdown_settings(settings: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The settings applied to every job connection, in the order they must be applied."""
+    spill = str(settings["max_temp_directory_size"])
+    return [
+        ("secret_directory", "secrets"),
+        ("temp_directory", "tmp" if spill.strip() not in ("0", "0GB", "0B") else ""),
+        ("max_temp_directory_size", spill),
         ("memory_limit", str(settings["memory_limit"])),
         ("threads", int(settings["threads"])),
+        ("max_execution_time", int(settings["max_execution_seconds"]) * 1000),
+        ("max_expression_depth", int(settings["max_expression_depth"]) * 5),
+        ("autoinstall_known_extensions", False),
+        ("autoload_known_extensions", False),
+        ("allow_community_extensions", False),
+        ("allow_unsigned_extensions", False),
+        ("allow_persistent_secrets", False),
+        ("allow_extension_repositories", "forbidden"),
         ("python_enable_replacements", False),
+        ("enable_progress_bar", False),
         ("enable_external_access", False),
         ("lock_configuration", True),
     ]
-    for name, value in statements:
-        con.execute(f"SET {name} = {_literal(value)}")
-    return con
 
 
 def _literal(value: Any) -> str:
@@ -73,31 +180,72 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def run_select(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int,
-               timeout_seconds: float) -> pa.Table:
-    """Run one already-gated SELECT and return its rows as Arrow, within the limits."""
-    started = time.monotonic()
+@dataclass
+class Result:
+    rows: int
+    bytes: int
+    schema: pa.Schema
+    shown: list[list[Any]]
+
+
+def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
+               settings: dict[str, Any], show_rows: int = 0) -> Result:
+    """Run one gated SELECT, streaming its rows to ``output`` (Parquet) within the policy's row
+    and byte caps; keep the first ``show_rows`` rows to show."""
+    max_rows, max_bytes = int(settings["max_result_rows"]), int(settings["max_result_bytes"])
     try:
         reader = con.sql(sql).to_arrow_reader(65_536)
-        batches, rows = [], 0
-        for batch in reader:
+    except duckdb.Error as exc:
+        raise _failure(exc, settings) from exc
+    names = reader.schema.names
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise JobFailed(f"the result has several columns named {duplicates[0]!r}; "
+                        "give each output column its own name (AS ...)")
+    writer = pq.ParquetWriter(output, reader.schema, compression="zstd") if output else None
+    rows = size = 0
+    shown: list[list[Any]] = []
+    try:
+        for batch in _batches(reader, settings):
             rows += batch.num_rows
+            size += batch.nbytes
             if rows > max_rows:
                 raise JobFailed(f"the result has more than the policy's {max_rows} rows")
-            if time.monotonic() - started > timeout_seconds:
-                raise JobFailed(f"the job ran longer than the policy's {timeout_seconds:g} s")
-            batches.append(batch)
-        names = reader.schema.names
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise JobFailed(f"the result has several columns named {duplicates[0]!r}; "
-                            "give each output column its own name (AS ...)")
-        return pa.Table.from_batches(batches, schema=reader.schema)
-    except duckdb.Error as exc:
-        raise JobFailed(_clean(str(exc))) from exc
+            if size > max_bytes:
+                raise JobFailed(f"the result is larger than the policy's {max_bytes} bytes")
+            if writer is not None:
+                writer.write_batch(batch)
+            if len(shown) < show_rows:
+                shown.extend(_rows(batch.slice(0, show_rows - len(shown))))
+    finally:
+        if writer is not None:
+            writer.close()
+    return Result(rows, size, reader.schema, shown)
 
 
-def _clean(message: str) -> str:
-    """DuckDB's message without the internal details a merchant needs not see."""
+def _batches(reader: pa.RecordBatchReader, settings: dict[str, Any]) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from reader
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise _failure(exc, settings) from exc
+
+
+def _failure(exc: Exception, settings: dict[str, Any]) -> JobFailed:
+    if isinstance(exc, duckdb.InterruptException):
+        return JobTimedOut(f"the job ran longer than the policy's "
+                           f"{settings['max_execution_seconds']} s and was stopped")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return JobFailed(f"the job needed more memory than the policy's {settings['memory_limit']}"
+                         f" ({clean(str(exc))})")
+    return JobFailed(clean(str(exc)))
+
+
+def _rows(batch: pa.RecordBatch) -> list[list[Any]]:
+    columns = [column.to_pylist() for column in batch.columns]
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def clean(message: str) -> str:
+    """DuckDB's message without the internal details a merchant need not see."""
     lines = [line for line in message.strip().splitlines() if line.strip()]
     return lines[0] if lines else "the query failed"

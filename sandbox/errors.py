@@ -17,6 +17,10 @@ class JobFailed(SandboxError):
     kind = "invalid"
 
 
+class JobTimedOut(JobFailed):
+    """The job ran longer than the policy allows."""
+
+
 class NotFound(SandboxError):
     kind = "not_found"
 

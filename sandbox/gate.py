@@ -10,17 +10,15 @@ import duckdb
 
 from sandbox.errors import QueryRefused
 
-# Table functions that read files or run SQL given as text; never allowed in a job.
+# Table functions a job may call: they compute from values and touch nothing else. Every other
+# table function (file readers, query()/query_table(), catalog and settings listings) is refused.
+ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest", "json_each", "json_tree"})
+
+# Scalar functions that reveal the process's settings or environment, or only waste time.
 FORBIDDEN_FUNCTIONS = frozenset({
-    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
-    "read_json_objects", "read_ndjson", "read_ndjson_auto", "read_ndjson_objects", "read_text",
-    "read_blob", "glob", "sniff_csv", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
-    "parquet_kv_metadata", "query", "query_table", "iceberg_scan", "delta_scan", "sqlite_scan",
-    "postgres_scan", "mysql_scan", "read_xlsx", "duckdb_secrets", "duckdb_settings",
-    "duckdb_extensions", "duckdb_databases", "duckdb_temporary_files", "which_secret",
-    "getenv", "current_setting", "pragma_database_list", "duckdb_views", "duckdb_tables",
-    "duckdb_functions", "duckdb_columns", "duckdb_schemas", "duckdb_dependencies",
-    "duckdb_memory", "duckdb_log", "duckdb_logs", "load_extension", "python_map_function",
+    "getenv", "current_setting", "sleep_ms", "pg_sleep", "write_log", "json_serialize_plan",
+    "json_deserialize_sql", "json_serialize_sql", "txid_current", "nextval", "currval",
+    "parse_duckdb_log_message", "current_query", "load_extension", "python_map_function",
 })
 
 
@@ -33,7 +31,7 @@ def _parser() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def check(sql: str, max_length: int) -> dict[str, Any]:
+def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
     """Refuse anything but one SELECT; return its parse tree (DuckDB's JSON form)."""
     if not isinstance(sql, str) or not sql.strip():
         raise QueryRefused("the job needs one SQL SELECT statement")
@@ -41,6 +39,9 @@ def check(sql: str, max_length: int) -> dict[str, Any]:
         raise QueryRefused(f"the SQL is longer than the policy's {max_length} characters")
     if "\x00" in sql:
         raise QueryRefused("the SQL contains a NUL character")
+    depth = nesting_depth(sql)
+    if depth > max_depth:
+        raise QueryRefused(f"the SQL nests parentheses {depth} deep; the policy allows {max_depth}")
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -56,10 +57,58 @@ def check(sql: str, max_length: int) -> dict[str, Any]:
     tree = json.loads(raw)
     if tree.get("error"):
         raise QueryRefused(f"only a plain SELECT is allowed: {tree.get('error_message', '')}")
+    for function in _table_functions(tree):
+        if function.lower() not in ALLOWED_TABLE_FUNCTIONS:
+            raise QueryRefused(f"the table function {function}() is not available in the sandbox")
     for function in _function_names(tree):
         if function.lower() in FORBIDDEN_FUNCTIONS:
             raise QueryRefused(f"the function {function}() is not available in the sandbox")
+    for node in _walk(tree):
+        if node.get("type") == "BASE_TABLE" and (node.get("schema_name") or node.get("catalog_name")):
+            qualified = ".".join(p for p in (node.get("catalog_name"), node.get("schema_name"),
+                                             node.get("table_name")) if p)
+            raise QueryRefused(f"no table {qualified!r} in this workspace: "
+                               "name workspace tables without a schema or catalog")
     return tree
+
+
+def authorize(sql: str, visible: set[str], settings: dict[str, Any]) -> dict[str, Any]:
+    """:func:`check` under the policy's limits, and every table read is one of ``visible``."""
+    tree = check(sql, int(settings["max_sql_length"]), int(settings["max_expression_depth"]))
+    unknown = sorted(tables_read(tree) - visible)
+    if unknown:
+        raise QueryRefused(f"no table {unknown[0]!r} in this workspace (tables: "
+                           f"{', '.join(sorted(visible)) or 'none'})")
+    return tree
+
+
+def nesting_depth(sql: str) -> int:
+    """Deepest nesting of parentheses outside string literals, quoted names and comments."""
+    depth = deepest = 0
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in ("'", '"'):
+            end = sql.find(ch, i + 1)
+            while end != -1 and sql[end + 1:end + 2] == ch:  # doubled quote inside the literal
+                end = sql.find(ch, end + 2)
+            i = n if end == -1 else end + 1
+            continue
+        if sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = n if end == -1 else end + 1
+            continue
+        if sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end == -1 else end + 2
+            continue
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+        i += 1
+    return deepest
 
 
 def tables_read(tree: dict[str, Any]) -> set[str]:
@@ -84,11 +133,17 @@ def _function_names(tree: dict[str, Any]) -> set[str]:
             name = node.get("function_name")
             if isinstance(name, str):
                 found.add(name)
+    return found | _table_functions(tree)
+
+
+def _table_functions(tree: dict[str, Any]) -> set[str]:
+    found = set()
+    for node in _walk(tree):
         function = node.get("function")
-        if node.get("type") == "TABLE_FUNCTION" and isinstance(function, dict):
-            name = function.get("function_name")
-            if isinstance(name, str):
-                found.add(name)
+        if node.get("type") == "TABLE_FUNCTION":
+            name = function.get("function_name") if isinstance(function, dict) else None
+            # A table function the parser cannot name is refused like an unknown one.
+            found.add(name if isinstance(name, str) else "?")
     return found
 
 

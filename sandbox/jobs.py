@@ -1,54 +1,66 @@
-"""Submitting and running jobs: one gated SELECT over a grant's workspace, output kept inside."""
+"""The life of a job in the store: submit, claim, complete, cancel, recover.
+
+States: queued -> running -> succeeded | failed | timed_out | cancelled; a running job whose
+worker died goes back to queued while attempts are left. Every transition commits with its
+ledger event. Jobs never run here: a worker (``sandbox.pool``) runs each in its own process.
+"""
 
 from __future__ import annotations
 
-import logging
+import datetime as dt
+import os
 import shutil
-import tempfile
-import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog import applications
-from catalog.files import schema_of, sha256_file, write_parquet_atomically
+from catalog.files import sha256_file
 from catalog.models import Grant, utcnow
 from catalog.names import identifier
+from catalog.previews import ensure_preview
 from lineage import append
+from lineage.base import on_rollback
 from policies import SYSTEM, Actor, Policy, Role, require
 from sandbox import gate
-from sandbox.engine import Exposure, locked_connection, run_select
-from sandbox.errors import Conflict, JobFailed, NotFound, QueryRefused
-from sandbox.models import Job
+from sandbox.engine import Exposure
+from sandbox.errors import Conflict, NotFound, QueryRefused
+from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
 
-log = logging.getLogger(__name__)
-Transaction = Callable[[], AbstractContextManager[Session]]
 TARGETS = ("real", "simulated")
+RESERVED_PREFIXES = ("duckdb_", "pg_", "sqlite_", "information_schema", "tds_", "granted")
 
 
 def workspace_dir(home: Path, grant_id: int) -> Path:
     return home / "workspaces" / str(grant_id)
 
 
-def exposures(session: Session, home: Path, grant: Grant, target: str,
+def output_relative(job: Job) -> Path:
+    """Where a succeeded job's output lives, relative to the home."""
+    folder = "outputs" if job.target == "real" else "simulated"
+    return Path("workspaces") / str(job.grant_id) / folder / f"{job.output_name}.parquet"
+
+
+def exposures(session: Session, home: Path, policy: Policy, grant: Grant, target: str,
               before_job: int | None = None) -> list[Exposure]:
-    """The tables a job of ``grant`` may read: granted columns, and earlier outputs."""
-    found = [
-        Exposure(item.dataset_version.dataset.name, home / item.dataset_version.path,
-                 tuple(item.columns))
-        for item in grant.items
-    ]
+    """The tables a job of ``grant`` may read: granted columns of each dataset (the real
+    version, or its simulated preview), and earlier outputs of the same target."""
+    rows = int(policy.sandbox["placeholder_rows"])
+    found = []
+    for item in grant.items:
+        version = item.dataset_version
+        path = home / version.path if target == "real" else ensure_preview(home, version, rows)
+        found.append(Exposure(version.dataset.name, path, tuple(item.columns)))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")
     if before_job is not None:
         query = query.where(Job.id < before_job)
     for job in session.scalars(query.order_by(Job.id)):
         columns = tuple(c["name"] for c in job.output_schema or [])
-        found.append(Exposure(job.output_name, home / job.output_path, columns))
+        found.append(Exposure(job.output_name, home / job.output_path, columns, staged=False))
     return found
 
 
@@ -58,26 +70,20 @@ def submit(session: Session, actor: Actor, policy: Policy, home: Path, grant_id:
     require(actor, Role.MERCHANT)
     if target not in TARGETS:
         raise QueryRefused(f"target must be one of {', '.join(TARGETS)}")
-    if target == "simulated":
-        raise QueryRefused(
-            "the simulated target needs the dataset previews, which are not built yet; "
-            "run on the real target (results stay inside the platform)"
-        )
     grant = applications.usable_grant(session, actor, grant_id)
     output_name = identifier(output_name, "output name", policy.max_name_length)
-    tree = gate.check(sql, int(policy.sandbox.get("max_sql_length", 100_000)))
-    visible = {e.name: e for e in exposures(session, home, grant, target)}
+    if output_name.lower().startswith(RESERVED_PREFIXES):
+        raise QueryRefused(f"output names may not start with {', '.join(RESERVED_PREFIXES)}")
+    visible = {e.name: e for e in exposures(session, home, policy, grant, target)}
+    tree = gate.authorize(sql, set(visible), policy.sandbox)
     taken = session.scalar(select(Job.id).where(
         Job.grant_id == grant.id, Job.target == target, Job.output_name == output_name,
         Job.status.in_(("queued", "running", "succeeded"))))
     if output_name in visible or taken is not None:
         raise Conflict(f"the workspace already has a table named {output_name!r}")
-    unknown = sorted(gate.tables_read(tree) - set(visible))
-    if unknown:
-        raise QueryRefused(f"no table {unknown[0]!r} in this workspace (granted: "
-                           f"{', '.join(sorted(visible))})")
     job = Job(grant_id=grant.id, org=grant.org, submitted_by=actor.id, sql=sql, target=target,
-              output_name=output_name, sources=_provenance(session, grant, gate.tables_read(tree)))
+              output_name=output_name, attempts=0,
+              sources=_provenance(session, grant, gate.tables_read(tree)))
     session.add(job)
     session.flush()
     append(session, actor, "job.queued", f"job:{job.id}", {
@@ -103,59 +109,61 @@ def _provenance(session: Session, grant: Grant, tables: set[str]) -> dict[str, A
     return out
 
 
-def run(transaction: Transaction, policy: Policy, home: Path, job_id: int) -> None:
-    """Run a queued job to a final state; every transition is committed with its event."""
-    with transaction() as session:
-        job = session.get(Job, job_id)
+def claim(session: Session, policy: Policy, home: Path, worker: str,
+          only: set[int] | None = None) -> tuple[Job, list[Exposure]] | None:
+    """Take the oldest queued job for ``worker``: it becomes running (one event). Returns the
+    job and what it may read, or None when nothing is queued."""
+    while True:
+        query = select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
+        if only is not None:
+            query = query.where(Job.id.in_(only))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job = session.scalar(query)
         if job is None:
-            raise NotFound(f"no job {job_id}")
-        if job.status != "queued":
-            raise Conflict(f"job {job_id} is {job.status}, not queued")
+            return None
         grant = session.get(Grant, job.grant_id)
         if not grant.usable():
             _finish(session, job, "failed", "the grant ended before the job could run")
-            return
-        job.status, job.started_at = "running", utcnow()
-        append(session, SYSTEM, "job.running", f"job:{job.id}", {})
-        visible = exposures(session, home, grant, job.target, before_job=job.id)
-        sql, output_name, grant_id = job.sql, job.output_name, job.grant_id
+            continue
+        job.status, job.worker, job.attempts = "running", worker, job.attempts + 1
+        job.started_at = job.heartbeat_at = utcnow()
+        append(session, SYSTEM, "job.running", f"job:{job.id}",
+               {"attempt": job.attempts, "worker": worker})
+        return job, exposures(session, home, policy, grant, job.target, before_job=job.id)
 
-    started = time.monotonic()
-    scratch = Path(tempfile.mkdtemp(prefix=f"job{job_id}-", dir=_scratch_root(home)))
-    relative = Path("workspaces") / str(grant_id) / "outputs" / f"{output_name}.parquet"
-    target = home / relative
-    try:
-        con = locked_connection(visible, scratch, policy.sandbox)
-        try:
-            table = run_select(con, sql, int(policy.sandbox["max_result_rows"]),
-                               float(policy.sandbox["max_execution_seconds"]))
-        finally:
-            con.close()
-        write_parquet_atomically(table, target)
-        outcome = ("succeeded", "", table)
-    except (JobFailed, QueryRefused) as exc:
-        outcome = ("failed", exc.message, None)
-    except MemoryError:
-        outcome = ("failed", "the job ran out of memory", None)
-    except Exception as exc:  # never leave a job running: record why it ended
-        log.exception("job %s failed unexpectedly", job_id)
-        target.unlink(missing_ok=True)
-        outcome = ("failed", f"the job failed unexpectedly ({type(exc).__name__})", None)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    status, error, table = outcome
-    with transaction() as session:
-        job = session.get(Job, job_id)
-        job.duration_ms = int((time.monotonic() - started) * 1000)
-        if table is not None:
-            job.output_path, job.output_sha256 = str(relative), sha256_file(target)
-            job.output_rows, job.output_schema = table.num_rows, schema_of(table.schema)
-        _finish(session, job, status, error)
+
+def complete(session: Session, home: Path, job_id: int, worker: str, outcome: dict[str, Any],
+             produced: Path | None, duration_ms: int) -> Job | None:
+    """Record how a running job of ``worker`` ended; a succeeded job's output (``produced``) is
+    moved into the workspace. None if the job is no longer this worker's (it was recovered)."""
+    job = session.get(Job, job_id)
+    if job is None or job.status != "running" or job.worker != worker:
+        return None
+    job.duration_ms = duration_ms
+    status, error = outcome["status"], outcome.get("error") or ""
+    grant = session.get(Grant, job.grant_id)
+    if status == "succeeded" and not grant.usable():
+        status, error = "failed", "the grant ended while the job ran; its output was discarded"
+    if job.cancel_requested and status != "cancelled":
+        status, error = "cancelled", "cancelled by request"
+    if status == "succeeded":
+        relative = output_relative(job)
+        target = home / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(produced, target)
+        on_rollback(session, lambda: target.unlink(missing_ok=True))
+        job.output_path, job.output_sha256 = str(relative), sha256_file(target)
+        job.output_rows, job.output_schema = int(outcome["rows"]), outcome["schema"]
+    _finish(session, job, status, error)
+    return job
 
 
 def _finish(session: Session, job: Job, status: str, error: str) -> None:
+    if status not in FINAL_STATES:
+        raise ValueError(f"not a final job state: {status}")
     job.status, job.error, job.finished_at = status, error, utcnow()
-    payload: dict[str, Any] = {"duration_ms": job.duration_ms or 0}
+    payload: dict[str, Any] = {"duration_ms": job.duration_ms or 0, "attempts": job.attempts}
     if status == "succeeded":
         payload.update(rows=job.output_rows, sha256=job.output_sha256,
                        columns=[c["name"] for c in job.output_schema or []])
@@ -164,10 +172,88 @@ def _finish(session: Session, job: Job, status: str, error: str) -> None:
     append(session, SYSTEM, f"job.{status}", f"job:{job.id}", payload)
 
 
-def _scratch_root(home: Path) -> Path:
-    root = home / "scratch"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+def cancel(session: Session, actor: Actor, job_id: int) -> Job:
+    """Cancel a queued job at once; ask the worker of a running job to stop it."""
+    require(actor, Role.MERCHANT, Role.ADMIN)
+    job = get(session, actor, job_id)
+    if job.status not in ACTIVE_STATES:
+        raise Conflict(f"job {job_id} is already {job.status}")
+    if job.status == "queued":
+        _finish(session, job, "cancelled", f"cancelled by {actor.name} before it ran")
+    elif not job.cancel_requested:
+        job.cancel_requested = True
+        append(session, actor, "job.cancel_requested", f"job:{job.id}", {})
+    return job
+
+
+def heartbeat(session: Session, worker: str, job_ids: list[int]) -> set[int]:
+    """Confirm ``worker`` still runs ``job_ids``; return those whose cancellation was asked."""
+    if not job_ids:
+        return set()
+    now, cancelled = utcnow(), set()
+    for job in session.scalars(select(Job).where(Job.id.in_(job_ids), Job.worker == worker,
+                                                 Job.status == "running")):
+        job.heartbeat_at = now
+        if job.cancel_requested:
+            cancelled.add(job.id)
+    return cancelled
+
+
+def recover(session: Session, policy: Policy, dead_worker: Any = None,
+            reason: str = "") -> list[Job]:
+    """Running jobs whose worker stopped: re-queued while attempts are left, else failed (or
+    cancelled, if that was asked). A worker is stopped when its lease ran out, or when
+    ``dead_worker(worker)`` says so (e.g. its process is gone on this host)."""
+    lease = dt.timedelta(seconds=int(policy.sandbox["lease_seconds"]))
+    deadline, recovered = utcnow() - lease, []
+    for job in session.scalars(select(Job).where(Job.status == "running").order_by(Job.id)):
+        silent = job.heartbeat_at is None or job.heartbeat_at < deadline
+        if not (silent or (dead_worker is not None and dead_worker(job.worker))):
+            continue
+        why = reason or f"its worker {job.worker} stopped"
+        if job.cancel_requested:
+            _finish(session, job, "cancelled", f"cancelled by request ({why})")
+        elif job.attempts < int(policy.sandbox["max_attempts"]):
+            job.status, job.worker, job.heartbeat_at = "queued", None, None
+            append(session, SYSTEM, "job.requeued", f"job:{job.id}",
+                   {"reason": why, "attempts": job.attempts})
+        else:
+            _finish(session, job, "failed", f"the job was not finished: {why}; "
+                    f"it was tried {job.attempts} times")
+        recovered.append(job)
+    return recovered
+
+
+def release(session: Session, worker: str, job_id: int, reason: str) -> None:
+    """Give back a running job its worker stops before it ends (shutdown): it is queued again
+    and the interrupted attempt does not count."""
+    job = session.get(Job, job_id)
+    if job is None or job.status != "running" or job.worker != worker:
+        return
+    if job.cancel_requested:
+        _finish(session, job, "cancelled", "cancelled by request")
+        return
+    job.status, job.worker, job.heartbeat_at = "queued", None, None
+    job.attempts = max(0, job.attempts - 1)
+    append(session, SYSTEM, "job.requeued", f"job:{job.id}", {"reason": reason,
+                                                              "attempts": job.attempts})
+
+
+def process_gone(worker: str | None) -> bool:
+    """True if ``worker`` ran on this host and its process no longer exists."""
+    if not worker:
+        return True
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != os.uname().nodename or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def get(session: Session, actor: Actor, job_id: int) -> Job:
@@ -178,12 +264,38 @@ def get(session: Session, actor: Actor, job_id: int) -> Job:
     return job
 
 
-def list_jobs(session: Session, actor: Actor, grant_id: int | None = None) -> list[Job]:
+def list_jobs(session: Session, actor: Actor, grant_id: int | None = None,
+              status: str | None = None) -> list[Job]:
     require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
     query = select(Job).order_by(Job.id)
     if actor.role == Role.MERCHANT:
         query = query.where(Job.org == actor.org)
     if grant_id is not None:
         query = query.where(Job.grant_id == grant_id)
+    if status is not None:
+        query = query.where(Job.status == status)
     return list(session.scalars(query))
 
+
+def shown_rows(home: Path, job: Job, limit: int) -> dict[str, Any] | None:
+    """The first rows of a succeeded simulated job, which the merchant may see; never a real
+    output's rows (those leave only through egress)."""
+    if job.target != "simulated" or job.status != "succeeded" or not job.output_path:
+        return None
+    table = pq.ParquetFile(home / job.output_path)
+    rows: list[list[Any]] = []
+    for batch in table.iter_batches(batch_size=min(limit, 10_000) or 1):
+        columns = [c.to_pylist() for c in batch.columns]
+        rows.extend(list(r) for r in zip(*columns, strict=True))
+        if len(rows) >= limit:
+            break
+    return {"columns": table.schema_arrow.names, "rows": rows[:limit],
+            "simulated": True, "total_rows": job.output_rows}
+
+
+def view(home: Path, policy: Policy, job: Job) -> dict[str, Any]:
+    """A job as shown to its merchant: status, schema, row count, and for a simulated job the
+    first rows (up to the policy's max_simulated_rows_shown)."""
+    data = job.as_dict()
+    data["result"] = shown_rows(home, job, int(policy.sandbox["max_simulated_rows_shown"]))
+    return data

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.models import utcnow
 from lineage.base import Base
+
+FINAL_STATES = ("succeeded", "failed", "timed_out", "cancelled")
+ACTIVE_STATES = ("queued", "running")
 
 
 class Job(Base):
@@ -21,9 +24,14 @@ class Job(Base):
     sql: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(String(10), default="real")  # real | simulated
     output_name: Mapped[str] = mapped_column(String(63))
-    # queued -> running -> succeeded | failed | timed_out | cancelled
+    # queued -> running -> succeeded | failed | timed_out | cancelled (running -> queued again
+    # when its worker died and attempts are left)
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200))  # host:pid:nonce of the running worker
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> provenance
     output_path: Mapped[str | None] = mapped_column(String(500))  # relative to TDS_HOME
     output_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -39,7 +47,8 @@ class Job(Base):
         return {
             "id": self.id, "grant_id": self.grant_id, "org": self.org, "sql": self.sql,
             "target": self.target, "output_name": self.output_name, "status": self.status,
-            "error": self.error or None, "sources": self.sources,
+            "error": self.error or None, "sources": self.sources, "attempts": self.attempts,
+            "cancel_requested": self.cancel_requested,
             "output": None if self.status != "succeeded" else {
                 "rows": self.output_rows, "schema": self.output_schema,
                 "sha256": self.output_sha256,

@@ -7,11 +7,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from policies import OPERATOR, Actor, DomainError
+
+if TYPE_CHECKING:
+    from service.home import Home
 
 EXIT_ERROR = 2
 
@@ -136,14 +139,18 @@ def _demo_text(d: dict[str, Any]) -> str:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
-def serve(host: str, port: int) -> None:
-    """Serve the HTTP API (/api/v1, OpenAPI at /docs); sweeps applications periodically."""
+@click.option("--workers", type=int, help="job processes of the built-in worker pool "
+              "(default: the policy's pool_size; 0: run jobs only in `tds worker`)")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve the HTTP API (/api/v1, OpenAPI at /docs) with a local worker pool; sweeps
+    applications periodically."""
     import uvicorn
 
     from service.api.app import create_app
 
     h = ready_home()
-    uvicorn.run(create_app(h, sweep_every=60.0), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(h, sweep_every=60.0, workers=workers), host=host, port=port,
+                log_level="info")
 
 
 # -- users ---------------------------------------------------------------------------------
@@ -393,12 +400,15 @@ def job() -> None:
 @click.option("--grant", "grant_id", required=True, type=int)
 @click.option("--sql", required=True)
 @click.option("--output", "output_name", required=True, help="name of the output table")
-@click.option("--target", default="real", type=click.Choice(["real", "simulated"]))
+@click.option("--target", default="real", type=click.Choice(["real", "simulated"]),
+              help="simulated: run on the previews and show rows; real: results stay inside")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="wait for the job to end (running it here unless a worker takes it)")
 @token_option
 @json_option
-def job_submit(grant_id: int, sql: str, output_name: str, target: str, token: str | None,
-               as_json: bool) -> None:
-    """Submit a job and wait for it; real outputs show status, schema and row count only."""
+def job_submit(grant_id: int, sql: str, output_name: str, target: str, wait: bool,
+               token: str | None, as_json: bool) -> None:
+    """Submit a job; real outputs show status, schema and row count only, simulated ones rows."""
     from sandbox import jobs
 
     actor = acting(token)
@@ -406,35 +416,62 @@ def job_submit(grant_id: int, sql: str, output_name: str, target: str, token: st
     with h.store.transaction() as session:
         job_id = jobs.submit(session, actor, h.policy, h.root, grant_id, sql, output_name,
                              target).id
-    jobs.run(h.store.transaction, h.policy, h.root, job_id)
-    with h.store.read() as session:
-        data = jobs.get(session, actor, job_id).as_dict()
+    if wait:
+        h.run_job(job_id)
+    data = _job_view(h, actor, job_id)
     _print(data, as_json, _job_text)
-    if data["status"] != "succeeded":
+    if wait and data["status"] != "succeeded":
         sys.exit(1)
 
 
+def _job_view(h: Home, actor: Actor, job_id: int) -> dict[str, Any]:
+    from sandbox import jobs
+
+    with h.store.read() as session:
+        return jobs.view(h.root, h.policy, jobs.get(session, actor, job_id))
+
+
 def _job_text(d: dict[str, Any]) -> str:
+    if d["status"] in ("queued", "running"):
+        return f"job {d['id']} {d['status']}" + (" (cancellation asked)" if d["cancel_requested"]
+                                                else "")
     if d["status"] != "succeeded":
         return f"job {d['id']} {d['status']}: {d['error']}"
     columns = ", ".join(f"{c['name']} {c['type']}" for c in d["output"]["schema"])
-    return (f"job {d['id']} succeeded in {d['duration_ms']} ms: output {d['output_name']} "
+    text = (f"job {d['id']} succeeded in {d['duration_ms']} ms: output {d['output_name']} "
             f"({d['output']['rows']} rows; {columns})")
+    if d.get("result"):
+        shown = d["result"]
+        text += "\nSIMULATED DATA (not real values):\n" + _table(shown["columns"], shown["rows"])
+        if shown["total_rows"] > len(shown["rows"]):
+            text += f"\n... {shown['total_rows'] - len(shown['rows'])} more rows"
+    elif d["target"] == "real":
+        text += "\n(real data: rows stay inside the platform; request egress to release them)"
+    return text
+
+
+def _table(columns: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
+                     for row in cells)
 
 
 @job.command("list")
 @click.option("--grant", "grant_id", type=int)
+@click.option("--status", type=click.Choice(["queued", "running", "succeeded", "failed",
+                                             "timed_out", "cancelled"]))
 @token_option
 @json_option
-def job_list(grant_id: int | None, token: str | None, as_json: bool) -> None:
+def job_list(grant_id: int | None, status: str | None, token: str | None, as_json: bool) -> None:
     from sandbox import jobs
 
     actor = acting(token)
     with ready_home().store.read() as session:
-        data = [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id)]
+        data = [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id, status)]
     _print(data, as_json, lambda rows: "\n".join(
-        f"{j['id']:>5}  {j['status']:10s} grant {j['grant_id']}  {j['output_name']}"
-        for j in rows) or "(no jobs)")
+        f"{j['id']:>5}  {j['status']:10s} {j['target']:9s} grant {j['grant_id']}  "
+        f"{j['output_name']}" for j in rows) or "(no jobs)")
 
 
 @job.command("show")
@@ -442,12 +479,78 @@ def job_list(grant_id: int | None, token: str | None, as_json: bool) -> None:
 @token_option
 @json_option
 def job_show(job_id: int, token: str | None, as_json: bool) -> None:
+    """A job's status, schema and row count (and rows, for a simulated job)."""
+    actor = acting(token)
+    _print(_job_view(ready_home(), actor, job_id), as_json, _job_text)
+
+
+@job.command("cancel")
+@click.argument("job_id", type=int)
+@token_option
+@json_option
+def job_cancel(job_id: int, token: str | None, as_json: bool) -> None:
+    """Cancel a queued job, or stop a running one."""
     from sandbox import jobs
 
     actor = acting(token)
-    with ready_home().store.read() as session:
-        data = jobs.get(session, actor, job_id).as_dict()
-    _print(data, as_json)
+    h = ready_home()
+    with h.store.transaction() as session:
+        jobs.cancel(session, actor, job_id)
+    _print(_job_view(h, actor, job_id), as_json, _job_text)
+
+
+@main.command()
+@click.option("--size", type=int, help="job processes at once (default: the policy's pool_size)")
+def worker(size: int | None) -> None:
+    """Run queued jobs until stopped (Ctrl-C or SIGTERM); running jobs are then queued again."""
+    import signal
+    import threading
+
+    h = ready_home()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    pool = h.pool(size=size).start()
+    click.echo(f"worker {pool.worker}: {pool.size} job processes; Ctrl-C to stop", err=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        pool.stop()
+
+
+@main.group()
+def sandbox() -> None:
+    """The locked sandbox on local files, for developing SQL on previews and for testing."""
+
+
+@sandbox.command("run")
+@click.option("--data", "data", multiple=True, required=True, metavar="NAME=FILE[:col,...]",
+              help="a table: its name, a Parquet or CSV file, and the columns to expose")
+@click.option("--sql", required=True)
+@json_option
+def sandbox_run(data: tuple[str, ...], sql: str, as_json: bool) -> None:
+    """Run one SELECT in the same locked sandbox as a job, over only the listed columns."""
+    from policies import load_policy
+    from sandbox.local import parse_data, run_files
+
+    h = home()
+    policy = h.policy if h.initialized else load_policy()
+    try:
+        outcome = run_files([parse_data(d) for d in data], sql, policy.sandbox)
+    except DomainError as exc:
+        outcome = {"status": "failed", "error": exc.message}
+    if outcome["status"] != "succeeded":
+        if as_json:
+            click.echo(json.dumps({"error": outcome["error"]}, ensure_ascii=False))
+        else:
+            click.echo(f"error: {outcome['error']}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"columns": outcome["columns"], "rows": outcome["shown"]},
+                              ensure_ascii=False, default=str))
+    else:
+        click.echo(_table(outcome["columns"], outcome["shown"]))
 
 
 # -- egress and releases -------------------------------------------------------------------

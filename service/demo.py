@@ -106,10 +106,19 @@ def run_demo(home: Home, seed: int = 20251125,
                                        "用途明确，字段最小化，同意").grant.id
     say(f"Application approved: grant {grant_id} for 12 months")
 
+    sql = DEMO_SQL.replace("hospital_visits", visits)
     with tx() as s:
-        job_id = jobs.submit(s, actors["merchant"], policy, home.root, grant_id,
-                             DEMO_SQL.replace("hospital_visits", visits), "visits_by_month").id
-    jobs.run(tx, policy, home.root, job_id)
+        trial_id = jobs.submit(s, actors["merchant"], policy, home.root, grant_id, sql,
+                               "visits_by_month", target="simulated").id
+    trial = home.run_job(trial_id)
+    if trial.status != "succeeded":
+        raise RuntimeError(f"demo job on simulated data failed: {trial.error}")
+    say(f"Job {trial_id} tried the SQL on simulated data: {trial.output_rows} rows, visible to the "
+        "merchant (placeholder values)")
+    with tx() as s:
+        job_id = jobs.submit(s, actors["merchant"], policy, home.root, grant_id, sql,
+                             "visits_by_month").id
+    home.run_job(job_id)
     with home.store.read() as s:
         job = jobs.get(s, actors["merchant"], job_id).as_dict()
     if job["status"] != "succeeded":

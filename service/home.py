@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +15,7 @@ from service.errors import NotInitialized
 from service.store import Store
 
 POLICY_NAME = "policy.toml"
+PSEUDONYM_SECRET_NAME = "pseudonym.secret"
 WITNESS_NAME = "ledger-checkpoints.jsonl"
 
 
@@ -65,6 +67,7 @@ class Home:
         if not self.policy_path.exists():
             self.policy_path.write_text(default_policy_text(), encoding="utf-8")
             created = True
+        _ = self.pseudonym_secret
         self.store.migrate()
         return created
 
@@ -86,6 +89,31 @@ class Home:
     @cached_property
     def public_key(self):
         return load_public((self.keys_dir / PUBLIC_NAME).read_bytes())
+
+    @cached_property
+    def pseudonym_secret(self) -> bytes:
+        """The secret each grant's pseudonym key is derived from (created on first use)."""
+        path = self.keys_dir / PSEUDONYM_SECRET_NAME
+        if not path.exists():
+            self.keys_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(32))
+        return path.read_bytes()
+
+    def pool(self, size: int | None = None, only: set[int] | None = None):
+        """A local worker pool over this home (not started)."""
+        from sandbox.pool import LocalPool
+
+        return LocalPool(self.store.transaction, self.store.read, self.policy, self.root,
+                         self.pseudonym_secret, size=size, only=only)
+
+    def run_job(self, job_id: int, timeout: float | None = None):
+        """Run a queued job with a one-off pool (or wait for the worker that took it)."""
+        from sandbox.pool import wait_for
+
+        with self.pool(size=1, only={job_id}):
+            return wait_for(self.store.read, job_id, timeout)
 
     @cached_property
     def store(self) -> Store:

@@ -34,15 +34,25 @@ def problem(status: int, detail: str, **extra: object) -> JSONResponse:
                         headers=headers)
 
 
-def create_app(home: Home, sweep_every: float | None = None) -> FastAPI:
+def create_app(home: Home, sweep_every: float | None = None,
+               workers: int | None = None) -> FastAPI:
+    """The app over ``home``. Its lifespan runs a local worker pool of ``workers`` job processes
+    (default: the policy's pool_size; 0: none, jobs wait for `tds worker`); jobs run in their own
+    processes, never in the server's."""
     home.require_initialized()
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_sweeper(home, sweep_every)) if sweep_every else None
-        yield
-        if task:
-            task.cancel()
+        size = int(home.policy.sandbox["pool_size"]) if workers is None else workers
+        app.state.pool = home.pool(size=size).start() if size > 0 else None
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+            if app.state.pool is not None:
+                await asyncio.to_thread(app.state.pool.stop)
 
     app = FastAPI(title="Trusted Data Sandbox", version="0.1.0", lifespan=lifespan,
                   description="Authorized operation of public data: catalog, applications, "

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -224,23 +224,26 @@ class NewJob(BaseModel):
 
 
 @router.post("/jobs", status_code=202, tags=["jobs"])
-def job_submit(body: NewJob, home: HomeDep, background: BackgroundTasks,
+def job_submit(body: NewJob, home: HomeDep, request: Request,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
-    """Queue a job; poll GET /jobs/{id} for its status (real outputs show no rows)."""
+    """Queue a job; poll GET /jobs/{id} for its status (real outputs show no rows, simulated
+    ones show their first rows)."""
     with home.store.transaction() as session:
         job = jobs.submit(session, actor, home.policy, home.root, body.grant_id, body.sql,
                           body.output_name, body.target)
         data = job.as_dict()
-    background.add_task(jobs.run, home.store.transaction, home.policy, home.root, data["id"])
+    pool = getattr(request.app.state, "pool", None)
+    if pool is not None:
+        pool.wake()
     return data
 
 
 @router.get("/jobs", tags=["jobs"])
 def job_list(home: HomeDep,
              actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER, Role.ADMIN))],
-             grant_id: int | None = None) -> list[dict[str, Any]]:
+             grant_id: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
     with home.store.read() as session:
-        return [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id)]
+        return [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id, status)]
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])
@@ -248,7 +251,16 @@ def job_detail(job_id: int, home: HomeDep,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                      Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read() as session:
-        return jobs.get(session, actor, job_id).as_dict()
+        return jobs.view(home.root, home.policy, jobs.get(session, actor, job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", tags=["jobs"])
+def job_cancel(job_id: int, home: HomeDep,
+               actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.ADMIN))]
+               ) -> dict[str, Any]:
+    """Cancel a queued job, or ask the worker running it to stop it."""
+    with home.store.transaction() as session:
+        return jobs.cancel(session, actor, job_id).as_dict()
 
 
 # -- egress and releases -------------------------------------------------------------------

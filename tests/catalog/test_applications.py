@@ -119,7 +119,7 @@ def test_revoked_grant_refuses_jobs_and_its_workspace_is_deleted(home, people, g
     with home.store.transaction() as s:
         job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id,
                              "SELECT district, count(*) AS n FROM visits GROUP BY 1", "counts").id
-    jobs.run(home.store.transaction, home.policy, home.root, job_id)
+    home.run_job(job_id)
     workspace = home.workspaces / str(grant_id)
     assert any(workspace.rglob("*.parquet"))
     with home.store.transaction() as s:

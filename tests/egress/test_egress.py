@@ -19,7 +19,7 @@ AGGREGATE = "SELECT district, count(*) AS visits FROM visits GROUP BY 1 HAVING c
 def job(home, people, grant_id, sql=AGGREGATE, name="product"):
     with home.store.transaction() as s:
         job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, name).id
-    jobs.run(home.store.transaction, home.policy, home.root, job_id)
+    home.run_job(job_id)
     return job_id
 
 

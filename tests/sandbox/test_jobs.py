@@ -14,7 +14,7 @@ from tests.helpers import refused
 def run(home, people, grant_id, sql, output="out"):
     with home.store.transaction() as s:
         job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, output).id
-    jobs.run(home.store.transaction, home.policy, home.root, job_id)
+    home.run_job(job_id)
     with home.store.read() as s:
         return jobs.get(s, people.merchant, job_id).as_dict()
 
@@ -105,7 +105,7 @@ def test_no_ungranted_value_ever_comes_back(home, people, grant_id, visits_file,
                                  f"p{n}").id
         except Exception:
             return
-    jobs.run(home.store.transaction, home.policy, home.root, job_id)
+    home.run_job(job_id)
     with home.store.read() as s:
         job = jobs.get(s, people.merchant, job_id)
         if job.status != "succeeded":

@@ -1,0 +1,214 @@
+"""The local worker pool: the embedded default behind the job queue.
+
+A pool claims queued jobs from the store and runs each in its own job process (warm spares are
+kept so a job starts within milliseconds), at most ``pool_size`` at once. It confirms its
+running jobs with heartbeats, kills a job that runs past its time or whose cancellation was
+asked, records every outcome with its ledger event, and recovers jobs of workers that died.
+``tds serve`` and ``tds worker`` run one; so does ``tds job submit`` while it waits.
+
+The pool only needs a ``transaction`` and a ``read`` session factory: a distributed engine
+(a PostgreSQL-backed queue) can drive the same functions of ``sandbox.jobs``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anonymize.operators import pseudonym_key
+from policies import Policy
+from sandbox import jobs
+from sandbox.engine import Exposure
+from sandbox.models import FINAL_STATES, Job
+from sandbox.process import JobProcess
+from sandbox.runner import OUTPUT_NAME
+
+log = logging.getLogger(__name__)
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+KILL_GRACE_SECONDS = 5.0  # DuckDB stops a query at the time limit itself; this is the backstop
+CANCEL_POLL_SECONDS = 0.25
+
+
+@dataclass
+class Running:
+    job_id: int
+    process: JobProcess
+    workdir: Path
+
+
+def job_spec(home: Path, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
+             workdir: Path, show_rows: int = 0) -> dict[str, Any]:
+    """What a job process needs to run ``job`` (and nothing more: no store, no credentials)."""
+    return {
+        "workdir": str(workdir), "home": str(home),
+        "stage_dir": str(jobs.workspace_dir(home, job.grant_id) / f"stage-{job.target}"),
+        "tables": [t.as_dict() for t in tables], "sql": job.sql, "settings": policy.sandbox,
+        "pseudonym_key": pseudonym_key(secret, f"grant:{job.grant_id}").hex(),
+        "keep_output": True, "show_rows": show_rows,
+    }
+
+
+class LocalPool:
+    def __init__(self, transaction: SessionFactory, read: SessionFactory, policy: Policy,
+                 home: Path, secret: bytes, size: int | None = None,
+                 only: set[int] | None = None) -> None:
+        self.transaction, self.read, self.policy, self.home = transaction, read, policy, home
+        self.secret = secret
+        self.size = int(size if size is not None else policy.sandbox["pool_size"])
+        self.only = only
+        self.worker = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.running: dict[int, Running] = {}
+        self.spares: list[JobProcess] = []
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_heartbeat = self._last_cancel_check = 0.0
+        self._limit = float(policy.sandbox["max_execution_seconds"]) + KILL_GRACE_SECONDS
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> LocalPool:
+        """Recover jobs of dead workers, then run the dispatch loop in a thread."""
+        with self.transaction() as session:
+            jobs.recover(session, self.policy, jobs.process_gone)
+        self._thread = threading.Thread(target=self._loop, name="tds-pool", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """Look for queued jobs now (called after a submit commits)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop claiming; jobs still running are killed and queued again for another worker."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        for run in list(self.running.values()):
+            run.process.kill()
+            try:
+                with self.transaction() as session:
+                    jobs.release(session, self.worker, run.job_id, "the worker was stopped")
+            except Exception:
+                log.exception("could not give back job %s", run.job_id)
+            shutil.rmtree(run.workdir, ignore_errors=True)
+        self.running.clear()
+        for spare in self.spares:
+            spare.kill()
+        self.spares.clear()
+
+    def __enter__(self) -> LocalPool:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        heartbeat = float(self.policy.sandbox["heartbeat_seconds"])
+        while not self._stop.is_set():
+            try:
+                self._reap()
+                now = time.monotonic()
+                if now - self._last_heartbeat >= heartbeat:
+                    self._heartbeat()
+                    self._last_heartbeat = now
+                elif self.running and now - self._last_cancel_check >= CANCEL_POLL_SECONDS:
+                    self._check_cancellations()
+                    self._last_cancel_check = now
+                self._fill()
+                self._keep_spares()
+            except Exception:  # the loop must outlive a database hiccup; the next turn retries
+                log.exception("worker pool loop")
+                time.sleep(0.5)
+            self._wake.wait(0.05 if self.running else 0.1)
+            self._wake.clear()
+
+    def _keep_spares(self) -> None:
+        wanted = min(self.size - len(self.running), 1)
+        self.spares = [s for s in self.spares if not s.done()]
+        while len(self.spares) < wanted:
+            self.spares.append(JobProcess())
+
+    def _fill(self) -> None:
+        while len(self.running) < self.size and not self._stop.is_set():
+            with self.transaction() as session:
+                claimed = jobs.claim(session, self.policy, self.home, self.worker, self.only)
+                if claimed is None:
+                    return
+                job, tables = claimed
+                workdir = self.home / "scratch" / f"job{job.id}-{secrets.token_hex(4)}"
+                spec = job_spec(self.home, self.policy, self.secret, job, tables, workdir)
+            workdir.mkdir(parents=True)
+            process = self.spares.pop() if self.spares else JobProcess()
+            process.start(spec)
+            self.running[job.id] = Running(job.id, process, workdir)
+
+    def _reap(self) -> None:
+        for run in list(self.running.values()):
+            if run.process.done():
+                self._record(run, run.process.outcome())
+            elif run.process.elapsed > self._limit:
+                run.process.kill()
+                self._record(run, {"status": "timed_out", "error": (
+                    f"the job ran longer than the policy's "
+                    f"{self.policy.sandbox['max_execution_seconds']} s and was stopped")})
+
+    def _record(self, run: Running, outcome: dict[str, Any]) -> None:
+        produced = run.workdir / OUTPUT_NAME
+        try:
+            with self.transaction() as session:
+                jobs.complete(session, self.home, run.job_id, self.worker, outcome,
+                              produced if produced.exists() else None,
+                              int(run.process.elapsed * 1000))
+        finally:
+            self.running.pop(run.job_id, None)
+            shutil.rmtree(run.workdir, ignore_errors=True)
+
+    def _heartbeat(self) -> None:
+        with self.transaction() as session:
+            cancelled = jobs.heartbeat(session, self.worker, list(self.running))
+            jobs.recover(session, self.policy, jobs.process_gone)
+        self._cancel(cancelled)
+
+    def _check_cancellations(self) -> None:
+        with self.read() as session:
+            cancelled = set(session.scalars(select(Job.id).where(
+                Job.id.in_(list(self.running)), Job.cancel_requested.is_(True))))
+        self._cancel(cancelled)
+
+    def _cancel(self, job_ids: set[int]) -> None:
+        for job_id in job_ids:
+            run = self.running.get(job_id)
+            if run is not None:
+                run.process.kill()
+                self._record(run, {"status": "cancelled", "error": "cancelled by request"})
+
+
+def wait_for(read: SessionFactory, job_id: int, timeout: float | None = None,
+             interval: float = 0.05) -> Job:
+    """Wait until job ``job_id`` reaches a final state (whoever runs it) and return it."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        with read() as session:
+            job = session.get(Job, job_id)
+            if job is not None:
+                session.expunge(job)  # keep its loaded state once the read session ends
+            if job is None or job.status in FINAL_STATES:
+                return job
+        if deadline is not None and time.monotonic() > deadline:
+            return job
+        time.sleep(interval)

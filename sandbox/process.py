@@ -1,0 +1,109 @@
+"""One job process: started warm, given one spec, watched, killed when it must stop."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sandbox.runner import RESULT_NAME
+
+
+def _environment() -> dict[str, str]:
+    # The job process gets nothing of the parent's environment (database URL, key passphrase)
+    # beyond what Python needs to find the product's modules.
+    env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONNOUSERSITE": "1"}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
+class JobProcess:
+    """A warm ``python -m sandbox.runner`` waiting for its one job."""
+
+    def __init__(self) -> None:
+        # Its error output goes to an unnamed file, never to a pipe that could fill and block it.
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process)
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "sandbox.runner"], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=self.stderr, env=_environment(), cwd="/",
+            start_new_session=True,  # its own process group: a kill reaches DuckDB's threads too
+        )
+        self.workdir: Path | None = None
+        self.started = 0.0
+
+    def start(self, spec: dict[str, Any]) -> None:
+        """Hand the job to the process (the working directory must exist and be empty)."""
+        self.workdir = Path(spec["workdir"])
+        self.started = time.monotonic()
+        assert self.popen.stdin is not None
+        self.popen.stdin.write((json.dumps(spec, ensure_ascii=False) + "\n").encode())
+        self.popen.stdin.close()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started if self.started else 0.0
+
+    def done(self) -> bool:
+        return self.popen.poll() is not None
+
+    def kill(self) -> None:
+        """Stop the process and everything it started, at once."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
+        self._close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the process ends; False if it still runs after ``timeout`` seconds."""
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def outcome(self) -> dict[str, Any]:
+        """What the ended process reported, or why it ended without a report."""
+        self.popen.wait()
+        stderr = self._close()
+        result = self.workdir / RESULT_NAME if self.workdir else None
+        if result is not None and result.exists():
+            return json.loads(result.read_text(encoding="utf-8"))
+        code = self.popen.returncode
+        if code < 0:
+            name = signal.Signals(-code).name
+            why = "it was killed (out of memory?)" if name == "SIGKILL" else f"it crashed ({name})"
+        else:
+            why = f"it exited with status {code}"
+        if "MemoryError" in stderr or "std::bad_alloc" in stderr:
+            why = "it ran out of memory"
+        return {"status": "failed", "error": f"the job process ended without a result: {why}"}
+
+    def _close(self) -> str:
+        text = ""
+        if not self.stderr.closed:
+            self.stderr.seek(0)
+            text = self.stderr.read()[-4000:].decode(errors="replace")
+            self.stderr.close()
+        if self.popen.stdin is not None and not self.popen.stdin.closed:
+            self.popen.stdin.close()
+        return text
+
+
+def run_once(spec: dict[str, Any], hard_timeout: float) -> dict[str, Any]:
+    """Run one spec in a fresh job process and wait for its outcome (``tds sandbox run``)."""
+    process = JobProcess()
+    process.start(spec)
+    if not process.wait(hard_timeout):
+        process.kill()
+        return {"status": "timed_out", "error": f"the job ran longer than {hard_timeout:g} s "
+                "and was stopped"}
+    return process.outcome()
