@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from policies import parse_size
 from sandbox import functions
 from sandbox.errors import JobFailed, JobTimedOut
 
@@ -118,20 +119,34 @@ def _projected(exposure: Exposure) -> ds.Dataset:
     return ds.dataset(exposure.path, format="parquet", schema=pa.schema(fields))
 
 
-def locked_connection(exposures: list[Exposure], stage_file: Path | None, settings: dict[str, Any],
-                      pseudonym_key: bytes) -> duckdb.DuckDBPyConnection:
-    """A connection that sees only ``exposures``, cannot reach files, network or extensions, and
-    whose configuration is locked. Run it with the job's own empty directory as working
-    directory: the secret and temporary directories are relative to it."""
-    os.makedirs("secrets", exist_ok=True)
-    os.makedirs("tmp", exist_ok=True)
-    con = duckdb.connect(":memory:", config={
+def new_connection() -> duckdb.DuckDBPyConnection:
+    """An empty in-memory connection that will not fetch or load extensions. A warm job
+    process makes it before its job arrives; :func:`lock` then fits it to the job."""
+    return duckdb.connect(":memory:", config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "allow_community_extensions": False,
         "allow_unsigned_extensions": False,
         "allow_persistent_secrets": False,
     })
+
+
+def locked_connection(exposures: list[Exposure], stage_file: Path | None, settings: dict[str, Any],
+                      pseudonym_key: bytes, output: Path | None = None
+                      ) -> duckdb.DuckDBPyConnection:
+    """A connection that sees only ``exposures``, cannot reach files, network or extensions, and
+    whose configuration is locked. Run it with the job's own empty directory as working
+    directory: the secret and temporary directories are relative to it."""
+    con = new_connection()
+    functions.register(con, pseudonym_key)
+    return lock(con, exposures, stage_file, settings, output)
+
+
+def lock(con: duckdb.DuckDBPyConnection, exposures: list[Exposure], stage_file: Path | None,
+         settings: dict[str, Any], output: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Expose ``exposures`` on ``con`` (a :func:`new_connection`), then lock it down."""
+    os.makedirs("secrets", exist_ok=True)
+    os.makedirs("tmp", exist_ok=True)
     if stage_file is not None:
         con.execute(f"ATTACH ? AS {STAGE_ALIAS} (READ_ONLY)", [str(stage_file)])
     for e in exposures:
@@ -141,19 +156,23 @@ def locked_connection(exposures: list[Exposure], stage_file: Path | None, settin
                         f"FROM {STAGE_ALIAS}.{_quote(e.name)}")
         else:
             con.register(e.name, _projected(e))
-    functions.register(con, pseudonym_key)
     # Order matters: directories are set while external access is still on, the lock is last.
-    for name, value in lockdown_settings(settings):
+    for name, value in lockdown_settings(settings, output):
         con.execute(f"SET {name} = {_literal(value)}")
     return con
 
 
-def lockdown_settings(settings: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The settings applied to every job connection, in the order they must be applied."""
+def lockdown_settings(settings: dict[str, Any], output: Path | None = None
+                      ) -> list[tuple[str, Any]]:
+    """The settings applied to every job connection, in the order they must be applied.
+    ``output``, the one file the job's result is written to, stays writable."""
     spill = str(settings["max_temp_directory_size"])
+    writable = [("allowed_paths", [str(Path(output).absolute())])] if output else []
     return [
+        *writable,
         ("secret_directory", "secrets"),
-        ("temp_directory", "tmp" if spill.strip() not in ("0", "0GB", "0B") else ""),
+        # No spilling at all when the policy allows none.
+        ("temp_directory", "tmp" if parse_size(spill, allow_zero=True) else ""),
         ("max_temp_directory_size", spill),
         ("memory_limit", str(settings["memory_limit"])),
         ("threads", int(settings["threads"])),
@@ -173,6 +192,8 @@ def lockdown_settings(settings: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _literal(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -190,36 +211,53 @@ class Result:
 
 def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
                settings: dict[str, Any], show_rows: int = 0) -> Result:
-    """Run one gated SELECT, streaming its rows to ``output`` (Parquet) within the policy's row
-    and byte caps; keep the first ``show_rows`` rows to show."""
+    """Run one gated SELECT within the policy's row and byte caps. With ``output`` DuckDB
+    writes the result there as Parquet (the connection must allow that one path, see
+    :func:`lockdown_settings`); the first ``show_rows`` rows are returned to show."""
     max_rows, max_bytes = int(settings["max_result_rows"]), int(settings["max_result_bytes"])
     try:
-        reader = con.sql(sql).to_arrow_reader(65_536)
+        relation = con.sql(sql)
+        names = relation.columns
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise JobFailed(f"the result has several columns named {duplicates[0]!r}; "
+                            "give each output column its own name (AS ...)")
+        if output is None:
+            return _collect(relation.limit(max_rows + 1).to_arrow_reader(65_536), settings,
+                            show_rows)
+        relation.limit(max_rows + 1).write_parquet(str(output), compression="zstd")
     except duckdb.Error as exc:
+        if output is not None:
+            Path(output).unlink(missing_ok=True)
         raise _failure(exc, settings) from exc
-    names = reader.schema.names
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise JobFailed(f"the result has several columns named {duplicates[0]!r}; "
-                        "give each output column its own name (AS ...)")
-    writer = pq.ParquetWriter(output, reader.schema, compression="zstd") if output else None
+    written = pq.ParquetFile(output)
+    rows, size = written.metadata.num_rows, Path(output).stat().st_size
+    if rows > max_rows or size > max_bytes:
+        Path(output).unlink()
+        raise JobFailed(f"the result has more than the policy's {max_rows} rows" if rows > max_rows
+                        else f"the result is larger than the policy's {max_bytes} bytes")
+    shown: list[list[Any]] = []
+    if show_rows:
+        for batch in written.iter_batches(batch_size=min(show_rows, 65_536)):
+            shown.extend(_rows(batch.slice(0, show_rows - len(shown))))
+            if len(shown) >= show_rows:
+                break
+    return Result(rows, size, written.schema_arrow, shown)
+
+
+def _collect(reader: pa.RecordBatchReader, settings: dict[str, Any], show_rows: int) -> Result:
+    max_rows, max_bytes = int(settings["max_result_rows"]), int(settings["max_result_bytes"])
     rows = size = 0
     shown: list[list[Any]] = []
-    try:
-        for batch in _batches(reader, settings):
-            rows += batch.num_rows
-            size += batch.nbytes
-            if rows > max_rows:
-                raise JobFailed(f"the result has more than the policy's {max_rows} rows")
-            if size > max_bytes:
-                raise JobFailed(f"the result is larger than the policy's {max_bytes} bytes")
-            if writer is not None:
-                writer.write_batch(batch)
-            if len(shown) < show_rows:
-                shown.extend(_rows(batch.slice(0, show_rows - len(shown))))
-    finally:
-        if writer is not None:
-            writer.close()
+    for batch in _batches(reader, settings):
+        rows += batch.num_rows
+        size += batch.nbytes
+        if rows > max_rows:
+            raise JobFailed(f"the result has more than the policy's {max_rows} rows")
+        if size > max_bytes:
+            raise JobFailed(f"the result is larger than the policy's {max_bytes} bytes")
+        if len(shown) < show_rows:
+            shown.extend(_rows(batch.slice(0, show_rows - len(shown))))
     return Result(rows, size, reader.schema, shown)
 
 

@@ -45,10 +45,12 @@ def _guarded(fn: Callable[..., pa.Array]) -> Callable[..., pa.Array]:
     return call
 
 
-def register(con: duckdb.DuckDBPyConnection, pseudonym_key: bytes) -> None:
-    """Add the functions to ``con`` (before its configuration is locked)."""
+def register(con: duckdb.DuckDBPyConnection, pseudonym_key: bytes | Callable[[], bytes]) -> None:
+    """Add the functions to ``con`` (before its configuration is locked). The key may be given
+    later, as a callable, when the connection is made before the job is known."""
+    key = pseudonym_key if callable(pseudonym_key) else (lambda: pseudonym_key)
     specs = [
-        ("tds_pseudonym", lambda v: operators.pseudonymize(v, pseudonym_key),
+        ("tds_pseudonym", lambda v: operators.pseudonymize(v, key()),
          ["VARCHAR"], "VARCHAR"),
         ("tds_mask", lambda v, first, last: operators.mask(
             v, int(_constant(first, "keep_first")), int(_constant(last, "keep_last"))),

@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +47,12 @@ class Running:
     job_id: int
     process: JobProcess
     workdir: Path
+
+
+def job_directory(job_id: int) -> Path:
+    """A new private (0700) directory for one job process, in the system's temporary directory:
+    the only host path the job's DuckDB can list is this throwaway one."""
+    return Path(tempfile.mkdtemp(prefix=f"tds-job{job_id}-"))
 
 
 def job_spec(home: Path, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
@@ -138,24 +145,38 @@ class LocalPool:
             self._wake.clear()
 
     def _keep_spares(self) -> None:
-        wanted = min(self.size - len(self.running), 1)
+        # A warm process for each free slot, so a job does not wait for Python, DuckDB and
+        # Arrow to load (about a second of CPU). It is started when a slot frees, not when a job
+        # starts: starting one beside a running job would take CPU from it.
+        wanted = self.size - len(self.running) if not self._stop.is_set() else 0
         self.spares = [s for s in self.spares if not s.done()]
         while len(self.spares) < wanted:
             self.spares.append(JobProcess())
 
     def _fill(self) -> None:
         while len(self.running) < self.size and not self._stop.is_set():
-            with self.transaction() as session:
-                claimed = jobs.claim(session, self.policy, self.home, self.worker, self.only)
-                if claimed is None:
-                    return
-                job, tables = claimed
-                workdir = self.home / "scratch" / f"job{job.id}-{secrets.token_hex(4)}"
-                spec = job_spec(self.home, self.policy, self.secret, job, tables, workdir)
-            workdir.mkdir(parents=True)
+            workdir = None
+            try:
+                with self.transaction() as session:
+                    claimed = jobs.claim(session, self.policy, self.home, self.worker, self.only)
+                    if claimed is None:
+                        return
+                    job, tables = claimed
+                    workdir = job_directory(job.id)
+                    spec = job_spec(self.home, self.policy, self.secret, job, tables, workdir)
+            except BaseException:
+                if workdir is not None:
+                    shutil.rmtree(workdir, ignore_errors=True)
+                raise
             process = self.spares.pop() if self.spares else JobProcess()
             process.start(spec)
             self.running[job.id] = Running(job.id, process, workdir)
+            # Wake the loop the moment the process ends, so its outcome is recorded at once.
+            threading.Thread(target=self._watch, args=(process,), daemon=True).start()
+
+    def _watch(self, process: JobProcess) -> None:
+        process.wait()
+        self._wake.set()
 
     def _reap(self) -> None:
         for run in list(self.running.values()):
@@ -173,7 +194,7 @@ class LocalPool:
             with self.transaction() as session:
                 jobs.complete(session, self.home, run.job_id, self.worker, outcome,
                               produced if produced.exists() else None,
-                              int(run.process.elapsed * 1000))
+                              int(outcome.get("elapsed_ms") or run.process.elapsed * 1000))
         finally:
             self.running.pop(run.job_id, None)
             shutil.rmtree(run.workdir, ignore_errors=True)

@@ -1,0 +1,258 @@
+"""The local worker pool: job processes, states and their events, cancel, crash, recovery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+
+import pytest
+from sqlalchemy import select
+
+from catalog.models import utcnow
+from lineage import LedgerEvent
+from sandbox import jobs
+from sandbox.models import Job
+from tests.conftest import apply
+from tests.helpers import refused
+
+SLOW = "SELECT sum(a.range * b.range) AS s FROM range(200000000) a, range(100000) b"
+
+
+def submit(home, people, grant_id, sql, output="out", target="real"):
+    with home.store.transaction() as s:
+        return jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, output,
+                           target).id
+
+
+def events(home, job_id):
+    with home.store.read() as s:
+        return [e.action for e in s.scalars(select(LedgerEvent).where(
+            LedgerEvent.subject == f"job:{job_id}").order_by(LedgerEvent.seq))]
+
+
+def state(home, job_id) -> Job:
+    with home.store.read() as s:
+        job = s.get(Job, job_id)
+        s.expunge(job)
+        return job
+
+
+def wait_until(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def test_every_transition_is_a_ledger_event(home, people, grant_id):
+    job_id = submit(home, people, grant_id, "SELECT district, count(*) AS n FROM visits GROUP BY 1")
+    assert state(home, job_id).status == "queued"
+    job = home.run_job(job_id)
+    assert job.status == "succeeded" and job.attempts == 1
+    assert events(home, job_id) == ["job.queued", "job.running", "job.succeeded"]
+
+
+def test_a_job_runs_in_its_own_process(home, people, grant_id):
+    job_id = submit(home, people, grant_id, SLOW)
+    with home.pool(size=1) as pool:
+        wait_until(lambda: job_id in pool.running)
+        child = pool.running[job_id].process.popen.pid
+        assert child != os.getpid()
+
+        def address_space_limit():
+            with open(f"/proc/{child}/limits") as limits:
+                line = next(x for x in limits if x.startswith("Max address space"))
+            return line.split()[3]
+
+        wait_until(lambda: address_space_limit() != "unlimited")
+        assert int(address_space_limit()) == 8 * 1000**3  # the policy's address_space_limit
+        with home.store.transaction() as s:
+            jobs.cancel(s, people.merchant, job_id)
+        wait_until(lambda: state(home, job_id).status == "cancelled")
+
+
+def test_a_queued_job_is_cancelled_at_once(home, people, grant_id):
+    job_id = submit(home, people, grant_id, "SELECT 1 AS x")
+    with refused(home, f"no job {job_id}", "not_found"), home.store.transaction() as s:
+        jobs.cancel(s, people.merchant_b, job_id)
+    with refused(home, "needs the role", "forbidden"), home.store.transaction() as s:
+        jobs.cancel(s, people.reviewer, job_id)
+    with home.store.transaction() as s:
+        jobs.cancel(s, people.merchant, job_id)
+    job = state(home, job_id)
+    assert job.status == "cancelled" and "before it ran" in job.error
+    assert events(home, job_id) == ["job.queued", "job.cancelled"]
+    with refused(home, "already cancelled", "conflict"), home.store.transaction() as s:
+        jobs.cancel(s, people.merchant, job_id)
+
+
+def test_a_running_job_is_stopped_when_cancelled(home, people, grant_id):
+    job_id = submit(home, people, grant_id, SLOW)
+    with home.pool(size=1) as pool:
+        wait_until(lambda: job_id in pool.running)
+        asked = time.monotonic()
+        with home.store.transaction() as s:
+            jobs.cancel(s, people.admin, job_id)
+        wait_until(lambda: state(home, job_id).status == "cancelled")
+        assert time.monotonic() - asked < 3
+    assert events(home, job_id) == ["job.queued", "job.running", "job.cancel_requested",
+                                    "job.cancelled"]
+    assert not (home.workspaces / str(grant_id) / "outputs").exists()
+
+
+def test_a_crashed_job_process_ends_only_that_job(home, people, grant_id):
+    job_id = submit(home, people, grant_id, SLOW, "crash")
+    with home.pool(size=1) as pool:
+        wait_until(lambda: job_id in pool.running)
+        os.kill(pool.running[job_id].process.popen.pid, signal.SIGKILL)
+        wait_until(lambda: state(home, job_id).status == "failed")
+        assert "ended without a result" in state(home, job_id).error
+        after = submit(home, people, grant_id, "SELECT count(*) AS n FROM visits", "after")
+        wait_until(lambda: state(home, after).status == "succeeded")
+
+
+def test_a_job_that_stops_responding_is_killed_at_its_time_limit(home, people, grant_id):
+    job_id = submit(home, people, grant_id, SLOW)
+    with home.pool(size=1) as pool:
+        pool._limit = 1.0  # the backstop behind DuckDB's own max_execution_time
+        wait_until(lambda: job_id in pool.running)
+        os.kill(pool.running[job_id].process.popen.pid, signal.SIGSTOP)  # frozen: never answers
+        wait_until(lambda: state(home, job_id).status == "timed_out")
+    assert "longer than the policy's" in state(home, job_id).error
+
+
+def test_duckdb_stops_a_query_at_the_policy_time(home, people, grant_id):
+    text = home.policy_path.read_text(encoding="utf-8")
+    home.policy_path.write_text(text.replace("max_execution_seconds = 300",
+                                             "max_execution_seconds = 1"), encoding="utf-8")
+    home.__dict__.pop("policy", None)
+    job = home.run_job(submit(home, people, grant_id, SLOW))
+    assert job.status == "timed_out" and "1 s" in job.error
+    assert job.duration_ms < 5000
+
+
+def _orphan(home, job_id, worker, heartbeat_age=0, attempts=1):
+    """Make ``job_id`` look as if ``worker`` had claimed it and then gone silent."""
+    with home.store.transaction() as s:
+        job = s.get(Job, job_id)
+        job.status, job.worker, job.attempts = "running", worker, attempts
+        job.heartbeat_at = utcnow() - dt.timedelta(seconds=heartbeat_age)
+
+
+def _dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_jobs_of_a_dead_worker_are_requeued_and_run(home, people, grant_id):
+    job_id = submit(home, people, grant_id, "SELECT count(*) AS n FROM visits")
+    _orphan(home, job_id, f"{os.uname().nodename}:{_dead_pid()}:dead")
+    job = home.run_job(job_id)
+    assert job.status == "succeeded" and job.attempts == 2
+    assert events(home, job_id) == ["job.queued", "job.requeued", "job.running",
+                                    "job.succeeded"]
+
+
+def test_a_silent_worker_on_another_host_loses_its_jobs_after_the_lease(home, people, grant_id):
+    fresh = submit(home, people, grant_id, "SELECT 1 AS x", "fresh")
+    stale = submit(home, people, grant_id, "SELECT 2 AS x", "stale")
+    _orphan(home, fresh, "elsewhere:1:w", heartbeat_age=1)
+    _orphan(home, stale, "elsewhere:1:w", heartbeat_age=10 * 60)
+    with home.store.transaction() as s:
+        recovered = [j.id for j in jobs.recover(s, home.policy, jobs.process_gone)]
+    assert recovered == [stale]
+    assert state(home, fresh).status == "running" and state(home, stale).status == "queued"
+
+
+def test_a_job_is_not_tried_forever(home, people, grant_id):
+    job_id = submit(home, people, grant_id, "SELECT 1 AS x")
+    attempts = home.policy.sandbox["max_attempts"]
+    _orphan(home, job_id, "elsewhere:1:w", heartbeat_age=3600, attempts=attempts)
+    with home.store.transaction() as s:
+        jobs.recover(s, home.policy)
+    job = state(home, job_id)
+    assert job.status == "failed" and f"tried {attempts} times" in job.error
+    assert "elsewhere:1:w stopped" in job.error
+
+
+def test_a_stopped_worker_gives_its_jobs_back(home, people, grant_id):
+    job_id = submit(home, people, grant_id, SLOW)
+    pool = home.pool(size=1).start()
+    wait_until(lambda: job_id in pool.running)
+    pool.stop()
+    job = state(home, job_id)
+    assert job.status == "queued" and job.attempts == 0 and job.worker is None
+    assert events(home, job_id)[-1] == "job.requeued"
+
+
+def test_revoking_a_grant_discards_a_running_jobs_output(home, people, grant_id):
+    from catalog import applications
+
+    job_id = submit(home, people, grant_id, "SELECT district FROM visits")
+    with home.store.transaction() as s:
+        applications.revoke(s, people.admin, grant_id, "test", home.workspaces)
+    job = home.run_job(job_id)
+    assert job.status == "failed" and "grant ended" in job.error
+
+
+def test_simulated_jobs_show_rows_and_real_jobs_never_do(home, people, grant_id):
+    sql = "SELECT district, count(*) AS n FROM visits GROUP BY 1 ORDER BY 1"
+    trial = home.run_job(submit(home, people, grant_id, sql, "counts", "simulated"))
+    real = home.run_job(submit(home, people, grant_id, sql, "counts", "real"))
+    assert trial.status == real.status == "succeeded"
+    shown = jobs.view(home.root, home.policy, trial)["result"]
+    assert shown["simulated"] and shown["columns"] == ["district", "n"]
+    assert all(row[0].startswith("district_") for row in shown["rows"])  # placeholder values
+    assert jobs.view(home.root, home.policy, real)["result"] is None
+    # Each target chains only its own outputs.
+    again = home.run_job(submit(home, people, grant_id, "SELECT sum(n) AS t FROM counts", "t",
+                                "simulated"))
+    assert again.status == "succeeded"
+    assert jobs.view(home.root, home.policy, again)["result"]["rows"] == [[
+        home.policy.sandbox["placeholder_rows"]]]
+
+
+def test_pseudonyms_join_within_a_grant_and_differ_across_grants(home, people, grant_id):
+    from catalog import applications
+
+    sql = "SELECT DISTINCT district, tds_pseudonym(district) AS p FROM visits ORDER BY 1"
+    first = home.run_job(submit(home, people, grant_id, sql, "p1"))
+    second = home.run_job(submit(home, people, grant_id, sql, "p2"))
+    other_app = apply(home, people.merchant, scenario="另一场景")
+    with home.store.transaction() as s:
+        other = applications.decide(s, people.reviewer, home.policy, other_app, True, "").grant.id
+    third = home.run_job(submit(home, people, other, sql, "p3"))
+    import pyarrow.parquet as pq
+
+    read = [pq.read_table(home.root / j.output_path).to_pylist() for j in (first, second, third)]
+    assert read[0] == read[1]
+    assert {r["district"] for r in read[0]} == {r["district"] for r in read[2]}
+    assert not {r["p"] for r in read[0]} & {r["p"] for r in read[2]}
+
+
+def test_de_identification_functions_work_in_jobs(home, people, grant_id):
+    job = home.run_job(submit(home, people, grant_id, """
+        SELECT tds_age_band(age, 10) AS band, tds_generalize_date(visit_date, 'quarter') AS q,
+               tds_mask(department, 1, 0) AS dept, count(*) AS n
+        FROM visits GROUP BY ALL"""))
+    assert job.status == "succeeded", job.error
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(home.root / job.output_path).to_pylist()
+    assert all(r["band"].endswith("+") or "-" in r["band"] for r in rows)
+    assert all(len(r["q"]) == 7 and r["q"][4:6] == "-Q" for r in rows)
+    assert all(set(r["dept"][1:]) <= {"*"} for r in rows)
+
+
+@pytest.mark.parametrize("sql,message", [
+    ("SELECT tds_mask(department, CAST(age AS INTEGER), 1) AS m FROM visits", "one constant value"),
+    ("SELECT tds_generalize_date(visit_date, 'week') AS w FROM visits", "year, quarter, month"),
+])
+def test_misused_functions_fail_with_the_reason(home, people, grant_id, sql, message):
+    job = home.run_job(submit(home, people, grant_id, sql))
+    assert job.status == "failed" and message in job.error, job.error
