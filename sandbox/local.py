@@ -17,9 +17,7 @@ from catalog.files import read_table, write_parquet_atomically
 from catalog.names import identifier
 from sandbox.engine import Exposure
 from sandbox.errors import QueryRefused
-from sandbox.process import run_once
-
-KILL_GRACE_SECONDS = 5.0
+from sandbox.process import KILL_GRACE_SECONDS, run_once
 
 
 def parse_data(text: str) -> tuple[str, Path, tuple[str, ...] | None]:

@@ -33,12 +33,11 @@ from policies import Policy
 from sandbox import jobs
 from sandbox.engine import Exposure
 from sandbox.models import FINAL_STATES, Job
-from sandbox.process import JobProcess
+from sandbox.process import KILL_GRACE_SECONDS, JobProcess
 from sandbox.runner import OUTPUT_NAME
 
 log = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
-KILL_GRACE_SECONDS = 5.0  # DuckDB stops a query at the time limit itself; this is the backstop
 CANCEL_POLL_SECONDS = 0.25
 
 

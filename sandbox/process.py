@@ -15,6 +15,10 @@ from typing import Any
 
 from sandbox.runner import RESULT_NAME
 
+# DuckDB stops a query at the policy's time limit itself; killing the process this much later
+# is the backstop for a process that no longer answers.
+KILL_GRACE_SECONDS = 5.0
+
 
 def _environment() -> dict[str, str]:
     # The job process gets nothing of the parent's environment (database URL, key passphrase)
