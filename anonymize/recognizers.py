@@ -8,6 +8,7 @@ to Chinese text (Chinese characters are word characters); they use explicit look
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from presidio_analyzer import Pattern, PatternRecognizer
@@ -186,6 +187,37 @@ class CnPersonRecognizer(TdsRecognizer):
     WHOLE_VALUE = True
 
 
+class CnPassportRecognizer(TdsRecognizer):
+    """Chinese passports: ordinary E/G + 8 digits, e-passports E + letter (no I, O) + 7 digits,
+    diplomatic, service and public-affairs D/S/P + 7 or 8 digits. No check character exists, so
+    a bare match scores low until context (护照) raises it."""
+
+    ENTITY = "CN_PASSPORT"
+    PATTERNS = (
+        ("cn_passport", r"(?<![0-9A-Za-z])(?:[EG]\d{8}|E[A-HJ-NP-Z]\d{7}|[DSP]E?\d{7})"
+                        r"(?![0-9A-Za-z])", 0.3),
+    )
+    CONTEXT = ("护照", "护照号", "护照号码", "passport")
+
+
+class IpAddressRecognizer(TdsRecognizer):
+    """IPv4 and IPv6 addresses, confirmed by Python's ``ipaddress`` parser."""
+
+    ENTITY = "IP_ADDRESS"
+    PATTERNS = (
+        ("ipv4", r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9.])", 0.4),
+        ("ipv6", r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])", 0.3),
+    )
+    CONTEXT = ("ip", "ip地址", "地址", "登录")
+
+    def valid(self, text: str) -> bool:
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            return False
+        return True
+
+
 # Order is precedence: where matches overlap, the earlier recognizer's entity wins
 # (a valid resident ID that also passes Luhn is a resident ID).
 RECOGNIZERS: tuple[type[TdsRecognizer], ...] = (
@@ -195,6 +227,8 @@ RECOGNIZERS: tuple[type[TdsRecognizer], ...] = (
     CnMobileRecognizer,
     CnLandlineRecognizer,
     CnLicensePlateRecognizer,
+    CnPassportRecognizer,
+    IpAddressRecognizer,
     EmailRecognizer,
     CnAddressRecognizer,
     CnPersonRecognizer,
@@ -202,7 +236,7 @@ RECOGNIZERS: tuple[type[TdsRecognizer], ...] = (
 
 PERSONAL_ENTITIES = frozenset({
     "CN_RESIDENT_ID", "CN_BANK_CARD", "CN_MOBILE", "CN_LANDLINE", "CN_LICENSE_PLATE",
-    "EMAIL_ADDRESS", "CN_ADDRESS", "PERSON",
+    "EMAIL_ADDRESS", "CN_ADDRESS", "PERSON", "CN_PASSPORT", "IP_ADDRESS",
 })
 
 

@@ -77,3 +77,19 @@ def test_identifiers_in_chinese_free_text_are_found_offline():
     results = analyze_text("患者张伟，身份证号11010519491231002X，手机13812345678，已就诊。")
     kinds = {r.entity_type for r in results}
     assert {"CN_RESIDENT_ID", "CN_MOBILE", "PERSON"} <= kinds
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("护照号码：E12345678。", {"CN_PASSPORT"}),
+    ("EA1234567", {"CN_PASSPORT"}),
+    ("外交护照 DE1234567", {"CN_PASSPORT"}),
+    ("订单号E2024010112", set()),  # nine digits: an order number, not a passport
+    ("序列号G12345678X9", set()),
+    ("登录IP 192.168.1.20 成功", {"IP_ADDRESS"}),
+    ("来源 fe80::1ff:fe23:4567:890a", {"IP_ADDRESS"}),
+    ("999.1.1.1", set()),
+    ("时间 12:30:45", set()),
+    ("1.2.3", set()),
+])
+def test_passports_and_ip_addresses(value, expected):
+    assert detect(value, recognizers()) == expected
