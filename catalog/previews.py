@@ -28,9 +28,3 @@ def ensure_preview(home: Path, version: DatasetVersion, rows: int) -> Path:
         write_parquet_atomically(placeholder.from_schema(schema, rows, seed=version.id), target)
     return target
 
-
-def preview_label(path: Path) -> dict[str, str]:
-    """The kind and label a preview file declares."""
-    metadata = pq.read_schema(path).metadata or {}
-    return {"kind": metadata.get(b"tds.preview.kind", b"unknown").decode(),
-            "label": metadata.get(b"tds.preview.label", b"").decode()}

@@ -214,7 +214,7 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
     """Run one gated SELECT within the policy's row and byte caps. With ``output`` DuckDB
     writes the result there as Parquet (the connection must allow that one path, see
     :func:`lockdown_settings`); the first ``show_rows`` rows are returned to show."""
-    max_rows, max_bytes = int(settings["max_result_rows"]), int(settings["max_result_bytes"])
+    max_rows = int(settings["max_result_rows"])
     try:
         relation = con.sql(sql)
         names = relation.columns
@@ -232,33 +232,45 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
         raise _failure(exc, settings) from exc
     written = pq.ParquetFile(output)
     rows, size = written.metadata.num_rows, Path(output).stat().st_size
-    if rows > max_rows or size > max_bytes:
+    try:
+        _within_caps(rows, size, settings)
+    except JobFailed:
         Path(output).unlink()
-        raise JobFailed(f"the result has more than the policy's {max_rows} rows" if rows > max_rows
-                        else f"the result is larger than the policy's {max_bytes} bytes")
-    shown: list[list[Any]] = []
-    if show_rows:
-        for batch in written.iter_batches(batch_size=min(show_rows, 65_536)):
-            shown.extend(_rows(batch.slice(0, show_rows - len(shown))))
-            if len(shown) >= show_rows:
-                break
+        raise
+    _, shown = first_rows(written, show_rows)
     return Result(rows, size, written.schema_arrow, shown)
 
 
-def _collect(reader: pa.RecordBatchReader, settings: dict[str, Any], show_rows: int) -> Result:
+def _within_caps(rows: int, size: int, settings: dict[str, Any]) -> None:
     max_rows, max_bytes = int(settings["max_result_rows"]), int(settings["max_result_bytes"])
+    if rows > max_rows:
+        raise JobFailed(f"the result has more than the policy's {max_rows} rows")
+    if size > max_bytes:
+        raise JobFailed(f"the result is larger than the policy's {max_bytes} bytes")
+
+
+def _collect(reader: pa.RecordBatchReader, settings: dict[str, Any], show_rows: int) -> Result:
     rows = size = 0
     shown: list[list[Any]] = []
     for batch in _batches(reader, settings):
         rows += batch.num_rows
         size += batch.nbytes
-        if rows > max_rows:
-            raise JobFailed(f"the result has more than the policy's {max_rows} rows")
-        if size > max_bytes:
-            raise JobFailed(f"the result is larger than the policy's {max_bytes} bytes")
+        _within_caps(rows, size, settings)
         if len(shown) < show_rows:
             shown.extend(_rows(batch.slice(0, show_rows - len(shown))))
     return Result(rows, size, reader.schema, shown)
+
+
+def first_rows(source: Path | pq.ParquetFile, limit: int) -> tuple[list[str], list[list[Any]]]:
+    """The column names of a Parquet file and its first ``limit`` rows."""
+    parquet = source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
+    rows: list[list[Any]] = []
+    if limit > 0:
+        for batch in parquet.iter_batches(batch_size=min(limit, 65_536)):
+            rows.extend(_rows(batch.slice(0, limit - len(rows))))
+            if len(rows) >= limit:
+                break
+    return parquet.schema_arrow.names, rows
 
 
 def _batches(reader: pa.RecordBatchReader, settings: dict[str, Any]) -> Iterator[pa.RecordBatch]:
@@ -270,8 +282,7 @@ def _batches(reader: pa.RecordBatchReader, settings: dict[str, Any]) -> Iterator
 
 def _failure(exc: Exception, settings: dict[str, Any]) -> JobFailed:
     if isinstance(exc, duckdb.InterruptException):
-        return JobTimedOut(f"the job ran longer than the policy's "
-                           f"{settings['max_execution_seconds']} s and was stopped")
+        return JobTimedOut.after(settings["max_execution_seconds"])
     if isinstance(exc, duckdb.OutOfMemoryException):
         return JobFailed(f"the job needed more memory than the policy's {settings['memory_limit']}"
                          f" ({clean(str(exc))})")

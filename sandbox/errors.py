@@ -1,5 +1,7 @@
 """Errors of the sandbox."""
 
+from __future__ import annotations
+
 from policies.errors import DomainError
 
 
@@ -19,6 +21,10 @@ class JobFailed(SandboxError):
 
 class JobTimedOut(JobFailed):
     """The job ran longer than the policy allows."""
+
+    @classmethod
+    def after(cls, seconds: float) -> JobTimedOut:
+        return cls(f"the job ran longer than the policy's {seconds:g} s and was stopped")
 
 
 class NotFound(SandboxError):

@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +25,7 @@ from lineage import append
 from lineage.base import on_rollback
 from policies import SYSTEM, Actor, Policy, Role, require
 from sandbox import gate
-from sandbox.engine import Exposure
+from sandbox.engine import Exposure, first_rows
 from sandbox.errors import Conflict, NotFound, QueryRefused
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
 
@@ -290,15 +289,8 @@ def shown_rows(home: Path, job: Job, limit: int) -> dict[str, Any] | None:
     output's rows (those leave only through egress)."""
     if job.target != "simulated" or job.status != "succeeded" or not job.output_path:
         return None
-    table = pq.ParquetFile(home / job.output_path)
-    rows: list[list[Any]] = []
-    for batch in table.iter_batches(batch_size=min(limit, 10_000) or 1):
-        columns = [c.to_pylist() for c in batch.columns]
-        rows.extend(list(r) for r in zip(*columns, strict=True))
-        if len(rows) >= limit:
-            break
-    return {"columns": table.schema_arrow.names, "rows": rows[:limit],
-            "simulated": True, "total_rows": job.output_rows}
+    columns, rows = first_rows(home / job.output_path, limit)
+    return {"columns": columns, "rows": rows, "simulated": True, "total_rows": job.output_rows}
 
 
 def view(home: Path, policy: Policy, job: Job) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from catalog.files import read_table, write_parquet_atomically
 from catalog.names import identifier
 from sandbox.engine import Exposure
 from sandbox.errors import QueryRefused
-from sandbox.process import KILL_GRACE_SECONDS, run_once
+from sandbox.process import run_once
 
 
 def parse_data(text: str) -> tuple[str, Path, tuple[str, ...] | None]:
@@ -61,6 +61,6 @@ def run_files(data: list[tuple[str, Path, tuple[str, ...] | None]], sql: str,
             "pseudonym_key": secrets.token_bytes(32).hex(), "keep_output": False,
             "show_rows": int(settings["max_result_rows"]),
         }
-        return run_once(spec, float(settings["max_execution_seconds"]) + KILL_GRACE_SECONDS)
+        return run_once(spec)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -33,7 +33,7 @@ from policies import Policy
 from sandbox import jobs
 from sandbox.engine import Exposure
 from sandbox.models import FINAL_STATES, Job
-from sandbox.process import KILL_GRACE_SECONDS, JobProcess
+from sandbox.process import JobProcess, hard_limit, timed_out
 from sandbox.runner import OUTPUT_NAME
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class LocalPool:
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._last_heartbeat = self._last_cancel_check = 0.0
-        self._limit = float(policy.sandbox["max_execution_seconds"]) + KILL_GRACE_SECONDS
+        self._limit = hard_limit(policy.sandbox)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -183,9 +183,7 @@ class LocalPool:
                 self._record(run, run.process.outcome())
             elif run.process.elapsed > self._limit:
                 run.process.kill()
-                self._record(run, {"status": "timed_out", "error": (
-                    f"the job ran longer than the policy's "
-                    f"{self.policy.sandbox['max_execution_seconds']} s and was stopped")})
+                self._record(run, timed_out(self.policy.sandbox))
 
     def _record(self, run: Running, outcome: dict[str, Any]) -> None:
         produced = run.workdir / OUTPUT_NAME

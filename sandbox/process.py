@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sandbox.errors import JobTimedOut
 from sandbox.runner import RESULT_NAME
 
 # DuckDB stops a query at the policy's time limit itself; killing the process this much later
@@ -102,12 +103,22 @@ class JobProcess:
         return text
 
 
-def run_once(spec: dict[str, Any], hard_timeout: float) -> dict[str, Any]:
+def hard_limit(settings: dict[str, Any]) -> float:
+    """Seconds after which a job process is killed, whatever it is doing."""
+    return float(settings["max_execution_seconds"]) + KILL_GRACE_SECONDS
+
+
+def timed_out(settings: dict[str, Any]) -> dict[str, Any]:
+    """The outcome of a job process killed at :func:`hard_limit`."""
+    return {"status": "timed_out",
+            "error": JobTimedOut.after(settings["max_execution_seconds"]).message}
+
+
+def run_once(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one spec in a fresh job process and wait for its outcome (``tds sandbox run``)."""
     process = JobProcess()
     process.start(spec)
-    if not process.wait(hard_timeout):
+    if not process.wait(hard_limit(spec["settings"])):
         process.kill()
-        return {"status": "timed_out", "error": f"the job ran longer than {hard_timeout:g} s "
-                "and was stopped"}
+        return timed_out(spec["settings"])
     return process.outcome()

@@ -531,11 +531,9 @@ def sandbox() -> None:
 @json_option
 def sandbox_run(data: tuple[str, ...], sql: str, as_json: bool) -> None:
     """Run one SELECT in the same locked sandbox as a job, over only the listed columns."""
-    from policies import load_policy
     from sandbox.local import parse_data, run_files
 
-    h = home()
-    policy = h.policy if h.initialized else load_policy()
+    policy = policy_in_force()
     try:
         outcome = run_files([parse_data(d) for d in data], sql, policy.sandbox)
     except DomainError as exc:
@@ -754,8 +752,7 @@ def kanon(file: Path, qi: str, sensitive: str | None, level: str, as_json: bool)
     of a Parquet or CSV file."""
     from anonymize.privacy import measure
 
-    h = home()
-    policy = h.policy if h.initialized else _default_policy()
+    policy = policy_in_force()
     if level not in policy.levels:
         raise click.BadParameter(f"one of {', '.join(policy.levels)}", param_hint="--level")
     columns = [c.strip() for c in qi.split(",") if c.strip()]
@@ -764,10 +761,12 @@ def kanon(file: Path, qi: str, sensitive: str | None, level: str, as_json: bool)
     _print(data, as_json, _kanon_text)
 
 
-def _default_policy():
+def policy_in_force():
+    """The home's policy, or the default one for tools run outside a home."""
     from policies import load_policy
 
-    return load_policy()
+    h = home()
+    return h.policy if h.initialized else load_policy()
 
 
 def _kanon_text(d: dict[str, Any]) -> str:

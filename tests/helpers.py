@@ -34,3 +34,13 @@ def refused(home, match: str, kind: str | None = None):
     if kind:
         assert info.value.kind == kind
     assert snapshot(home) == before
+
+
+def set_policy(home, **values: str) -> None:
+    """Change settings of the home's policy file (values as TOML literals) and reload it."""
+    lines = home.policy_path.read_text(encoding="utf-8").splitlines()
+    for key, value in values.items():
+        assert any(line.startswith(f"{key} ") for line in lines), key
+        lines = [f"{key} = {value}" if line.startswith(f"{key} ") else line for line in lines]
+    home.policy_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    home.__dict__.pop("policy", None)

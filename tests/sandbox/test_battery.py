@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from sandbox import engine, jobs, runner
-from tests.helpers import refused, snapshot
+from tests.helpers import refused, set_policy, snapshot
 
 # -- 1. The gate refuses at submit: nothing is queued, logged or written. ------------------
 
@@ -245,20 +245,11 @@ EXHAUSTION = [
 ]
 
 
-def _tight(home):
-    text = home.policy_path.read_text(encoding="utf-8")
-    for key, value in (("max_execution_seconds", "3"), ('memory_limit', '"400MB"'),
-                       ("address_space_limit", '"3GB"'), ("max_result_rows", "100000")):
-        text = "\n".join(f"{key} = {value}" if line.startswith(f"{key} ") else line
-                         for line in text.splitlines())
-    home.policy_path.write_text(text, encoding="utf-8")
-    home.__dict__.pop("policy", None)
-
-
 @pytest.mark.parametrize("sql,status,message", EXHAUSTION,
                          ids=[f"exhaust{i}" for i in range(len(EXHAUSTION))])
 def test_resource_exhaustion_ends_only_the_job(home, people, grant_id, sql, status, message):
-    _tight(home)
+    set_policy(home, max_execution_seconds="3", memory_limit='"400MB"',
+               address_space_limit='"3GB"', max_result_rows="100000")
     with home.store.transaction() as s:
         job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, "o").id
     job = home.run_job(job_id, timeout=60)

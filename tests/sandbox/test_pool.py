@@ -15,7 +15,7 @@ from lineage import LedgerEvent
 from sandbox import jobs
 from sandbox.models import Job
 from tests.conftest import apply
-from tests.helpers import refused
+from tests.helpers import refused, set_policy
 
 SLOW = "SELECT sum(a.range * b.range) AS s FROM range(200000000) a, range(100000) b"
 
@@ -124,10 +124,7 @@ def test_a_job_that_stops_responding_is_killed_at_its_time_limit(home, people, g
 
 
 def test_duckdb_stops_a_query_at_the_policy_time(home, people, grant_id):
-    text = home.policy_path.read_text(encoding="utf-8")
-    home.policy_path.write_text(text.replace("max_execution_seconds = 300",
-                                             "max_execution_seconds = 1"), encoding="utf-8")
-    home.__dict__.pop("policy", None)
+    set_policy(home, max_execution_seconds="1")
     job = home.run_job(submit(home, people, grant_id, SLOW))
     assert job.status == "timed_out" and "1 s" in job.error
     assert job.duration_ms < 5000
