@@ -1,15 +1,13 @@
-"""Presidio's analyzer engine, fully offline: no spaCy model, our recognizers only."""
+"""Presidio's analyzer engine, fully offline: blank spaCy pipelines, our recognizers only."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
+from anonymize.nlp import LANGUAGES, BlankNlpEngine
 from anonymize.recognizers import RECOGNIZERS
-
-LANGUAGES = ("zh", "en")
 
 
 @cache
@@ -20,7 +18,8 @@ def analyzer() -> AnalyzerEngine:
     for language in LANGUAGES:
         for cls in RECOGNIZERS:
             registry.add_recognizer(cls(supported_language=language))
-    engine = NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "noop"} for lang in LANGUAGES])
+    engine = BlankNlpEngine()
+    engine.load()
     return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=list(LANGUAGES))
 
 

@@ -44,7 +44,7 @@ def uscc_check_char(first17: str) -> str:
 
 # GB 32100: registration authority (1st character), then the province of the division code.
 _USCC_AUTHORITIES = "123456789ANY"
-_PROVINCES = frozenset({
+PROVINCES = frozenset({
     "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
     "65", "71", "81", "82",
@@ -58,7 +58,7 @@ def uscc_valid(value: str) -> bool:
         return False
     if value[0] not in _USCC_AUTHORITIES or not value[2:8].isdigit():
         return False
-    if value[2:4] not in _PROVINCES:
+    if value[2:4] not in PROVINCES:
         return False
     return uscc_check_char(value[:17]) == value[17]
 

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import cache
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer.predefined_recognizers import IbanRecognizer as PresidioIban
 
-from anonymize import checksums
+from anonymize import checksums, columnwise
 from anonymize.names_zh import COMPOUND_SURNAMES, GIVEN_CHARS, SINGLE_SURNAMES
 
 _PROVINCE_ABBR = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -27,6 +32,9 @@ class TdsRecognizer(PatternRecognizer):
     PATTERNS: tuple[tuple[str, str, float], ...] = ()
     CONTEXT: tuple[str, ...] = ()
     WHOLE_VALUE = False  # column scans: the whole cell must match (names), not a part of it
+    # Flags shared by the Python patterns and their RE2 forms: ASCII makes \d mean 0-9 in both.
+    FLAGS = re.IGNORECASE | re.ASCII
+    VALID_RE2: str | None = None  # a whole value matching this RE2 pattern is certainly valid
 
     def __init__(self, supported_language: str = "zh") -> None:
         super().__init__(
@@ -36,7 +44,7 @@ class TdsRecognizer(PatternRecognizer):
             patterns=[Pattern(name, regex, score) for name, regex, score in self.PATTERNS],
             context=list(self.CONTEXT),
         )
-        self._compiled = [re.compile(regex, re.IGNORECASE) for _, regex, _ in self.PATTERNS]
+        self._compiled = [re.compile(regex, self.FLAGS) for _, regex, _ in self.PATTERNS]
 
     def valid(self, text: str) -> bool | None:
         """True: certainly this entity; False: not it; None: cannot tell (pattern score stays)."""
@@ -44,6 +52,33 @@ class TdsRecognizer(PatternRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool | None:  # Presidio's hook
         return self.valid(pattern_text)
+
+    def valid_many(self, values: pa.Array) -> np.ndarray:
+        """:meth:`valid` over an array of values that each matched a pattern whole (None
+        counts as valid). Values matching :attr:`VALID_RE2` need no Python; recognizers with
+        a check character override this with a kernel."""
+        out = np.ones(len(values), dtype=bool)
+        rest = np.arange(len(values))
+        if self.VALID_RE2:
+            rest = np.flatnonzero(~pc.match_substring_regex(values, self.VALID_RE2)
+                                  .to_numpy(zero_copy_only=False))
+        if len(rest):
+            out[rest] = [self.valid(v) is not False for v in values.take(pa.array(rest)).to_pylist()]
+        return out
+
+    @classmethod
+    @cache
+    def re2_search(cls) -> str:
+        """An RE2 pattern (Arrow, DuckDB) matching exactly the values a pattern occurs in."""
+        if cls.WHOLE_VALUE:
+            return cls.re2_whole()
+        return "(?i)" + "|".join(f"(?:{_re2(regex, anchored=False)})" for _, regex, _ in cls.PATTERNS)
+
+    @classmethod
+    @cache
+    def re2_whole(cls) -> str:
+        """An RE2 pattern matching values that are, whole, one match of a pattern."""
+        return "(?i)^(?:" + "|".join(_re2(regex, anchored=True) for _, regex, _ in cls.PATTERNS) + ")$"
 
     def find(self, value: str) -> list[tuple[int, int]]:
         """Spans of validated matches in ``value``."""
@@ -60,6 +95,25 @@ class TdsRecognizer(PatternRecognizer):
         return spans
 
 
+_LOOKBEHIND = re.compile(r"\(\?<!\[([^\]]*)\]\)")
+_LOOKAHEAD = re.compile(r"\(\?!\[([^\]]*)\]\)")
+
+
+def _re2(pattern: str, anchored: bool) -> str:
+    """Our pattern in RE2 syntax. RE2 has no lookarounds: a character-class lookbehind becomes
+    "start or a character outside the class" (the same cells match), and at the ends of an
+    anchored pattern lookarounds are always true."""
+    if anchored:
+        pattern = _LOOKAHEAD.sub("", _LOOKBEHIND.sub("", pattern))
+    else:
+        pattern = _LOOKBEHIND.sub(lambda m: f"(?:^|[^{m.group(1)}])", pattern)
+        pattern = _LOOKAHEAD.sub(lambda m: f"(?:[^{m.group(1)}]|$)", pattern)
+    pattern = re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", pattern)
+    if "(?<" in pattern or "(?!" in pattern or "(?=" in pattern:
+        raise ValueError(f"pattern has a lookaround RE2 cannot express: {pattern[:60]}")
+    return pattern
+
+
 class CnResidentIdRecognizer(TdsRecognizer):
     ENTITY = "CN_RESIDENT_ID"
     PATTERNS = (
@@ -70,6 +124,9 @@ class CnResidentIdRecognizer(TdsRecognizer):
 
     def valid(self, text: str) -> bool:
         return checksums.resident_id_valid(text)
+
+    def valid_many(self, values: pa.Array) -> np.ndarray:
+        return columnwise.resident_id_valid(values)
 
 
 class CnUsccRecognizer(TdsRecognizer):
@@ -83,6 +140,9 @@ class CnUsccRecognizer(TdsRecognizer):
     def valid(self, text: str) -> bool:
         return checksums.uscc_valid(text)
 
+    def valid_many(self, values: pa.Array) -> np.ndarray:
+        return columnwise.uscc_valid(values)
+
 
 class CnBankCardRecognizer(TdsRecognizer):
     ENTITY = "CN_BANK_CARD"
@@ -92,6 +152,9 @@ class CnBankCardRecognizer(TdsRecognizer):
     def valid(self, text: str) -> bool:
         digits = re.sub(r"[ -]", "", text)
         return 16 <= len(digits) <= 19 and checksums.luhn_valid(digits)
+
+    def valid_many(self, values: pa.Array) -> np.ndarray:
+        return columnwise.luhn_valid(values, 16, 19)
 
 
 class CnMobileRecognizer(TdsRecognizer):
@@ -107,6 +170,10 @@ class CnMobileRecognizer(TdsRecognizer):
             digits = digits[-11:] if digits[:-11] in ("86", "0086") else ""
         return len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789"
 
+    def valid_many(self, values: pa.Array) -> np.ndarray:
+        # A whole match is 1[3-9] plus nine digits, optionally after 86 or 0086: always valid.
+        return np.ones(len(values), dtype=bool)
+
 
 class CnLandlineRecognizer(TdsRecognizer):
     ENTITY = "CN_LANDLINE"
@@ -115,8 +182,11 @@ class CnLandlineRecognizer(TdsRecognizer):
     )
     CONTEXT = ("电话", "座机", "固话", "联系电话", "办公电话", "tel", "telephone")
 
+    # Two-digit areas (010, 02x) with 7-8 digits, or three-digit areas with 7-8 digits.
+    VALID_RE2 = (r"^(?:\(?0(?:10|2\d)\)?|\(?0[3-9]\d{2}\)?)[ -]?[2-9]\d{6,7}(?:-\d{1,5})?$")
+
     def valid(self, text: str) -> bool | None:
-        digits = re.sub(r"\D", "", text.split("-")[0] + "".join(text.split("-")[1:2]))
+        digits = re.sub(r"\D", "", re.sub(r"-\d{1,5}$", "", text))  # without the extension
         area = re.match(r"\(?0(\d{2,3})", text)
         if not area:
             return False
@@ -182,7 +252,7 @@ class CnPersonRecognizer(TdsRecognizer):
     """Chinese personal names by surname and given-name dictionaries (no model needed)."""
 
     ENTITY = "PERSON"
-    PATTERNS = (("cn_person", _person_regex(), 0.3),)
+    PATTERNS = (("cn_person", _person_regex(), 0.15),)  # in free text, a name needs context
     CONTEXT = ("姓名", "患者", "联系人", "法人", "法定代表人", "申请人", "户主", "name")
     WHOLE_VALUE = True
 
@@ -195,7 +265,7 @@ class CnPassportRecognizer(TdsRecognizer):
     ENTITY = "CN_PASSPORT"
     PATTERNS = (
         ("cn_passport", r"(?<![0-9A-Za-z])(?:[EG]\d{8}|E[A-HJ-NP-Z]\d{7}|[DSP]E?\d{7})"
-                        r"(?![0-9A-Za-z])", 0.3),
+                        r"(?![0-9A-Za-z])", 0.2),
     )
     CONTEXT = ("护照", "护照号", "护照号码", "passport")
 
@@ -209,6 +279,7 @@ class IpAddressRecognizer(TdsRecognizer):
         ("ipv6", r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])", 0.3),
     )
     CONTEXT = ("ip", "ip地址", "地址", "登录")
+    VALID_RE2 = r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
 
     def valid(self, text: str) -> bool:
         try:
@@ -216,6 +287,58 @@ class IpAddressRecognizer(TdsRecognizer):
         except ValueError:
             return False
         return True
+
+
+class CreditCardRecognizer(TdsRecognizer):
+    """Payment cards of international schemes (13-19 digits, Luhn, as Presidio's CREDIT_CARD).
+    Chinese bank cards of 16-19 digits take precedence as CN_BANK_CARD."""
+
+    ENTITY = "CREDIT_CARD"
+    PATTERNS = (
+        ("credit_card", r"(?<![0-9])(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[0-9]\d{2}|6\d{3})"
+                        r"(?:[ -]?\d){9,15}(?![0-9])", 0.3),
+    )
+    CONTEXT = ("信用卡", "卡号", "credit", "card", "visa", "mastercard")
+
+    def valid(self, text: str) -> bool:
+        digits = re.sub(r"[ -]", "", text)
+        return 13 <= len(digits) <= 19 and checksums.luhn_valid(digits)
+
+    def valid_many(self, values: pa.Array) -> np.ndarray:
+        return columnwise.luhn_valid(values, 13, 19)
+
+
+class IbanRecognizer(TdsRecognizer):
+    """International bank account numbers; format and mod-97 check by Presidio's recognizer."""
+
+    ENTITY = "IBAN_CODE"
+    PATTERNS = (
+        ("iban", r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
+                 r"(?![A-Za-z0-9])", 0.3),
+    )
+    CONTEXT = ("iban", "国际银行账号", "银行账号", "account")
+
+    def valid(self, text: str) -> bool:
+        try:
+            return bool(_presidio_iban().validate_result(text.upper()))
+        except (KeyError, ValueError):
+            return False
+
+
+@cache
+def _presidio_iban() -> PresidioIban:
+    return PresidioIban()
+
+
+class UrlRecognizer(TdsRecognizer):
+    """Web addresses with a scheme or a www. prefix (bare names such as file.pdf are not)."""
+
+    ENTITY = "URL"
+    PATTERNS = (
+        ("url", r"(?<![A-Za-z0-9@.])(?:https?://|www\.)[A-Za-z0-9\-._~%]+"
+                r"(?:[/?#:][A-Za-z0-9\-._~%!$&'()*+,;=:@/?#]*)?", 0.5),
+    )
+    CONTEXT = ("网址", "链接", "网站", "主页", "url", "website", "link")
 
 
 # Order is precedence: where matches overlap, the earlier recognizer's entity wins
@@ -228,15 +351,19 @@ RECOGNIZERS: tuple[type[TdsRecognizer], ...] = (
     CnLandlineRecognizer,
     CnLicensePlateRecognizer,
     CnPassportRecognizer,
+    CreditCardRecognizer,
+    IbanRecognizer,
     IpAddressRecognizer,
     EmailRecognizer,
+    UrlRecognizer,
     CnAddressRecognizer,
     CnPersonRecognizer,
 )
 
 PERSONAL_ENTITIES = frozenset({
     "CN_RESIDENT_ID", "CN_BANK_CARD", "CN_MOBILE", "CN_LANDLINE", "CN_LICENSE_PLATE",
-    "EMAIL_ADDRESS", "CN_ADDRESS", "PERSON", "CN_PASSPORT", "IP_ADDRESS",
+    "EMAIL_ADDRESS", "CN_ADDRESS", "PERSON", "CN_PASSPORT", "IP_ADDRESS", "CREDIT_CARD",
+    "IBAN_CODE",
 })
 
 

@@ -60,7 +60,7 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
         raise InvalidInput(f"the file is {size} bytes; the policy allows {policy.max_upload_bytes}")
     table = read_table(source)
     scans = scan_table(table, sample_rows=policy.scan_sample_rows,
-                       min_share=policy.entity_min_share)
+                       min_share=policy.entity_min_share, threads=policy.scan_threads)
 
     dataset = session.scalar(select(Dataset).where(Dataset.name == reg.name))
     if dataset is None:

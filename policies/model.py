@@ -41,6 +41,7 @@ class Policy:
     sandbox: dict[str, Any]
     scan_sample_rows: int
     entity_min_share: float
+    scan_threads: int
     pii_fail_share: float
     cross_border_extra_approvals: int
     raw: dict[str, Any]
@@ -103,6 +104,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             sandbox=_sandbox(raw["sandbox"]),
             scan_sample_rows=_positive(scan["sample_rows"], "scan.sample_rows"),
             entity_min_share=float(scan["entity_min_share"]),
+            scan_threads=_positive(scan.get("threads", 2), "scan.threads"),
             pii_fail_share=float(egress["pii_fail_share"]),
             cross_border_extra_approvals=int(egress["cross_border_extra_approvals"]),
             raw=raw,

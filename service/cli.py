@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -726,18 +728,56 @@ def ledger_log(actor: str | None, action: str | None, subject: str | None, limit
 @click.option("--full", is_flag=True, help="scan every value")
 @json_option
 def scan(file: Path, sample: int | None, full: bool, as_json: bool) -> None:
-    """PII scan of a Parquet or CSV file, column by column."""
+    """PII scan of a Parquet or CSV file, column by column: the entity each column holds (when
+    at least the policy's share of its values has it), and the hits of every entity."""
     from anonymize import scan_table
     from catalog.files import read_table
-    from policies import load_policy
 
-    policy = load_policy()
+    if full and sample:
+        raise click.BadParameter("give --sample or --full, not both", param_hint="--sample")
+    if sample is not None and sample < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--sample")
+    policy = policy_in_force()
     table = read_table(file)
     rows = None if full else (sample or policy.scan_sample_rows)
-    data = [s.as_dict() for s in scan_table(table, rows, policy.entity_min_share)]
-    _print(data, as_json, lambda cols: "\n".join(
-        f"{c['name']:24s} {c['entity'] or '-':18s} {c['fraction']:.0%} of {c['scanned']}"
-        for c in cols))
+    scanned = min(rows or table.num_rows, table.num_rows) * table.num_columns
+    with _progress(table.num_columns, "scanning columns",
+                   show=not as_json and scanned >= PROGRESS_MIN_CELLS) as advance:
+        results = scan_table(table, rows, policy.entity_min_share, threads=policy.scan_threads,
+                             progress=advance)
+    data = [s.as_dict() for s in results]
+    _print(data, as_json, _scan_text)
+
+
+PROGRESS_MIN_CELLS = 1_000_000  # scans of fewer cells finish before a bar would help
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str, show: bool) -> Iterator[Callable[[str], None]]:
+    """A progress bar on standard error (not with --json), advanced once per item."""
+    if not show:
+        yield lambda _name: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=label, unit="col", file=sys.stderr, leave=False) as bar:
+        lock = threading.Lock()
+
+        def advance(name: str) -> None:
+            with lock:
+                bar.set_postfix_str(name[:24], refresh=False)
+                bar.update(1)
+
+        yield advance
+
+
+def _scan_text(columns: list[dict[str, Any]]) -> str:
+    lines = []
+    for c in columns:
+        hits = ", ".join(f"{e} {n}" for e, n in sorted(c["hits"].items(), key=lambda x: -x[1]))
+        lines.append(f"{c['name']:24s} {c['entity'] or '-':18s} {c['fraction']:6.1%} of "
+                     f"{c['scanned']:<9} {hits}")
+    return "\n".join(lines)
 
 
 @main.command()

@@ -11,12 +11,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from faker import Faker
 
-from anonymize.checksums import (
-    USCC_ALPHABET,
-    luhn_check_digit,
-    resident_id_check_char,
-    uscc_check_char,
-)
+from synth import identifiers
+from synth.identifiers import bank_card, plate, resident_id, uscc
+
+__all__ = ["bank_card", "enterprises", "hospital_visits", "plate", "resident_id", "traffic", "uscc",
+           "write"]
 
 DISTRICTS = ["越秀区", "海珠区", "荔湾区", "天河区", "白云区", "黄埔区", "番禺区", "花都区",
              "南沙区", "从化区", "增城区"]
@@ -33,32 +32,6 @@ INDUSTRIES = ["制造业", "批发和零售业", "信息传输、软件和信息
 VIOLATIONS = ["无", "超速", "闯红灯", "违停", "不按导向车道行驶", "未礼让行人"]
 ROADS = ["中山大道", "黄埔大道", "广州大道", "环市东路", "东风路", "天河路", "解放北路",
          "机场路", "新港中路", "工业大道"]
-PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-
-
-def resident_id(rng: random.Random, area: str, born: dt.date) -> str:
-    body = f"{area}{born:%Y%m%d}{rng.randrange(1000):03d}"
-    return body + resident_id_check_char(body)
-
-
-def uscc(rng: random.Random, area: str) -> str:
-    org_code = "".join(rng.choice(USCC_ALPHABET[:10] + "ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
-    body = "91" + area + org_code
-    return body + uscc_check_char(body)
-
-
-def bank_card(rng: random.Random) -> str:
-    body = "62" + "".join(str(rng.randrange(10)) for _ in range(15))
-    return body + luhn_check_digit(body)
-
-
-def plate(rng: random.Random, new_energy: bool = False) -> str:
-    letter = rng.choice("ABCDEFGHJ")
-    if new_energy:
-        return "粤" + letter + rng.choice("DF") + rng.choice(PLATE_LETTERS + "0123456789") + \
-            f"{rng.randrange(10000):04d}"
-    tail = "".join(rng.choice(PLATE_LETTERS + "0123456789") for _ in range(5))
-    return "粤" + letter + tail
 
 
 def hospital_visits(rows: int, seed: int) -> pa.Table:
@@ -137,3 +110,52 @@ def write(table: pa.Table, path: Path, encoding: str = "utf-8") -> Path:
         path.write_bytes(tmp.read_text(encoding="utf-8").encode(encoding))
         tmp.unlink()
     return path
+
+
+def _note(rng: random.Random) -> str:
+    """Free text; most notes name a patient's mobile number, some mention nothing personal."""
+    if rng.random() < 0.35:
+        return f"{rng.choice(DEPARTMENTS)}门诊复查，{rng.choice(DIAGNOSES)}，病情稳定，" \
+               f"{rng.randint(1, 30)}天后随访。"
+    return f"患者于{rng.randint(1, 12)}月{rng.randint(1, 28)}日就诊，诊断为{rng.choice(DIAGNOSES)}，" \
+           f"联系电话{identifiers.mobile(rng)}，请按时复诊。"
+
+
+# Columns of the scan benchmark table and the entity a scan must give each (None: none).
+SCAN_COLUMNS: dict[str, str | None] = {
+    "resident_id": "CN_RESIDENT_ID", "name": "PERSON", "mobile": "CN_MOBILE",
+    "landline": "CN_LANDLINE", "address": "CN_ADDRESS", "email": "EMAIL_ADDRESS",
+    "bank_card": "CN_BANK_CARD", "uscc": "CN_USCC", "plate": "CN_LICENSE_PLATE",
+    "login_ip": "IP_ADDRESS", "note": "CN_MOBILE", "age": None, "amount": None,
+    "order_no": None, "serial_no": None, "ticket": None,
+}
+
+
+def scan_table(rows: int, seed: int) -> pa.Table:
+    """16 mixed columns: identifiers, names, addresses, free text, numbers and look-alike decoys
+    (16-digit order numbers shaped like bank cards, resident IDs with a wrong check
+    character, passport-like and plate-like codes)."""
+    rng = random.Random(seed)
+    plain = {
+        "resident_id": identifiers.resident_id, "name": identifiers.person,
+        "mobile": identifiers.mobile, "landline": identifiers.landline,
+        "address": identifiers.address, "email": identifiers.email,
+        "bank_card": identifiers.bank_card, "uscc": identifiers.uscc,
+        "plate": lambda r: identifiers.plate(r, new_energy=r.random() < 0.3),
+        "login_ip": identifiers.ip_address, "note": _note,
+    }
+    data: dict[str, pa.Array] = {}
+    for name in SCAN_COLUMNS:
+        if name in plain:
+            make = plain[name]
+            data[name] = pa.array([make(rng) for _ in range(rows)], pa.string())
+        elif name == "age":
+            data[name] = pa.array([rng.randint(0, 99) for _ in range(rows)], pa.int32())
+        elif name == "amount":
+            data[name] = pa.array([round(rng.lognormvariate(5, 1), 2) for _ in range(rows)])
+        else:
+            make = {"order_no": identifiers.order_number,
+                    "serial_no": identifiers.corrupted_resident_id,
+                    "ticket": identifiers.ticket}[name]
+            data[name] = pa.array([make(rng) for _ in range(rows)], pa.string())
+    return pa.table(data)

@@ -93,3 +93,22 @@ def test_identifiers_in_chinese_free_text_are_found_offline():
 ])
 def test_passports_and_ip_addresses(value, expected):
     assert detect(value, recognizers()) == expected
+
+
+@pytest.mark.parametrize("text,entity,expected", [
+    ("患者张伟，已就诊。", "PERSON", True),
+    ("地址：广州市天河区和平路12号", "PERSON", False),  # 和平 after 区 is a street, not a name
+    ("护照号码：E12345678。", "CN_PASSPORT", True),
+    ("订单E12345678已发货", "CN_PASSPORT", False),  # no check character, no context: too weak
+])
+def test_context_words_decide_weak_matches_in_free_text(text, entity, expected):
+    assert (entity in {r.entity_type for r in analyze_text(text)}) is expected
+
+
+def test_context_words_raise_the_score():
+    bare = analyze_text("编号 11010519491231002X")
+    told = analyze_text("身份证号 11010519491231002X")
+    assert bare and told and told[0].score >= bare[0].score
+    plain = {r.entity_type: r.score for r in analyze_text("E12345678", threshold=0.0)}
+    context = {r.entity_type: r.score for r in analyze_text("护照 E12345678", threshold=0.0)}
+    assert context["CN_PASSPORT"] > plain["CN_PASSPORT"]

@@ -156,3 +156,24 @@ def test_scan_classifies_columns_of_a_file(demo, tmp_path):
     done = tds("scan", str(path), "--json", home=demo[0])
     columns = {c["name"]: c["entity"] for c in json.loads(done.stdout)}
     assert columns["resident_id"] == "CN_RESIDENT_ID" and columns["fee"] is None
+
+
+def test_scan_of_a_large_file_shows_progress_but_not_with_json(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    rows = 100_000  # x 12 columns: above the size that shows a bar
+    values = pa.array([f"1381234{i % 10000:04d}" for i in range(rows)])
+    pq.write_table(pa.table({f"c{i}": values for i in range(12)}), tmp_path / "big.parquet")
+    shown = tds("scan", str(tmp_path / "big.parquet"), "--full", home=tmp_path / "h")
+    assert shown.returncode == 0, shown.stderr
+    assert "scanning columns" in shown.stderr
+    assert "CN_MOBILE" in shown.stdout and "100.0% of 100000" in shown.stdout
+    quiet = tds("scan", str(tmp_path / "big.parquet"), "--full", "--json", home=tmp_path / "h")
+    assert quiet.stderr == "" and json.loads(quiet.stdout)[0]["hits"] == {"CN_MOBILE": rows}
+
+
+def test_scan_refuses_contradictory_options(tmp_path):
+    from service import demo_data
+    path = demo_data.write(demo_data.hospital_visits(20, seed=1), tmp_path / "v.parquet")
+    done = tds("scan", str(path), "--full", "--sample", "5", home=tmp_path / "h")
+    assert done.returncode != 0 and "not both" in done.stderr and "Traceback" not in done.stderr
