@@ -34,7 +34,7 @@ _MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 _STRING = pa.string()
 
 
-def _per_distinct(values: pa.Array | pa.ChunkedArray, fn: Callable[[object], object | None],
+def per_distinct(values: pa.Array | pa.ChunkedArray, fn: Callable[[object], object | None],
                   out_type: pa.DataType = _STRING) -> pa.Array:
     """Apply ``fn`` to each distinct non-null value and spread the results back."""
     if isinstance(values, pa.ChunkedArray):
@@ -62,7 +62,7 @@ def pseudonymize(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array:
         text = unicodedata.normalize("NFC", str(value)).strip()
         return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
-    return _per_distinct(values, one)
+    return per_distinct(values, one)
 
 
 def mask(values: pa.Array | pa.ChunkedArray, keep_first: int = 0, keep_last: int = 0,
@@ -81,7 +81,7 @@ def mask(values: pa.Array | pa.ChunkedArray, keep_first: int = 0, keep_last: int
         tail = text[len(text) - keep_last:] if keep_last else ""
         return text[:keep_first] + char * (len(text) - keep_first - keep_last) + tail
 
-    return _per_distinct(values, one)
+    return per_distinct(values, one)
 
 
 def age_band(values: pa.Array | pa.ChunkedArray, width: int = 10, top: int = 90) -> pa.Array:
@@ -98,7 +98,7 @@ def age_band(values: pa.Array | pa.ChunkedArray, width: int = 10, top: int = 90)
         low = age - age % width
         return f"{low}-{min(low + width - 1, top - 1)}"
 
-    return _per_distinct(values, one)
+    return per_distinct(values, one)
 
 
 def generalize_date(values: pa.Array | pa.ChunkedArray, unit: str) -> pa.Array:
@@ -113,7 +113,7 @@ def generalize_date(values: pa.Array | pa.ChunkedArray, unit: str) -> pa.Array:
             return f"{value.year:04d}-Q{(value.month - 1) // 3 + 1}"
         return f"{value.year:04d}-{value.month:02d}"
 
-    return _per_distinct(values, one)
+    return per_distinct(values, one)
 
 
 def generalize_region_code(values: pa.Array | pa.ChunkedArray, level: str) -> pa.Array:
@@ -129,7 +129,7 @@ def generalize_region_code(values: pa.Array | pa.ChunkedArray, level: str) -> pa
             return None
         return text[:keep] + "0" * (6 - keep)
 
-    return _per_distinct(values, one)
+    return per_distinct(values, one)
 
 
 def generalize_address(values: pa.Array | pa.ChunkedArray, level: str) -> pa.Array:
@@ -148,7 +148,7 @@ def generalize_address(values: pa.Array | pa.ChunkedArray, level: str) -> pa.Arr
         city = _CITY.match(text[province.end():])
         return province.group(1) + city.group(1) if city else None
 
-    return _per_distinct(values, one)
+    return per_distinct(values, one)
 
 
 def suppress(values: pa.Array | pa.ChunkedArray) -> pa.Array:

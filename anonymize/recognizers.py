@@ -360,6 +360,7 @@ RECOGNIZERS: tuple[type[TdsRecognizer], ...] = (
     CnPersonRecognizer,
 )
 
+ENTITIES = frozenset(cls.ENTITY for cls in RECOGNIZERS)
 PERSONAL_ENTITIES = frozenset({
     "CN_RESIDENT_ID", "CN_BANK_CARD", "CN_MOBILE", "CN_LANDLINE", "CN_LICENSE_PLATE",
     "EMAIL_ADDRESS", "CN_ADDRESS", "PERSON", "CN_PASSPORT", "IP_ADDRESS", "CREDIT_CARD",

@@ -85,7 +85,17 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
             raise InvalidInput(f"dataset {dataset.name!r} has no column {unknown[0]!r}")
         if len(set(columns)) != len(columns):
             raise InvalidInput(f"a column of {dataset.name!r} is listed twice")
-        app.items.append(ApplicationItem(dataset_version=version, columns=list(columns)))
+        raw = item.get("raw_columns") or []
+        if not isinstance(raw, list) or any(c not in columns for c in raw):
+            raise InvalidInput(f"raw columns of {dataset.name!r} must be among its listed columns")
+        identifiers = version.entity_columns()
+        plain = [c for c in raw if c not in identifiers]
+        if plain:
+            raise InvalidInput(f"column {plain[0]!r} of {dataset.name!r} holds no identifier: "
+                               "only identifier columns are pseudonymized, so only they can be "
+                               "asked for raw")
+        app.items.append(ApplicationItem(dataset_version=version, columns=list(columns),
+                                         raw_columns=sorted(set(raw))))
     session.add(app)
     session.flush()
     append(session, actor, "application.submitted", f"application:{app.id}", {

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anonymize import scan_table, suggest_level
+from anonymize import ENTITIES, ColumnScan, scan_table, suggest_level
 from catalog import names
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
@@ -78,6 +78,7 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
         dataset.domain, dataset.level, dataset.attribute = reg.domain, reg.level, reg.attribute
         number = dataset.versions[-1].version + 1 if dataset.versions else 1
 
+    previous = dataset.versions[-1] if dataset.versions else None
     relative = Path("datasets") / reg.name / f"v{number}.parquet"
     target = home / relative
     if target.exists():
@@ -88,6 +89,7 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
         dataset=dataset, version=number, path=str(relative), sha256=sha256_file(target),
         rows=table.num_rows, bytes=target.stat().st_size, schema=schema_of(table.schema),
         pii=[s.as_dict() for s in scans], suggested_level=suggest_level(scans),
+        column_tags=_suggested_tags(scans, previous), classification="suggested",
         source_name=names.text(source.name, "file name", 255),
     )
     session.add(version)
@@ -97,6 +99,70 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
         "version": number, "sha256": version.sha256, "rows": version.rows,
         "columns": version.column_names, "level": dataset.level,
         "suggested_level": version.suggested_level, "attribute": dataset.attribute,
+    })
+    return version
+
+
+def _suggested_tags(scans: list[ColumnScan], previous: DatasetVersion | None) -> list[dict[str, Any]]:
+    """The scan's entity per column; flags a provider set on the previous version carry over."""
+    earlier = {t["name"]: t for t in previous.tags()} if previous is not None else {}
+    tags = []
+    for scan in scans:
+        old = earlier.get(scan.name, {})
+        tags.append({"name": scan.name, "entity": scan.entity, "suggested_entity": scan.entity,
+                     "share": round(scan.fraction, 4),
+                     "quasi_identifier": bool(old.get("quasi_identifier", False)),
+                     "confidential": bool(old.get("confidential", False))})
+    return tags
+
+
+def classify(session: Session, actor: Actor, name: str, entities: dict[str, str | None] | None = None,
+             quasi_identifiers: list[str] | None = None, confidential: list[str] | None = None,
+             level: str | None = None) -> DatasetVersion:
+    """The provider confirms the latest version's column classification, overriding the scan's
+    suggestions where given: entity per column (None: no identifier), the quasi-identifier and
+    confidential columns (each list replaces the earlier one), and the dataset's level."""
+    require(actor, Role.PROVIDER, Role.ADMIN)
+    dataset = get(session, name)
+    if actor.role != Role.ADMIN and dataset.provider_id != actor.id:
+        raise NotFound(f"no dataset named {name[:80]!r} of yours")
+    version = dataset.latest
+    known = set(version.column_names)
+    entities = dict(entities or {})
+    for column in [*entities, *(quasi_identifiers or []), *(confidential or [])]:
+        if column not in known:
+            raise InvalidInput(f"dataset {dataset.name!r} has no column {str(column)[:80]!r}")
+    for column, entity in entities.items():
+        if entity is not None and entity not in ENTITIES:
+            raise InvalidInput(f"unknown entity {str(entity)[:40]!r} for column {column!r}; "
+                               f"expected one of {', '.join(sorted(ENTITIES))} or none")
+    if level is not None and level not in LEVELS:
+        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    tags = []
+    overridden = {}
+    for tag in version.tags():
+        tag = dict(tag)
+        if tag["name"] in entities:
+            tag["entity"] = entities[tag["name"]]
+        if quasi_identifiers is not None:
+            tag["quasi_identifier"] = tag["name"] in quasi_identifiers
+        if confidential is not None:
+            tag["confidential"] = tag["name"] in confidential
+        if tag["entity"] != tag.get("suggested_entity"):
+            overridden[tag["name"]] = {"suggested": tag.get("suggested_entity"),
+                                       "confirmed": tag["entity"]}
+        tags.append(tag)
+    version.column_tags = tags
+    version.classification, version.classified_by, version.classified_at = \
+        "confirmed", actor.id, utcnow()
+    if level is not None:
+        dataset.level = level
+    append(session, actor, "dataset.classified", f"dataset_version:{version.id}", {
+        "dataset": dataset.name, "version": version.version, "level": dataset.level,
+        "suggested_level": version.suggested_level, "overridden": overridden,
+        "entities": version.entity_columns(),
+        "quasi_identifiers": version.flagged("quasi_identifier"),
+        "confidential": version.flagged("confidential"),
     })
     return version
 
@@ -130,9 +196,11 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
         "rows": latest.rows, "columns": len(latest.schema),
         "suggested_level": latest.suggested_level,
     }
+    out["classification"] = latest.classification
     if detail:
         out["schema"] = latest.schema
         out["pii"] = latest.pii
+        out["column_tags"] = latest.tags()
         out["sha256"] = latest.sha256
         out["versions"] = [
             {"version": v.version, "sha256": v.sha256, "rows": v.rows,

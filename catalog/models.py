@@ -62,6 +62,12 @@ class DatasetVersion(Base):
     schema: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"name", "type"}]
     pii: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # column scan results
     suggested_level: Mapped[str] = mapped_column(String(2))
+    # Per column: entity (PII type or None), suggested_entity and share from the scan,
+    # quasi_identifier and confidential flags. "suggested" until the provider confirms it.
+    column_tags: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    classification: Mapped[str] = mapped_column(String(20), default="suggested")
+    classified_by: Mapped[int | None] = mapped_column(Integer)
+    classified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     source_name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
@@ -69,6 +75,21 @@ class DatasetVersion(Base):
     @property
     def column_names(self) -> list[str]:
         return [c["name"] for c in self.schema]
+
+    def tags(self) -> list[dict[str, Any]]:
+        """The column tags, or the scan's suggestions for versions registered before tags."""
+        if self.column_tags is not None:
+            return self.column_tags
+        return [{"name": c["name"], "entity": c.get("entity"), "suggested_entity": c.get("entity"),
+                 "share": c.get("fraction", 0.0), "quasi_identifier": False, "confidential": False}
+                for c in self.pii]
+
+    def entity_columns(self) -> dict[str, str]:
+        """Columns holding an identifier, with its entity type."""
+        return {t["name"]: t["entity"] for t in self.tags() if t.get("entity")}
+
+    def flagged(self, flag: str) -> list[str]:
+        return [t["name"] for t in self.tags() if t.get(flag)]
 
 
 class Application(Base):
@@ -118,13 +139,17 @@ class ApplicationItem(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("catalog_applications.id"))
     dataset_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_dataset_versions.id"))
     columns: Mapped[list[str]] = mapped_column(JSON)
+    # Identifier columns the scenario needs as real values, not pseudonyms (reviewed with the
+    # application); other identifier columns of levels whose policy says so are pseudonymized.
+    raw_columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     application: Mapped[Application] = relationship(back_populates="items")
     dataset_version: Mapped[DatasetVersion] = relationship()
 
     def as_dict(self) -> dict[str, Any]:
         version = self.dataset_version
         return {"dataset": version.dataset.name, "version": version.version,
-                "registration_no": version.dataset.registration_no, "columns": list(self.columns)}
+                "registration_no": version.dataset.registration_no, "columns": list(self.columns),
+                "raw_columns": list(self.raw_columns or [])}
 
 
 class Grant(Base):

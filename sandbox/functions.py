@@ -8,6 +8,8 @@ Each is a vectorized (Arrow) DuckDB function over one of ``anonymize.operators``
 - ``tds_generalize_date(date, 'year' | 'quarter' | 'month')``
 - ``tds_region(code_or_resident_id, 'province' | 'city' | 'county')``
 - ``tds_address_region(address, 'province' | 'city')``
+- ``tds_redact(text, 'replace' | 'pseudonym')``: identifiers in free text replaced by ``<ENTITY>``
+  or by a keyed tag ``<ENTITY:1c65966f>`` (Presidio's anonymizer)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from anonymize import operators
 from anonymize.errors import OperatorError
 
 NAMES = ("tds_pseudonym", "tds_mask", "tds_age_band", "tds_generalize_date", "tds_region",
-         "tds_address_region")
+         "tds_address_region", "tds_redact")
 
 
 def _constant(values: pa.Array, name: str):
@@ -45,6 +47,12 @@ def _guarded(fn: Callable[..., pa.Array]) -> Callable[..., pa.Array]:
     return call
 
 
+def _redact(values: pa.Array, mode: str, key: Callable[[], bytes]) -> pa.Array:
+    from anonymize.text import redact  # loads the text analyzer only for jobs that use it
+
+    return redact(values, mode, key() if mode == "pseudonym" else None)
+
+
 def register(con: duckdb.DuckDBPyConnection, pseudonym_key: bytes | Callable[[], bytes]) -> None:
     """Add the functions to ``con`` (before its configuration is locked). The key may be given
     later, as a callable, when the connection is made before the job is known."""
@@ -63,6 +71,8 @@ def register(con: duckdb.DuckDBPyConnection, pseudonym_key: bytes | Callable[[],
             v, str(_constant(level, "level"))), ["VARCHAR", "VARCHAR"], "VARCHAR"),
         ("tds_address_region", lambda v, level: operators.generalize_address(
             v, str(_constant(level, "level"))), ["VARCHAR", "VARCHAR"], "VARCHAR"),
+        ("tds_redact", lambda v, mode: _redact(v, str(_constant(mode, "mode")), key),
+         ["VARCHAR", "VARCHAR"], "VARCHAR"),
     ]
     for name, fn, parameters, returns in specs:
         con.create_function(name, _guarded(fn), [duckdb.sqltype(str(p)) for p in parameters],

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from anonymize import PERSONAL_ENTITIES
 from catalog import applications
 from catalog.files import sha256_file
-from catalog.models import Grant, utcnow
+from catalog.models import ApplicationItem, Grant, utcnow
 from catalog.names import identifier
 from catalog.previews import ensure_preview
 from lineage import append
@@ -52,7 +53,8 @@ def exposures(session: Session, home: Path, policy: Policy, grant: Grant, target
     for item in grant.items:
         version = item.dataset_version
         path = home / version.path if target == "real" else ensure_preview(home, version, rows)
-        found.append(Exposure(version.dataset.name, path, tuple(item.columns)))
+        found.append(Exposure(version.dataset.name, path, tuple(item.columns),
+                              pseudonymized=pseudonymized_columns(policy, item)))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")
     if before_job is not None:
@@ -61,6 +63,25 @@ def exposures(session: Session, home: Path, policy: Policy, grant: Grant, target
         columns = tuple(c["name"] for c in job.output_schema or [])
         found.append(Exposure(job.output_name, home / job.output_path, columns, staged=False))
     return found
+
+
+def pseudonymized_columns(policy: Policy, item: ApplicationItem) -> tuple[str, ...]:
+    """Granted columns that reach the sandbox as keyed pseudonyms: personal-identifier columns
+    of a level whose policy says so, except those the approved application asked for raw."""
+    version = item.dataset_version
+    if not policy.level(version.dataset.level).pseudonymize_pii:
+        return ()
+    personal = {c for c, e in version.entity_columns().items() if e in PERSONAL_ENTITIES}
+    raw = set(item.raw_columns or [])
+    return tuple(c for c in item.columns if c in personal and c not in raw)
+
+
+def grant_view(policy: Policy, grant: Grant) -> dict[str, Any]:
+    """A grant as shown to its users, with the columns its jobs see as pseudonyms."""
+    data = grant.as_dict()
+    for entry, item in zip(data["datasets"], grant.items, strict=True):
+        entry["pseudonymized"] = list(pseudonymized_columns(policy, item))
+    return data
 
 
 def table_names(session: Session, grant: Grant, target: str) -> set[str]:

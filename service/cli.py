@@ -219,7 +219,54 @@ def dataset_register(file: Path, name: str, title: str, domain: str, level: str,
         data = describe(version.dataset, detail=True)
     _print(data, as_json, lambda d: (
         f"registered {d['name']} v{d['version']} as {d['registration_no']}: {d['rows']} rows, "
-        f"{d['columns']} columns; level {d['level']} (suggested {d['suggested_level']})"))
+        f"{d['columns']} columns; level {d['level']} (suggested {d['suggested_level']})\n"
+        + _classification_text(d) + "\nconfirm or override with: tds dataset classify NAME"))
+
+
+@dataset.command("classify")
+@click.argument("name")
+@click.option("--entity", "entities", multiple=True, metavar="COL=ENTITY",
+              help="override a column's entity (ENTITY 'none': no identifier); repeatable")
+@click.option("--qi", help="the quasi-identifier columns, comma-separated (replaces the list)")
+@click.option("--confidential", help="columns holding trade secrets, comma-separated")
+@click.option("--level", type=click.Choice(["L1", "L2", "L3", "L4"]), help="confirm or change")
+@token_option
+@json_option
+def dataset_classify(name: str, entities: tuple[str, ...], qi: str | None,
+                     confidential: str | None, level: str | None, token: str | None,
+                     as_json: bool) -> None:
+    """Confirm the scan's column classification of the latest version, with overrides."""
+    from catalog.datasets import classify, describe
+
+    chosen: dict[str, str | None] = {}
+    for spec in entities:
+        column, sep, entity = spec.partition("=")
+        if not sep or not column or not entity:
+            raise click.BadParameter(f"{spec!r}: use COLUMN=ENTITY or COLUMN=none",
+                                     param_hint="--entity")
+        chosen[column] = None if entity.lower() == "none" else entity.upper()
+
+    def split(value: str | None) -> list[str] | None:
+        return None if value is None else [c.strip() for c in value.split(",") if c.strip()]
+
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        version = classify(session, actor, name, chosen, split(qi), split(confidential), level)
+        data = describe(version.dataset, detail=True)
+    _print(data, as_json, _classification_text)
+
+
+def _classification_text(d: dict[str, Any]) -> str:
+    lines = [f"{d['name']} v{d['version']}: level {d['level']} (suggested {d['suggested_level']}), "
+             f"classification {d['classification']}"]
+    for t in d["column_tags"]:
+        flags = [f for f, key in (("QI", "quasi_identifier"), ("confidential", "confidential"))
+                 if t.get(key)]
+        note = "" if t["entity"] == t.get("suggested_entity") else \
+            f" (scan suggested {t.get('suggested_entity') or '-'})"
+        lines.append(f"  {t['name']:24s} {t['entity'] or '-':18s}{note} {' '.join(flags)}")
+    return "\n".join(lines)
 
 
 @dataset.command("list")
@@ -250,19 +297,30 @@ def dataset_show(name: str, token: str | None, as_json: bool) -> None:
     acting(token)
     with ready_home().store.read() as session:
         data = describe(get(session, name), detail=True)
-    _print(data, as_json)
+    _print(data, as_json, lambda d: f"{d['registration_no']}  {d['title']}\n"
+                                    + _classification_text(d))
 
 
 # -- applications and grants ---------------------------------------------------------------
 
-def _items(specs: tuple[str, ...]) -> list[dict[str, Any]]:
-    items = []
+def _columns_of(specs: tuple[str, ...], hint: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
     for spec in specs:
         name, sep, columns = spec.partition(":")
         if not sep or not columns:
-            raise click.BadParameter(f"{spec!r}: use DATASET:col1,col2", param_hint="--dataset")
-        items.append({"dataset": name, "columns": [c for c in columns.split(",") if c]})
-    return items
+            raise click.BadParameter(f"{spec!r}: use DATASET:col1,col2", param_hint=hint)
+        found.setdefault(name, []).extend(c for c in columns.split(",") if c)
+    return found
+
+
+def _items(specs: tuple[str, ...], raw: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    raw_columns = _columns_of(raw, "--raw")
+    unknown = set(raw_columns) - set(_columns_of(specs, "--dataset"))
+    if unknown:
+        raise click.BadParameter(f"{sorted(unknown)[0]!r} is not among --dataset",
+                                 param_hint="--raw")
+    return [{"dataset": name, "columns": columns, "raw_columns": raw_columns.get(name, [])}
+            for name, columns in _columns_of(specs, "--dataset").items()]
 
 
 @main.command()
@@ -273,11 +331,14 @@ def _items(specs: tuple[str, ...]) -> list[dict[str, Any]]:
 @click.option("--months", required=True, type=int, help="requested period")
 @click.option("--dataset", "datasets", multiple=True, required=True, metavar="NAME:COL,COL",
               help="a dataset and the columns needed (repeat for each dataset)")
+@click.option("--raw", "raw", multiple=True, metavar="NAME:COL,COL",
+              help="identifier columns needed as real values, not pseudonyms (reviewed)")
 @click.option("--abroad", is_flag=True, help="results will be provided abroad")
 @token_option
 @json_option
 def apply(scenario: str, description: str, purpose: str, products: str, months: int,
-          datasets: tuple[str, ...], abroad: bool, token: str | None, as_json: bool) -> None:
+          datasets: tuple[str, ...], raw: tuple[str, ...], abroad: bool, token: str | None,
+          as_json: bool) -> None:
     """Apply for the data one scenario needs: one scenario, one list, one approval."""
     from catalog.applications import Request, submit
 
@@ -286,7 +347,7 @@ def apply(scenario: str, description: str, purpose: str, products: str, months: 
     with h.store.transaction() as session:
         app = submit(session, actor, h.policy,
                      Request(scenario, description, purpose, products, months, abroad,
-                             _items(datasets)))
+                             _items(datasets, raw)))
         data = app.as_dict()
     _print(data, as_json, lambda d: f"application {d['id']} submitted; decision due by "
                                     f"{d['deadline']} (10 working days)")
@@ -366,10 +427,12 @@ def grant() -> None:
 @json_option
 def grant_list(token: str | None, as_json: bool) -> None:
     from catalog.applications import list_grants
+    from sandbox import jobs
 
     actor = acting(token)
-    with ready_home().store.read() as session:
-        data = [g.as_dict() for g in list_grants(session, actor)]
+    h = ready_home()
+    with h.store.read() as session:
+        data = [jobs.grant_view(h.policy, g) for g in list_grants(session, actor)]
     _print(data, as_json, lambda rows: "\n".join(
         f"{g['id']:>5}  {g['status']:8s} until {g['expires_at']}  {g['org']}: {g['scenario']}"
         for g in rows) or "(no grants)")

@@ -48,6 +48,7 @@ def home(tmp_path: Path, database_url: str | None) -> Home:
 class People:
     admin: Actor
     provider: Actor
+    provider_b: Actor
     merchant: Actor
     merchant_b: Actor
     reviewer: Actor
@@ -60,6 +61,7 @@ def people(home: Home) -> People:
     made, tokens = {}, {}
     with home.store.transaction() as s:
         for key, role, org in (("admin", "admin", None), ("provider", "provider", None),
+                               ("provider_b", "provider", None),
                                ("merchant", "merchant", "粤数科技"),
                                ("merchant_b", "merchant", "另一家公司"),
                                ("reviewer", "reviewer", "数据管理局"),

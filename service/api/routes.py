@@ -131,11 +131,32 @@ def dataset_register(
         Path(tmp).unlink(missing_ok=True)
 
 
+class Classification(BaseModel):
+    entities: dict[str, str | None] = Field(default_factory=dict,
+                                            description="column -> entity type, or null: none")
+    quasi_identifiers: list[str] | None = None
+    confidential: list[str] | None = None
+    level: str | None = None
+
+
+@router.post("/datasets/{name}/classification", tags=["catalog"])
+def dataset_classify(name: str, body: Classification, home: HomeDep,
+                     actor: Annotated[Actor, Depends(allow(Role.PROVIDER, Role.ADMIN))]
+                     ) -> dict[str, Any]:
+    """Confirm the latest version's column classification, overriding the scan's suggestions."""
+    with home.store.transaction() as session:
+        version = datasets.classify(session, actor, name, body.entities, body.quasi_identifiers,
+                                    body.confidential, body.level)
+        return datasets.describe(version.dataset, detail=True)
+
+
 # -- applications and grants ---------------------------------------------------------------
 
 class Item(BaseModel):
     dataset: str
     columns: list[str]
+    raw_columns: list[str] = Field(default_factory=list,
+                                   description="identifier columns needed as real values")
 
 
 class NewApplication(BaseModel):
@@ -199,7 +220,8 @@ def grant_list(home: HomeDep,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                      Role.ADMIN))]) -> list[dict[str, Any]]:
     with home.store.read() as session:
-        return [g.as_dict() for g in applications.list_grants(session, actor)]
+        return [jobs.grant_view(home.policy, g)
+                for g in applications.list_grants(session, actor)]
 
 
 class Revocation(BaseModel):

@@ -253,3 +253,15 @@ def test_de_identification_functions_work_in_jobs(home, people, grant_id):
 def test_misused_functions_fail_with_the_reason(home, people, grant_id, sql, message):
     job = home.run_job(submit(home, people, grant_id, sql))
     assert job.status == "failed" and message in job.error, job.error
+
+
+def test_free_text_is_redacted_in_jobs(home, people, grant_id):
+    job = home.run_job(submit(home, people, grant_id, """
+        SELECT tds_redact('患者张伟，手机13812345678，今日复诊。', 'replace') AS r,
+               tds_redact('手机13812345678', 'pseudonym') AS p"""))
+    assert job.status == "succeeded", job.error
+    import pyarrow.parquet as pq
+
+    row = pq.read_table(home.root / job.output_path).to_pylist()[0]
+    assert row["r"] == "患者<PERSON>，手机<CN_MOBILE>，今日复诊。"
+    assert row["p"].startswith("手机<CN_MOBILE:") and "13812345678" not in row["p"]

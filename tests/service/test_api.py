@@ -22,6 +22,7 @@ EXPECTED = {
     ("GET", "/api/v1/datasets"): EVERYONE,
     ("GET", "/api/v1/datasets/{name}"): EVERYONE,
     ("POST", "/api/v1/datasets"): {P, A},
+    ("POST", "/api/v1/datasets/{name}/classification"): {P, A},
     ("POST", "/api/v1/applications"): {M},
     ("GET", "/api/v1/applications"): {M, R, A},
     ("GET", "/api/v1/applications/{application_id}"): {M, R, A},
