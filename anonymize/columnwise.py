@@ -7,6 +7,7 @@ returns a boolean numpy mask; the answers equal :mod:`anonymize.checksums` value
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -28,15 +29,20 @@ _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtyp
 
 
 def _bytes_matrix(values: pa.Array, width: int) -> np.ndarray:
-    """(n, width) byte matrix of strings that are all exactly ``width`` bytes long."""
+    """(n, width) uint8 matrix of strings that are all exactly ``width`` bytes long."""
     values = pc.cast(values, pa.string())
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if values.offset:
         values = pa.concat_arrays([values])  # a copy whose offsets start at the buffer
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[: len(values) + 1]
-    data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] else \
-        np.zeros(0, dtype=np.uint8)
+    n = len(values)
+    if n == 0 or values.buffers()[2] is None:
+        return np.zeros((0, width), dtype=np.uint8)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[: n + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    start = int(offsets[0])
+    if int(offsets[-1]) - start == n * width:  # contiguous: a view, no copy
+        return data[start:start + n * width].reshape(n, width)
     return data[offsets[:-1, None] + np.arange(width)]
 
 
@@ -58,20 +64,23 @@ def _plausible_birth(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np
     return ok & (stamp >= 1900_01_01) & (stamp <= today.year * 10_000 + today.month * 100 + today.day)
 
 
-def _by_length(values: pa.Array) -> dict[int, np.ndarray]:
-    lengths = np.asarray(pc.binary_length(values))
-    return {int(n): np.flatnonzero(lengths == n) for n in np.unique(lengths)}
+def _by_length(values: pa.Array) -> Iterator[tuple[int, np.ndarray, pa.Array]]:
+    """Groups of values of equal byte length: (length, row numbers, the values)."""
+    lengths = pc.binary_length(values).to_numpy(zero_copy_only=False)
+    for n in np.unique(lengths):
+        rows = np.flatnonzero(lengths == n)
+        yield int(n), rows, values if len(rows) == len(values) else values.take(pa.array(rows))
 
 
 def resident_id_valid(values: pa.Array) -> np.ndarray:
     """GB 11643, as :func:`anonymize.checksums.resident_id_valid`."""
     values = pc.utf8_upper(values)
     out = np.zeros(len(values), dtype=bool)
-    for length, rows in _by_length(values).items():
-        if length not in (15, 18) or not len(rows):
+    for length, rows, group in _by_length(values):
+        if length not in (15, 18):
             continue
-        m = _bytes_matrix(values.take(pa.array(rows)), length)
-        digits = m.astype(np.int64) - 48
+        m = _bytes_matrix(group, length)
+        digits = m.astype(np.int32) - 48
         body = digits[:, :length - (1 if length == 18 else 0)]
         ok = ((body >= 0) & (body <= 9)).all(axis=1) & (digits[:, 0] >= 1)
         body = np.where(ok[:, None], body, 0)
@@ -90,10 +99,11 @@ def uscc_valid(values: pa.Array) -> np.ndarray:
     """GB 32100, as :func:`anonymize.checksums.uscc_valid`."""
     values = pc.utf8_upper(values)
     out = np.zeros(len(values), dtype=bool)
-    rows = _by_length(values).get(18)
-    if rows is None or not len(rows):
+    groups = [(rows, group) for length, rows, group in _by_length(values) if length == 18]
+    if not groups:
         return out
-    m = _bytes_matrix(values.take(pa.array(rows)), 18)
+    rows, group = groups[0]
+    m = _bytes_matrix(group, 18)
     codes = _USCC_VALUE[m]
     ok = (codes >= 0).all(axis=1) & _USCC_AUTHORITY[m[:, 0]]
     ok &= (codes[:, 2:8] <= 9).all(axis=1)
@@ -103,17 +113,21 @@ def uscc_valid(values: pa.Array) -> np.ndarray:
     return out
 
 
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
+
+
 def luhn_valid(values: pa.Array, min_digits: int, max_digits: int) -> np.ndarray:
     """Luhn over the digits of each value (spaces and hyphens dropped), with a length range."""
-    digits_only = pc.replace_substring_regex(values, r"[ -]", "")
+    digits_only = pc.replace_substring(pc.replace_substring(values, " ", ""), "-", "")
     out = np.zeros(len(values), dtype=bool)
-    for length, rows in _by_length(digits_only).items():
-        if not min_digits <= length <= max_digits or not len(rows):
+    for length, rows, group in _by_length(digits_only):
+        if not min_digits <= length <= max_digits:
             continue
-        digits = _bytes_matrix(digits_only.take(pa.array(rows)), length).astype(np.int64) - 48
-        ok = ((digits >= 0) & (digits <= 9)).all(axis=1)
-        doubled = digits[:, ::-1].copy()
-        odd = doubled[:, 1::2] * 2
-        doubled[:, 1::2] = np.where(odd > 9, odd - 9, odd)
-        out[rows] = ok & (doubled.sum(axis=1) % 10 == 0)
+        digits = _bytes_matrix(group, length) - np.uint8(48)
+        ok = (digits <= 9).all(axis=1)  # uint8: bytes below '0' wrap around above 9
+        digits = np.where(ok[:, None], digits, 0)
+        doubled = np.zeros(length, dtype=bool)
+        doubled[length - 2::-2] = True  # every second digit from the right, check digit excluded
+        total = np.where(doubled, _DOUBLED[digits], digits).sum(axis=1, dtype=np.int32)
+        out[rows] = ok & (total % 10 == 0)
     return out

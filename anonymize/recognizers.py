@@ -35,6 +35,7 @@ class TdsRecognizer(PatternRecognizer):
     # Flags shared by the Python patterns and their RE2 forms: ASCII makes \d mean 0-9 in both.
     FLAGS = re.IGNORECASE | re.ASCII
     VALID_RE2: str | None = None  # a whole value matching this RE2 pattern is certainly valid
+    MATCH_IS_VALID = False  # every match of the patterns is valid: no check to run
 
     def __init__(self, supported_language: str = "zh") -> None:
         super().__init__(
@@ -54,6 +55,11 @@ class TdsRecognizer(PatternRecognizer):
         return self.valid(pattern_text)
 
     def valid_many(self, values: pa.Array) -> np.ndarray:
+        if self.MATCH_IS_VALID:
+            return np.ones(len(values), dtype=bool)
+        return self._valid_each(values)
+
+    def _valid_each(self, values: pa.Array) -> np.ndarray:
         """:meth:`valid` over an array of values that each matched a pattern whole (None
         counts as valid). Values matching :attr:`VALID_RE2` need no Python; recognizers with
         a check character override this with a kernel."""
@@ -163,16 +169,13 @@ class CnMobileRecognizer(TdsRecognizer):
         ("cn_mobile", r"(?<![0-9+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![0-9])", 0.4),
     )
     CONTEXT = ("手机", "手机号", "移动电话", "联系电话", "电话", "联系方式", "mobile", "phone")
+    MATCH_IS_VALID = True  # a match is 1[3-9] and nine digits, after 86 or 0086 at most
 
     def valid(self, text: str) -> bool:
         digits = re.sub(r"\D", "", text)
         if len(digits) > 11:
             digits = digits[-11:] if digits[:-11] in ("86", "0086") else ""
         return len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789"
-
-    def valid_many(self, values: pa.Array) -> np.ndarray:
-        # A whole match is 1[3-9] plus nine digits, optionally after 86 or 0086: always valid.
-        return np.ones(len(values), dtype=bool)
 
 
 class CnLandlineRecognizer(TdsRecognizer):
@@ -239,6 +242,7 @@ class CnAddressRecognizer(TdsRecognizer):
          r"[\u4e00-\u9fffA-Za-z0-9\- ]{0,20}(?:号|座|室|栋|幢|单元|楼)?", 0.4),
     )
     CONTEXT = ("地址", "住址", "家庭住址", "户籍地址", "居住地", "address")
+    MATCH_IS_VALID = True
 
 
 def _person_regex() -> str:
@@ -339,6 +343,7 @@ class UrlRecognizer(TdsRecognizer):
                 r"(?:[/?#:][A-Za-z0-9\-._~%!$&'()*+,;=:@/?#]*)?", 0.5),
     )
     CONTEXT = ("网址", "链接", "网站", "主页", "url", "website", "link")
+    MATCH_IS_VALID = True
 
 
 # Order is precedence: where matches overlap, the earlier recognizer's entity wins

@@ -99,7 +99,13 @@ def entity_hits(values: pa.Array, weights: np.ndarray) -> Counter[str]:
     settled = claimed < inside
     for i in np.unique(claimed[settled]):
         hits[engines[i].ENTITY] += int(weights[settled & (claimed == i)].sum())
-    rows = np.flatnonzero(~settled & (inside < none))
+    # Only one recognizer's pattern occurs in the value and every match of it is valid.
+    alone = ~settled & (inside < none) & (occurs.sum(axis=0) == 1)
+    sole = occurs.argmax(axis=0)
+    alone &= np.array([e.MATCH_IS_VALID for e in engines])[sole]
+    for i in np.unique(sole[alone]):
+        hits[engines[i].ENTITY] += int(weights[alone & (sole == i)].sum())
+    rows = np.flatnonzero(~settled & ~alone & (inside < none))
     if not len(rows):
         return hits
     # Rows with the same recognizers occurring share one list of them.

@@ -82,3 +82,21 @@ def test_a_sample_scans_evenly_spaced_values():
     table = pa.table({"v": ["13812345678"] * 500 + ["无"] * 500})
     scan = scan_table(table, sample_rows=100)[0]
     assert scan.scanned == 100 and scan.hits == {"CN_MOBILE": 50}
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.one_of(
+    st.text("0123456789X", min_size=15, max_size=18),
+    st.builds(lambda seed: GENERATORS["CN_RESIDENT_ID"](random.Random(seed)), st.integers()),
+    st.builds(lambda seed: GENERATORS["CN_USCC"](random.Random(seed)), st.integers()),
+    st.builds(lambda seed: GENERATORS["CN_BANK_CARD"](random.Random(seed)), st.integers()),
+    st.text("0123456789ABCDEFGHJKLMNPQRTUWXY -", min_size=13, max_size=21)), max_size=30))
+def test_check_character_kernels_equal_the_per_value_checks(values):
+    from anonymize import checksums, columnwise
+    array = pa.array(values, pa.string())
+    assert columnwise.resident_id_valid(array).tolist() == \
+        [checksums.resident_id_valid(v) for v in values]
+    assert columnwise.uscc_valid(array).tolist() == [checksums.uscc_valid(v) for v in values]
+    digits = [v.replace(" ", "").replace("-", "") for v in values]
+    assert columnwise.luhn_valid(array, 13, 19).tolist() == \
+        [13 <= len(d) <= 19 and checksums.luhn_valid(d) for d in digits]
