@@ -8,8 +8,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from catalog.files import sha256_file
-from lineage import Signer
+from lineage import Signer, proofs
 from lineage.canonical import canonical_bytes
 from lineage.errors import SigningKeyError
 from lineage.signing import key_id as key_id_of
@@ -18,6 +20,7 @@ from lineage.signing import verify as verify_signature
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 PUBLIC_KEY, OUTPUT = "platform.pub.pem", "output.parquet"
+PROOF = "ledger-proof.json"  # inclusion proof of the release event (written after the commit)
 FORMAT = "tds-release/1"
 
 
@@ -79,6 +82,37 @@ def verify_bundle(directory: Path, trusted_key_pem: bytes | None = None) -> dict
             problems.append(f"file {entry.get('name')!r} is missing")
         elif sha256_file(path) != entry.get("sha256"):
             problems.append(f"file {entry['name']} was modified (hash mismatch)")
+    result["logged"] = _check_proof(directory, body, manifest, public, problems)
     result.update(valid=not problems, product=manifest.get("product"),
                   release_id=manifest.get("release_id"), files=len(manifest.get("files", [])))
     return result
+
+
+def write_proof(directory: Path, document: dict[str, Any]) -> None:
+    """Add the ledger's inclusion proof of the release event to a bundle."""
+    tmp = directory / (PROOF + ".tmp")
+    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(directory / PROOF)
+
+
+def _check_proof(directory: Path, body: bytes, manifest: dict[str, Any],
+                 public: Ed25519PublicKey, problems: list[str]) -> bool:
+    """True when the bundle proves its release event is in the signed ledger."""
+    path = directory / PROOF
+    if not path.exists():
+        return False
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        event = document["event"]
+    except (OSError, ValueError, KeyError, TypeError):
+        problems.append(f"{PROOF} is unreadable")
+        return False
+    found = proofs.verify_inclusion(document, [public])
+    problems.extend(f"ledger proof: {p}" for p in found)
+    payload = event.get("payload", {}) if isinstance(event, dict) else {}
+    if event.get("action") != "release.created" or \
+            payload.get("manifest_sha256") != hashlib.sha256(body).hexdigest() or \
+            event.get("subject") != f"release:{manifest.get('release_id')}":
+        problems.append("ledger proof: the logged event is not this bundle's release")
+        return False
+    return not found

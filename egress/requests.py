@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from catalog import names
 from catalog.models import Grant, utcnow
 from egress import checks
-from egress.bundle import write_bundle
+from egress.bundle import PROOF, write_bundle, write_proof
 from egress.errors import Conflict, InvalidRequest, NotFound, ReviewRefused
 from egress.models import EgressRequest, EgressReview, Release
-from lineage import Signer, append
+from lineage import LedgerEvent, Signer, append, proofs
 from lineage.base import on_rollback
 from policies import Actor, Policy, Role, require
 from sandbox.models import Job
@@ -146,11 +146,15 @@ def _release(session: Session, actor: Actor, home: Path, signer: Signer,
     on_rollback(session, lambda: shutil.rmtree(directory, ignore_errors=True))
     release.path = str(relative)
     req.status = "released"
-    append(session, actor, "release.created", f"release:{release.id}", {
+    event = append(session, actor, "release.created", f"release:{release.id}", {
         "request_id": req.id, "product_no": release.product_no,
         "manifest_sha256": release.manifest_sha256,
         "sources": sorted(sources), "job_id": job.id,
     })
+    seq = event.seq
+    # The proof needs the checkpoint this transaction's commit signs: written right after it.
+    session.info.setdefault("after_commit_read", []).append(
+        lambda reading: write_proof(directory, proofs.inclusion(reading, seq)))
     return release
 
 
@@ -180,5 +184,11 @@ def download(session: Session, actor: Actor, home: Path, release_id: int) -> Pat
     if release is None or release.request.org != actor.org:
         raise NotFound(f"no release {release_id}")
     append(session, actor, "release.downloaded", f"release:{release.id}", {})
-    return home / release.path
+    directory = home / release.path
+    if not (directory / PROOF).exists():  # the process stopped between commit and proof
+        created = session.scalar(select(LedgerEvent.seq).where(
+            LedgerEvent.action == "release.created", LedgerEvent.subject == f"release:{release.id}"))
+        if created is not None:
+            write_proof(directory, proofs.inclusion(session, created))
+    return directory
 

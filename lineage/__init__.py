@@ -6,7 +6,9 @@ from lineage.ledger import (
     Checkpoint,
     LedgerCheckpoint,
     LedgerEvent,
+    LedgerNode,
     append,
+    committed,
     forget_head,
     seal,
     witness,
@@ -15,7 +17,7 @@ from lineage.signing import Signer, create_keypair, load_public, load_signer
 from lineage.verify import Verification, verify_ledger
 
 __all__ = [
-    "Base", "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LineageError",
-    "Signer", "SigningKeyError", "Verification", "append", "create_keypair",
+    "Base", "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LedgerNode", "LineageError",
+    "Signer", "SigningKeyError", "Verification", "append", "committed", "create_keypair",
     "forget_head", "load_public", "load_signer", "seal", "verify_ledger", "witness",
 ]

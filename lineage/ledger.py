@@ -1,9 +1,12 @@
-"""The hash-chained ledger: events appended in the caller's transaction, signed checkpoints.
+"""The ledger: events appended in the caller's transaction, hash-chained and leaves of a Merkle
+tree, with signed checkpoints.
 
 Every state change of the platform calls :func:`append` with the session that makes the change,
-so the event commits or rolls back with it. Before that transaction commits, :func:`seal` stores a
-signed checkpoint (size, head hash); after it commits, :func:`witness` appends the checkpoint to a
-file outside the database, so that a truncated or rolled-back database is still detected.
+so the event commits or rolls back with it. Each event is a leaf of an RFC 6962 Merkle tree
+whose perfect-subtree nodes are stored as they complete (``ledger_nodes``), so roots and proofs
+never rehash the whole log. Before the transaction commits, :func:`seal` stores a signed
+checkpoint (origin, size, root, head, time, key id); after it commits, :func:`witness` appends
+it to a file outside the database, so a truncated or rolled-back database is still detected.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from typing import Any
 from sqlalchemy import Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lineage import merkle
 from lineage.base import Base
 from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.errors import LedgerError
@@ -27,6 +32,7 @@ from policies.roles import Actor
 
 GENESIS = "0" * 64
 _HEAD_KEY = "lineage.head"
+_TREE_KEY = "lineage.tree"
 _ADVISORY_LOCK = 0x7D5_1ED6  # any constant: serializes appends across PostgreSQL sessions
 
 
@@ -51,6 +57,16 @@ class LedgerEvent(Base):
         }
 
 
+class LedgerNode(Base):
+    """A completed perfect subtree of the Merkle tree: level 0 are the leaves (event hashes)."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class LedgerCheckpoint(Base):
     __tablename__ = "ledger_checkpoints"
 
@@ -60,6 +76,12 @@ class LedgerCheckpoint(Base):
     time: Mapped[str] = mapped_column(String(32))
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(128))
+    root: Mapped[str | None] = mapped_column(String(64))  # None: before Merkle roots existed
+    origin: Mapped[str | None] = mapped_column(String(100))
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.size, self.head, self.time, self.key_id, self.signature,
+                          self.root or "", self.origin or "")
 
 
 @dataclass(frozen=True)
@@ -69,13 +91,18 @@ class Checkpoint:
     time: str
     key_id: str
     signature: str
+    root: str = ""  # hex Merkle root of the first ``size`` events
+    origin: str = ""  # which log: stable across key rotations
 
     def signed_bytes(self) -> bytes:
-        return checkpoint_bytes(self.size, self.head, self.time)
+        return checkpoint_bytes(self.size, self.head, self.time, self.root, self.origin)
 
 
-def checkpoint_bytes(size: int, head: str, time: str) -> bytes:
-    return canonical_bytes({"size": size, "head": head, "time": time, "type": "tds-checkpoint"})
+def checkpoint_bytes(size: int, head: str, time: str, root: str = "", origin: str = "") -> bytes:
+    if not root:  # checkpoints signed before the Merkle tree: size, head and time only
+        return canonical_bytes({"size": size, "head": head, "time": time, "type": "tds-checkpoint"})
+    return canonical_bytes({"origin": origin, "size": size, "root": root, "head": head,
+                            "time": time, "type": "tds-checkpoint-v2"})
 
 
 def now_iso() -> str:
@@ -101,7 +128,46 @@ def _head(session: Session) -> tuple[int, str]:
     row = session.execute(
         select(LedgerEvent.seq, LedgerEvent.hash).order_by(LedgerEvent.seq.desc()).limit(1)
     ).first()
-    return (row[0], row[1]) if row else (0, GENESIS)
+    head = (row[0], row[1]) if row else (0, GENESIS)
+    remembered = _REMEMBERED.get(id(session.get_bind()))
+    if remembered is not None and remembered[0] == head:
+        # This process wrote the head last: its tree edge is still right.
+        session.info[_TREE_KEY] = merkle.Frontier(head[0], remembered[1])
+    else:
+        session.info[_TREE_KEY] = load_frontier(session, head[0])
+    return head
+
+
+# The tree edge after this process's last commit, per database engine: the next transaction
+# reuses it when the head it reads under the write lock is still that commit's head.
+_REMEMBERED: dict[int, tuple[tuple[int, str], list[bytes]]] = {}
+
+
+def committed(session: Session) -> None:
+    """Call after a commit that appended events."""
+    head, tree = session.info.get(_HEAD_KEY), session.info.get(_TREE_KEY)
+    if head is not None and tree is not None:
+        _REMEMBERED[id(session.get_bind())] = (head, list(tree.subtrees))
+
+
+def load_frontier(session: Session, size: int) -> merkle.Frontier:
+    """The right edge of the tree of ``size`` leaves, from the stored nodes."""
+    wanted = merkle.perfect_subtrees(size)
+    found = {}
+    if wanted:
+        levels = {level for level, _ in wanted}
+        rows = session.execute(select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
+            LedgerNode.level.in_(levels), LedgerNode.idx.in_({i for _, i in wanted})))
+        found = {(level, idx): bytes.fromhex(h) for level, idx, h in rows}
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        raise LedgerError(f"the ledger's Merkle nodes are incomplete (no node {missing[0]})")
+    return merkle.Frontier(size, [found[w] for w in wanted])
+
+
+def event_bytes(body: dict[str, Any]) -> bytes:
+    """The canonical bytes of an event: its Merkle leaf is H(0x00 || these)."""
+    return canonical_bytes(body)
 
 
 def append(session: Session, actor: Actor, action: str, subject: str,
@@ -111,35 +177,52 @@ def append(session: Session, actor: Actor, action: str, subject: str,
     seq, prev = _head(session)
     seq += 1
     time = now_iso()
-    body = _body(seq, time, actor.name, actor.id, action, subject, payload)
+    body = _body(seq, time, nfc(actor.name), actor.id, nfc(action), nfc(subject), payload)
     try:
-        digest = event_hash(prev, body)
+        data = event_bytes(body)
     except NotCanonical as exc:
         raise LedgerError(f"event payload of {action} is not canonical: {exc}") from exc
-    event = LedgerEvent(
-        seq=seq, time=time, actor=actor.name, actor_id=actor.id, action=action, subject=subject,
-        payload=canonical_bytes(payload).decode("utf-8"), prev_hash=prev, hash=digest,
-    )
-    session.add(event)
+    digest = hashlib.sha256(bytes.fromhex(prev) + data).hexdigest()
+    row = {"seq": seq, "time": time, "actor": body["actor"], "actor_id": actor.id,
+           "action": body["action"], "subject": body["subject"],
+           "payload": canonical_bytes(payload).decode("utf-8"), "prev_hash": prev, "hash": digest}
+    tree: merkle.Frontier = session.info[_TREE_KEY]
+    nodes = [{"level": level, "idx": idx, "hash": h.hex()}
+             for level, idx, h in tree.add(merkle.leaf_hash(data))]
+    # Plain inserts (no unit of work): the ledger's rows are never updated through the ORM.
+    session.execute(LedgerEvent.__table__.insert(), [row])
+    session.execute(LedgerNode.__table__.insert(), nodes)
     session.info[_HEAD_KEY] = (seq, digest)
-    return event
+    return LedgerEvent(**row)
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
 
 
 def forget_head(session: Session) -> None:
     """Drop the cached head (after a commit or rollback the next append re-reads it)."""
     session.info.pop(_HEAD_KEY, None)
+    session.info.pop(_TREE_KEY, None)
 
 
-def seal(session: Session, signer: Signer) -> Checkpoint | None:
-    """Store a signed checkpoint of the events this transaction appended (None if none)."""
+def seal(session: Session, signer: Signer, origin: str) -> Checkpoint | None:
+    """Store a signed checkpoint of the events this transaction appended (None if none).
+    A transaction that rotates the key seals with the new key (``session.info``)."""
     head = session.info.get(_HEAD_KEY)
     if head is None:
         return None
+    signer = session.info.get(SIGNER_OVERRIDE, signer)
     size, digest = head
+    root = session.info[_TREE_KEY].root().hex()
     time = now_iso()
-    cp = Checkpoint(size, digest, time, signer.key_id, signer.sign(checkpoint_bytes(size, digest, time)))
-    session.add(LedgerCheckpoint(**asdict(cp)))
+    signature = signer.sign(checkpoint_bytes(size, digest, time, root, origin))
+    cp = Checkpoint(size, digest, time, signer.key_id, signature, root, origin)
+    session.execute(LedgerCheckpoint.__table__.insert(), [asdict(cp)])
     return cp
+
+
+SIGNER_OVERRIDE = "lineage.signer"
 
 
 def witness(path: Path, checkpoint: Checkpoint) -> None:
@@ -164,7 +247,7 @@ def read_witness(path: Path) -> tuple[list[Checkpoint], list[str]]:
             continue
         try:
             found.append(Checkpoint(**json.loads(line)))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:  # also unknown or missing fields
             problems.append(f"witness file line {number} is malformed: {exc}")
     return found, problems
 

@@ -1,7 +1,10 @@
-"""Ledger verification: recompute the hash chain and hold it against signed checkpoints."""
+"""Ledger verification: recompute every event's hash, chain link and Merkle leaf, every stored
+tree node, and every checkpoint's root, signature and key, in the database and the witness file.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,19 +14,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lineage import signing
-from lineage.canonical import NotCanonical
+from lineage import keys, merkle, signing
+from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.ledger import (
     GENESIS,
     Checkpoint,
     LedgerCheckpoint,
     LedgerEvent,
+    LedgerNode,
     _body,
-    event_hash,
     read_witness,
 )
 
 _MAX_PROBLEMS = 100
+_BATCH = 20_000
 
 
 @dataclass
@@ -31,8 +35,11 @@ class Verification:
     valid: bool = True
     events: int = 0
     checkpoints: int = 0
+    root: str = ""  # Merkle root of all events, recomputed
+    keys: list[dict[str, Any]] = field(default_factory=list)  # each key and the sizes it signs
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    bad_events: set[int] = field(default_factory=set)
 
     def problem(self, message: str) -> None:
         self.valid = False
@@ -41,78 +48,167 @@ class Verification:
 
     def as_dict(self) -> dict[str, Any]:
         return {"valid": self.valid, "events": self.events, "checkpoints": self.checkpoints,
-                "problems": self.problems, "warnings": self.warnings}
+                "root": self.root, "keys": self.keys, "problems": self.problems,
+                "warnings": self.warnings}
 
 
-def verify_ledger(session: Session, public: Ed25519PublicKey, witness_path: Path) -> Verification:
-    """Check every event's chain link and hash, and every checkpoint in the database and file."""
+def _quick_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
+                 subject: str, payload: str) -> bytes:
+    """The canonical event bytes from stored columns without parsing the payload (it is stored
+    canonical); :func:`_slow_bytes` decides when this differs."""
+    def s(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+    return (f'{{"action":{s(action)},"actor":{s(actor)},"actor_id":'
+            f'{"null" if actor_id is None else int(actor_id)},"payload":{payload},"seq":{seq},'
+            f'"subject":{s(subject)},"time":{s(time)}}}').encode()
+
+
+def _slow_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
+                subject: str, payload: str) -> bytes | None:
+    try:
+        return canonical_bytes(_body(seq, time, actor, actor_id, action, subject,
+                                     json.loads(payload)))
+    except (ValueError, NotCanonical):
+        return None
+
+
+class _Nodes:
+    """Compares recomputed tree nodes with the stored ones, a batch at a time."""
+
+    def __init__(self, session: Session, result: Verification) -> None:
+        self.session, self.result, self.pending = session, result, []
+
+    def add(self, made: list[tuple[int, int, bytes]]) -> None:
+        self.pending.extend(made)
+
+    def flush(self) -> None:
+        by_level: dict[int, dict[int, bytes]] = {}
+        for level, idx, digest in self.pending:
+            by_level.setdefault(level, {})[idx] = digest
+        self.pending = []
+        for level, wanted in by_level.items():
+            rows = self.session.execute(select(LedgerNode.idx, LedgerNode.hash).where(
+                LedgerNode.level == level, LedgerNode.idx >= min(wanted),
+                LedgerNode.idx <= max(wanted)))
+            stored = {idx: h for idx, h in rows}
+            for idx, digest in wanted.items():
+                if stored.get(idx) != digest.hex():
+                    what = "leaf of event" if level == 0 else f"tree node ({level}, {idx}) over"
+                    first = (idx << level) + 1
+                    self.result.problem(
+                        f"stored Merkle {what} {first} is {'missing' if idx not in stored else 'wrong'}")
+
+
+def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path: Path,
+                  origin: str = "") -> Verification:
+    """Check the whole ledger against what it signed. ``genesis_key`` is the first platform key;
+    later keys are accepted through rotation events signed by the key before them."""
     result = Verification()
-    hashes: dict[int, str] = {}
-    expected_seq, prev = 1, GENESIS
-    rows = session.execute(select(LedgerEvent).order_by(LedgerEvent.seq)).scalars()
-    for event in rows.yield_per(5000):
-        result.events += 1
-        if event.seq != expected_seq:
-            result.problem(
-                f"event {expected_seq} is missing or out of order (found {event.seq} in its place)"
-            )
-        if event.prev_hash != prev:
-            result.problem(f"event {event.seq} does not link to the event before it")
-        try:
-            payload = json.loads(event.payload)
-            body = _body(event.seq, event.time, event.actor, event.actor_id, event.action,
-                         event.subject, payload)
-            recomputed = event_hash(event.prev_hash, body)
-        except (ValueError, NotCanonical):
-            recomputed = None
-        if recomputed != event.hash:
-            result.problem(f"event {event.seq} was modified (its hash does not match its content)")
-        hashes[event.seq] = event.hash
-        prev = event.hash
-        expected_seq = event.seq + 1
-
-    stored = [
-        Checkpoint(c.size, c.head, c.time, c.key_id, c.signature)
-        for c in session.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).scalars()
-    ]
+    stored = [c.checkpoint() for c in
+              session.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).scalars()]
     witnessed, witness_problems = read_witness(witness_path)
     for message in witness_problems:
         result.problem(message)
-    key = signing.key_id(public)
+    wanted = sorted({cp.size for cp in stored + witnessed})
+    recomputed: dict[int, tuple[str, str]] = {}  # size -> (root, head)
+    next_wanted = 0
+    while next_wanted < len(wanted) and wanted[next_wanted] == 0:
+        next_wanted += 1
+
+    tree, nodes = merkle.Frontier(), _Nodes(session, result)
+    current = genesis_key
+    key_ranges = [(0, genesis_key)]  # a key signs checkpoints of sizes from its start on
+    expected_seq, prev = 1, GENESIS
+    rows = session.execute(select(
+        LedgerEvent.seq, LedgerEvent.time, LedgerEvent.actor, LedgerEvent.actor_id,
+        LedgerEvent.action, LedgerEvent.subject, LedgerEvent.payload, LedgerEvent.prev_hash,
+        LedgerEvent.hash).order_by(LedgerEvent.seq).execution_options(yield_per=_BATCH))
+    for seq, time, actor, actor_id, action, subject, payload, prev_hash, digest in rows:
+        result.events += 1
+        if seq != expected_seq:
+            result.problem(f"event {expected_seq} is missing or out of order "
+                           f"(found {seq} in its place)")
+        if prev_hash != prev:
+            result.problem(f"event {seq} does not link to the event before it")
+        fields = (seq, time, actor, actor_id, action, subject, payload)
+        data = _quick_bytes(*fields)
+        link = bytes.fromhex(prev_hash) if len(prev_hash) == 64 else b""
+        if hashlib.sha256(link + data).hexdigest() != digest:
+            slow = _slow_bytes(*fields)
+            if slow is not None and hashlib.sha256(link + slow).hexdigest() == digest:
+                data = slow
+            else:
+                result.problem(f"event {seq} was modified (its hash does not match its content)")
+                result.bad_events.add(seq)
+        nodes.add(tree.add(merkle.leaf_hash(data)))
+        if action == keys.ROTATION and seq not in result.bad_events:
+            new, reason = keys.follow(origin, current, json.loads(payload))
+            if new is None:
+                result.problem(f"key rotation at event {seq} is not valid: {reason}")
+            else:
+                current = new
+                key_ranges.append((tree.size, new))
+        while next_wanted < len(wanted) and wanted[next_wanted] == tree.size:
+            recomputed[tree.size] = (tree.root().hex(), digest)
+            next_wanted += 1
+        if len(nodes.pending) >= _BATCH:
+            nodes.flush()
+        prev, expected_seq = digest, seq + 1
+    nodes.flush()
+    result.root = tree.root().hex()
+    result.keys = [{"key_id": signing.key_id(k), "from_size": start,
+                    "to_size": key_ranges[i + 1][0] - 1 if i + 1 < len(key_ranges) else None}
+                   for i, (start, k) in enumerate(key_ranges)]
+
     by_size: dict[int, str] = {}
-    for origin, checkpoints in (("database", stored), ("witness file", witnessed)):
+    for where, checkpoints in (("database", stored), ("witness file", witnessed)):
         for cp in checkpoints:
             result.checkpoints += 1
-            _check_checkpoint(result, cp, origin, key, public, hashes, by_size)
-    stored_sizes = {cp.size for cp in stored}
+            _check_checkpoint(result, cp, where, key_ranges, recomputed, by_size, origin)
     witnessed_size = max((w.size for w in witnessed), default=0)
     behind = [cp.size for cp in stored if cp.size > witnessed_size]
     if behind:
         result.warnings.append(
-            f"{len(behind)} checkpoint(s) in the database are not in the witness file yet"
-        )
+            f"{len(behind)} checkpoint(s) in the database are not in the witness file yet")
+    signed = max((cp.size for cp in stored + witnessed), default=0)
+    if result.events > signed:
+        # An event and its checkpoint commit together, so events beyond every checkpoint were
+        # added to the database afterwards.
+        result.problem(f"{result.events - signed} event(s) after {signed} are covered by no "
+                       "signed checkpoint (added outside the platform?)")
+    stored_sizes = {cp.size for cp in stored}
     missing = [cp.size for cp in witnessed if cp.size not in stored_sizes]
     if missing:
-        result.problem(
-            f"{len(missing)} witnessed checkpoint(s) are missing from the database "
-            f"(first at size {missing[0]})"
-        )
+        result.problem(f"{len(missing)} witnessed checkpoint(s) are missing from the database "
+                       f"(first at size {missing[0]})")
     return result
 
 
-def _check_checkpoint(result: Verification, cp: Checkpoint, origin: str, key: str,
-                      public: Ed25519PublicKey, hashes: dict[int, str],
-                      by_size: dict[int, str]) -> None:
-    where = f"{origin} checkpoint at size {cp.size}"
-    if cp.key_id != key or not signing.verify(public, cp.signed_bytes(), cp.signature):
-        result.problem(f"{where} has a bad signature or an unknown key")
+def key_for(size: int, key_ranges: list[tuple[int, Ed25519PublicKey]]) -> Ed25519PublicKey:
+    chosen = key_ranges[0][1]
+    for start, key in key_ranges:
+        if start <= size:
+            chosen = key
+    return chosen
+
+
+def _check_checkpoint(result: Verification, cp: Checkpoint, where: str,
+                      key_ranges: list[tuple[int, Ed25519PublicKey]],
+                      recomputed: dict[int, tuple[str, str]], by_size: dict[int, str],
+                      origin: str) -> None:
+    label = f"{where} checkpoint at size {cp.size}"
+    key = key_for(cp.size, key_ranges)
+    if cp.key_id != signing.key_id(key) or not signing.verify(key, cp.signed_bytes(), cp.signature):
+        result.problem(f"{label} has a bad signature or a key not valid for its size")
         return
-    if by_size.setdefault(cp.size, cp.head) != cp.head:
-        result.problem(f"two different heads were signed for size {cp.size}")
+    if cp.root and origin and cp.origin != origin:
+        result.problem(f"{label} names another log ({cp.origin!r})")
+    if by_size.setdefault(cp.size, cp.root or cp.head) != (cp.root or cp.head):
+        result.problem(f"two different roots were signed for size {cp.size}")
     if cp.size > result.events:
-        result.problem(
-            f"ledger truncated: the {where} covers {cp.size} events, the ledger holds "
-            f"{result.events}"
-        )
-    elif hashes.get(cp.size) != cp.head:
-        result.problem(f"the {where} does not match event {cp.size}")
+        result.problem(f"ledger truncated: the {label} covers {cp.size} events, the ledger "
+                       f"holds {result.events}")
+        return
+    root, head = recomputed.get(cp.size, ("", ""))
+    if (cp.root and cp.root != root) or cp.head != head:
+        result.problem(f"the {label} does not match the events (root or head differs)")

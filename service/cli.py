@@ -725,6 +725,8 @@ def release_verify(directory: Path, pubkey: Path | None, as_json: bool) -> None:
     data = verify_bundle(directory, pubkey.read_bytes() if pubkey else None)
     _print(data, as_json, lambda d: (
         f"VALID release {d.get('release_id')} signed by key {d.get('key_id')}"
+        + ("; its release event is in the signed ledger (inclusion proof checked)"
+           if d.get("logged") else "; no ledger proof in the bundle")
         + ("" if d.get("trusted_key") else " (the bundle's own key: compare its id with the "
                                           "platform's published key id)")
         if d["valid"] else "INVALID: " + "; ".join(d["problems"])))
@@ -747,7 +749,7 @@ def ledger_verify(as_json: bool) -> None:
 
     h = ready_home()
     with h.store.read() as session:
-        data = verify_ledger(session, h.public_key, h.witness_path).as_dict()
+        data = verify_ledger(session, h.genesis_public_key, h.witness_path, h.origin).as_dict()
     _print(data, as_json, lambda d: (
         f"{'VALID' if d['valid'] else 'INVALID'}: {d['events']} events, "
         f"{d['checkpoints']} checkpoints" + "".join(f"\n  problem: {p}" for p in d["problems"])
@@ -760,27 +762,80 @@ def ledger_verify(as_json: bool) -> None:
 @click.option("--actor")
 @click.option("--action")
 @click.option("--subject")
+@click.option("--since", help="from this time (ISO date or date-time, UTC)")
+@click.option("--until", help="before this time (ISO date or date-time, UTC)")
+@click.option("--before", "before_seq", type=int, help="page: events before this sequence number")
 @click.option("--limit", type=int, default=50, show_default=True)
 @json_option
-def ledger_log(actor: str | None, action: str | None, subject: str | None, limit: int,
-               as_json: bool) -> None:
-    """Show ledger events, newest first."""
-    from sqlalchemy import select
+def ledger_log(actor: str | None, action: str | None, subject: str | None, since: str | None,
+               until: str | None, before_seq: int | None, limit: int, as_json: bool) -> None:
+    """Search ledger events, newest first, each with its verification status; page with
+    --before (the `next_before` of the previous page)."""
+    from lineage.audit import search
 
-    from lineage import LedgerEvent
+    h = ready_home()
+    with h.store.read() as session:
+        data = search(session, actor=actor, action=action, subject=subject, since=since,
+                      until=until, before_seq=before_seq, limit=limit)
+    _print(data, as_json, lambda d: "\n".join(
+        f"{e['seq']:>7}  {e['time']}  {e['status']:13s} {e['actor']:12s} {e['action']:28s} "
+        f"{e['subject']}" for e in d["events"]) + (
+        f"\n(more: --before {d['next_before']})" if d["next_before"] else "") or "(no events)")
 
-    query = select(LedgerEvent).order_by(LedgerEvent.seq.desc()).limit(max(1, min(limit, 10_000)))
-    if actor:
-        query = query.where(LedgerEvent.actor == actor)
-    if action:
-        query = query.where(LedgerEvent.action == action)
-    if subject:
-        query = query.where(LedgerEvent.subject == subject)
-    with ready_home().store.read() as session:
-        data = [e.as_dict() for e in session.scalars(query)]
-    _print(data, as_json, lambda rows: "\n".join(
-        f"{e['seq']:>7}  {e['time']}  {e['actor']:12s} {e['action']:28s} {e['subject']}"
-        for e in rows) or "(no events)")
+
+@ledger.command("proof")
+@click.argument("seq", type=int)
+@json_option
+def ledger_proof(seq: int, as_json: bool) -> None:
+    """Inclusion proof of event SEQ against the latest signed checkpoint."""
+    from lineage.proofs import inclusion, verify_inclusion
+
+    h = ready_home()
+    with h.store.read() as session:
+        data = inclusion(session, seq)
+    problems = verify_inclusion(data, [h.public_key, h.genesis_public_key])
+    _print(data, as_json, lambda d: (
+        f"event {seq} ({d['event']['action']} {d['event']['subject']}) is leaf {d['leaf_index']} "
+        f"of the tree of {d['tree_size']} events with root {d['checkpoint']['root']}\n"
+        f"signed by key {d['checkpoint']['key_id']} at {d['checkpoint']['time']}; "
+        f"{len(d['proof'])} proof hashes: "
+        + ("verified" if not problems else "NOT VERIFIED: " + "; ".join(problems))))
+
+
+@ledger.command("consistency")
+@click.argument("old", type=int)
+@click.argument("new", type=int, required=False)
+@json_option
+def ledger_consistency(old: int, new: int | None, as_json: bool) -> None:
+    """Consistency proof between the checkpoints at sizes OLD and NEW (default: the latest)."""
+    from lineage.proofs import consistency
+
+    h = ready_home()
+    with h.store.read() as session:
+        data = consistency(session, old, new)
+    _print(data, as_json, lambda d: (
+        f"{'CONSISTENT' if d['valid'] else 'INCONSISTENT'}: the tree of {d['old']['size']} events "
+        f"(root {d['old']['root'][:16]}...) is {'a' if d['valid'] else 'NOT a'} prefix of the "
+        f"tree of {d['new']['size']} (root {d['new']['root'][:16]}...); "
+        f"{len(d['proof'])} proof hashes"))
+    if not data["valid"]:
+        sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """The platform's signing key (operator of the home)."""
+
+
+@keys.command("rotate")
+@json_option
+def keys_rotate(as_json: bool) -> None:
+    """Replace the platform key; the rotation is logged and signed by the old key."""
+    h = ready_home()
+    data = h.rotate_key(OPERATOR)
+    _print(data, as_json, lambda d: (
+        f"rotated: key {d['old_key_id']} signed the rotation to {d['new_key_id']} "
+        f"(event {d['seq']}); checkpoints from size {d['seq']} on use the new key"))
 
 
 # -- offline tools -------------------------------------------------------------------------

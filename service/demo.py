@@ -143,7 +143,7 @@ def run_demo(home: Home, seed: int = 20251125,
     verified = verify_bundle(bundle, (home.keys_dir / "platform_ed25519.pub.pem").read_bytes())
     say(f"Released {release['product_no']} to {bundle}; verified: {verified['valid']}")
     with home.store.read() as s:
-        ledger = verify_ledger(s, home.public_key, home.witness_path)
+        ledger = verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin)
     say(f"Ledger: {ledger.events} events, valid: {ledger.valid}")
     return {
         "home": str(home.root), "seconds": round(time.monotonic() - started, 2),

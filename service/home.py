@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from lineage import Signer, create_keypair, load_signer
-from lineage.signing import PRIVATE_NAME, PUBLIC_NAME, load_public
+from lineage.signing import PRIVATE_NAME, PUBLIC_NAME, key_id, load_public
 from policies import Policy, default_policy_text, load_policy
 from service.errors import NotInitialized
 from service.store import Store
@@ -17,6 +18,8 @@ from service.store import Store
 POLICY_NAME = "policy.toml"
 PSEUDONYM_SECRET_NAME = "pseudonym.secret"
 WITNESS_NAME = "ledger-checkpoints.jsonl"
+GENESIS_PUBLIC_NAME = "genesis_ed25519.pub.pem"  # the ledger's first key: trust starts here
+ORIGIN_NAME = "ledger.origin"
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Home:
         if not (self.keys_dir / PRIVATE_NAME).exists():
             create_keypair(self.keys_dir, self.passphrase)
             created = True
+        _ = self.origin
         if not self.policy_path.exists():
             self.policy_path.write_text(default_policy_text(), encoding="utf-8")
             created = True
@@ -82,13 +86,89 @@ class Home:
     def policy(self) -> Policy:
         return load_policy(self.policy_path)
 
-    @cached_property
+    @property
     def signer(self) -> Signer:
-        return load_signer(self.keys_dir, self.passphrase)
+        """The platform key; reloaded when its file changes (another process rotated it)."""
+        self._finish_rotation()
+        try:
+            stamp = (self.keys_dir / PRIVATE_NAME).stat()
+            version = (stamp.st_ino, stamp.st_mtime_ns)
+        except OSError:
+            version = None
+        cached = self.__dict__.get("_signer")
+        if cached is None or cached[0] != version:
+            self.__dict__["_signer"] = cached = (version, load_signer(self.keys_dir,
+                                                                      self.passphrase))
+            self.__dict__.pop("public_key", None)
+        return cached[1]
+
+    def rotate_key(self, actor) -> dict:
+        """A new platform key: logged, signed by the old key, sealing its own transaction. The
+        new key waits in keys/pending until the rotation commits; the old private key is
+        destroyed and its public key kept in keys/retired."""
+        from lineage.keys import rotate
+
+        old = self.signer
+        _ = self.genesis_public_key, self.origin  # pinned before the first key is replaced
+        pending = self.keys_dir / "pending"
+        shutil.rmtree(pending, ignore_errors=True)
+        new = create_keypair(pending, self.passphrase)
+        self.__dict__["_rotating"] = True  # the pending key is not stale while this runs
+        try:
+            with self.store.transaction() as session:
+                seq = rotate(session, actor, self.origin, old, new).seq
+        except BaseException:
+            shutil.rmtree(pending, ignore_errors=True)
+            raise
+        finally:
+            self.__dict__.pop("_rotating", None)
+        self._finish_rotation()
+        return {"old_key_id": old.key_id, "new_key_id": new.key_id, "seq": seq}
+
+    def _finish_rotation(self) -> None:
+        """Promote a pending key whose rotation the ledger holds; drop one it does not."""
+        pending = self.keys_dir / "pending"
+        if self.__dict__.get("_rotating") or not (pending / PRIVATE_NAME).exists():
+            return
+        from sqlalchemy import select
+
+        from lineage import LedgerEvent
+        from lineage.keys import ROTATION
+
+        new_id = key_id(load_public((pending / PUBLIC_NAME).read_bytes()))
+        with self.store.read() as session:
+            logged = session.scalar(select(LedgerEvent.seq).where(
+                LedgerEvent.action == ROTATION, LedgerEvent.subject == f"key:{new_id}"))
+        if logged is not None:
+            retired = self.keys_dir / "retired"
+            retired.mkdir(exist_ok=True)
+            old_public = (self.keys_dir / PUBLIC_NAME).read_bytes()
+            (retired / f"{key_id(load_public(old_public))}.pub.pem").write_bytes(old_public)
+            os.replace(pending / PRIVATE_NAME, self.keys_dir / PRIVATE_NAME)
+            os.replace(pending / PUBLIC_NAME, self.keys_dir / PUBLIC_NAME)
+        shutil.rmtree(pending, ignore_errors=True)
+        for name in ("_signer", "public_key"):
+            self.__dict__.pop(name, None)
 
     @cached_property
     def public_key(self):
         return load_public((self.keys_dir / PUBLIC_NAME).read_bytes())
+
+    @property
+    def genesis_public_key(self):
+        """The key the ledger started with; later keys are trusted through rotation events."""
+        path = self.keys_dir / GENESIS_PUBLIC_NAME
+        if not path.exists():  # homes made before key rotation existed: the current key
+            path.write_bytes((self.keys_dir / PUBLIC_NAME).read_bytes())
+        return load_public(path.read_bytes())
+
+    @cached_property
+    def origin(self) -> str:
+        """The ledger's name in its checkpoints, fixed at creation (survives key rotation)."""
+        path = self.keys_dir / ORIGIN_NAME
+        if not path.exists():
+            path.write_text(f"tds-ledger/{key_id(self.genesis_public_key)}\n", encoding="utf-8")
+        return path.read_text(encoding="utf-8").strip()
 
     @cached_property
     def pseudonym_secret(self) -> bytes:
@@ -117,4 +197,5 @@ class Home:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.url, signer=lambda: self.signer, witness_path=self.witness_path)
+        return Store(self.url, signer=lambda: self.signer, witness_path=self.witness_path,
+                     origin=lambda: self.origin)

@@ -53,13 +53,15 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 class Store:
-    def __init__(self, url: str, signer: Callable[[], Signer], witness_path: Path) -> None:
+    def __init__(self, url: str, signer: Callable[[], Signer], witness_path: Path,
+                 origin: Callable[[], str] = lambda: "tds-ledger") -> None:
         self.url = url
         self.engine = create_engine(url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             _sqlite_setup(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._signer = signer
+        self._origin = origin
         self.witness_path = witness_path
 
     @property
@@ -82,8 +84,9 @@ class Store:
         try:
             yield session
             session.flush()
-            checkpoint = lineage.seal(session, self._signer())
+            checkpoint = lineage.seal(session, self._signer(), self._origin())
             session.commit()
+            lineage.committed(session)
         except IntegrityError as exc:
             session.rollback()
             self._undo(session)
@@ -106,6 +109,15 @@ class Store:
                 action()
             except OSError:
                 log.exception("after-commit action failed")
+        readers = session.info.pop("after_commit_read", [])
+        if readers:
+            # Work that needs the committed state, e.g. a proof against the new checkpoint.
+            with self.read() as reading:
+                for reader in readers:
+                    try:
+                        reader(reading)
+                    except OSError:
+                        log.exception("after-commit action failed")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

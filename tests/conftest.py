@@ -90,11 +90,12 @@ COLUMNS = ["district", "department", "visit_date", "fee", "age"]
 
 
 def apply(home: Home, merchant: Actor, name: str = "visits", columns=None, months: int = 12,
-          scenario: str = "门诊分析", abroad: bool = False):
+          scenario: str = "门诊分析", abroad: bool = False, raw_columns=()):
     with home.store.transaction() as s:
         return applications.submit(s, merchant, home.policy, applications.Request(
             scenario, "按区统计门诊量", "卫生规划", "统计表", months, abroad,
-            [{"dataset": name, "columns": columns or COLUMNS}])).id
+            [{"dataset": name, "columns": columns or COLUMNS,
+              "raw_columns": list(raw_columns)}])).id
 
 
 @pytest.fixture

@@ -13,12 +13,11 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from catalog import applications, datasets
 from catalog.errors import InvalidInput
 from egress import requests as egress_requests
-from lineage import LedgerEvent, verify_ledger
+from lineage import audit, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
 from sandbox import jobs
 from service.home import Home
@@ -362,20 +361,35 @@ def release_download(release_id: int, home: HomeDep,
 def ledger_verify(home: HomeDep,
                   _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read() as session:
-        return verify_ledger(session, home.public_key, home.witness_path).as_dict()
+        return verify_ledger(session, home.genesis_public_key, home.witness_path,
+                             home.origin).as_dict()
 
 
 @router.get("/ledger/events", tags=["ledger"])
 def ledger_events(home: HomeDep, _actor: Annotated[Actor, Depends(allow(Role.ADMIN))],
-                  action: str | None = None, subject: str | None = None,
-                  before: int | None = None,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    query = select(LedgerEvent).order_by(LedgerEvent.seq.desc()).limit(limit)
-    if action:
-        query = query.where(LedgerEvent.action == action)
-    if subject:
-        query = query.where(LedgerEvent.subject == subject)
-    if before:
-        query = query.where(LedgerEvent.seq < before)
+                  actor: str | None = None, action: str | None = None,
+                  subject: str | None = None, since: str | None = None,
+                  until: str | None = None, before: int | None = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """Audit search, newest first, each event with its verification status; page with
+    ``before`` = the previous page's ``next_before``."""
     with home.store.read() as session:
-        return [e.as_dict() for e in session.scalars(query)]
+        return audit.search(session, actor=actor, action=action, subject=subject, since=since,
+                            until=until, before_seq=before, limit=limit)
+
+
+@router.get("/ledger/proof/{seq}", tags=["ledger"])
+def ledger_proof(seq: int, home: HomeDep,
+                 _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
+    """Inclusion proof of one event against the latest signed checkpoint."""
+    with home.store.read() as session:
+        return proofs.inclusion(session, seq)
+
+
+@router.get("/ledger/consistency", tags=["ledger"])
+def ledger_consistency(old: int, home: HomeDep,
+                       _actor: Annotated[Actor, Depends(allow(Role.ADMIN))],
+                       new: int | None = None) -> dict[str, Any]:
+    """Consistency proof between two signed checkpoints (``new`` default: the latest)."""
+    with home.store.read() as session:
+        return proofs.consistency(session, old, new)

@@ -88,7 +88,8 @@ def test_a_damaged_bundle_does_not_verify(home, people, grant_id, damage, tmp_pa
 def test_pii_in_the_output_fails_and_cannot_be_approved(home, people, visits_file):
     from tests.conftest import register
     register(home, people.provider, visits_file)
-    app_id = apply(home, people.merchant, columns=["district", "mobile", "fee"])
+    app_id = apply(home, people.merchant, columns=["district", "mobile", "fee"],
+                   raw_columns=["mobile"])  # granted as real values, not pseudonyms
     with home.store.transaction() as s:
         grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
     req = ask(home, people, job(home, people, grant_id, "SELECT district, mobile FROM visits"))
@@ -97,6 +98,19 @@ def test_pii_in_the_output_fails_and_cannot_be_approved(home, people, visits_fil
                             if c["name"] == "personal_information")["columns"]
     with refused(home, "automatic checks failed", "forbidden"):
         vote(home, people.reviewer, req["id"])
+
+
+def test_keyed_pseudonyms_are_not_taken_for_pii(home, people, visits_file):
+    from tests.conftest import register
+    register(home, people.provider, visits_file)
+    app_id = apply(home, people.merchant, columns=["district", "mobile", "resident_id"])
+    with home.store.transaction() as s:
+        grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    req = ask(home, people, job(home, people, grant_id,
+                                "SELECT district, mobile, resident_id FROM visits"))
+    check = next(c for c in req["checks"] if c["name"] == "personal_information")
+    assert check["verdict"] == "pass", check
+    assert check["details"]["pseudonymized_values"] == {"mobile": 400, "resident_id": 400}
 
 
 def test_undeclared_sources_fail(home, people, grant_id):

@@ -24,19 +24,18 @@ def fill(home, count: int) -> None:
 
 def verify(home):
     with home.store.read() as s:
-        return verify_ledger(s, home.public_key, home.witness_path)
+        return verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin)
 
 
 def tamper(home, *statements: str) -> None:
     """Act as someone who controls the database: lift the append-only guard, then edit."""
     with home.store.engine.begin() as con:
-        if home.store.dialect == "postgresql":
-            con.execute(text("ALTER TABLE ledger_events DISABLE TRIGGER USER"))
-            con.execute(text("ALTER TABLE ledger_checkpoints DISABLE TRIGGER USER"))
-        else:
-            for name in ("ledger_events_no_update", "ledger_events_no_delete",
-                         "ledger_checkpoints_no_update", "ledger_checkpoints_no_delete"):
-                con.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        for table in ("ledger_events", "ledger_checkpoints", "ledger_nodes"):
+            if home.store.dialect == "postgresql":
+                con.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+            else:
+                for operation in ("update", "delete"):
+                    con.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{operation}"))
         for statement in statements:
             con.exec_driver_sql(statement)
 
@@ -128,5 +127,159 @@ def test_any_single_edit_is_detected(home, count, data):
     tamper(home, f"UPDATE ledger_events SET {column} = {value} WHERE seq = {seq}")
     assert not verify(home).valid
     # restore a verifiable ledger for the next example: fresh home state is not shared
-    tamper(home, "DELETE FROM ledger_events", "DELETE FROM ledger_checkpoints")
+    tamper(home, "DELETE FROM ledger_events", "DELETE FROM ledger_checkpoints",
+           "DELETE FROM ledger_nodes")
     home.witness_path.unlink()
+
+
+# -- Merkle tree, proofs, checkpoints and keys -----------------------------------------------
+
+def problems(home) -> list[str]:
+    result = verify(home)
+    assert not result.valid
+    return result.problems
+
+
+def signed_checkpoint(signer, **fields) -> dict:
+    from lineage.ledger import checkpoint_bytes
+    cp = {"size": 1, "head": "00" * 32, "time": "2026-01-01T00:00:00.000000Z", "root": "11" * 32,
+          "origin": "", **fields}
+    cp["key_id"] = signer.key_id
+    cp["signature"] = signer.sign(checkpoint_bytes(cp["size"], cp["head"], cp["time"],
+                                                   cp["root"], cp["origin"]))
+    return cp
+
+
+def test_checkpoints_carry_the_merkle_root_and_origin(home):
+    fill(home, 3)
+    from lineage.ledger import LedgerCheckpoint
+    with home.store.read() as s:
+        last = s.query(LedgerCheckpoint).order_by(LedgerCheckpoint.id.desc()).first().checkpoint()
+    assert last.size == 3 and len(last.root) == 64 and last.origin == home.origin
+    result = verify(home)
+    assert result.valid and result.root == last.root
+
+
+def test_an_inclusion_proof_convinces_an_outsider_and_a_forged_one_does_not(home):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from lineage.proofs import inclusion, verify_inclusion
+    from lineage.signing import Signer
+    fill(home, 6)
+    with home.store.read() as s:
+        document = json.loads(json.dumps(inclusion(s, 4)))  # as it travels: plain JSON
+    assert document["tree_size"] == 6 and verify_inclusion(document, [home.public_key]) == []
+    forged = json.loads(json.dumps(document))
+    forged["event"]["payload"]["n"] = 7
+    assert verify_inclusion(forged, [home.public_key])
+    stranger = Signer(Ed25519PrivateKey.generate()).public
+    assert "not signed by a trusted" in " ".join(verify_inclusion(document, [stranger]))
+    shifted = json.loads(json.dumps(document)) | {"leaf_index": 2}
+    assert verify_inclusion(shifted, [home.public_key])
+
+
+def test_proofs_of_the_first_and_the_last_event_and_unknown_events(home):
+    from lineage.errors import LedgerError
+    from lineage.proofs import consistency, inclusion, verify_inclusion
+    fill(home, 1)
+    with home.store.read() as s:
+        assert verify_inclusion(inclusion(s, 1), [home.public_key]) == []  # size 1: no hashes
+    fill(home, 7)
+    with home.store.read() as s:
+        assert verify_inclusion(inclusion(s, 8), [home.public_key]) == []
+        assert consistency(s, 1)["valid"] and consistency(s, 4, 8)["valid"]
+        with pytest.raises(LedgerError):
+            inclusion(s, 9)
+
+
+def test_a_changed_merkle_node_is_detected(home):
+    fill(home, 4)
+    tamper(home, "UPDATE ledger_nodes SET hash = '" + "ab" * 32 + "' WHERE level = 1 AND idx = 0")
+    assert any("tree node (1, 0)" in p for p in problems(home))
+
+
+def test_an_event_inserted_after_the_last_checkpoint_is_detected(home):
+    """Someone with the database appends a well-formed event (right hash, chain and leaf) but
+    cannot sign a checkpoint for it."""
+    import hashlib
+
+    from lineage import merkle
+    from lineage.canonical import canonical_bytes
+    fill(home, 3)
+    with home.store.read() as s:
+        head = s.execute(text("SELECT hash FROM ledger_events WHERE seq = 3")).scalar()
+    body = {"seq": 4, "time": "2026-11-25T00:00:00.000000Z", "actor": "alice", "actor_id": 1,
+            "action": "test.event", "subject": "thing:forged", "payload": {}}
+    data = canonical_bytes(body)
+    digest = hashlib.sha256(bytes.fromhex(head) + data).hexdigest()
+    leaf = merkle.leaf_hash(data).hex()
+    tamper(home, "INSERT INTO ledger_events (seq, time, actor, actor_id, action, subject, "
+                 f"payload, prev_hash, hash) VALUES (4, '{body['time']}', 'alice', 1, "
+                 f"'test.event', 'thing:forged', '{{}}', '{head}', '{digest}')",
+           f"INSERT INTO ledger_nodes (level, idx, hash) VALUES (0, 3, '{leaf}')")
+    assert any("covered by no signed checkpoint" in p for p in problems(home))
+
+
+def test_a_rollback_of_the_whole_database_is_detected_by_the_witness(home):
+    fill(home, 3)
+    tamper(home, "DELETE FROM ledger_events WHERE seq > 1",
+           "DELETE FROM ledger_checkpoints WHERE size > 1",
+           "DELETE FROM ledger_nodes WHERE level > 0 OR idx > 0")
+    found = problems(home)
+    assert any("truncated" in p for p in found)
+    assert any("missing from the database" in p for p in found)
+
+
+def test_two_roots_signed_for_one_size_are_detected(home):
+    fill(home, 2)
+    with home.witness_path.open("a") as out:  # a forked log, signed with the platform key
+        out.write(json.dumps(signed_checkpoint(home.signer, size=2, origin=home.origin)) + "\n")
+    assert any("two different roots" in p for p in problems(home))
+
+
+def test_a_checkpoint_signed_by_an_unknown_key_is_detected(home):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from lineage.signing import Signer
+    fill(home, 2)
+    with home.witness_path.open("a") as out:
+        out.write(json.dumps(signed_checkpoint(Signer(Ed25519PrivateKey.generate()), size=2,
+                                               origin=home.origin)) + "\n")
+    assert any("bad signature or a key not valid" in p for p in problems(home))
+
+
+def test_a_checkpoint_that_lost_its_witness_line_only_warns(home):
+    """A crash between the commit and the witness write: the database is ahead, not wrong."""
+    fill(home, 3)
+    lines = home.witness_path.read_text().splitlines()
+    home.witness_path.write_text("\n".join(lines[:-1]) + "\n")
+    result = verify(home)
+    assert result.valid and any("not in the witness file" in w for w in result.warnings)
+
+
+def test_key_rotation_keeps_old_checkpoints_valid_and_limits_each_key_to_its_range(home):
+    from policies import OPERATOR
+    fill(home, 3)
+    old = home.signer
+    rotated = home.rotate_key(OPERATOR)
+    assert rotated["old_key_id"] == old.key_id != rotated["new_key_id"] == home.signer.key_id
+    fill(home, 2)
+    result = verify(home)
+    assert result.valid, result.problems
+    assert [(k["key_id"], k["from_size"]) for k in result.keys] == [
+        (old.key_id, 0), (rotated["new_key_id"], rotated["seq"])]
+    assert not (home.keys_dir / "pending").exists()
+    assert (home.keys_dir / "retired" / f"{old.key_id}.pub.pem").exists()
+    # The retired key may no longer sign: a checkpoint it signs after its range is refused.
+    with home.witness_path.open("a") as out:
+        out.write(json.dumps(signed_checkpoint(old, size=5, origin=home.origin)) + "\n")
+    assert any("key not valid for its size" in p for p in problems(home))
+
+
+def test_a_rotation_the_old_key_did_not_sign_is_detected(home):
+    from policies import OPERATOR
+    fill(home, 2)
+    seq = home.rotate_key(OPERATOR)["seq"]
+    tamper(home, f"UPDATE ledger_events SET payload = replace(payload, '\"signature\":\"', "
+                 f"'\"signature\":\"A') WHERE seq = {seq}")
+    assert problems(home)

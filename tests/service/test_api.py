@@ -42,6 +42,8 @@ EXPECTED = {
     ("GET", "/api/v1/releases/{release_id}/bundle"): {M},
     ("GET", "/api/v1/ledger/verify"): {A},
     ("GET", "/api/v1/ledger/events"): {A},
+    ("GET", "/api/v1/ledger/proof/{seq}"): {A},
+    ("GET", "/api/v1/ledger/consistency"): {A},
 }
 
 
@@ -79,7 +81,7 @@ def test_every_endpoint_is_in_the_role_matrix(client):
 def test_role_matrix(client, people, endpoint):
     method, path = endpoint
     url = path.replace("{name}", "nope")
-    for param in ("application_id", "grant_id", "job_id", "request_id", "release_id"):
+    for param in ("application_id", "grant_id", "job_id", "request_id", "release_id", "seq"):
         url = url.replace("{" + param + "}", "999")
     anonymous = client.request(method, url, json={})
     assert anonymous.status_code == 401
@@ -150,10 +152,11 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
     target = home.root.parent / "downloaded"
     zipfile.ZipFile(io.BytesIO(bundle.content)).extractall(target)
     (folder,) = list(target.iterdir())
-    assert verify_bundle(folder)["valid"]
+    verified = verify_bundle(folder)
+    assert verified["valid"] and verified["logged"]  # carries the release event's proof
     events = client.get("/api/v1/ledger/events?action=release.downloaded",
-                        headers=auth(people.tokens[A]))
-    assert len(events.json()) == 1
+                        headers=auth(people.tokens[A])).json()["events"]
+    assert len(events) == 1 and events[0]["status"] in ("verified", "pending")
     assert client.get("/api/v1/ledger/verify", headers=auth(people.tokens[A])).json()["valid"]
 
 

@@ -177,3 +177,34 @@ def test_scan_refuses_contradictory_options(tmp_path):
     path = demo_data.write(demo_data.hospital_visits(20, seed=1), tmp_path / "v.parquet")
     done = tds("scan", str(path), "--full", "--sample", "5", home=tmp_path / "h")
     assert done.returncode != 0 and "not both" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_ledger_proofs_search_and_key_rotation_from_the_cli(tmp_path):
+    home = tmp_path / "h"
+    assert tds("init", home=home).returncode == 0
+    for name in ("ann", "bob", "cai"):
+        assert tds("user", "add", name, "--role", "merchant", "--org", "甲公司",
+                   home=home).returncode == 0
+    proof = tds("ledger", "proof", "2", "--json", home=home)
+    assert proof.returncode == 0, proof.stderr
+    document = json.loads(proof.stdout)
+    assert document["event"]["seq"] == 2 and document["tree_size"] >= 3
+    shown = tds("ledger", "proof", "2", home=home)
+    assert "verified" in shown.stdout
+    assert "no ledger event" in tds("ledger", "proof", "99", home=home).stderr
+    rotated = tds("keys", "rotate", "--json", home=home)
+    assert rotated.returncode == 0, rotated.stderr
+    assert tds("user", "add", "dai", "--role", "reviewer", "--org", "局", home=home).returncode == 0
+    verified = json.loads(tds("ledger", "verify", "--json", home=home).stdout)
+    assert verified["valid"] and len(verified["keys"]) == 2
+    consistent = tds("ledger", "consistency", str(document["tree_size"]), home=home)
+    assert consistent.returncode == 0 and "CONSISTENT" in consistent.stdout, consistent.stderr
+
+    page = json.loads(tds("ledger", "log", "--action", "user.*", "--limit", "2", "--json",
+                          home=home).stdout)
+    assert [e["action"] for e in page["events"]] == ["user.created"] * 2
+    assert all(e["status"] == "verified" for e in page["events"])
+    rest = json.loads(tds("ledger", "log", "--action", "user.*", "--before",
+                          str(page["next_before"]), "--json", home=home).stdout)
+    assert len(rest["events"]) == 2 and rest["next_before"] is None
+    assert "ISO date" in tds("ledger", "log", "--since", "yesterday", home=home).stderr
