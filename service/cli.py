@@ -823,6 +823,41 @@ def ledger_consistency(old: int, new: int | None, as_json: bool) -> None:
 
 
 @main.group()
+def lineage() -> None:
+    """Where data came from and went (built from the ledger)."""
+
+
+@lineage.command("show")
+@click.argument("node")
+@click.option("--up", "direction", flag_value="up", help="only where it came from")
+@click.option("--down", "direction", flag_value="down", help="only where it went")
+@click.option("--dot", "as_dot", is_flag=True, help="print Graphviz DOT")
+@click.option("--svg", type=click.Path(path_type=Path, dir_okay=False),
+              help="write the picture as SVG to this file")
+@json_option
+def lineage_show(node: str, direction: str | None, as_dot: bool, svg: Path | None,
+                 as_json: bool) -> None:
+    """Lineage of NODE: dataset:NAME, dataset_version:ID, job:ID, output:ID, egress:ID or
+    release:ID, up- and downstream unless --up or --down."""
+    from lineage import graph as lineage_graph
+
+    h = ready_home()
+    with h.store.read() as session:
+        part = lineage_graph.neighbourhood(lineage_graph.build(session), node,
+                                           direction or "both")
+    if svg is not None:
+        svg.write_bytes(lineage_graph.to_svg(part))
+    if as_dot:
+        click.echo(lineage_graph.to_dot(part), nl=False)
+        return
+    data = part.as_dict()
+    _print(data, as_json, lambda d: "\n".join(
+        [f"{n['id']:22s} {n.get('label', '')}" for n in d["nodes"]]
+        + [f"  {e['from']} -> {e['to']}" for e in d["edges"]]
+        + ([f"picture: {svg}"] if svg else [])))
+
+
+@main.group()
 def keys() -> None:
     """The platform's signing key (operator of the home)."""
 

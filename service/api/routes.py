@@ -7,17 +7,17 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from catalog import applications, datasets
 from catalog.errors import InvalidInput
 from egress import requests as egress_requests
-from lineage import audit, proofs, verify_ledger
+from lineage import audit, graph, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
 from sandbox import jobs
 from service.home import Home
@@ -376,6 +376,22 @@ def ledger_events(home: HomeDep, _actor: Annotated[Actor, Depends(allow(Role.ADM
     with home.store.read() as session:
         return audit.search(session, actor=actor, action=action, subject=subject, since=since,
                             until=until, before_seq=before, limit=limit)
+
+
+@router.get("/lineage/{node}", tags=["ledger"], response_model=None)
+def lineage_show(node: str, home: HomeDep,
+                 _actor: Annotated[Actor, Depends(allow(Role.ADMIN))],
+                 direction: Literal["up", "down", "both"] = "both",
+                 format: Literal["json", "svg", "dot"] = "json") -> Response | dict[str, Any]:
+    """Lineage of a dataset (dataset:NAME), dataset version, job, output, egress request or
+    release, as JSON, Graphviz DOT or an SVG picture."""
+    with home.store.read() as session:
+        part = graph.neighbourhood(graph.build(session), node, direction)
+    if format == "svg":
+        return Response(graph.to_svg(part), media_type="image/svg+xml")
+    if format == "dot":
+        return Response(graph.to_dot(part), media_type="text/vnd.graphviz")
+    return part.as_dict()
 
 
 @router.get("/ledger/proof/{seq}", tags=["ledger"])

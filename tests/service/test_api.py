@@ -43,6 +43,7 @@ EXPECTED = {
     ("GET", "/api/v1/ledger/verify"): {A},
     ("GET", "/api/v1/ledger/events"): {A},
     ("GET", "/api/v1/ledger/proof/{seq}"): {A},
+    ("GET", "/api/v1/lineage/{node}"): {A},
     ("GET", "/api/v1/ledger/consistency"): {A},
 }
 
@@ -80,7 +81,7 @@ def test_every_endpoint_is_in_the_role_matrix(client):
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_role_matrix(client, people, endpoint):
     method, path = endpoint
-    url = path.replace("{name}", "nope")
+    url = path.replace("{name}", "nope").replace("{node}", "job:999")
     for param in ("application_id", "grant_id", "job_id", "request_id", "release_id", "seq"):
         url = url.replace("{" + param + "}", "999")
     anonymous = client.request(method, url, json={})

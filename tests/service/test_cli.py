@@ -208,3 +208,28 @@ def test_ledger_proofs_search_and_key_rotation_from_the_cli(tmp_path):
                           str(page["next_before"]), "--json", home=home).stdout)
     assert len(rest["events"]) == 2 and rest["next_before"] is None
     assert "ISO date" in tds("ledger", "log", "--since", "yesterday", home=home).stderr
+
+
+def test_lineage_of_the_demo_release_up_to_its_datasets_and_down_from_a_dataset(demo, tmp_path):
+    home, _ = demo
+    up = tds("lineage", "show", "release:1", "--up", "--json", home=home)
+    assert up.returncode == 0, up.stderr
+    graph = json.loads(up.stdout)
+    kinds = {n["kind"] for n in graph["nodes"]}
+    assert {"dataset_version", "job", "output", "egress", "release"} <= kinds
+    assert "download" not in kinds  # --up stops at the release
+    edges = {(e["from"], e["to"]) for e in graph["edges"]}
+    egress = next(n["id"] for n in graph["nodes"] if n["kind"] == "egress")
+    assert (egress, "release:1") in edges
+    down = json.loads(tds("lineage", "show", "dataset:hospital_visits", "--down", "--json",
+                          home=home).stdout)
+    assert "release:1" in {n["id"] for n in down["nodes"]}
+    picture = tmp_path / "lineage.svg"
+    drawn = tds("lineage", "show", "release:1", "--svg", str(picture), home=home)
+    assert drawn.returncode == 0, drawn.stderr
+    assert picture.read_text().lstrip().startswith(("<?xml", "<svg")) and "release:1" in \
+        picture.read_text()
+    dot = tds("lineage", "show", "release:1", "--dot", home=home).stdout
+    assert dot.startswith("digraph lineage") and '"release:1"' in dot
+    missing = tds("lineage", "show", "job:99999", home=home)
+    assert missing.returncode != 0 and "no lineage node" in missing.stderr
