@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lineage import keys, merkle, signing
+from lineage import archive, keys, merkle, signing
 from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.ledger import (
     GENESIS,
@@ -36,6 +36,7 @@ class Verification:
     events: int = 0
     checkpoints: int = 0
     root: str = ""  # Merkle root of all events, recomputed
+    purged: int = 0  # events whose rows were purged after archiving (their leaves remain)
     keys: list[dict[str, Any]] = field(default_factory=list)  # each key and the sizes it signs
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -47,9 +48,9 @@ class Verification:
             self.problems.append(message)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "events": self.events, "checkpoints": self.checkpoints,
-                "root": self.root, "keys": self.keys, "problems": self.problems,
-                "warnings": self.warnings}
+        return {"valid": self.valid, "events": self.events, "purged": self.purged,
+                "checkpoints": self.checkpoints, "root": self.root, "keys": self.keys,
+                "problems": self.problems, "warnings": self.warnings}
 
 
 def _quick_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
@@ -123,7 +124,36 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
         LedgerEvent.seq, LedgerEvent.time, LedgerEvent.actor, LedgerEvent.actor_id,
         LedgerEvent.action, LedgerEvent.subject, LedgerEvent.payload, LedgerEvent.prev_hash,
         LedgerEvent.hash).order_by(LedgerEvent.seq).execution_options(yield_per=_BATCH))
+    purged = archive.purged_ranges(session)
+
+    def record_roots(head: str) -> None:
+        nonlocal next_wanted
+        while next_wanted < len(wanted) and wanted[next_wanted] == tree.size:
+            recomputed[tree.size] = (tree.root().hex(), head)
+            next_wanted += 1
+
+    def skip_purged() -> None:
+        """Feed the stored leaves of purged months (their rows are gone) into the tree."""
+        nonlocal prev, expected_seq
+        while purged and purged[0].first_seq == expected_seq:
+            month = purged.pop(0)
+            leaves = session.execute(select(LedgerNode.hash).where(
+                LedgerNode.level == 0,
+                LedgerNode.idx.between(month.first_seq - 1, month.last_seq - 1))
+                .order_by(LedgerNode.idx)).scalars().all()
+            if len(leaves) != month.count or month.last_seq - month.first_seq + 1 != month.count:
+                result.problem(f"the leaves of purged month {month.month} are incomplete")
+            for leaf in leaves:
+                tree.add(bytes.fromhex(leaf))
+                record_roots("")
+            if tree.root().hex() != month.root:
+                result.problem(f"the purged month {month.month} does not lead to its signed "
+                               "month-end root")
+            result.purged += len(leaves)
+            prev, expected_seq = month.last_hash, month.last_seq + 1
+
     for seq, time, actor, actor_id, action, subject, payload, prev_hash, digest in rows:
+        skip_purged()
         result.events += 1
         if seq != expected_seq:
             result.problem(f"event {expected_seq} is missing or out of order "
@@ -148,14 +178,17 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
             else:
                 current = new
                 key_ranges.append((tree.size, new))
-        while next_wanted < len(wanted) and wanted[next_wanted] == tree.size:
-            recomputed[tree.size] = (tree.root().hex(), digest)
-            next_wanted += 1
+        record_roots(digest)
         if len(nodes.pending) >= _BATCH:
             nodes.flush()
         prev, expected_seq = digest, seq + 1
+    skip_purged()
     nodes.flush()
     result.root = tree.root().hex()
+    for month in session.scalars(select(archive.LedgerArchive)):
+        if not any(archive.manifest_signed(month, k) for _, k in key_ranges):
+            result.problem(f"the archive manifest of {month.month} is not signed by a "
+                           "platform key")
     result.keys = [{"key_id": signing.key_id(k), "from_size": start,
                     "to_size": key_ranges[i + 1][0] - 1 if i + 1 < len(key_ranges) else None}
                    for i, (start, k) in enumerate(key_ranges)]
@@ -164,17 +197,18 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
     for where, checkpoints in (("database", stored), ("witness file", witnessed)):
         for cp in checkpoints:
             result.checkpoints += 1
-            _check_checkpoint(result, cp, where, key_ranges, recomputed, by_size, origin)
+            _check_checkpoint(result, cp, where, key_ranges, recomputed, by_size, origin,
+                              tree.size)
     witnessed_size = max((w.size for w in witnessed), default=0)
     behind = [cp.size for cp in stored if cp.size > witnessed_size]
     if behind:
         result.warnings.append(
             f"{len(behind)} checkpoint(s) in the database are not in the witness file yet")
     signed = max((cp.size for cp in stored + witnessed), default=0)
-    if result.events > signed:
+    if tree.size > signed:
         # An event and its checkpoint commit together, so events beyond every checkpoint were
         # added to the database afterwards.
-        result.problem(f"{result.events - signed} event(s) after {signed} are covered by no "
+        result.problem(f"{tree.size - signed} event(s) after {signed} are covered by no "
                        "signed checkpoint (added outside the platform?)")
     stored_sizes = {cp.size for cp in stored}
     missing = [cp.size for cp in witnessed if cp.size not in stored_sizes]
@@ -195,7 +229,7 @@ def key_for(size: int, key_ranges: list[tuple[int, Ed25519PublicKey]]) -> Ed2551
 def _check_checkpoint(result: Verification, cp: Checkpoint, where: str,
                       key_ranges: list[tuple[int, Ed25519PublicKey]],
                       recomputed: dict[int, tuple[str, str]], by_size: dict[int, str],
-                      origin: str) -> None:
+                      origin: str, size: int) -> None:
     label = f"{where} checkpoint at size {cp.size}"
     key = key_for(cp.size, key_ranges)
     if cp.key_id != signing.key_id(key) or not signing.verify(key, cp.signed_bytes(), cp.signature):
@@ -205,10 +239,10 @@ def _check_checkpoint(result: Verification, cp: Checkpoint, where: str,
         result.problem(f"{label} names another log ({cp.origin!r})")
     if by_size.setdefault(cp.size, cp.root or cp.head) != (cp.root or cp.head):
         result.problem(f"two different roots were signed for size {cp.size}")
-    if cp.size > result.events:
+    if cp.size > size:
         result.problem(f"ledger truncated: the {label} covers {cp.size} events, the ledger "
-                       f"holds {result.events}")
+                       f"holds {size}")
         return
     root, head = recomputed.get(cp.size, ("", ""))
-    if (cp.root and cp.root != root) or cp.head != head:
+    if (cp.root and cp.root != root) or (head and cp.head != head) or (not head and not cp.root):
         result.problem(f"the {label} does not match the events (root or head differs)")

@@ -783,6 +783,38 @@ def ledger_log(actor: str | None, action: str | None, subject: str | None, since
         f"\n(more: --before {d['next_before']})" if d["next_before"] else "") or "(no events)")
 
 
+@ledger.command("archive")
+@click.option("--before", required=True, metavar="YYYY-MM",
+              help="seal every whole month before this one")
+@json_option
+def ledger_archive(before: str, as_json: bool) -> None:
+    """Seal whole months into Parquet files with a signed manifest (TDS_HOME/ledger/archive)."""
+    from catalog.models import utcnow
+    from lineage.archive import archive
+
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = archive(session, OPERATOR, h.root / "ledger", h.signer, h.origin, before, utcnow())
+    _print(data, as_json, lambda rows: "\n".join(
+        f"sealed {m['month']}: events {m['first_seq']}-{m['last_seq']} ({m['events']}), "
+        f"{m['path']}, root {m['root'][:16]}..." for m in rows) or "(no month left to seal)")
+
+
+@ledger.command("purge")
+@click.option("--before", required=True, metavar="YYYY-MM",
+              help="purge archived months before this one whose retention has passed")
+@json_option
+def ledger_purge(before: str, as_json: bool) -> None:
+    """Delete the rows of archived events older than the policy's retention (leaves stay)."""
+    from catalog.models import utcnow
+    from lineage.archive import purge
+
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = purge(session, OPERATOR, before, h.policy.retention_years, utcnow())
+    _print(data, as_json, lambda d: f"purged {d['events']} events of {', '.join(d['months'])}")
+
+
 @ledger.command("proof")
 @click.argument("seq", type=int)
 @json_option
@@ -855,6 +887,31 @@ def lineage_show(node: str, direction: str | None, as_dot: bool, svg: Path | Non
         [f"{n['id']:22s} {n.get('label', '')}" for n in d["nodes"]]
         + [f"  {e['from']} -> {e['to']}" for e in d["edges"]]
         + ([f"picture: {svg}"] if svg else [])))
+
+
+@main.group()
+def report() -> None:
+    """Reports the Measures require, built from the ledger."""
+
+
+@report.command("disclosure")
+@click.option("--year", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md",
+              show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="write to a file")
+def report_disclosure(year: int, fmt: str, out: Path | None) -> None:
+    """The annual disclosure report: grants, products, use per dataset, review timeliness,
+    security events and the monitoring indicators."""
+    from lineage.report import disclosure, render
+
+    h = ready_home()
+    with h.store.read() as session:
+        text = render(disclosure(session, year), fmt)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
 
 
 @main.group()

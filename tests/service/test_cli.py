@@ -233,3 +233,28 @@ def test_lineage_of_the_demo_release_up_to_its_datasets_and_down_from_a_dataset(
     assert dot.startswith("digraph lineage") and '"release:1"' in dot
     missing = tds("lineage", "show", "job:99999", home=home)
     assert missing.returncode != 0 and "no lineage node" in missing.stderr
+
+
+def test_disclosure_report_of_the_demo_year_from_the_ledger(demo, tmp_path):
+    import datetime as dt
+    home, _ = demo
+    year = str(dt.datetime.now(dt.UTC).year)
+    done = tds("report", "disclosure", "--year", year, "--format", "json", home=home)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["grants"]) >= 1 and report["grants"][0]["datasets"]
+    assert len(report["products"]) == 1 and report["products"][0]["product_no"].startswith("DP-")
+    assert {u["dataset"] for u in report["dataset_use"]} >= {"hospital_visits"}
+    timeliness = report["review_timeliness"]
+    assert timeliness["applications_decided"] >= 1
+    assert timeliness["decided_within_deadline_share"] == 1.0
+    assert report["indicators"]["resource_supply"]["datasets_registered"] == 3
+    md = tds("report", "disclosure", "--year", year, home=home).stdout
+    assert md.startswith("# Disclosure report") and "## Products released" in md
+    page = tmp_path / "r.html"
+    assert tds("report", "disclosure", "--year", year, "--format", "html", "--out", str(page),
+               home=home).returncode == 0
+    assert page.read_text().startswith("<!doctype html>")
+    empty = json.loads(tds("report", "disclosure", "--year", "2001", "--format", "json",
+                           home=home).stdout)
+    assert empty["grants"] == [] and empty["products"] == []
