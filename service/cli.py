@@ -889,6 +889,22 @@ def lineage_show(node: str, direction: str | None, as_dot: bool, svg: Path | Non
         + ([f"picture: {svg}"] if svg else [])))
 
 
+@lineage.command("export")
+@click.option("--openlineage", "target", required=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="write OpenLineage events (JSON lines) to this file")
+def lineage_export(target: Path) -> None:
+    """Export dataset versions and jobs as OpenLineage DatasetEvents and RunEvents."""
+    from service.openlineage import export
+
+    h = ready_home()
+    if target.exists():
+        raise click.BadParameter(f"{target} exists; choose a new file", param_hint="--openlineage")
+    with h.store.read() as session:
+        count = export(session, h.origin, target)
+    click.echo(f"wrote {count} OpenLineage events to {target}")
+
+
 @main.group()
 def report() -> None:
     """Reports the Measures require, built from the ledger."""

@@ -258,3 +258,26 @@ def test_disclosure_report_of_the_demo_year_from_the_ledger(demo, tmp_path):
     empty = json.loads(tds("report", "disclosure", "--year", "2001", "--format", "json",
                            home=home).stdout)
     assert empty["grants"] == [] and empty["products"] == []
+
+
+def test_openlineage_export_of_the_demo_loads_back(demo, tmp_path):
+    home, _ = demo
+    target = tmp_path / "lineage.jsonl"
+    done = tds("lineage", "export", "--openlineage", str(target), home=home)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in target.read_text().splitlines() if line.strip()]
+    datasets = [e for e in events if "dataset" in e and "run" not in e]
+    runs = [e for e in events if "run" in e]
+    assert {d["dataset"]["name"] for d in datasets} >= {"datasets/hospital_visits/v1"}
+    assert all(d["dataset"]["facets"]["schema"]["fields"] for d in datasets)
+    complete = [r for r in runs if r["eventType"] == "COMPLETE"]
+    assert complete and {r["eventType"] for r in runs} <= {"START", "COMPLETE", "FAIL"}
+    real = next(r for r in complete if "/real/" in r["job"]["name"])
+    assert real["job"]["facets"]["sql"]["query"].lstrip().upper().startswith(("SELECT", "WITH"))
+    output = real["outputs"][0]
+    assert output["facets"]["schema"]["fields"]
+    lineage = output["facets"]["columnLineage"]["fields"]
+    assert lineage and any(f["inputFields"] for f in lineage.values())
+    assert all(i["name"] in {x["name"] for x in real["inputs"]}
+               for f in lineage.values() for i in f["inputFields"])
+    assert tds("lineage", "export", "--openlineage", str(target), home=home).returncode != 0
