@@ -54,7 +54,9 @@ def ledger_home(events: int) -> Home:
         home.init()
         fill(home, events, 1000)
         home.store.dispose()
-    return Home(path)
+    home = Home(path)
+    home.init()  # brings a cached home to the newest schema
+    return home
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lineage import archive, keys, merkle, signing
@@ -20,7 +20,6 @@ from lineage.ledger import (
     GENESIS,
     Checkpoint,
     LedgerCheckpoint,
-    LedgerEvent,
     LedgerNode,
     _body,
     read_witness,
@@ -53,15 +52,23 @@ class Verification:
                 "problems": self.problems, "warnings": self.warnings}
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _string(value: str) -> str:
+    """A JSON string as canonical_bytes writes it (a fast path for strings needing no escape)."""
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return _encode(value)
+
+
 def _quick_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
                  subject: str, payload: str) -> bytes:
     """The canonical event bytes from stored columns without parsing the payload (it is stored
     canonical); :func:`_slow_bytes` decides when this differs."""
-    def s(value: str) -> str:
-        return json.dumps(value, ensure_ascii=False)
-    return (f'{{"action":{s(action)},"actor":{s(actor)},"actor_id":'
+    return (f'{{"action":{_string(action)},"actor":{_string(actor)},"actor_id":'
             f'{"null" if actor_id is None else int(actor_id)},"payload":{payload},"seq":{seq},'
-            f'"subject":{s(subject)},"time":{s(time)}}}').encode()
+            f'"subject":{_string(subject)},"time":{_string(time)}}}').encode()
 
 
 def _slow_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
@@ -73,31 +80,74 @@ def _slow_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: s
         return None
 
 
+def _stream(session: Session, sql: str, batch: int):
+    """Blocks of rows of a constant query, without per-row overhead: SQLite's own cursor, or a
+    server-side cursor elsewhere (PostgreSQL would otherwise load every row at once)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+            while block := cursor.fetchmany(batch):
+                yield block
+        finally:
+            cursor.close()
+        return
+    result = connection.execution_options(stream_results=True, yield_per=batch).exec_driver_sql(sql)
+    yield from result.partitions(batch)
+
+
 class _Nodes:
-    """Compares recomputed tree nodes with the stored ones, a batch at a time."""
+    """Compares the recomputed tree nodes with the stored ones in one ordered pass: nodes of a
+    level are made in index order, so each level's nodes are hashed in chunks as they are made
+    and the stored nodes, read level by level in index order, are hashed the same way."""
+
+    CHUNK = 4096
 
     def __init__(self, session: Session, result: Verification) -> None:
-        self.session, self.result, self.pending = session, result, []
+        self.session, self.result = session, result
+        self.chunks: list[list[bytes]] = []  # per level: digests of full chunks
+        self.open: list[list[str]] = []  # per level: hex hashes of the chunk being filled
+        self.counts: list[int] = []
 
     def add(self, made: list[tuple[int, int, bytes]]) -> None:
-        self.pending.extend(made)
+        for level, _idx, digest in made:
+            if level == len(self.chunks):
+                self.chunks.append([])
+                self.open.append([])
+                self.counts.append(0)
+            pending = self.open[level]
+            pending.append(digest.hex())
+            self.counts[level] += 1
+            if len(pending) == self.CHUNK:
+                self.chunks[level].append(hashlib.sha256("".join(pending).encode()).digest())
+                pending.clear()
 
-    def flush(self) -> None:
-        by_level: dict[int, dict[int, bytes]] = {}
-        for level, idx, digest in self.pending:
-            by_level.setdefault(level, {})[idx] = digest
-        self.pending = []
-        for level, wanted in by_level.items():
-            rows = self.session.execute(select(LedgerNode.idx, LedgerNode.hash).where(
-                LedgerNode.level == level, LedgerNode.idx >= min(wanted),
-                LedgerNode.idx <= max(wanted)))
-            stored = {idx: h for idx, h in rows}
-            for idx, digest in wanted.items():
-                if stored.get(idx) != digest.hex():
-                    what = "leaf of event" if level == 0 else f"tree node ({level}, {idx}) over"
-                    first = (idx << level) + 1
-                    self.result.problem(
-                        f"stored Merkle {what} {first} is {'missing' if idx not in stored else 'wrong'}")
+    def check(self) -> None:
+        levels = self.session.execute(text("SELECT DISTINCT level FROM ledger_nodes")).scalars()
+        for level in range(max(len(self.chunks), max(levels, default=-1) + 1)):
+            self._check_level(level)
+
+    def _check_level(self, level: int) -> None:
+        mine = list(self.chunks[level]) if level < len(self.chunks) else []
+        if level < len(self.open) and self.open[level]:
+            mine.append(hashlib.sha256("".join(self.open[level]).encode()).digest())
+        need = self.counts[level] if level < len(self.counts) else 0
+        theirs, have = [], 0
+        for block in _stream(self.session, "SELECT hash FROM ledger_nodes WHERE level = "
+                             f"{int(level)} ORDER BY idx", self.CHUNK):
+            have += len(block)
+            theirs.append(hashlib.sha256("".join(h for (h,) in block).encode()).digest())
+        what = "leaves" if level == 0 else f"tree nodes at level {level}"
+        if have != need:
+            self.result.problem(f"stored Merkle {what}: {have} stored, {need} expected")
+            return
+        bad = next((i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b), None)
+        if bad is not None:
+            first = bad * self.CHUNK
+            self.result.problem(
+                f"stored Merkle {what} differ from the recomputed tree (index {first} to "
+                f"{first + self.CHUNK - 1}, over events from {(first << level) + 1})")
 
 
 def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path: Path,
@@ -120,10 +170,10 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
     current = genesis_key
     key_ranges = [(0, genesis_key)]  # a key signs checkpoints of sizes from its start on
     expected_seq, prev = 1, GENESIS
-    rows = session.execute(select(
-        LedgerEvent.seq, LedgerEvent.time, LedgerEvent.actor, LedgerEvent.actor_id,
-        LedgerEvent.action, LedgerEvent.subject, LedgerEvent.payload, LedgerEvent.prev_hash,
-        LedgerEvent.hash).order_by(LedgerEvent.seq).execution_options(yield_per=_BATCH))
+    # Core rows through the session's connection: no ORM row processing for millions of rows.
+    rows = (row for block in _stream(
+        session, "SELECT seq, time, actor, actor_id, action, subject, payload, prev_hash, hash "
+        "FROM ledger_events ORDER BY seq", _BATCH) for row in block)
     purged = archive.purged_ranges(session)
 
     def record_roots(head: str) -> None:
@@ -144,7 +194,7 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
             if len(leaves) != month.count or month.last_seq - month.first_seq + 1 != month.count:
                 result.problem(f"the leaves of purged month {month.month} are incomplete")
             for leaf in leaves:
-                tree.add(bytes.fromhex(leaf))
+                nodes.add(tree.add(bytes.fromhex(leaf)))
                 record_roots("")
             if tree.root().hex() != month.root:
                 result.problem(f"the purged month {month.month} does not lead to its signed "
@@ -179,11 +229,9 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
                 current = new
                 key_ranges.append((tree.size, new))
         record_roots(digest)
-        if len(nodes.pending) >= _BATCH:
-            nodes.flush()
         prev, expected_seq = digest, seq + 1
     skip_purged()
-    nodes.flush()
+    nodes.check()
     result.root = tree.root().hex()
     for month in session.scalars(select(archive.LedgerArchive)):
         if not any(archive.manifest_signed(month, k) for _, k in key_ranges):
