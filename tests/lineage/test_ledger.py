@@ -283,3 +283,41 @@ def test_a_rotation_the_old_key_did_not_sign_is_detected(home):
     tamper(home, f"UPDATE ledger_events SET payload = replace(payload, '\"signature\":\"', "
                  f"'\"signature\":\"A') WHERE seq = {seq}")
     assert problems(home)
+
+
+def test_a_process_killed_while_appending_leaves_a_valid_ledger(home):
+    """kill -9 a writer in the middle of its stream of transactions."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    program = """
+import sys
+from pathlib import Path
+from service.home import Home
+from lineage import append
+from policies import Actor, Role
+home = Home(Path(sys.argv[1]), sys.argv[2] or None)
+actor = Actor(1, "writer", Role.ADMIN)
+print("ready", flush=True)
+i = 0
+while True:
+    with home.store.transaction() as s:
+        for j in range(3):
+            append(s, actor, "test.event", f"thing:{i}:{j}", {"n": i})
+    i += 1
+"""
+    writer = subprocess.Popen([sys.executable, "-c", program, str(home.root),
+                               home.database_url or ""], stdout=subprocess.PIPE, text=True,
+                              cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert writer.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+    result = verify(home)
+    assert result.valid, result.problems
+    assert result.events >= 3 and result.events % 3 == 0  # whole transactions only
+    fill(home, 1)  # and the ledger goes on
+    assert verify(home).valid
