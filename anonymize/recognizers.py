@@ -19,6 +19,7 @@ from presidio_analyzer import Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import IbanRecognizer as PresidioIban
 
 from anonymize import checksums, columnwise
+from anonymize.entities import ENTITIES
 from anonymize.names_zh import COMPOUND_SURNAMES, GIVEN_CHARS, SINGLE_SURNAMES
 
 _PROVINCE_ABBR = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -365,12 +366,8 @@ RECOGNIZERS: tuple[type[TdsRecognizer], ...] = (
     CnPersonRecognizer,
 )
 
-ENTITIES = frozenset(cls.ENTITY for cls in RECOGNIZERS)
-PERSONAL_ENTITIES = frozenset({
-    "CN_RESIDENT_ID", "CN_BANK_CARD", "CN_MOBILE", "CN_LANDLINE", "CN_LICENSE_PLATE",
-    "EMAIL_ADDRESS", "CN_ADDRESS", "PERSON", "CN_PASSPORT", "IP_ADDRESS", "CREDIT_CARD",
-    "IBAN_CODE",
-})
+if frozenset(cls.ENTITY for cls in RECOGNIZERS) != ENTITIES:  # one list, kept in step
+    raise RuntimeError("anonymize.entities.ENTITIES does not list the registry's entities")
 
 
 def detect(value: str, recognizers: list[TdsRecognizer]) -> set[str]:

@@ -21,7 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from anonymize.recognizers import PERSONAL_ENTITIES, RECOGNIZERS, TdsRecognizer, detect
+from anonymize.entities import PERSONAL_ENTITIES
+from anonymize.recognizers import RECOGNIZERS, TdsRecognizer, detect
 
 
 @dataclass

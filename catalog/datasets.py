@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anonymize import ENTITIES, ColumnScan, scan_table, suggest_level
+from anonymize.entities import ENTITIES
 from catalog import names
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
@@ -59,6 +59,8 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
     if size > policy.max_upload_bytes:
         raise InvalidInput(f"the file is {size} bytes; the policy allows {policy.max_upload_bytes}")
     table = read_table(source)
+    from anonymize.scan import scan_table, suggest_level  # loads Presidio only to register
+
     scans = scan_table(table, sample_rows=policy.scan_sample_rows,
                        min_share=policy.entity_min_share, threads=policy.scan_threads)
 
@@ -103,7 +105,7 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
     return version
 
 
-def _suggested_tags(scans: list[ColumnScan], previous: DatasetVersion | None) -> list[dict[str, Any]]:
+def _suggested_tags(scans: list[Any], previous: DatasetVersion | None) -> list[dict[str, Any]]:
     """The scan's entity per column; flags a provider set on the previous version carry over."""
     earlier = {t["name"]: t for t in previous.tags()} if previous is not None else {}
     tags = []

@@ -11,7 +11,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
-from anonymize import scan_table
 from anonymize.operators import PSEUDONYM_PATTERN
 from catalog.models import Grant
 from policies import Policy
@@ -97,6 +96,8 @@ def personal_information(output: Path, policy: Policy) -> CheckResult:
                 pseudonyms[name] = count
                 column = pc.if_else(mask, pa.scalar(None, column.type), column)
         columns[name] = column
+    from anonymize.scan import scan_table  # loads Presidio only when a request is checked
+
     scans = scan_table(pa.table(columns), sample_rows=None, min_share=policy.entity_min_share)
     flagged = {s.name: s.hits for s in scans if s.hits
                and max(s.hits.values()) / max(s.scanned, 1) > policy.pii_fail_share}

@@ -42,6 +42,8 @@ class Policy:
     scan_sample_rows: int
     entity_min_share: float
     scan_threads: int
+    synth_fit_rows: int
+    preview_rows: int
     pii_fail_share: float
     cross_border_extra_approvals: int
     raw: dict[str, Any]
@@ -105,6 +107,10 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             scan_sample_rows=_positive(scan["sample_rows"], "scan.sample_rows"),
             entity_min_share=float(scan["entity_min_share"]),
             scan_threads=_positive(scan.get("threads", 2), "scan.threads"),
+            synth_fit_rows=_positive(raw.get("synth", {}).get("fit_rows", 50_000),
+                                     "synth.fit_rows"),
+            preview_rows=_positive(raw.get("synth", {}).get("preview_rows", 1000),
+                                   "synth.preview_rows"),
             pii_fail_share=float(egress["pii_fail_share"]),
             cross_border_extra_approvals=int(egress["cross_border_extra_approvals"]),
             raw=raw,

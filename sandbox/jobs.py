@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anonymize import PERSONAL_ENTITIES
+from anonymize.entities import PERSONAL_ENTITIES
 from catalog import applications
 from catalog.files import sha256_file
 from catalog.models import ApplicationItem, Grant, utcnow

@@ -100,3 +100,15 @@ def test_check_character_kernels_equal_the_per_value_checks(values):
     digits = [v.replace(" ", "").replace("-", "") for v in values]
     assert columnwise.luhn_valid(array, 13, 19).tolist() == \
         [13 <= len(d) <= 19 and checksums.luhn_valid(d) for d in digits]
+
+
+def test_commands_that_do_not_scan_do_not_load_presidio_or_torch():
+    import subprocess
+    import sys
+    program = ("import sys\nimport service.api.app, sandbox.runner, catalog.datasets\n"
+               "print(sorted(m for m in ('presidio_analyzer', 'spacy', 'torch', 'sdv') "
+               "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

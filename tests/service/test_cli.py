@@ -281,3 +281,19 @@ def test_openlineage_export_of_the_demo_loads_back(demo, tmp_path):
     assert all(i["name"] in {x["name"] for x in real["inputs"]}
                for f in lineage.values() for i in f["inputFields"])
     assert tds("lineage", "export", "--openlineage", str(target), home=home).returncode != 0
+
+
+def test_synth_writes_simulated_rows_and_reports_leaks(tmp_path):
+    from service import demo_data
+    source = demo_data.write(demo_data.hospital_visits(1500, seed=9), tmp_path / "v.csv")
+    out = tmp_path / "sim.parquet"
+    done = tds("synth", str(source), "--rows", "300", "--out", str(out), "--json",
+               home=tmp_path / "h")
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert {"quality", "exact_row_matches", "reused_identifier_values", "seconds"} <= set(report)
+    assert report["exact_row_matches"] == 0 and report["reused_identifier_values"] == 0
+    import pyarrow.parquet as pq
+    assert pq.read_table(out).num_rows == 300
+    again = tds("synth", str(source), "--rows", "5", "--out", str(out), home=tmp_path / "h")
+    assert again.returncode != 0 and "exists" in again.stderr
