@@ -13,14 +13,19 @@ no peer: SDV's own defaults copy real identifiers, which is what this avoids.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
+# Run as a script, this file's folder comes first on the path and its name would hide the
+# product's `synth` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from service import demo_data
-from synth.simulate import Options, simulate
+import pyarrow.parquet as pq  # noqa: E402
+
+from service import demo_data  # noqa: E402
+from synth.simulate import Options, simulate  # noqa: E402
 
 DATA = Path(__file__).parent / ".data"
 COLUMNS = ["visit_id", "patient_name", "resident_id", "mobile", "address", "gender", "age",

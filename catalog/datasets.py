@@ -199,6 +199,8 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
         "suggested_level": latest.suggested_level,
     }
     out["classification"] = latest.classification
+    out["preview"] = {"status": latest.preview_status, "report": latest.preview_report,
+                      "error": latest.preview_error or None}
     if detail:
         out["schema"] = latest.schema
         out["pii"] = latest.pii

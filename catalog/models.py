@@ -68,6 +68,11 @@ class DatasetVersion(Base):
     classification: Mapped[str] = mapped_column(String(20), default="suggested")
     classified_by: Mapped[int | None] = mapped_column(Integer)
     classified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Simulated preview: pending | building | ready | failed (with the reason).
+    preview_status: Mapped[str] = mapped_column(String(20), default="pending")
+    preview_error: Mapped[str] = mapped_column(Text, default="")
+    preview_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    preview_built_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     source_name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     dataset: Mapped[Dataset] = relationship(back_populates="versions")

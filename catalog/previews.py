@@ -1,30 +1,139 @@
-"""Simulated previews of dataset versions, used by the sandbox's simulated target.
+"""Simulated previews of dataset versions: what the catalog shows and the sandbox's simulated
+target runs on.
 
-Until SDV previews are built (the previews issue), a version's preview is the schema-only
-placeholder of ``synth.placeholder``; the file carries its kind and label in its metadata.
+After registration a version's preview is built (``build``): SDV-simulated rows that never
+reuse a real value (``synth.simulate``), with a report (quality, leaks, distance to closest
+record) stored beside it. Until it is ready, or if it failed, the simulated target uses a
+schema-only placeholder, labelled as such. Building, success and failure are ledger events.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
 
+from catalog.errors import NotFound
 from catalog.files import write_parquet_atomically
-from catalog.models import DatasetVersion
+from catalog.models import DatasetVersion, utcnow
+from lineage import append
+from policies import SYSTEM, Policy
 from synth import placeholder
+
+Transaction = Callable[[], AbstractContextManager[Session]]
 
 
 def preview_path(home: Path, version: DatasetVersion) -> Path:
-    """Where the preview of ``version`` lives (relative paths resolve under ``home``)."""
+    """Where the simulated preview of ``version`` lives."""
     return home / "previews" / f"{version.id}.parquet"
 
 
+def report_path(home: Path, version: DatasetVersion) -> Path:
+    return home / "previews" / f"{version.id}.report.json"
+
+
+def placeholder_path(home: Path, version: DatasetVersion) -> Path:
+    return home / "previews" / f"{version.id}.placeholder.parquet"
+
+
 def ensure_preview(home: Path, version: DatasetVersion, rows: int) -> Path:
-    """The preview file of ``version``, created as a placeholder if there is none yet."""
-    target = preview_path(home, version)
+    """The file the simulated target reads: the preview when ready, else the placeholder."""
+    if version.preview_status == "ready" and preview_path(home, version).exists():
+        return preview_path(home, version)
+    target = placeholder_path(home, version)
     if not target.exists():
         schema = pq.read_schema(home / version.path)
         write_parquet_atomically(placeholder.from_schema(schema, rows, seed=version.id), target)
     return target
 
+
+def build(transaction: Transaction, home: Path, policy: Policy, version_id: int,
+          progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Build the preview of one version; the outcome (ready or failed, with the reason) is
+    recorded and logged either way. Returns the version's preview state."""
+    from synth.simulate import Options, simulate  # SDV and PyTorch load only here
+
+    say = progress or (lambda _message: None)
+    with transaction() as session:
+        version = _version(session, version_id)
+        version.preview_status, version.preview_error = "building", ""
+        source = home / version.path
+        k_min = policy.level(version.dataset.level).k_min
+        entities = {t["name"]: t.get("entity") for t in version.tags()}
+        append(session, SYSTEM, "preview.building", f"dataset_version:{version.id}", {})
+    try:
+        say("reading the data")
+        table = pq.read_table(source)
+        say(f"fitting the model on up to {policy.synth_fit_rows} of {table.num_rows} rows")
+        simulated, report = simulate(table, Options(rows=policy.preview_rows, k_min=k_min,
+                                                    fit_rows=policy.synth_fit_rows,
+                                                    seed=version_id),
+                                     home / "synth", entities=entities)
+        say("checking the preview against the data")
+        if report["exact_row_matches"] or report["reused_identifier_values"]:
+            raise RuntimeError("the preview reproduced real values; it is not published")
+    except Exception as exc:  # any failure is recorded on the version, never silent
+        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        with transaction() as session:
+            version = _version(session, version_id)
+            version.preview_status, version.preview_error = "failed", reason
+            append(session, SYSTEM, "preview.failed", f"dataset_version:{version.id}",
+                   {"reason": reason[:200]})
+            return state(version)
+    with transaction() as session:
+        version = _version(session, version_id)
+        write_parquet_atomically(simulated, preview_path(home, version))
+        report_path(home, version).write_text(json.dumps(report, ensure_ascii=False, indent=1),
+                                              encoding="utf-8")
+        version.preview_status, version.preview_built_at = "ready", utcnow()
+        version.preview_report = {k: report[k] for k in (
+            "quality", "column_shapes", "column_pair_trends", "exact_row_matches",
+            "reused_identifier_values", "rows", "seconds")}
+        append(session, SYSTEM, "preview.built", f"dataset_version:{version.id}", {
+            "rows": report["rows"], "quality": str(report["quality"]),
+            "exact_row_matches": report["exact_row_matches"],
+            "reused_identifier_values": report["reused_identifier_values"]})
+        say(f"preview ready: {report['rows']} rows, quality {report['quality']}")
+        return state(version)
+
+
+def _version(session: Session, version_id: int) -> DatasetVersion:
+    version = session.get(DatasetVersion, version_id)
+    if version is None:
+        raise NotFound(f"no dataset version {version_id}")
+    return version
+
+
+def state(version: DatasetVersion) -> dict[str, Any]:
+    return {"dataset": version.dataset.name, "version": version.version,
+            "status": version.preview_status, "error": version.preview_error or None,
+            "report": version.preview_report,
+            "built_at": version.preview_built_at.isoformat(timespec="seconds") + "Z"
+            if version.preview_built_at else None}
+
+
+def show(home: Path, version: DatasetVersion, rows: int) -> dict[str, Any]:
+    """The preview's rows (at most ``rows``), labelled, with its report."""
+    out = state(version)
+    if version.preview_status != "ready" or not preview_path(home, version).exists():
+        out.update(simulated=True, columns=[], rows=[],
+                   label="no simulated preview yet: " + (version.preview_status or "pending"))
+        return out
+    table = pq.read_table(preview_path(home, version))
+    label = (table.schema.metadata or {}).get(b"tds.preview.label", b"").decode()
+    head = table.slice(0, rows)
+    report_file = report_path(home, version)
+    out.update(simulated=True, label=label, columns=head.column_names,
+               rows=[[_plain(v) for v in row.values()] for row in head.to_pylist()],
+               full_report=json.loads(report_file.read_text(encoding="utf-8"))
+               if report_file.exists() else None)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -9,12 +9,12 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from catalog import applications, datasets
+from catalog import applications, datasets, previews
 from catalog.errors import InvalidInput
 from egress import requests as egress_requests
 from lineage import audit, graph, proofs, verify_ledger
@@ -102,7 +102,7 @@ def dataset_register(
     file: Annotated[UploadFile, File()], name: Annotated[str, Form()],
     title: Annotated[str, Form()], domain: Annotated[str, Form()],
     level: Annotated[str, Form()], attribute: Annotated[str, Form()],
-    description: Annotated[str, Form()] = "",
+    background: BackgroundTasks, description: Annotated[str, Form()] = "",
 ) -> dict[str, Any]:
     """Upload and register a Parquet or CSV file (streamed to disk within the policy's limit)."""
     limit = home.policy.max_upload_bytes
@@ -125,9 +125,22 @@ def dataset_register(
             version = datasets.register(
                 session, actor, home.policy, home.root, source,
                 datasets.Registration(name, title, domain, level, attribute, description))
-            return datasets.describe(version.dataset, detail=True)
+            described = datasets.describe(version.dataset, detail=True)
+            version_id = version.id
+        # The simulated preview is built after the response; its state shows on the dataset.
+        background.add_task(previews.build, home.store.transaction, home.root, home.policy,
+                            version_id)
+        return described
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+@router.get("/datasets/{name}/preview", tags=["catalog"])
+def dataset_preview(name: str, home: HomeDep, _actor: Annotated[Actor, Depends(allow(*ALL))],
+                    rows: Annotated[int, Query(ge=1, le=10_000)] = 20) -> dict[str, Any]:
+    """The simulated preview of the latest version, labelled, with its report."""
+    with home.store.read() as session:
+        return previews.show(home.root, datasets.get(session, name).latest, rows)
 
 
 class Classification(BaseModel):

@@ -23,6 +23,7 @@ EXPECTED = {
     ("GET", "/api/v1/datasets/{name}"): EVERYONE,
     ("POST", "/api/v1/datasets"): {P, A},
     ("POST", "/api/v1/datasets/{name}/classification"): {P, A},
+    ("GET", "/api/v1/datasets/{name}/preview"): EVERYONE,
     ("POST", "/api/v1/applications"): {M},
     ("GET", "/api/v1/applications"): {M, R, A},
     ("GET", "/api/v1/applications/{application_id}"): {M, R, A},
