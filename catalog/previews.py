@@ -77,6 +77,9 @@ def build(transaction: Transaction, home: Path, policy: Policy, version_id: int,
         say("checking the preview against the data")
         if report["exact_row_matches"] or report["reused_identifier_values"]:
             raise RuntimeError("the preview reproduced real values; it is not published")
+        if not report["rows"]:
+            raise RuntimeError("every row the model drew exists in the data (too few distinct "
+                               "combinations): a row-level preview would disclose them")
     except Exception as exc:  # any failure is recorded on the version, never silent
         reason = f"{type(exc).__name__}: {exc}"[:1000]
         with transaction() as session:

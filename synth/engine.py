@@ -44,6 +44,7 @@ class GaussianCopula:
     def __init__(self, data_dir: Path, seed: int = 0) -> None:
         self.data_dir, self.seed = data_dir, seed
         self._model: Any = None
+        self._draws = 0
 
     def metadata(self, sdtypes: dict[str, str]) -> dict[str, Any]:
         columns = {}
@@ -69,6 +70,8 @@ class GaussianCopula:
             warnings.simplefilter("ignore")
             import numpy as np
 
-            np.random.seed(self.seed)  # SDV samples from numpy's global generator
+            # SDV samples from numpy's global generator: reproducible, yet each draw is new.
+            np.random.seed(self.seed + self._draws)
+            self._draws += 1
             drawn = self._model.sample(num_rows=rows)
             return drawn[self.TABLE] if isinstance(drawn, dict) else drawn

@@ -110,31 +110,32 @@ def simulate(table: pa.Table, options: Options, data_dir: Path,
 
     modelled = [p for p in plans if p.kind in MODELLED]
     frame, bounds = _training_frame(train, modelled, options)
-    synthetic: dict[str, Any] = {}
     model: Model | None = None
     if modelled:
         model = GaussianCopula(data_dir, seed=options.seed)
         model.fit(frame, {p.name: MODELLED[p.kind] for p in modelled})
     real_rows = _row_hashes(table)
-    out = _draw(table, plans, model, bounds, options, pyrng, modelled)
+    out = _draw(table, plans, model, bounds, options, pyrng)
     matches = 0
     for _ in range(options.max_attempts):
-        same = _row_hashes(out).isin(real_rows)
+        same = _row_hashes(out).isin(real_rows).to_numpy()
         if not same.any():
             break
         matches += int(same.sum())
-        keep = out.filter(pa.array(~same.to_numpy()))
+        keep = out.filter(pa.array(~same))
         more = _draw(table, plans, model, bounds, Options(**{**options.__dict__,
-                                                             "rows": int(same.sum())}),
-                     pyrng, modelled)
+                                                             "rows": int(same.sum())}), pyrng)
         out = pa.concat_tables([keep, more])
+    else:
+        # Every row the model draws may exist for real (a table of few combinations): such
+        # rows are dropped rather than shown, and the preview is shorter.
+        out = out.filter(pa.array(~_row_hashes(out).isin(real_rows).to_numpy()))
     report = _report(table, train, holdout, out, plans, modelled, data_dir,
                      _learned(frame, modelled))
     report.update(rows=out.num_rows, fit_rows=train.num_rows, holdout_rows=holdout_n,
                   rows_redrawn=matches, seconds=round(time.perf_counter() - started, 2),
                   columns={p.name: {"kind": p.kind, "entity": p.entity} for p in plans},
                   kind=KIND, label=LABEL)
-    del synthetic
     metadata = {b"tds.preview.kind": KIND.encode(), b"tds.preview.label": LABEL.encode()}
     return out.replace_schema_metadata(metadata), report
 
@@ -176,7 +177,7 @@ def _training_frame(train: pa.Table, modelled: list[ColumnPlan], options: Option
 
 
 def _draw(table: pa.Table, plans: list[ColumnPlan], model: Model | None, bounds: dict[str, Any],
-          options: Options, rng: random.Random, modelled: list[ColumnPlan]) -> pa.Table:
+          options: Options, rng: random.Random) -> pa.Table:
     rows = options.rows
     drawn = model.sample(rows) if model is not None and rows else pd.DataFrame()
     arrays = []
@@ -279,7 +280,7 @@ def _report(real: pa.Table, train: pa.Table, holdout: pa.Table | None, synthetic
                               "quality": None, "column_shapes": None, "column_pair_trends": None,
                               "dcr": None}
     names = [p.name for p in modelled]
-    if not names:
+    if not names or synthetic.num_rows < 2:
         return report
     metadata = GaussianCopula(data_dir).metadata({p.name: MODELLED[p.kind] for p in modelled})
     table_meta = metadata["tables"][GaussianCopula.TABLE]

@@ -91,3 +91,16 @@ print(out.num_rows, report["exact_row_matches"])
     assert done.stdout.split() == ["100", "0"]
     assert (tmp_path / "sdv" / "sdv").exists()  # SDV's logger config stays out of $HOME
     assert not (tmp_path / "home" / ".local" / "share" / "sdv").exists()
+
+
+def test_rows_equal_to_real_rows_are_drawn_again_or_dropped(tmp_path):
+    # Three of the four combinations exist: rows equal to them are drawn again.
+    real = pa.table({"sex": ["男", "女"] * 200, "grade": ["A", "B", "A", "C"] * 100})
+    out, report = simulate(real, Options(rows=50, k_min=5, seed=1), tmp_path)
+    real_rows = {tuple(r.values()) for r in real.to_pylist()}
+    assert out.num_rows == 50 and report["rows_redrawn"] > 0
+    assert not any(tuple(r.values()) in real_rows for r in out.to_pylist())
+    # Every combination exists: no row can be shown.
+    full = pa.table({"sex": ["男", "女"] * 200, "grade": ["A", "A", "B", "B"] * 100})
+    out, report = simulate(full, Options(rows=50, k_min=5, seed=1), tmp_path)
+    assert out.num_rows == 0 and report["exact_row_matches"] == 0
