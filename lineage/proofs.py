@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,19 +54,49 @@ def _subtree(session: Session) -> merkle.Subtree:
     return merkle.subtree_from_nodes(node)
 
 
-def inclusion(session: Session, seq: int, checkpoint: Checkpoint | None = None) -> dict[str, Any]:
-    """A self-contained document proving event ``seq`` is in the signed tree."""
+def inclusion(session: Session, seq: int, checkpoint: Checkpoint | None = None,
+              archive_dir: Path | None = None) -> dict[str, Any]:
+    """A self-contained document proving event ``seq`` is in the signed tree. An event whose row
+    was purged is read from its month's archive file (under ``archive_dir``), and must still
+    match the leaf the tree kept."""
     event = session.get(LedgerEvent, seq)
-    if event is None:
-        raise NotFound(f"no ledger event {seq}")
+    if event is not None:
+        body = _body(event.seq, event.time, event.actor, event.actor_id, event.action,
+                     event.subject, json.loads(event.payload))
+    else:
+        body = _archived(session, seq, archive_dir)
     checkpoint = checkpoint or latest_checkpoint(session, seq)
-    body = _body(event.seq, event.time, event.actor, event.actor_id, event.action, event.subject,
-                 json.loads(event.payload))
     proof = merkle.inclusion_proof(seq - 1, checkpoint.size, _subtree(session))
     return {"format": FORMAT, "event": body, "leaf_index": seq - 1,
             "leaf_hash": merkle.leaf_hash(canonical_bytes(body)).hex(),
             "tree_size": checkpoint.size, "proof": [p.hex() for p in proof],
             "checkpoint": asdict(checkpoint)}
+
+
+def _archived(session: Session, seq: int, archive_dir: Path | None) -> dict[str, Any]:
+    from lineage.archive import LedgerArchive  # the archive module builds on this one
+
+    month = session.scalars(select(LedgerArchive).where(
+        LedgerArchive.first_seq <= seq, LedgerArchive.last_seq >= seq,
+        LedgerArchive.purged_at.is_not(None))).first()
+    if month is None or archive_dir is None:
+        raise NotFound(f"no ledger event {seq}")
+    path = archive_dir / month.path
+    try:
+        rows = pq.read_table(path, filters=[("seq", "=", seq)]).to_pylist()
+    except OSError as exc:
+        raise NotFound(f"event {seq} was purged and its archive {month.path} is unreadable: "
+                       f"{exc}") from exc
+    if len(rows) != 1:
+        raise NotFound(f"event {seq} was purged and is not in its archive {month.path}")
+    row = rows[0]
+    body = _body(row["seq"], row["time"], row["actor"], row["actor_id"], row["action"],
+                 row["subject"], json.loads(row["payload"]))
+    leaf = session.scalar(select(LedgerNode.hash).where(LedgerNode.level == 0,
+                                                        LedgerNode.idx == seq - 1))
+    if leaf != merkle.leaf_hash(canonical_bytes(body)).hex():
+        raise LedgerError(f"the archived event {seq} does not match the leaf the ledger kept")
+    return body
 
 
 def consistency(session: Session, old: int, new: int | None = None) -> dict[str, Any]:

@@ -877,7 +877,7 @@ def ledger_proof(seq: int, as_json: bool) -> None:
 
     h = ready_home()
     with h.store.read() as session:
-        data = inclusion(session, seq)
+        data = inclusion(session, seq, archive_dir=h.root / "ledger")
     problems = verify_inclusion(data, [h.public_key, h.genesis_public_key])
     _print(data, as_json, lambda d: (
         f"event {seq} ({d['event']['action']} {d['event']['subject']}) is leaf {d['leaf_index']} "

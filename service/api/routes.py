@@ -412,7 +412,7 @@ def ledger_proof(seq: int, home: HomeDep,
                  _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     """Inclusion proof of one event against the latest signed checkpoint."""
     with home.store.read() as session:
-        return proofs.inclusion(session, seq)
+        return proofs.inclusion(session, seq, archive_dir=home.root / "ledger")
 
 
 @router.get("/ledger/consistency", tags=["ledger"])

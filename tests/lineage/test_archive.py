@@ -7,10 +7,11 @@ import datetime as dt
 import hashlib
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lineage import append, archive, ledger, verify_ledger
+from lineage import LedgerError, append, archive, ledger, verify_ledger
 from policies import Actor, Role
 from tests.helpers import refused
 
@@ -79,6 +80,12 @@ def test_expired_archived_events_are_purged_and_the_ledger_still_verifies(home, 
     from lineage.proofs import inclusion, verify_inclusion
     with home.store.read() as s:  # proofs of later events still verify against the same tree
         assert verify_inclusion(inclusion(s, 5), [home.public_key]) == []
+        # A purged event is proved from its archive file, checked against the kept leaf.
+        archived = inclusion(s, 2, archive_dir=home.root / "ledger")
+        assert archived["event"]["subject"] == "thing:2019-01-15:1"
+        assert verify_inclusion(archived, [home.public_key]) == []
+        with pytest.raises(LedgerError):
+            inclusion(s, 2)  # without the archive there is nothing to show
 
 
 def test_young_or_unarchived_events_are_never_purged(home, monkeypatch):
@@ -106,3 +113,17 @@ def test_the_database_still_refuses_deletions_outside_a_purge(home, monkeypatch)
     events_at(home, monkeypatch, "2019-01-15", 2)
     with pytest.raises(DBAPIError), home.store.engine.begin() as con:
         con.execute(text("DELETE FROM ledger_events"))
+
+
+def test_an_edited_archive_file_cannot_prove_a_purged_event(home, monkeypatch):
+    from lineage.proofs import inclusion
+    events_at(home, monkeypatch, "2019-01-15", 3)
+    sealed = seal(home, "2019-02")
+    purge(home, "2019-02")
+    path = home.root / "ledger" / sealed[0]["path"]
+    table = pq.read_table(path)
+    edited = table.set_column(table.column_names.index("subject"), "subject",
+                              pa.array(["thing:forged"] * table.num_rows))
+    pq.write_table(edited, path)
+    with home.store.read() as s, pytest.raises(LedgerError, match="does not match the leaf"):
+        inclusion(s, 2, archive_dir=home.root / "ledger")
