@@ -109,7 +109,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             scan_threads=_positive(scan.get("threads", 2), "scan.threads"),
             synth_fit_rows=_positive(raw.get("synth", {}).get("fit_rows", 50_000),
                                      "synth.fit_rows"),
-            preview_rows=_positive(raw.get("synth", {}).get("preview_rows", 1000),
+            preview_rows=_positive(raw.get("synth", {}).get("preview_rows", 5000),
                                    "synth.preview_rows"),
             pii_fail_share=float(egress["pii_fail_share"]),
             cross_border_extra_approvals=int(egress["cross_border_extra_approvals"]),
