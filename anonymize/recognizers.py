@@ -151,17 +151,25 @@ class CnUsccRecognizer(TdsRecognizer):
         return columnwise.uscc_valid(values)
 
 
-class CnBankCardRecognizer(TdsRecognizer):
+class LuhnCardRecognizer(TdsRecognizer):
+    """Card numbers: DIGITS (fewest, most) digits, spaces and hyphens allowed, Luhn check."""
+
+    DIGITS: tuple[int, int] = (13, 19)
+
+    def valid(self, text: str) -> bool:
+        digits = re.sub(r"[ -]", "", text)
+        return self.DIGITS[0] <= len(digits) <= self.DIGITS[1] and checksums.luhn_valid(digits)
+
+    def valid_many(self, values: pa.Array) -> np.ndarray:
+        return columnwise.luhn_valid(values, *self.DIGITS)
+
+
+class CnBankCardRecognizer(LuhnCardRecognizer):
     ENTITY = "CN_BANK_CARD"
     PATTERNS = (("cn_bank_card", r"(?<![0-9])[3-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{4,7}(?![0-9])", 0.3),)
     CONTEXT = ("银行卡", "卡号", "银行账号", "账号", "借记卡", "信用卡", "card")
 
-    def valid(self, text: str) -> bool:
-        digits = re.sub(r"[ -]", "", text)
-        return 16 <= len(digits) <= 19 and checksums.luhn_valid(digits)
-
-    def valid_many(self, values: pa.Array) -> np.ndarray:
-        return columnwise.luhn_valid(values, 16, 19)
+    DIGITS = (16, 19)
 
 
 class CnMobileRecognizer(TdsRecognizer):
@@ -294,7 +302,7 @@ class IpAddressRecognizer(TdsRecognizer):
         return True
 
 
-class CreditCardRecognizer(TdsRecognizer):
+class CreditCardRecognizer(LuhnCardRecognizer):
     """Payment cards of international schemes (13-19 digits, Luhn, as Presidio's CREDIT_CARD).
     Chinese bank cards of 16-19 digits take precedence as CN_BANK_CARD."""
 
@@ -305,12 +313,7 @@ class CreditCardRecognizer(TdsRecognizer):
     )
     CONTEXT = ("信用卡", "卡号", "credit", "card", "visa", "mastercard")
 
-    def valid(self, text: str) -> bool:
-        digits = re.sub(r"[ -]", "", text)
-        return 13 <= len(digits) <= 19 and checksums.luhn_valid(digits)
-
-    def valid_many(self, values: pa.Array) -> np.ndarray:
-        return columnwise.luhn_valid(values, 13, 19)
+    DIGITS = (13, 19)
 
 
 class IbanRecognizer(TdsRecognizer):
