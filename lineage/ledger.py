@@ -109,10 +109,6 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(prev_hash: str, body: dict[str, Any]) -> str:
-    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_bytes(body)).hexdigest()
-
-
 def _body(seq: int, time: str, actor: str, actor_id: int | None, action: str, subject: str,
           payload: Any) -> dict[str, Any]:
     return {"seq": seq, "time": time, "actor": actor, "actor_id": actor_id, "action": action,
