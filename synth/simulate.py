@@ -115,7 +115,10 @@ def simulate(table: pa.Table, options: Options, data_dir: Path,
         model = GaussianCopula(data_dir, seed=options.seed)
         model.fit(frame, {p.name: MODELLED[p.kind] for p in modelled})
     real_rows = _row_hashes(table)
-    out = _draw(table, plans, model, bounds, options, pyrng)
+    # The real values of generated columns, read once: every draw checks against them.
+    real_values = {p.name: set(pc.cast(pc.drop_null(table.column(p.name)), pa.string())
+                               .to_pylist()) for p in plans if p.kind in ("pii", "identifier")}
+    out = _draw(table, plans, model, bounds, options, pyrng, real_values)
     matches = 0
     for _ in range(options.max_attempts):
         same = _row_hashes(out).isin(real_rows).to_numpy()
@@ -124,13 +127,14 @@ def simulate(table: pa.Table, options: Options, data_dir: Path,
         matches += int(same.sum())
         keep = out.filter(pa.array(~same))
         more = _draw(table, plans, model, bounds, Options(**{**options.__dict__,
-                                                             "rows": int(same.sum())}), pyrng)
+                                                             "rows": int(same.sum())}), pyrng,
+                     real_values)
         out = pa.concat_tables([keep, more])
     else:
         # Every row the model draws may exist for real (a table of few combinations): such
         # rows are dropped rather than shown, and the preview is shorter.
         out = out.filter(pa.array(~_row_hashes(out).isin(real_rows).to_numpy()))
-    report = _report(table, train, holdout, out, plans, modelled, data_dir,
+    report = _report(table, real_rows, train, holdout, out, plans, modelled, data_dir,
                      _learned(frame, modelled))
     report.update(rows=out.num_rows, fit_rows=train.num_rows, holdout_rows=holdout_n,
                   rows_redrawn=matches, seconds=round(time.perf_counter() - started, 2),
@@ -177,14 +181,14 @@ def _training_frame(train: pa.Table, modelled: list[ColumnPlan], options: Option
 
 
 def _draw(table: pa.Table, plans: list[ColumnPlan], model: Model | None, bounds: dict[str, Any],
-          options: Options, rng: random.Random) -> pa.Table:
+          options: Options, rng: random.Random, real_values: dict[str, set[str]]) -> pa.Table:
     rows = options.rows
     drawn = model.sample(rows) if model is not None and rows else pd.DataFrame()
     arrays = []
     for plan, field in zip(plans, table.schema, strict=True):
         target = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
         if plan.kind in ("pii", "identifier"):
-            real = set(pc.cast(pc.drop_null(table.column(plan.name)), pa.string()).to_pylist())
+            real = real_values[plan.name]
             if plan.kind == "pii":
                 make = GENERATORS[plan.entity]
             else:
@@ -264,7 +268,8 @@ def _learned(frame: pd.DataFrame, modelled: list[ColumnPlan]) -> pd.DataFrame:
     return out
 
 
-def _report(real: pa.Table, train: pa.Table, holdout: pa.Table | None, synthetic: pa.Table,
+def _report(real: pa.Table, real_rows: pd.Series, train: pa.Table, holdout: pa.Table | None,
+            synthetic: pa.Table,
             plans: list[ColumnPlan], modelled: list[ColumnPlan], data_dir: Path,
             learned: pd.DataFrame) -> dict[str, Any]:
     """Leak counts against the whole real table; quality against the data the model learned
@@ -275,7 +280,7 @@ def _report(real: pa.Table, train: pa.Table, holdout: pa.Table | None, synthetic
             real_values = pc.cast(pc.drop_null(real.column(plan.name)), pa.string())
             mine = pc.cast(synthetic.column(plan.name), pa.string())
             reused += int(pc.sum(pc.is_in(mine, value_set=real_values)).as_py() or 0)
-    exact = int(_row_hashes(synthetic).isin(_row_hashes(real)).sum())
+    exact = int(_row_hashes(synthetic).isin(real_rows).sum())
     report: dict[str, Any] = {"exact_row_matches": exact, "reused_identifier_values": reused,
                               "quality": None, "column_shapes": None, "column_pair_trends": None,
                               "dcr": None}
