@@ -44,3 +44,20 @@ def set_policy(home, **values: str) -> None:
         lines = [f"{key} = {value}" if line.startswith(f"{key} ") else line for line in lines]
     home.policy_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     home.__dict__.pop("policy", None)
+
+
+def run_offline(program: str, *args: str, timeout: float = 300,
+                env: dict[str, str] | None = None):
+    """Run ``program`` in a fresh Python process where every socket connection fails."""
+    import subprocess
+    import sys
+
+    guard = ("import socket\n"
+             "def _refuse(*args, **kwargs):\n"
+             "    raise OSError('network access attempted')\n"
+             "socket.socket.connect = _refuse\n"
+             "socket.socket.connect_ex = _refuse\n"
+             "socket.create_connection = _refuse\n"
+             "socket.getaddrinfo = _refuse\n")
+    return subprocess.run([sys.executable, "-c", guard + program, *args], capture_output=True,
+                          text=True, timeout=timeout, env=env)

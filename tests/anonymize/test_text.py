@@ -38,21 +38,11 @@ def test_bad_modes_and_keys_are_refused(mode, key):
 def test_the_analyzer_and_anonymizer_work_with_the_network_cut_off():
     """A fresh process where any socket use fails: building the engines, segmenting Chinese
     and redacting must not try to download anything (models, suffix lists, dictionaries)."""
-    import subprocess
-    import sys
+    from tests.helpers import run_offline
 
-    program = """
-import socket
-def refuse(*args, **kwargs):
-    raise OSError("network access attempted")
-socket.socket.connect = refuse
-socket.socket.connect_ex = refuse
-socket.create_connection = refuse
-socket.getaddrinfo = refuse
-from anonymize.text import redact_text
-print(redact_text("患者张伟，邮箱zw@example.com，网址https://www.example.cn/a，护照E12345678"))
-"""
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=120)
+    done = run_offline(
+        "from anonymize.text import redact_text\n"
+        "print(redact_text('患者张伟，邮箱zw@example.com，网址https://www.example.cn/a，护照E12345678'))",
+        timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "患者<PERSON>，邮箱<EMAIL_ADDRESS>，网址<URL>，护照<CN_PASSPORT>"

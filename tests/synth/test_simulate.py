@@ -68,25 +68,17 @@ def test_the_preview_resembles_the_data(simulated):
 
 
 def test_simulation_runs_with_the_network_cut_off(tmp_path):
-    import subprocess
-    import sys
+    from tests.helpers import run_offline
     program = """
-import socket, sys
-def refuse(*args, **kwargs):
-    raise OSError("network access attempted")
-socket.socket.connect = refuse
-socket.socket.connect_ex = refuse
-socket.create_connection = refuse
-socket.getaddrinfo = refuse
+import sys
 from pathlib import Path
 from service import demo_data
 from synth.simulate import Options, simulate
 out, report = simulate(demo_data.traffic(800, seed=1), Options(rows=100), Path(sys.argv[1]))
 print(out.num_rows, report["exact_row_matches"])
 """
-    done = subprocess.run([sys.executable, "-c", program, str(tmp_path / "sdv")],
-                          capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home")})
+    done = run_offline(program, str(tmp_path / "sdv"),
+                       env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home")})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["100", "0"]
     assert (tmp_path / "sdv" / "sdv").exists()  # SDV's logger config stays out of $HOME
