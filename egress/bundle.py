@@ -24,15 +24,20 @@ PROOF = "ledger-proof.json"  # inclusion proof of the release event (written aft
 FORMAT = "tds-release/1"
 
 
-def write_bundle(directory: Path, output: Path, manifest: dict[str, Any], signer: Signer) -> str:
-    """Write output, manifest, signature and public key; return the manifest's SHA-256."""
+def write_bundle(directory: Path, output: Path, manifest: dict[str, Any], signer: Signer,
+                 extra: list[Path] | None = None) -> str:
+    """Write output (and ``extra`` files such as ACRO's results.json), manifest, signature and
+    public key; return the manifest's SHA-256."""
     directory.mkdir(parents=True, exist_ok=False)
     try:
         shutil.copyfile(output, directory / OUTPUT)
+        names = [OUTPUT]
+        for path in extra or []:
+            shutil.copyfile(path, directory / path.name)
+            names.append(path.name)
         manifest = dict(manifest, format=FORMAT, key_id=signer.key_id, files=[
-            {"name": OUTPUT, "sha256": sha256_file(directory / OUTPUT),
-             "bytes": (directory / OUTPUT).stat().st_size},
-        ])
+            {"name": name, "sha256": sha256_file(directory / name),
+             "bytes": (directory / name).stat().st_size} for name in names])
         body = canonical_bytes(manifest)
         (directory / MANIFEST).write_bytes(body)
         (directory / SIGNATURE).write_text(signer.sign(body) + "\n", encoding="ascii")

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
+from anonymize.entities import PERSONAL_ENTITIES
 from anonymize.operators import PSEUDONYM_PATTERN
 from catalog.models import Grant
+from egress.cells import Shape
+from egress.disclosure import Assessment
 from policies import Policy
+from sandbox.columns import column_lineage
 from sandbox.models import Job
 
 PASS, REVIEW, FAIL = "pass", "review", "fail"
+CHECK_NAMES = ("scope", "sources", "raw_exposure", "personal_information", "trade_secrets",
+               "disclosure", "differencing", "cross_border")
 
 
 @dataclass
@@ -45,25 +53,77 @@ def datasets_read(session: Session, job: Job) -> dict[str, dict[str, Any]]:
     return found
 
 
-def scope(grant: Grant, job: Job, product: str, purpose: str) -> CheckResult:
+def lineage(session: Session, job: Job) -> dict[str, Any]:
+    """Each output column of ``job`` traced to the dataset columns it is computed from, through
+    earlier outputs it read (DuckDB's parse tree, :mod:`sandbox.columns`). ``exact`` is False
+    when the query's shape made the trace fall back to every column the query mentions."""
+    tables: dict[str, list[str]] = {}
+    earlier: dict[str, Job] = {}
+    for name, source in (job.sources or {}).items():
+        if source.get("kind") == "dataset":
+            tables[name] = list(source.get("columns", []))
+        elif source.get("kind") == "output":
+            found = session.get(Job, source["job_id"])
+            if found is not None and found.id != job.id:
+                earlier[name] = found
+                tables[name] = [c["name"] for c in found.output_schema or []]
+    outputs = [c["name"] for c in job.output_schema or []]
+    traced = column_lineage(job.sql, tables, outputs)
+    exact = traced["exact"]
+    columns: dict[str, list[list[str]]] = {}
+    for output, pairs in traced["columns"].items():
+        resolved: set[tuple[str, str]] = set()
+        for table, column in pairs:
+            if table in earlier:
+                deeper = lineage(session, earlier[table])
+                exact = exact and deeper["exact"]
+                resolved.update(tuple(p) for p in deeper["columns"].get(column, []))
+            else:
+                resolved.add((table, column))
+        columns[output] = [list(p) for p in sorted(resolved)]
+    return {"exact": exact, "columns": columns}
+
+
+def scope(grant: Grant, job: Job, traced: dict[str, Any], product: str,
+          purpose: str) -> CheckResult:
+    """Purpose and scope (review point 1): every output column traced to granted columns, and
+    the product one the approved application named."""
     granted = {item.dataset_version.dataset.name: set(item.columns) for item in grant.items}
     outside = []
     for name, source in (job.sources or {}).items():
         if source.get("kind") == "dataset" and (
                 name not in granted or not set(source.get("columns", [])) <= granted[name]):
             outside.append(name)
-    if outside:
-        return CheckResult("scope", FAIL, "the job read data outside the grant", outside)
+    ungranted = sorted(out for out, pairs in traced["columns"].items()
+                       if any(t not in granted or c not in granted[t] for t, c in pairs))
+    details = {"scenario": grant.application.scenario,
+               "approved_purpose": grant.application.purpose[:500],
+               "approved_products": grant.application.products[:500], "product": product,
+               "stated_purpose": purpose[:500], "lineage": traced}
+    if outside or ungranted:
+        return CheckResult("scope", FAIL, "the job read data outside the grant",
+                           outside + ungranted, details)
     if not grant.usable():
-        return CheckResult("scope", FAIL, f"the grant is {grant.status} or expired")
+        return CheckResult("scope", FAIL, f"the grant is {grant.status} or expired",
+                           details=details)
+    if not _names_product(grant.application.products, product):
+        return CheckResult(
+            "scope", REVIEW, f"every output column traces to granted columns, but the product "
+            f"{product!r} is not among the application's products "
+            f"({grant.application.products[:100]!r}): the reviewer confirms it fits",
+            details=details)
     return CheckResult(
         "scope", PASS,
-        f"every input is within grant {grant.id} (scenario {grant.application.scenario!r}); "
-        "the reviewer confirms the product fits the approved purpose",
-        details={"scenario": grant.application.scenario,
-                 "approved_purpose": grant.application.purpose[:500], "product": product,
-                 "stated_purpose": purpose[:500]},
-    )
+        f"every output column traces to granted columns of grant {grant.id} (scenario "
+        f"{grant.application.scenario!r}) and the product is one the application named"
+        + ("" if traced["exact"] else "; the trace is by the columns the query mentions"),
+        details=details)
+
+
+def _names_product(products: str, product: str) -> bool:
+    normal = [p.strip().casefold() for p in re.split(r"[,，;；、\n]", products) if p.strip()]
+    wanted = product.strip().casefold()
+    return any(p == wanted or p in wanted or wanted in p for p in normal)
 
 
 def sources(declared: list[str], read: dict[str, dict[str, Any]]) -> CheckResult:
@@ -121,11 +181,128 @@ def cross_border(abroad: bool, application_abroad: bool, policy: Policy) -> Chec
     return CheckResult("cross_border", PASS, "the product stays in the country")
 
 
-def run_all(session: Session, policy: Policy, home: Path, grant: Grant, job: Job,
-            product: str, purpose: str, declared: list[str], abroad: bool) -> list[CheckResult]:
-    return [
-        scope(grant, job, product, purpose),
-        sources(declared, datasets_read(session, job)),
-        personal_information(home / job.output_path, policy),
-        cross_border(abroad, grant.application.abroad, policy),
-    ]
+def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Policy,
+                 output: Path) -> CheckResult:
+    """Raw or sensitive data exposed (review point 3): row-level outputs are flagged; those of
+    L3+ data need the level's k-anonymity on the catalog's quasi-identifiers; no output column
+    may carry a raw (not pseudonymized) identifier column, whatever its values look like."""
+    items = _items(grant)
+    raw = _traced_to(traced, shape, lambda item, column: column in _raw_identifiers(policy, item),
+                     items)
+    details: dict[str, Any] = {"shape": shape.kind}
+    if raw:
+        return CheckResult("raw_exposure", FAIL, "output columns carry raw identifiers of the "
+                           "source (" + ", ".join(f"{c} <- {s}" for c, s in raw.items()) + ")",
+                           sorted(raw), details)
+    if shape.kind == "aggregate":
+        return CheckResult("raw_exposure", PASS, "aggregate output: no row of the source leaves",
+                           details=details)
+    if shape.kind == "unknown":
+        return CheckResult("raw_exposure", REVIEW, shape.reason, details=details)
+    levels = {item.dataset_version.dataset.level for name, item in items.items()
+              if any(t == name for pairs in traced["columns"].values() for t, _ in pairs)}
+    sensitive = [lv for lv in levels if policy.level(lv).pseudonymize_pii]
+    if not sensitive:
+        return CheckResult("raw_exposure", REVIEW, "row-level output of "
+                           f"{'/'.join(sorted(levels)) or 'unclassified'} data: the reviewer "
+                           "confirms each row may leave", details=details)
+    k_min = max(policy.level(lv).k_min for lv in sensitive)
+    quasi = sorted(_traced_to(traced, shape, lambda item, column: column in
+                              item.dataset_version.flagged("quasi_identifier"), items, all_=True))
+    details.update(k_min=k_min, quasi_identifiers=quasi)
+    if not quasi:
+        return CheckResult("raw_exposure", REVIEW, f"row-level output of {'/'.join(sensitive)} "
+                           "data with no quasi-identifier tagged in the catalog: k-anonymity "
+                           "cannot be measured; the reviewer judges", details=details)
+    from anonymize.privacy import measure
+
+    k = int(measure(output, quasi)["k"])
+    details["k"] = k
+    if k < k_min:
+        return CheckResult("raw_exposure", FAIL, f"row-level output of {'/'.join(sensitive)} "
+                           f"data is only {k}-anonymous on {', '.join(quasi)}; the policy needs "
+                           f"{k_min}", quasi, details)
+    return CheckResult("raw_exposure", REVIEW, f"row-level output, {k}-anonymous on "
+                       f"{', '.join(quasi)} (policy {k_min}): the reviewer confirms it may leave",
+                       details=details)
+
+
+def trade_secrets(shape: Shape, traced: dict[str, Any], grant: Grant) -> CheckResult:
+    """Trade secrets (review point 4): columns a provider marked confidential may appear in
+    aggregates (dominance rules protect them), never at row level nor as a cell's key."""
+    items = _items(grant)
+    exposed = _traced_to(traced, shape, lambda item, column: column in
+                         item.dataset_version.flagged("confidential"), items)
+    if exposed:
+        return CheckResult("trade_secrets", FAIL, "confidential columns would leave "
+                           + ("as cell keys" if shape.kind == "aggregate" else "at row level")
+                           + " (" + ", ".join(f"{c} <- {s}" for c, s in exposed.items()) + ")",
+                           sorted(exposed))
+    return CheckResult("trade_secrets", PASS, "no confidential column leaves at row level")
+
+
+def _items(grant: Grant) -> dict[str, Any]:
+    return {item.dataset_version.dataset.name: item for item in grant.items}
+
+
+def _raw_identifiers(policy: Policy, item: Any) -> set[str]:
+    from sandbox.jobs import pseudonymized_columns
+
+    personal = {c for c, e in item.dataset_version.entity_columns().items()
+                if e in PERSONAL_ENTITIES}
+    return personal - set(pseudonymized_columns(policy, item))
+
+
+def _traced_to(traced: dict[str, Any], shape: Shape, test: Any, items: dict[str, Any],
+               all_: bool = False) -> dict[str, str]:
+    """Output columns (keys only for aggregates, unless ``all_``) traced to a source column
+    for which ``test(item, column)`` holds, with that source."""
+    columns = shape.keys if shape.kind == "aggregate" and not all_ else list(traced["columns"])
+    found = {}
+    for column in columns:
+        for table, source in traced["columns"].get(column, []):
+            if table in items and test(items[table], source):
+                found[column] = f"{table}.{source}"
+    return found
+
+
+def disclosure(shape: Shape, assessment: Assessment | None, problem: str = "",
+               limit: int = 200) -> CheckResult:
+    """Statistical disclosure control of aggregate outputs (ACRO's rules)."""
+    if shape.kind == "row":
+        return CheckResult("disclosure", PASS, "not an aggregate output (see raw_exposure)",
+                           details={"shape": "row"})
+    if shape.kind == "unknown" or assessment is None:
+        return CheckResult("disclosure", REVIEW, problem or shape.reason,
+                           details={"shape": shape.kind})
+    counts = assessment.counts()
+    flagged = []
+    for rule, columns in assessment.marks.items():
+        for column, mask in columns.items():
+            for row in np.flatnonzero(mask)[: max(limit - len(flagged), 0)]:
+                flagged.append({"row": int(row), "column": column, "rule": rule})
+    details = {"shape": "aggregate", "cells": assessment.rows * len(
+        [c for c in assessment.columns if c not in assessment.keys]), "rows": assessment.rows,
+        "counts": counts, "flagged": flagged, "margins": shape.margins,
+        "statistics": {a.column: a.kind for a in shape.aggregates}}
+    verdict = assessment.verdict()
+    if verdict == PASS:
+        return CheckResult("disclosure", PASS, f"{details['cells']} cells pass every "
+                           "disclosure-control rule", details=details)
+    summary = ", ".join(f"{rule}: {n} cell{'s' * (n != 1)}" for rule, n in sorted(counts.items()))
+    return CheckResult("disclosure", verdict, f"disclosure control: {summary}",
+                       sorted({f["column"] for f in flagged}), details)
+
+
+def differencing(found: list[dict[str, Any]], threshold: int, compared: int) -> CheckResult:
+    details = {"threshold": threshold, "compared_with": compared, "differences": found}
+    if found:
+        first = found[0]
+        return CheckResult(
+            "differencing", FAIL, f"{len(found)} cell(s) differ from another release's or "
+            f"margin's by fewer than {threshold} rows (e.g. {first['cell']}: {first['rows']} vs "
+            f"{first['other_rows']} in {first['compared_with']}), which isolates those rows",
+            details=details)
+    return CheckResult("differencing", PASS, f"no cell differs from {compared} earlier "
+                       f"output(s) of the organization by fewer than {threshold} rows",
+                       details=details)

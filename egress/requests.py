@@ -1,4 +1,5 @@
-"""Egress requests: creation with automatic checks, reviews, release and download."""
+"""Egress requests: creation with automatic checks, resubmission, withdrawal, release,
+product registration and download. Votes are in :mod:`egress.review`."""
 
 from __future__ import annotations
 
@@ -11,51 +12,145 @@ from sqlalchemy.orm import Session
 
 from catalog import names
 from catalog.models import Grant, utcnow
-from egress import checks
+from catalog.workdays import add_working_days
+from egress import acro_results, assess, checks, workflow
 from egress.bundle import PROOF, write_bundle, write_proof
-from egress.errors import Conflict, InvalidRequest, NotFound, ReviewRefused
-from egress.models import EgressRequest, EgressReview, Release
+from egress.checks import CHECK_NAMES
+from egress.errors import Conflict, InvalidRequest, NotFound
+from egress.mitigate import MITIGATIONS
+from egress.models import EgressRequest, Release
 from lineage import LedgerEvent, Signer, append, proofs
 from lineage.base import on_rollback
 from policies import Actor, Policy, Role, require
 from sandbox.models import Job
 
+OPEN = ("draft", "submitted", "in_review", "returned", "approved")
 
-def request(session: Session, actor: Actor, policy: Policy, home: Path, job_id: int,
-            product: str, purpose: str, sources: list[str], abroad: bool = False) -> EgressRequest:
+
+def request(session: Session, actor: Actor, policy: Policy, home: Path, secret: bytes,
+            job_id: int, product: str, purpose: str, sources: list[str], abroad: bool = False,
+            exceptions: dict[str, str] | None = None, mitigation: str = "none",
+            draft: bool = False) -> EgressRequest:
+    """Ask to release a job's output. The automatic checks run at once; a draft waits for
+    :func:`resubmit` (which submits it) before reviewers see it."""
     require(actor, Role.MERCHANT)
-    job = session.get(Job, job_id)
-    if job is None or job.org != actor.org:
-        raise NotFound(f"no job {job_id}")
-    if job.status != "succeeded" or job.target != "real":
-        raise InvalidRequest(f"job {job_id} has no real output to release (status {job.status})")
+    job = _releasable_job(session, actor, job_id)
     product = names.text(product, "product name", 200)
     purpose = names.text(purpose, "purpose", 5000, multiline=True)
     if not isinstance(sources, list) or not sources:
         raise InvalidRequest("declare the datasets the product is derived from")
     declared = sorted({names.text(str(s), "source", 100) for s in sources})
     grant = session.get(Grant, job.grant_id)
-    open_request = session.scalar(select(EgressRequest.id).where(
-        EgressRequest.job_id == job.id, EgressRequest.status.in_(("submitted", "approved"))))
-    if open_request is not None:
-        raise Conflict(f"egress request {open_request} for job {job_id} is open already")
-    results = checks.run_all(session, policy, home, grant, job, product, purpose, declared,
-                             bool(abroad))
     levels = [item.dataset_version.dataset.level for item in grant.items]
     needed = max(policy.level(level).reviewers for level in levels)
     if abroad or grant.application.abroad:
         needed += policy.cross_border_extra_approvals
     req = EgressRequest(job_id=job.id, grant_id=grant.id, org=job.org, requested_by=actor.id,
                         product=product, purpose=purpose, declared_sources=declared,
-                        abroad=bool(abroad), checks=[r.as_dict() for r in results],
-                        required_approvals=needed)
+                        abroad=bool(abroad), checks=[], required_approvals=needed, round=1,
+                        status="draft", mitigation=_mitigation(mitigation),
+                        exceptions=_exceptions(exceptions))
     session.add(req)
     session.flush()
-    append(session, actor, "egress.requested", f"egress:{req.id}", {
+    findings = assess.run(session, policy, home, secret, req, job)
+    req.checks = [r.as_dict() for r in findings.results]
+    append(session, actor, "egress.drafted" if draft else "egress.requested", f"egress:{req.id}", {
         "job_id": job.id, "product": product, "declared_sources": declared,
-        "abroad": bool(abroad), "required_approvals": needed,
-        "checks": {r.name: r.verdict for r in results},
+        "abroad": bool(abroad), "required_approvals": needed, "mitigation": req.mitigation,
+        "checks": {r.name: r.verdict for r in findings.results},
+        "exceptions": sorted(req.exceptions or {}),
     })
+    if not draft:
+        _submit(session, actor, policy, req)
+    return req
+
+
+def _releasable_job(session: Session, actor: Actor, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.org != actor.org:
+        raise NotFound(f"no job {job_id}")
+    if job.status != "succeeded" or job.target != "real":
+        raise InvalidRequest(f"job {job_id} has no real output to release (status {job.status}"
+                             f"{', simulated data' if job.target != 'real' else ''})")
+    open_request = session.scalar(select(EgressRequest.id).where(
+        EgressRequest.job_id == job.id, EgressRequest.status.in_(OPEN)))
+    if open_request is not None:
+        raise Conflict(f"egress request {open_request} for job {job_id} is open already")
+    return job
+
+
+def _mitigation(value: str) -> str:
+    if value not in MITIGATIONS:
+        raise InvalidRequest(f"mitigation must be one of {', '.join(MITIGATIONS)}")
+    return value
+
+
+def _exceptions(raw: dict[str, str] | None) -> dict[str, str]:
+    """The merchant's written justification per failing check it asks reviewers to override."""
+    out = {}
+    for check, text in (raw or {}).items():
+        if check not in CHECK_NAMES:
+            raise InvalidRequest(f"no check named {check!r} (checks: {', '.join(CHECK_NAMES)})")
+        out[check] = names.text(text, f"justification of {check}", 5000, required=True,
+                                multiline=True)
+    return out
+
+
+def _submit(session: Session, actor: Actor, policy: Policy, req: EgressRequest) -> None:
+    workflow.move(session, actor, req, "submitted", {"round": req.round})
+    now = utcnow()
+    req.submitted_at = req.updated_at = now
+    req.deadline = add_working_days(now.date(), policy.egress_review_working_days, policy)[0]
+    req.escalated = False
+
+
+def resubmit(session: Session, actor: Actor, policy: Policy, home: Path, secret: bytes,
+             request_id: int, job_id: int | None = None,
+             exceptions: dict[str, str] | None = None, mitigation: str | None = None,
+             comment: str = "") -> EgressRequest:
+    """Submit a draft, answer a return, or update a request under review. A new output (or
+    new exceptions or mitigation) re-runs the checks, and every vote of the earlier round is
+    void: reviewers vote again on what will actually leave."""
+    require(actor, Role.MERCHANT)
+    req = get(session, actor, request_id)
+    if req.status not in ("draft", "returned", "submitted", "in_review"):
+        raise Conflict(f"egress request {req.id} is {req.status}; it cannot be resubmitted")
+    if req.requested_by is not None and req.org != actor.org:
+        raise NotFound(f"no egress request {request_id}")
+    job = session.get(Job, req.job_id)
+    if job_id is not None and job_id != req.job_id:
+        job = _releasable_job(session, actor, job_id)
+        if job.grant_id != req.grant_id:
+            raise InvalidRequest("the new output must come from the same grant")
+        req.job_id = job.id
+    if exceptions is not None:
+        req.exceptions = {**(req.exceptions or {}), **_exceptions(exceptions)}
+    if mitigation is not None:
+        req.mitigation = _mitigation(mitigation)
+    comment = names.text(comment, "comment", 5000, multiline=True) if comment else ""
+    first = req.status == "draft"
+    if not first:
+        req.round += 1
+    findings = assess.run(session, policy, home, secret, req, job)
+    req.checks = [r.as_dict() for r in findings.results]
+    append(session, actor, "egress.updated", f"egress:{req.id}", {
+        "job_id": job.id, "round": req.round, "mitigation": req.mitigation,
+        "checks": {r.name: r.verdict for r in findings.results},
+        "exceptions": sorted(req.exceptions or {}), "comment_chars": len(comment),
+    })
+    if req.status != "submitted":
+        _submit(session, actor, policy, req)
+    else:
+        req.updated_at = utcnow()
+    return req
+
+
+def withdraw(session: Session, actor: Actor, request_id: int, reason: str = "") -> EgressRequest:
+    require(actor, Role.MERCHANT)
+    req = get(session, actor, request_id)
+    workflow.move(session, actor, req, "withdrawn",
+                  {"reason": names.text(reason, "reason", 2000, multiline=True) if reason else ""})
+    req.decided_at = utcnow()
     return req
 
 
@@ -67,48 +162,43 @@ def get(session: Session, actor: Actor, request_id: int) -> EgressRequest:
     return req
 
 
+def view(req: EgressRequest, actor: Actor) -> dict[str, Any]:
+    """A request as ``actor`` may see it: votes stay blind to reviewers until all are in (or
+    the request left review); merchants see public comments only, admins everything."""
+    undecided = req.status in ("submitted", "in_review")
+    if actor.role == Role.ADMIN:
+        return req.as_dict(reveal_votes=True, private=True)
+    if actor.role == Role.REVIEWER:
+        blind = undecided and len(req.current_votes()) < req.required_approvals
+        data = req.as_dict(reveal_votes=not blind, private=not blind)
+        if blind:
+            data["my_vote"] = next((r.as_dict(True) for r in req.current_votes()
+                                    if r.reviewer_id == actor.id), None)
+        return data
+    data = req.as_dict(reveal_votes=not undecided)
+    if data["reviews"] is not None:  # reviewers' identities stay with the platform
+        data["reviews"] = [{k: v for k, v in r.items() if k not in ("reviewer_id", "checklist")}
+                           for r in data["reviews"]]
+    return data
+
+
 def list_requests(session: Session, actor: Actor, status: str | None = None) -> list[EgressRequest]:
     require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
     query = select(EgressRequest).order_by(EgressRequest.id)
     if actor.role == Role.MERCHANT:
         query = query.where(EgressRequest.org == actor.org)
+    elif actor.role == Role.REVIEWER:
+        query = query.where(EgressRequest.status != "draft").order_by(None).order_by(
+            EgressRequest.deadline, EgressRequest.id)
     if status:
         query = query.where(EgressRequest.status == status)
     return list(session.scalars(query))
 
 
-def review(session: Session, actor: Actor, policy: Policy, home: Path, signer: Signer,
-           request_id: int, approve: bool, comment: str) -> EgressRequest:
-    """Record a reviewer's vote; the last approval needed signs and writes the release."""
-    require(actor, Role.REVIEWER)
-    req = get(session, actor, request_id)
-    if req.status != "submitted":
-        raise Conflict(f"egress request {req.id} is {req.status}, not awaiting review")
-    if actor.org is None or actor.org == req.org:
-        raise ReviewRefused("a reviewer may not review a request of their own organization")
-    if req.requested_by == actor.id:
-        raise ReviewRefused("nobody reviews their own request")
-    if any(r.reviewer_id == actor.id for r in req.reviews):
-        raise Conflict("you have reviewed this request already")
-    comment = names.text(comment, "comment", 5000, required=True, multiline=True)
-    failing = [c["name"] for c in req.checks if c["verdict"] == checks.FAIL]
-    if approve and failing:
-        raise ReviewRefused(f"cannot approve: automatic checks failed ({', '.join(failing)})")
-    vote = EgressReview(request_id=req.id, reviewer_id=actor.id, reviewer_org=actor.org,
-                        decision="approve" if approve else "reject", comment=comment)
-    session.add(vote)
-    req.reviews.append(vote)
-    append(session, actor, f"egress.review.{vote.decision}", f"egress:{req.id}",
-           {"comment_chars": len(comment)})
-    if not approve:
-        req.status, req.decided_at = "rejected", utcnow()
-        append(session, actor, "egress.rejected", f"egress:{req.id}", {})
-    elif sum(r.decision == "approve" for r in req.reviews) >= req.required_approvals:
-        req.status, req.decided_at = "approved", utcnow()
-        append(session, actor, "egress.approved", f"egress:{req.id}",
-               {"approvals": req.required_approvals})
-        _release(session, actor, home, signer, req)
-    return req
+def release_approved(session: Session, actor: Actor, policy: Policy, home: Path, signer: Signer,
+                     req: EgressRequest) -> Release:
+    """Sign and write the bundle of an approved request (called by the last approval)."""
+    return _release(session, actor, home, signer, req)
 
 
 def _release(session: Session, actor: Actor, home: Path, signer: Signer,
@@ -133,19 +223,23 @@ def _release(session: Session, actor: Actor, home: Path, signer: Signer,
                 "schema": job.output_schema,
                 "finished_at": job.finished_at.isoformat(timespec="seconds") + "Z"},
         "sources": [dict(source, dataset=name) for name, source in sorted(sources.items())],
-        "checks": req.checks,
-        "approvals": [{"reviewer_id": r.reviewer_id, "org": r.reviewer_org,
+        "checks": [{k: v for k, v in c.items() if k != "details"} for c in req.checks],
+        "mitigation": req.mitigation, "exceptions": req.exceptions or {},
+        "approvals": [{"reviewer_id": r.reviewer_id, "org": r.reviewer_org, "round": r.round,
+                       "overrides": r.overrides or {},
                        "time": r.created_at.isoformat(timespec="seconds") + "Z"}
-                      for r in req.reviews if r.decision == "approve"],
+                      for r in req.current_votes() if r.decision == "approve"],
         "requested_at": req.created_at.isoformat(timespec="seconds") + "Z",
         "released_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
     directory = home / relative
-    release.manifest_sha256 = write_bundle(directory, home / job.output_path,
-                                           _integral(manifest), signer)
+    output = home / (req.mitigated_path or job.output_path)
+    extra = [assess.directory(home, req.id) / acro_results.NAME]
+    release.manifest_sha256 = write_bundle(directory, output, _integral(manifest), signer,
+                                           [p for p in extra if p.exists()])
     on_rollback(session, lambda: shutil.rmtree(directory, ignore_errors=True))
     release.path = str(relative)
-    req.status = "released"
+    workflow.move(session, actor, req, "released", {"release_id": release.id})
     event = append(session, actor, "release.created", f"release:{release.id}", {
         "request_id": req.id, "product_no": release.product_no,
         "manifest_sha256": release.manifest_sha256,
@@ -167,6 +261,19 @@ def _integral(value: Any) -> Any:
     if isinstance(value, list):
         return [_integral(v) for v in value]
     return value
+
+
+def products(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Registered data products: each release's registration number linked to the
+    registration numbers of the datasets it was derived from."""
+    out = []
+    for release in list_releases(session, actor):
+        job = session.get(Job, release.request.job_id)
+        sources = checks.datasets_read(session, job)
+        out.append({**release.as_dict(), "sources": [
+            {"dataset": name, "registration_no": s["registration_no"], "version": s["version"]}
+            for name, s in sorted(sources.items())]})
+    return out
 
 
 def list_releases(session: Session, actor: Actor) -> list[Release]:

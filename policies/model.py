@@ -46,6 +46,9 @@ class Policy:
     preview_rows: int
     pii_fail_share: float
     cross_border_extra_approvals: int
+    egress_review_working_days: int
+    differencing_threshold: int
+    egress_disclosure: dict[str, Any]
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -113,6 +116,11 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
                                    "synth.preview_rows"),
             pii_fail_share=float(egress["pii_fail_share"]),
             cross_border_extra_approvals=int(egress["cross_border_extra_approvals"]),
+            egress_review_working_days=_positive(egress.get("review_working_days", 10),
+                                                 "egress.review_working_days"),
+            differencing_threshold=_positive(egress.get("differencing_threshold", 10),
+                                             "egress.differencing_threshold"),
+            egress_disclosure=_disclosure(egress.get("disclosure", {})),
             raw=raw,
         )
     except KeyError as exc:
@@ -146,6 +154,21 @@ def _sandbox(section: dict[str, Any]) -> dict[str, Any]:
         _positive(merged[key], f"sandbox.{key}")
     if merged["lease_seconds"] <= merged["heartbeat_seconds"]:
         raise PolicyError("sandbox.lease_seconds must be longer than sandbox.heartbeat_seconds")
+    return merged
+
+
+def _disclosure(section: dict[str, Any]) -> dict[str, Any]:
+    """Disclosure-control rules; settings an older policy file lacks come from the default."""
+    merged = {**tomllib.loads(default_policy_text())["egress"]["disclosure"], **section}
+    for key in ("min_cell_count", "nk_n", "min_dof", "round_base"):
+        _positive(merged[key], f"egress.disclosure.{key}")
+    for key in ("nk_k", "p_ratio"):
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            raise PolicyError(f"egress.disclosure.{key} must be a share in (0, 1], not {value!r}")
+    for key in ("zeros_disclosive", "check_missing_values"):
+        if not isinstance(merged[key], bool):
+            raise PolicyError(f"egress.disclosure.{key} must be true or false")
     return merged
 
 

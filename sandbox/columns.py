@@ -38,8 +38,6 @@ def column_lineage(sql: str, tables: dict[str, list[str]], outputs: list[str]) -
             aliases[name] = name
             if name not in order:
                 order.append(name)
-        if node.get("type") == "SUBQUERY" or node.get("class") == "SUBQUERY":
-            simple = False
 
     def resolve(qualifier: str | None, column: str) -> list[tuple[str, str]]:
         if qualifier is not None:
@@ -47,6 +45,11 @@ def column_lineage(sql: str, tables: dict[str, list[str]], outputs: list[str]) -
             return [(table, column)] if table and column in tables[table] else []
         return [(t, column) for t in order if column in tables[t]]
 
+    # A subquery in FROM or in the select list hides which column feeds which output; one in
+    # WHERE or HAVING only filters rows.
+    for node in _walk([statement.get("from_table"), statement.get("select_list")]):
+        if node.get("type") == "SUBQUERY" or node.get("class") == "SUBQUERY":
+            simple = False
     mentioned = sorted({pair for q, c in _refs(statement) for pair in resolve(q, c)})
     if simple:
         mapped: list[list[tuple[str, str]]] = []

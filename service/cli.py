@@ -676,31 +676,59 @@ def egress() -> None:
     """Requests to release a job's output, their checks and reviews."""
 
 
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    """NAME=TEXT options into a dict (a clear error when the = is missing)."""
+    out = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"write {what} as NAME=TEXT, not {value!r}")
+        out[name.strip()] = text
+    return out
+
+
 @egress.command("request")
 @click.option("--job", "job_id", required=True, type=int)
-@click.option("--product", required=True)
+@click.option("--product", required=True, help="the product's name (one the application named)")
 @click.option("--purpose", required=True)
 @click.option("--source", "sources", multiple=True, required=True, help="a dataset the product uses")
-@click.option("--abroad", is_flag=True)
+@click.option("--abroad", is_flag=True, help="the product goes abroad (needs an extra approval)")
+@click.option("--justify", "justify", multiple=True, metavar="CHECK=TEXT",
+              help="ask reviewers to override a failing check, and why")
+@click.option("--mitigate", "mitigation", default="none",
+              type=click.Choice(["none", "suppress", "round", "suppress+round"]),
+              help="suppress failing cells (and those margins would reveal) / round counts")
+@click.option("--draft", is_flag=True, help="keep it as a draft; submit with `egress resubmit`")
 @token_option
 @json_option
 def egress_request(job_id: int, product: str, purpose: str, sources: tuple[str, ...],
-                   abroad: bool, token: str | None, as_json: bool) -> None:
+                   abroad: bool, justify: tuple[str, ...], mitigation: str, draft: bool,
+                   token: str | None, as_json: bool) -> None:
     """Request release of a job's output; automatic checks run at once."""
     from egress import requests
 
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        data = requests.request(session, actor, h.policy, h.root, job_id, product, purpose,
-                                list(sources), abroad).as_dict()
+        req = requests.request(session, actor, h.policy, h.root, h.pseudonym_secret, job_id,
+                               product, purpose, list(sources), abroad,
+                               _pairs(justify, "--justify"), mitigation, draft)
+        data = requests.view(req, actor)
     _print(data, as_json, _egress_text)
 
 
 def _egress_text(d: dict[str, Any]) -> str:
-    lines = [f"egress request {d['id']} ({d['status']}): {d['product']}, "
-             f"{d['approvals']}/{d['required_approvals']} approvals"]
+    votes = f"{d['approvals']}/{d['required_approvals']} approvals" if d.get("approvals") \
+        is not None else f"{d['votes_in']} vote(s) in, {d['required_approvals']} needed (blind)"
+    lines = [f"egress request {d['id']} ({d['status']}, round {d['round']}): {d['product']}, "
+             f"{votes}" + (f", deadline {d['deadline']}" if d.get("deadline") else "")
+             + (" ESCALATED" if d.get("escalated") else "")]
     lines += [f"  [{c['verdict']:6s}] {c['name']}: {c['message']}" for c in d["checks"]]
+    for check, text in (d.get("exceptions") or {}).items():
+        lines.append(f"  exception asked for {check}: {text}")
+    for r in d.get("reviews") or []:
+        lines.append(f"  round {r['round']} {r['decision']}: {r['comment']}"
+                     + (f" (overrides: {', '.join(r['overrides'])})" if r.get("overrides") else ""))
     return "\n".join(lines)
 
 
@@ -709,11 +737,12 @@ def _egress_text(d: dict[str, Any]) -> str:
 @token_option
 @json_option
 def egress_list(status: str | None, token: str | None, as_json: bool) -> None:
+    """Requests you may see (reviewers: sorted by deadline)."""
     from egress import requests
 
     actor = acting(token)
     with ready_home().store.read() as session:
-        data = [r.as_dict() for r in requests.list_requests(session, actor, status)]
+        data = [requests.view(r, actor) for r in requests.list_requests(session, actor, status)]
     _print(data, as_json, lambda rows: "\n".join(_egress_text(r) for r in rows) or "(none)")
 
 
@@ -726,27 +755,122 @@ def egress_show(request_id: int, token: str | None, as_json: bool) -> None:
 
     actor = acting(token)
     with ready_home().store.read() as session:
-        data = requests.get(session, actor, request_id).as_dict()
+        data = requests.view(requests.get(session, actor, request_id), actor)
     _print(data, as_json, _egress_text)
 
 
-@egress.command("review")
+@egress.command("resubmit")
 @click.argument("request_id", type=int)
-@click.option("--approve/--reject", required=True)
-@click.option("--comment", required=True)
+@click.option("--job", "job_id", type=int, help="a new output to release instead (votes reset)")
+@click.option("--justify", "justify", multiple=True, metavar="CHECK=TEXT")
+@click.option("--mitigate", "mitigation",
+              type=click.Choice(["none", "suppress", "round", "suppress+round"]))
+@click.option("--comment", default="", help="your answer to the reviewers' return")
 @token_option
 @json_option
-def egress_review(request_id: int, approve: bool, comment: str, token: str | None,
-                  as_json: bool) -> None:
-    """Vote on an egress request; the last approval needed signs the release."""
+def egress_resubmit(request_id: int, job_id: int | None, justify: tuple[str, ...],
+                    mitigation: str | None, comment: str, token: str | None,
+                    as_json: bool) -> None:
+    """Submit a draft, answer a return, or update a request under review (checks run again;
+    earlier votes no longer count)."""
     from egress import requests
 
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        data = requests.review(session, actor, h.policy, h.root, h.signer, request_id, approve,
-                               comment).as_dict()
+        req = requests.resubmit(session, actor, h.policy, h.root, h.pseudonym_secret,
+                                request_id, job_id, _pairs(justify, "--justify") or None,
+                                mitigation, comment)
+        data = requests.view(req, actor)
     _print(data, as_json, _egress_text)
+
+
+@egress.command("withdraw")
+@click.argument("request_id", type=int)
+@click.option("--reason", default="")
+@token_option
+@json_option
+def egress_withdraw(request_id: int, reason: str, token: str | None, as_json: bool) -> None:
+    """Withdraw a request (final)."""
+    from egress import requests
+
+    actor = acting(token)
+    with ready_home().store.transaction() as session:
+        data = requests.view(requests.withdraw(session, actor, request_id, reason), actor)
+    _print(data, as_json, _egress_text)
+
+
+@egress.command("review")
+@click.argument("request_id", type=int)
+@click.option("--approve", "decision", flag_value="approve")
+@click.option("--reject", "decision", flag_value="reject")
+@click.option("--return", "decision", flag_value="return", help="send back for changes")
+@click.option("--comment", required=True, help="public: the merchant reads it")
+@click.option("--private-comment", default="", help="for reviewers and administrators only")
+@click.option("--point", "points", multiple=True, metavar="POINT=ANSWER[:COMMENT]",
+              help="answer a review point: purpose_scope, sources, raw_exposure, "
+                   "personal_information_trade_secrets, cross_border, other_risks; "
+                   "ANSWER is yes, no or n/a")
+@click.option("--override", "overrides", multiple=True, metavar="CHECK",
+              help="override a failing check (each needs a --reason, in the same order)")
+@click.option("--reason", "reasons", multiple=True)
+@token_option
+@json_option
+def egress_review(request_id: int, decision: str | None, comment: str, private_comment: str,
+                  points: tuple[str, ...], overrides: tuple[str, ...], reasons: tuple[str, ...],
+                  token: str | None, as_json: bool) -> None:
+    """Vote on an egress request; the last approval needed signs the release."""
+    from egress import requests, review
+
+    if decision is None:
+        raise click.UsageError("give one of --approve, --reject or --return")
+    if len(overrides) != len(reasons):
+        raise click.UsageError("give one --reason for each --override")
+    checklist = {}
+    for point, text in _pairs(points, "--point").items():
+        answer, _, note = text.partition(":")
+        checklist[point] = {"answer": answer.strip(), "comment": note.strip()}
+    actor = acting(token)
+    h = ready_home()
+    with h.store.transaction() as session:
+        req = review.vote(session, actor, h.policy, h.root, h.signer, request_id, decision,
+                          comment, private_comment, checklist, dict(zip(overrides, reasons,
+                                                                        strict=True)))
+        data = requests.view(req, actor)
+    _print(data, as_json, _egress_text)
+
+
+@egress.command("sweep")
+@json_option
+def egress_sweep(as_json: bool) -> None:
+    """Escalate egress reviews past their deadline (never approves them)."""
+    from egress import review
+
+    h = ready_home()
+    with h.store.transaction() as session:
+        data = {"escalated": review.sweep(session, h.policy)}
+    _print(data, as_json, lambda d: f"escalated: {d['escalated'] or 'none'}")
+
+
+@main.group()
+def product() -> None:
+    """Registered data products (released)."""
+
+
+@product.command("list")
+@token_option
+@json_option
+def product_list(token: str | None, as_json: bool) -> None:
+    """Released products with their registration numbers and source datasets'."""
+    from egress import requests
+
+    actor = acting(token)
+    with ready_home().store.read() as session:
+        data = requests.products(session, actor)
+    _print(data, as_json, lambda rows: "\n".join(
+        f"{r['product_no']}  {r['product']}  ({r['org']}, {r['created_at']}) from "
+        + ", ".join(f"{s['dataset']} {s['registration_no']} v{s['version']}" for s in r["sources"])
+        for r in rows) or "(no products)")
 
 
 @main.group()

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.applications import sweep
+from egress.review import sweep as egress_sweep
 from policies import DomainError
 from service.api.routes import router
 from service.home import Home
@@ -99,3 +100,4 @@ async def _sweeper(home: Home, every: float) -> None:
 def _sweep_once(home: Home) -> None:
     with home.store.transaction() as session:
         sweep(session, home.policy, home.workspaces)
+        egress_sweep(session, home.policy)

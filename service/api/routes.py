@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from catalog import applications, datasets, previews
 from catalog.errors import InvalidInput
 from egress import requests as egress_requests
+from egress import review as egress_review_module
 from lineage import audit, graph, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
 from sandbox import jobs
@@ -299,21 +300,31 @@ def job_cancel(job_id: int, home: HomeDep,
 
 # -- egress and releases -------------------------------------------------------------------
 
+Mitigation = Literal["none", "suppress", "round", "suppress+round"]
+
+
 class NewEgress(BaseModel):
     job_id: int
     product: str
     purpose: str
     sources: list[str]
     abroad: bool = False
+    exceptions: dict[str, str] = Field(default_factory=dict,
+                                       description="failing check -> written justification")
+    mitigation: Mitigation = "none"
+    draft: bool = False
 
 
 @router.post("/egress", status_code=201, tags=["egress"])
 def egress_request(body: NewEgress, home: HomeDep,
                    actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
+    """Request release of a job's output; the automatic checks run at once."""
     with home.store.transaction() as session:
-        return egress_requests.request(session, actor, home.policy, home.root, body.job_id,
-                                       body.product, body.purpose, body.sources,
-                                       body.abroad).as_dict()
+        req = egress_requests.request(session, actor, home.policy, home.root,
+                                      home.pseudonym_secret, body.job_id, body.product,
+                                      body.purpose, body.sources, body.abroad, body.exceptions,
+                                      body.mitigation, body.draft)
+        return egress_requests.view(req, actor)
 
 
 @router.get("/egress", tags=["egress"])
@@ -321,7 +332,8 @@ def egress_list(home: HomeDep,
                 actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER, Role.ADMIN))],
                 status: str | None = None) -> list[dict[str, Any]]:
     with home.store.read() as session:
-        return [r.as_dict() for r in egress_requests.list_requests(session, actor, status)]
+        return [egress_requests.view(r, actor)
+                for r in egress_requests.list_requests(session, actor, status)]
 
 
 @router.get("/egress/{request_id}", tags=["egress"])
@@ -329,20 +341,72 @@ def egress_detail(request_id: int, home: HomeDep,
                   actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                         Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read() as session:
-        return egress_requests.get(session, actor, request_id).as_dict()
+        return egress_requests.view(egress_requests.get(session, actor, request_id), actor)
+
+
+class Resubmit(BaseModel):
+    job_id: int | None = None
+    exceptions: dict[str, str] | None = None
+    mitigation: Mitigation | None = None
+    comment: str = ""
+
+
+@router.post("/egress/{request_id}/resubmit", tags=["egress"])
+def egress_resubmit(request_id: int, body: Resubmit, home: HomeDep,
+                    actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
+    """Submit a draft, answer a return, or update a request under review (votes reset)."""
+    with home.store.transaction() as session:
+        req = egress_requests.resubmit(session, actor, home.policy, home.root,
+                                       home.pseudonym_secret, request_id, body.job_id,
+                                       body.exceptions, body.mitigation, body.comment)
+        return egress_requests.view(req, actor)
+
+
+class Withdraw(BaseModel):
+    reason: str = ""
+
+
+@router.post("/egress/{request_id}/withdraw", tags=["egress"])
+def egress_withdraw(request_id: int, body: Withdraw, home: HomeDep,
+                    actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
+    with home.store.transaction() as session:
+        return egress_requests.view(
+            egress_requests.withdraw(session, actor, request_id, body.reason), actor)
+
+
+class PointAnswer(BaseModel):
+    answer: Literal["yes", "no", "n/a"]
+    comment: str = ""
 
 
 class Review(BaseModel):
-    approve: bool
+    decision: Literal["approve", "reject", "return"]
     comment: str
+    private_comment: str = ""
+    checklist: dict[str, PointAnswer] = Field(default_factory=dict)
+    overrides: dict[str, str] = Field(default_factory=dict,
+                                      description="failing check -> reason to override it")
 
 
 @router.post("/egress/{request_id}/review", tags=["egress"])
 def egress_review(request_id: int, body: Review, home: HomeDep,
                   actor: Annotated[Actor, Depends(allow(Role.REVIEWER))]) -> dict[str, Any]:
+    """Vote (blind until all votes are in); the last approval needed signs the release."""
     with home.store.transaction() as session:
-        return egress_requests.review(session, actor, home.policy, home.root, home.signer,
-                                      request_id, body.approve, body.comment).as_dict()
+        req = egress_review_module.vote(
+            session, actor, home.policy, home.root, home.signer, request_id, body.decision,
+            body.comment, body.private_comment,
+            {k: v.model_dump() for k, v in body.checklist.items()}, body.overrides)
+        return egress_requests.view(req, actor)
+
+
+@router.get("/products", tags=["egress"])
+def product_list(home: HomeDep,
+                 actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
+                                                       Role.ADMIN))]) -> list[dict[str, Any]]:
+    """Released products with their registration numbers and their sources'."""
+    with home.store.read() as session:
+        return egress_requests.products(session, actor)
 
 
 @router.get("/releases", tags=["egress"])

@@ -1,0 +1,144 @@
+"""Run every automatic check of an egress request and keep what they found inside the platform
+(``TDS_HOME/egress/<id>/``: the cells' fingerprint, the mitigated output, ACRO's results.json)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from egress import acro_results, cells, checks, differencing, disclosure, mitigate
+from egress.checks import CheckResult
+from egress.models import EgressRequest
+from lineage.base import on_rollback
+from policies import Policy
+from sandbox.errors import SandboxError
+from sandbox.models import Job
+
+CLOSED = ("draft", "rejected", "withdrawn")
+
+
+@dataclass
+class Findings:
+    results: list[CheckResult]
+    release_output: Path  # what the bundle would carry (the mitigated output, if any)
+    mitigation: dict[str, int] = field(default_factory=dict)
+
+
+def directory(home: Path, request_id: int) -> Path:
+    return home / "egress" / str(request_id)
+
+
+def run(session: Session, policy: Policy, home: Path, secret: bytes, req: EgressRequest,
+        job: Job) -> Findings:
+    grant = job_grant(session, job)
+    folder = directory(home, req.id)
+    if folder.exists():
+        shutil.rmtree(folder)  # an earlier round's findings
+    folder.mkdir(parents=True)
+    on_rollback(session, lambda: shutil.rmtree(folder, ignore_errors=True))
+    output = home / job.output_path
+    traced = checks.lineage(session, job)
+    rules = policy.egress_disclosure
+    shape = cells.analyse(job.sql, [c["name"] for c in job.output_schema or []],
+                          int(rules["nk_n"]))
+    assessment, stats, problem = None, None, ""
+    if shape.kind == "aggregate":
+        try:
+            from sandbox.rerun import over_job_inputs
+
+            stats = align(output, over_job_inputs(session, home, policy, secret, job,
+                                                  shape.stats_sql), shape.keys)
+            if stats is None:
+                problem = ("the output's cells could not be matched to their contributors "
+                           "(is the query deterministic?): the reviewer checks every cell")
+            else:
+                assessment = disclosure.assess(shape, stats, rules)
+        except SandboxError as exc:
+            problem = f"the disclosure statistics could not be computed: {exc.message}"
+    found, compared = [], 0
+    if stats is not None:
+        sources = differencing.key_sources(shape, traced)
+        mine = differencing.fingerprint(shape, stats, sources)
+        differencing.save(folder / "cells.parquet", mine)
+        earlier = _earlier_fingerprints(session, home, req, set(job.sources or {}))
+        compared = len(earlier)
+        found = differencing.compare(mine, earlier, policy.differencing_threshold)
+    release_output, done = output, {}
+    sdc = checks.disclosure(shape, assessment, problem)
+    if req.mitigation != "none" and assessment is not None and stats is not None:
+        release_output = folder / "output.parquet"
+        done = mitigate.apply(output, release_output, shape, stats, assessment, req.mitigation,
+                              int(rules["round_base"]))
+        req.mitigated_path = str(release_output.relative_to(home))
+        if sdc.verdict == checks.FAIL and "suppress" in req.mitigation:
+            sdc.verdict = checks.REVIEW
+            sdc.message = (f"{done['suppressed']} cells suppressed ({done['secondary']} to "
+                           "protect margins): " + sdc.message)
+        sdc.details["mitigation"] = {"method": req.mitigation, **done}
+    results = [
+        checks.scope(grant, job, traced, req.product, req.purpose),
+        checks.sources(req.declared_sources, checks.datasets_read(session, job)),
+        checks.raw_exposure(shape, traced, grant, policy, release_output),
+        checks.personal_information(release_output, policy),
+        checks.trade_secrets(shape, traced, grant),
+        sdc,
+        checks.differencing(found, policy.differencing_threshold, compared)
+        if shape.kind == "aggregate" else CheckResult(
+            "differencing", checks.PASS if shape.kind == "row" else checks.REVIEW,
+            "not an aggregate output" if shape.kind == "row" else shape.reason),
+        checks.cross_border(req.abroad, grant.application.abroad, policy),
+    ]
+    document = acro_results.build(req, job, results, shape, assessment)
+    (folder / acro_results.NAME).write_text(json.dumps(document, ensure_ascii=False, indent=1),
+                                            encoding="utf-8")
+    return Findings(results, release_output, done)
+
+
+def job_grant(session: Session, job: Job) -> Any:
+    from catalog.models import Grant
+
+    return session.get(Grant, job.grant_id)
+
+
+def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
+    """The statistics rows in the output file's row order (None when they do not match one to
+    one, e.g. a LIMIT over ties chose other rows)."""
+    rows = pq.read_metadata(output).num_rows
+    if rows != stats.num_rows:
+        return None
+    if not keys:
+        return stats
+    con = duckdb.connect()
+    con.register("s", stats.append_column("tds__i", pa.array(range(stats.num_rows))))
+    con.register("o", con.read_parquet(str(output)).select(
+        "row_number() OVER () - 1 AS tds__o, *").to_arrow_table())
+    on = " AND ".join(f'o."{k}" IS NOT DISTINCT FROM s."{k}"' for k in
+                      (k.replace('"', '""') for k in keys))
+    pairs = con.execute(f"SELECT tds__o, tds__i FROM o JOIN s ON {on} ORDER BY tds__o").fetchall()
+    if len(pairs) != rows or len({i for _, i in pairs}) != rows:
+        return None
+    return stats.take(pa.array([i for _, i in pairs]))
+
+
+def _earlier_fingerprints(session: Session, home: Path, req: EgressRequest,
+                          datasets: set[str]) -> dict[str, pa.Table]:
+    found = {}
+    query = select(EgressRequest).where(EgressRequest.org == req.org, EgressRequest.id != req.id,
+                                        EgressRequest.status.not_in(CLOSED))
+    for other in session.scalars(query.order_by(EgressRequest.id)):
+        job = session.get(Job, other.job_id)
+        if not datasets & set(checks.datasets_read(session, job)):
+            continue
+        path = directory(home, other.id) / "cells.parquet"
+        if path.exists():
+            found[f"egress:{other.id}"] = pq.read_table(path)
+    return found

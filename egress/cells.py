@@ -1,0 +1,216 @@
+"""The cells of a job's output and what disclosure control needs to know of each.
+
+A job's SQL is read through DuckDB's own parse tree. An aggregate query's output is a table of
+cells; to check them we build, from the same tree, a *statistics query*: the job's own FROM,
+WHERE, GROUP BY and HAVING with its select list followed by, for every aggregate call in it, the
+inputs of ACRO's rules computed per group (contributor count, sum, largest value, sum of the two
+largest, negatives, missing values, regression size). DuckDB writes it back to SQL
+(``json_deserialize_sql``) and the sandbox runs it over the job's own inputs; nothing re-reads
+the output in Python.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sandbox.gate import _parser, _walk, check
+
+# How ACRO's ontology treats each family of statistics (acro.table_utils.AGGFUNC_TO_TYPE and
+# statbarns.json): which rules a cell of that statistic must pass.
+KINDS: dict[str, str] = {
+    **dict.fromkeys(("count", "count_star"), "frequency"),
+    **dict.fromkeys(("sum", "avg", "mean", "fsum", "sumkahan", "kahan_sum", "favg",
+                     "sum_no_overflow"), "linear"),
+    **dict.fromkeys(("median", "quantile", "quantile_cont", "quantile_disc", "mad"), "position"),
+    **dict.fromkeys(("min", "max"), "endpoint"),
+    "mode": "mode",
+    **dict.fromkeys(("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop",
+                     "kurtosis", "kurtosis_pop", "skewness", "entropy"), "shape"),
+    **dict.fromkeys(("regr_slope", "regr_intercept", "regr_r2", "regr_avgx", "regr_avgy",
+                     "regr_sxx", "regr_syy", "regr_sxy", "regr_count", "corr", "covar_pop",
+                     "covar_samp"), "regression"),
+    # These return contributors' own values, not a statistic of them.
+    **dict.fromkeys(("list", "array_agg", "string_agg", "group_concat", "listagg", "first",
+                     "last", "any_value", "arbitrary", "arg_max", "arg_min", "max_by",
+                     "min_by", "argmax", "argmin", "histogram", "list_distinct",
+                     "bitstring_agg"), "reveals"),
+}
+# Parameters of the regression family: residual degrees of freedom are rows - PARAMETERS.
+REGRESSION_PARAMETERS = 2
+PREFIX = "tds__"
+
+
+@cache
+def aggregate_names() -> frozenset[str]:
+    """Every aggregate function DuckDB knows (lower case)."""
+    rows = _parser().cursor().execute(
+        "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+        "WHERE function_type = 'aggregate'").fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+@dataclass
+class Aggregate:
+    """One aggregate call in the select list, and the statistics columns computed for it."""
+
+    index: int
+    function: str
+    kind: str  # a KINDS value, or "unknown"
+    column: str  # the output column it is part of
+    alone: bool  # the output column is exactly this call (so its value is the statistic)
+    stats: dict[str, str] = field(default_factory=dict)  # statistic -> column of the query
+
+
+@dataclass
+class Shape:
+    """What a job's output is: ``aggregate`` (cells), ``row`` (row-level) or ``unknown``."""
+
+    kind: str
+    reason: str = ""
+    keys: list[str] = field(default_factory=list)  # output columns that identify a cell
+    aggregates: list[Aggregate] = field(default_factory=list)
+    margins: bool = False  # GROUPING SETS / ROLLUP / CUBE: the output holds subtotals
+    stats_sql: str | None = None
+    grouping_column: str | None = None
+    rows_column: str | None = None  # rows of the source in each group (no FILTER)
+
+    def columns_of(self, column: str) -> list[Aggregate]:
+        return [a for a in self.aggregates if a.column == column]
+
+
+def _function(node: dict[str, Any]) -> str | None:
+    if node.get("class") == "FUNCTION" and isinstance(node.get("function_name"), str):
+        return node["function_name"].lower()
+    return None
+
+
+def _aggregate_calls(node: Any) -> list[dict[str, Any]]:
+    """Aggregate calls in an expression (not those inside a window or a subquery)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("class") in ("WINDOW", "SUBQUERY"):
+            return found
+        name = _function(node)
+        if name is not None and name in aggregate_names():
+            found.append(node)
+            return found
+        for value in node.values():
+            found.extend(_aggregate_calls(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_aggregate_calls(item))
+    return found
+
+
+def _has(node: Any, cls: str) -> bool:
+    return any(n.get("class") == cls for n in _walk(node))
+
+
+def _expressions(sql_list: str) -> list[dict[str, Any]]:
+    """Parse ``SELECT <sql_list> FROM t`` and return its select-list expressions."""
+    raw = _parser().cursor().execute("SELECT json_serialize_sql(?::VARCHAR)",
+                                     [f"SELECT {sql_list} FROM t"]).fetchone()[0]
+    return json.loads(raw)["statements"][0]["node"]["select_list"]
+
+
+def _substitute(node: Any, replacements: dict[str, dict[str, Any]]) -> Any:
+    """Replace column references named like a key of ``replacements`` with a copy of its node."""
+    if isinstance(node, dict):
+        if node.get("class") == "COLUMN_REF" and node.get("column_names", [None])[-1] \
+                in replacements:
+            return copy.deepcopy(replacements[node["column_names"][-1]])
+        return {k: _substitute(v, replacements) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute(v, replacements) for v in node]
+    return node
+
+
+# Statistics per kind, as SQL over the placeholder arguments a0, a1; each is computed with the
+# aggregate call's own FILTER clause, so it counts exactly the rows the call aggregated.
+_STATS: dict[str, dict[str, str]] = {
+    "frequency": {"n": "count(*)"},
+    "linear": {"n": "count(*)", "sum": "sum(a0)", "max": "max(a0)",
+               "top2": "list_sum(max(a0, 2))", "topn": "list_sum(max(a0, {nk_n}))",
+               "negative": "sum(CASE WHEN a0 < 0 THEN 1 ELSE 0 END)",
+               "present": "count(a0)"},
+    "position": {"n": "count(*)", "present": "count(a0)"},
+    "endpoint": {"n": "count(*)", "present": "count(a0)"},
+    "mode": {"n": "count(*)", "present": "count(a0)"},
+    "shape": {"n": "count(*)", "present": "count(a0)"},
+    "regression": {"n": "count(*)", "regr": "regr_count(a0, a1)"},
+    "reveals": {"n": "count(*)"},
+    "unknown": {"n": "count(*)"},
+}
+
+
+def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
+    """The shape of a job's output (whose columns are ``outputs``, in order) and, for an
+    aggregate, its statistics query."""
+    tree = check(sql, max_length=10**7, max_depth=10**4)
+    node = tree["statements"][0]["node"]
+    if node.get("type") != "SELECT_NODE":
+        return Shape("unknown", "the query combines several SELECTs (UNION, INTERSECT, ...): "
+                     "its cells cannot be traced to their contributors")
+    select_list = node.get("select_list", [])
+    calls_per_entry = [_aggregate_calls(entry) for entry in select_list]
+    grouped = bool(node.get("group_expressions")) or \
+        node.get("aggregate_handling") == "FORCE_AGGREGATES"
+    if not any(calls_per_entry) and not grouped:
+        return Shape("row", "each output row is a row of the source data (no aggregation)")
+    if any(entry.get("class") == "STAR" for entry in select_list):
+        return Shape("unknown", "SELECT * in an aggregate query: name the output columns")
+    if any(_has(entry, "SUBQUERY") for entry in select_list):
+        return Shape("unknown", "a subquery in the select list: its cells cannot be traced")
+    if len(outputs) != len(select_list):
+        return Shape("unknown", "the output's columns do not match the select list")
+    names = list(outputs)
+    shape = Shape("aggregate", margins=len(node.get("group_sets") or []) > 1)
+    extra: list[dict[str, Any]] = []
+    counter = 0
+    for column, entry, calls in zip(names, select_list, calls_per_entry, strict=True):
+        if not calls:
+            shape.keys.append(column)
+            continue
+        for call in calls:
+            function = _function(call) or "?"
+            kind = KINDS.get(function, "unknown")
+            aggregate = Aggregate(counter, function, kind, column, alone=call is entry)
+            counter += 1
+            arguments = [a.get("expression", a) if isinstance(a, dict) and "expression" in a
+                         else a for a in call.get("arguments") or call.get("children") or []]
+            templates = _STATS[kind]
+            if kind == "regression" and len(arguments) < 2:
+                templates = _STATS["unknown"]
+            if kind in ("linear", "position", "endpoint", "mode", "shape") and not arguments:
+                templates = _STATS["unknown"]
+            parsed = _expressions(", ".join(templates.values()).format(nk_n=int(nk_n)))
+            for stat, expression in zip(templates, parsed, strict=True):
+                expression = _substitute(expression, {f"a{i}": arg for i, arg in
+                                                      enumerate(arguments[:2])})
+                expression["filter"] = copy.deepcopy(call.get("filter"))
+                expression["alias"] = f"{PREFIX}{aggregate.index}_{stat}"
+                aggregate.stats[stat] = expression["alias"]
+                extra.append(expression)
+            shape.aggregates.append(aggregate)
+    if shape.margins:
+        grouping = _expressions("GROUPING(" + ", ".join(
+            f"k{i}" for i in range(len(node["group_expressions"]))) + ")")[0]
+        grouping = _substitute(grouping, {f"k{i}": g for i, g in
+                                          enumerate(node["group_expressions"])})
+        grouping["alias"] = shape.grouping_column = f"{PREFIX}grouping"
+        extra.append(grouping)
+    rows = _expressions("count(*)")[0]
+    rows["alias"] = shape.rows_column = f"{PREFIX}rows"
+    extra.append(rows)
+    stats_tree = copy.deepcopy(tree)
+    stats_node = stats_tree["statements"][0]["node"]
+    stats_node["select_list"] = [dict(entry, alias=name) for entry, name
+                                 in zip(select_list, names, strict=True)] + extra
+    raw = _parser().cursor().execute("SELECT json_deserialize_sql(?::JSON)",
+                                     [json.dumps(stats_tree)]).fetchone()[0]
+    shape.stats_sql = raw
+    return shape

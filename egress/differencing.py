@@ -1,0 +1,128 @@
+"""Differencing: cells of one release subtracted from another's to isolate a few people.
+
+Each checked aggregate output leaves a *fingerprint* inside the platform: per cell, the source
+columns its keys come from (column lineage), the key values and the number of source rows in
+the cell. A new output is compared with the organization's earlier requests over the same
+datasets, and with its own margins: where one side's cells roll up to the other's keys (same
+keys, or finer keys summed to coarser ones), a difference of 1 to threshold-1 rows means the
+difference isolates that few people (as Google Ads Data Hub's difference checks do). Margins of
+one output are compared the same way: a subtotal minus the cells shown under it must not be
+small either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from egress.cells import Shape
+
+SUBSET = "tds__subset"
+ROWS = "tds__rows"
+
+
+def key_sources(shape: Shape, traced: dict[str, Any]) -> dict[str, str]:
+    """Output key column -> the source column it identifies (``dataset.column``)."""
+    out = {}
+    for key in shape.keys:
+        pairs = traced["columns"].get(key, [])
+        out[key] = ".".join(pairs[0]) if len(pairs) == 1 else f"expression:{key}"
+    return out
+
+
+def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str]) -> pa.Table:
+    """The cells of one output: key subset, key values (as text) per source column, rows."""
+    grouping = stats.column(shape.grouping_column).to_pylist() if shape.grouping_column \
+        else [0] * stats.num_rows
+    keys = list(shape.keys)
+    values = {k: stats.column(k).cast(pa.string()).to_pylist() for k in keys}
+    columns: dict[str, list[Any]] = {SUBSET: [], ROWS: stats.column(shape.rows_column).to_pylist()}
+    for source in sorted(set(sources.values())):
+        columns[source] = []
+    for row, bits in enumerate(grouping):
+        # GROUPING(): bit i (from the left, of len(keys)) set means key i is aggregated away
+        present = [k for i, k in enumerate(keys)
+                   if not (int(bits) >> (len(keys) - 1 - i)) & 1] if shape.grouping_column \
+            else keys
+        columns[SUBSET].append(",".join(sorted(sources[k] for k in present)))
+        for source in sorted(set(sources.values())):
+            hits = [values[k][row] for k in present if sources[k] == source]
+            columns[source].append(hits[0] if hits else None)
+    return pa.table(columns)
+
+
+def save(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+
+
+def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,
+            limit: int = 100) -> list[dict[str, Any]]:
+    """Pairs of cells whose row counts differ by 1 to threshold-1 where one rolls up onto the
+    other. ``earlier`` maps a label (e.g. ``egress:12``) to a fingerprint; the current output is
+    compared with itself too (its margins)."""
+    found: list[dict[str, Any]] = []
+    con = duckdb.connect()
+    con.register("cur", current)
+    for label, table in [("this output", current), *earlier.items()]:
+        con.register("old", table)
+        mine = set(current.column(SUBSET).to_pylist())
+        theirs = set(table.column(SUBSET).to_pylist())
+        for fine in mine | theirs:
+            for coarse in mine | theirs:
+                fine_set, coarse_set = _split(fine), _split(coarse)
+                if not coarse_set <= fine_set or (label == "this output" and fine == coarse):
+                    continue
+                # current fine cells summed onto earlier coarse cells, and the other way round
+                for a, b in (("cur", "old"), ("old", "cur")):
+                    a_subsets = mine if a == "cur" else theirs
+                    b_subsets = theirs if b == "old" else mine
+                    if fine not in a_subsets or coarse not in b_subsets:
+                        continue
+                    found.extend(_differences(con, a, b, fine, coarse, sorted(coarse_set),
+                                              threshold, label, limit - len(found)))
+                    if len(found) >= limit:
+                        return found
+    return found
+
+
+def _split(subset: str) -> set[str]:
+    return set(subset.split(",")) if subset else set()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: str, fine: str,
+                 coarse: str, keys: list[str], threshold: int, label: str,
+                 limit: int) -> list[dict[str, Any]]:
+    if limit <= 0 or not _has_columns(con, fine_table, keys) or \
+            not _has_columns(con, coarse_table, keys):
+        return []
+    select = ", ".join(_quote(k) for k in keys)
+    join = " AND ".join(f"f.{_quote(k)} IS NOT DISTINCT FROM c.{_quote(k)}" for k in keys) \
+        or "TRUE"
+    rows = con.execute(f"""
+        WITH f AS (SELECT {select}{',' if keys else ''} sum({ROWS}) AS n FROM {fine_table}
+                   WHERE {SUBSET} = ? {'GROUP BY ALL' if keys else ''}),
+             c AS (SELECT {select}{',' if keys else ''} {ROWS} AS n FROM {coarse_table}
+                   WHERE {SUBSET} = ?)
+        SELECT {', '.join(f'c.{_quote(k)}' for k in keys) or "NULL"}, c.n, f.n
+        FROM f JOIN c ON {join}
+        WHERE abs(c.n - f.n) BETWEEN 1 AND ? - 1
+        LIMIT ?""", [fine, coarse, threshold, limit]).fetchall()
+    return [{"compared_with": label, "cell": dict(zip(keys, r[:len(keys)], strict=True)),
+             "rows": int(r[-2]) if fine_table == "old" else int(r[-1]),
+             "other_rows": int(r[-1]) if fine_table == "old" else int(r[-2]),
+             "difference": abs(int(r[-2]) - int(r[-1])),
+             "keys": {"finer": fine, "coarser": coarse}} for r in rows]
+
+
+def _has_columns(con: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> bool:
+    names = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    return set(keys) <= names

@@ -1,0 +1,42 @@
+"""Run the platform's own query over exactly what a finished job read, in a job process.
+
+Egress checks need statistics of a job's source data per output cell (contributors, largest
+values...). They are computed by a query derived from the job's SQL, run like a job: in its own
+locked DuckDB process, over the same granted tables (datasets and the outputs that existed when
+the job ran), under the same limits. Nothing of it is recorded as a job of the merchant.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from catalog.models import Grant
+from policies import Policy
+from sandbox import jobs
+from sandbox.errors import JobFailed
+from sandbox.models import Job
+from sandbox.pool import job_directory, job_spec
+from sandbox.process import run_once
+from sandbox.runner import OUTPUT_NAME
+
+
+def over_job_inputs(session: Session, home: Path, policy: Policy, secret: bytes, job: Job,
+                    sql: str) -> pa.Table:
+    """The result of ``sql`` over the tables ``job`` could read (raises JobFailed)."""
+    grant = session.get(Grant, job.grant_id)
+    tables = jobs.exposures(session, home, policy, grant, job.target, before_job=job.id)
+    workdir = job_directory(job.id)
+    try:
+        spec = job_spec(home, policy, secret, job, tables, workdir)
+        spec["sql"] = sql
+        outcome = run_once(spec)
+        if outcome.get("status") != "succeeded":
+            raise JobFailed(outcome.get("error") or f"the check query {outcome.get('status')}")
+        return pq.read_table(workdir / OUTPUT_NAME)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
