@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from egress.bundle import verify_bundle
 from service.api.app import create_app
+from service.demo import CHECKLIST
 
 M, R, A, P = "merchant", "reviewer", "admin", "provider"
 EVERYONE = {M, R, A, P}
@@ -39,6 +40,9 @@ EXPECTED = {
     ("GET", "/api/v1/egress"): {M, R, A},
     ("GET", "/api/v1/egress/{request_id}"): {M, R, A},
     ("POST", "/api/v1/egress/{request_id}/review"): {R},
+    ("POST", "/api/v1/egress/{request_id}/resubmit"): {M},
+    ("POST", "/api/v1/egress/{request_id}/withdraw"): {M},
+    ("GET", "/api/v1/products"): {M, R, A},
     ("GET", "/api/v1/releases"): {M, R, A},
     ("GET", "/api/v1/releases/{release_id}/bundle"): {M},
     ("GET", "/api/v1/ledger/verify"): {A},
@@ -142,10 +146,14 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
     for reviewer in (R, "reviewer2"):
         voted = client.post(f"/api/v1/egress/{req.json()['id']}/review",
                             headers=auth(people.tokens[reviewer]),
-                            json={"approve": True, "comment": "同意"})
+                            json={"decision": "approve", "comment": "同意",
+                                  "checklist": CHECKLIST})
         assert voted.status_code == 200, voted.json()
+        assert voted.json()["approvals"] is None or reviewer == "reviewer2"  # blind until all in
     release_id = voted.json()["release_id"]
     assert release_id
+    products = client.get("/api/v1/products", headers=auth(people.tokens[M])).json()
+    assert products[0]["sources"][0]["dataset"] == "visits"
     other = client.get(f"/api/v1/releases/{release_id}/bundle",
                        headers=auth(people.tokens["merchant_b"]))
     assert other.status_code == 404
