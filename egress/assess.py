@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -15,6 +13,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.models import Grant
 from egress import acro_results, cells, checks, differencing, disclosure, mitigate
 from egress.checks import CheckResult
 from egress.models import EgressRequest
@@ -26,20 +25,15 @@ from sandbox.models import Job
 CLOSED = ("draft", "rejected", "withdrawn")
 
 
-@dataclass
-class Findings:
-    results: list[CheckResult]
-    release_output: Path  # what the bundle would carry (the mitigated output, if any)
-    mitigation: dict[str, int] = field(default_factory=dict)
-
-
 def directory(home: Path, request_id: int) -> Path:
     return home / "egress" / str(request_id)
 
 
 def run(session: Session, policy: Policy, home: Path, secret: bytes, req: EgressRequest,
-        job: Job) -> Findings:
-    grant = job_grant(session, job)
+        job: Job) -> list[CheckResult]:
+    """Every check of ``req`` on ``job``'s output; a mitigated output is written for the
+    release and its path set on the request."""
+    grant = session.get(Grant, job.grant_id)
     folder = directory(home, req.id)
     if folder.exists():
         shutil.rmtree(folder)  # an earlier round's findings
@@ -74,7 +68,7 @@ def run(session: Session, policy: Policy, home: Path, secret: bytes, req: Egress
         found = differencing.compare(mine, earlier, policy.differencing_threshold)
     release_output, done = output, {}
     sdc = checks.disclosure(shape, assessment, problem)
-    if req.mitigation != "none" and assessment is not None and stats is not None:
+    if req.mitigation != "none" and assessment is not None:
         release_output = folder / "output.parquet"
         done = mitigate.apply(output, release_output, shape, stats, assessment, req.mitigation,
                               int(rules["round_base"]))
@@ -100,13 +94,7 @@ def run(session: Session, policy: Policy, home: Path, secret: bytes, req: Egress
     document = acro_results.build(req, job, results, shape, assessment)
     (folder / acro_results.NAME).write_text(json.dumps(document, ensure_ascii=False, indent=1),
                                             encoding="utf-8")
-    return Findings(results, release_output, done)
-
-
-def job_grant(session: Session, job: Job) -> Any:
-    from catalog.models import Grant
-
-    return session.get(Grant, job.grant_id)
+    return results
 
 
 def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:

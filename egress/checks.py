@@ -69,15 +69,14 @@ def lineage(session: Session, job: Job) -> dict[str, Any]:
                 tables[name] = [c["name"] for c in found.output_schema or []]
     outputs = [c["name"] for c in job.output_schema or []]
     traced = column_lineage(job.sql, tables, outputs)
-    exact = traced["exact"]
+    deeper = {table: lineage(session, found) for table, found in earlier.items()}
+    exact = traced["exact"] and all(d["exact"] for d in deeper.values())
     columns: dict[str, list[list[str]]] = {}
     for output, pairs in traced["columns"].items():
         resolved: set[tuple[str, str]] = set()
         for table, column in pairs:
-            if table in earlier:
-                deeper = lineage(session, earlier[table])
-                exact = exact and deeper["exact"]
-                resolved.update(tuple(p) for p in deeper["columns"].get(column, []))
+            if table in deeper:
+                resolved.update(tuple(p) for p in deeper[table]["columns"].get(column, []))
             else:
                 resolved.add((table, column))
         columns[output] = [list(p) for p in sorted(resolved)]
@@ -187,8 +186,8 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
     L3+ data need the level's k-anonymity on the catalog's quasi-identifiers; no output column
     may carry a raw (not pseudonymized) identifier column, whatever its values look like."""
     items = _items(grant)
-    raw = _traced_to(traced, shape, lambda item, column: column in _raw_identifiers(policy, item),
-                     items)
+    raw = _traced_to(traced, shape, {name: _raw_identifiers(policy, item)
+                                     for name, item in items.items()})
     details: dict[str, Any] = {"shape": shape.kind}
     if raw:
         return CheckResult("raw_exposure", FAIL, "output columns carry raw identifiers of the "
@@ -207,8 +206,9 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
                            f"{'/'.join(sorted(levels)) or 'unclassified'} data: the reviewer "
                            "confirms each row may leave", details=details)
     k_min = max(policy.level(lv).k_min for lv in sensitive)
-    quasi = sorted(_traced_to(traced, shape, lambda item, column: column in
-                              item.dataset_version.flagged("quasi_identifier"), items, all_=True))
+    quasi = sorted(_traced_to(traced, shape, {
+        name: set(item.dataset_version.flagged("quasi_identifier"))
+        for name, item in items.items()}, all_=True))
     details.update(k_min=k_min, quasi_identifiers=quasi)
     if not quasi:
         return CheckResult("raw_exposure", REVIEW, f"row-level output of {'/'.join(sensitive)} "
@@ -230,9 +230,9 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
 def trade_secrets(shape: Shape, traced: dict[str, Any], grant: Grant) -> CheckResult:
     """Trade secrets (review point 4): columns a provider marked confidential may appear in
     aggregates (dominance rules protect them), never at row level nor as a cell's key."""
-    items = _items(grant)
-    exposed = _traced_to(traced, shape, lambda item, column: column in
-                         item.dataset_version.flagged("confidential"), items)
+    exposed = _traced_to(traced, shape, {
+        name: set(item.dataset_version.flagged("confidential"))
+        for name, item in _items(grant).items()})
     if exposed:
         return CheckResult("trade_secrets", FAIL, "confidential columns would leave "
                            + ("as cell keys" if shape.kind == "aggregate" else "at row level")
@@ -253,15 +253,15 @@ def _raw_identifiers(policy: Policy, item: Any) -> set[str]:
     return personal - set(pseudonymized_columns(policy, item))
 
 
-def _traced_to(traced: dict[str, Any], shape: Shape, test: Any, items: dict[str, Any],
+def _traced_to(traced: dict[str, Any], shape: Shape, marked: dict[str, set[str]],
                all_: bool = False) -> dict[str, str]:
-    """Output columns (keys only for aggregates, unless ``all_``) traced to a source column
-    for which ``test(item, column)`` holds, with that source."""
+    """Output columns (keys only for aggregates, unless ``all_``) traced to one of the
+    ``marked`` source columns (per dataset), with that source."""
     columns = shape.keys if shape.kind == "aggregate" and not all_ else list(traced["columns"])
     found = {}
     for column in columns:
         for table, source in traced["columns"].get(column, []):
-            if table in items and test(items[table], source):
+            if source in marked.get(table, ()):
                 found[column] = f"{table}.{source}"
     return found
 

@@ -23,6 +23,7 @@ from egress.cells import Shape
 
 SUBSET = "tds__subset"
 ROWS = "tds__rows"
+SELF = "this output"
 
 
 def key_sources(shape: Shape, traced: dict[str, Any]) -> dict[str, str]:
@@ -68,23 +69,21 @@ def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,
     found: list[dict[str, Any]] = []
     con = duckdb.connect()
     con.register("cur", current)
-    for label, table in [("this output", current), *earlier.items()]:
+    for label, table in [(SELF, current), *earlier.items()]:
         con.register("old", table)
-        mine = set(current.column(SUBSET).to_pylist())
-        theirs = set(table.column(SUBSET).to_pylist())
-        for fine in mine | theirs:
-            for coarse in mine | theirs:
-                fine_set, coarse_set = _split(fine), _split(coarse)
-                if not coarse_set <= fine_set or (label == "this output" and fine == coarse):
-                    continue
-                # current fine cells summed onto earlier coarse cells, and the other way round
-                for a, b in (("cur", "old"), ("old", "cur")):
-                    a_subsets = mine if a == "cur" else theirs
-                    b_subsets = theirs if b == "old" else mine
-                    if fine not in a_subsets or coarse not in b_subsets:
+        subsets = {"cur": set(current.column(SUBSET).to_pylist()),
+                   "old": set(table.column(SUBSET).to_pylist())}
+        # finer cells of one side summed onto coarser (or equal) cells of the other; within the
+        # output itself one direction covers every pair
+        for fine_table, coarse_table in [("cur", "old")] if label == SELF else \
+                [("cur", "old"), ("old", "cur")]:
+            for fine in subsets[fine_table]:
+                for coarse in subsets[coarse_table]:
+                    if not _split(coarse) <= _split(fine) or (label == SELF and fine == coarse):
                         continue
-                    found.extend(_differences(con, a, b, fine, coarse, sorted(coarse_set),
-                                              threshold, label, limit - len(found)))
+                    found.extend(_differences(con, fine_table, coarse_table, fine, coarse,
+                                              sorted(_split(coarse)), threshold, label,
+                                              limit - len(found)))
                     if len(found) >= limit:
                         return found
     return found
@@ -101,9 +100,8 @@ def _quote(name: str) -> str:
 def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: str, fine: str,
                  coarse: str, keys: list[str], threshold: int, label: str,
                  limit: int) -> list[dict[str, Any]]:
-    if limit <= 0 or not _has_columns(con, fine_table, keys) or \
-            not _has_columns(con, coarse_table, keys):
-        return []
+    # Each key is a column of both tables: a fingerprint has a column per source its subsets
+    # name.
     select = ", ".join(_quote(k) for k in keys)
     join = " AND ".join(f"f.{_quote(k)} IS NOT DISTINCT FROM c.{_quote(k)}" for k in keys) \
         or "TRUE"
@@ -122,7 +120,3 @@ def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: 
              "difference": abs(int(r[-2]) - int(r[-1])),
              "keys": {"finer": fine, "coarser": coarse}} for r in rows]
 
-
-def _has_columns(con: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> bool:
-    names = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-    return set(keys) <= names

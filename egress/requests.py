@@ -52,12 +52,12 @@ def request(session: Session, actor: Actor, policy: Policy, home: Path, secret: 
                         exceptions=_exceptions(exceptions))
     session.add(req)
     session.flush()
-    findings = assess.run(session, policy, home, secret, req, job)
-    req.checks = [r.as_dict() for r in findings.results]
+    results = assess.run(session, policy, home, secret, req, job)
+    req.checks = [r.as_dict() for r in results]
     append(session, actor, "egress.drafted" if draft else "egress.requested", f"egress:{req.id}", {
         "job_id": job.id, "product": product, "declared_sources": declared,
         "abroad": bool(abroad), "required_approvals": needed, "mitigation": req.mitigation,
-        "checks": {r.name: r.verdict for r in findings.results},
+        "checks": {r.name: r.verdict for r in results},
         "exceptions": sorted(req.exceptions or {}),
     })
     if not draft:
@@ -115,8 +115,6 @@ def resubmit(session: Session, actor: Actor, policy: Policy, home: Path, secret:
     req = get(session, actor, request_id)
     if req.status not in ("draft", "returned", "submitted", "in_review"):
         raise Conflict(f"egress request {req.id} is {req.status}; it cannot be resubmitted")
-    if req.requested_by is not None and req.org != actor.org:
-        raise NotFound(f"no egress request {request_id}")
     job = session.get(Job, req.job_id)
     if job_id is not None and job_id != req.job_id:
         job = _releasable_job(session, actor, job_id)
@@ -128,14 +126,13 @@ def resubmit(session: Session, actor: Actor, policy: Policy, home: Path, secret:
     if mitigation is not None:
         req.mitigation = _mitigation(mitigation)
     comment = names.text(comment, "comment", 5000, multiline=True) if comment else ""
-    first = req.status == "draft"
-    if not first:
+    if req.status != "draft":
         req.round += 1
-    findings = assess.run(session, policy, home, secret, req, job)
-    req.checks = [r.as_dict() for r in findings.results]
+    results = assess.run(session, policy, home, secret, req, job)
+    req.checks = [r.as_dict() for r in results]
     append(session, actor, "egress.updated", f"egress:{req.id}", {
         "job_id": job.id, "round": req.round, "mitigation": req.mitigation,
-        "checks": {r.name: r.verdict for r in findings.results},
+        "checks": {r.name: r.verdict for r in results},
         "exceptions": sorted(req.exceptions or {}), "comment_chars": len(comment),
     })
     if req.status != "submitted":
@@ -195,14 +192,9 @@ def list_requests(session: Session, actor: Actor, status: str | None = None) -> 
     return list(session.scalars(query))
 
 
-def release_approved(session: Session, actor: Actor, policy: Policy, home: Path, signer: Signer,
+def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
                      req: EgressRequest) -> Release:
     """Sign and write the bundle of an approved request (called by the last approval)."""
-    return _release(session, actor, home, signer, req)
-
-
-def _release(session: Session, actor: Actor, home: Path, signer: Signer,
-             req: EgressRequest) -> Release:
     job = session.get(Job, req.job_id)
     grant = session.get(Grant, req.grant_id)
     release = Release(request_id=req.id, product_no="pending", path="pending",

@@ -83,7 +83,7 @@ def vote(session: Session, actor: Actor, policy: Policy, home: Path, signer: Sig
     elif sum(r.decision == "approve" for r in req.current_votes()) >= req.required_approvals:
         workflow.move(session, actor, req, "approved", {"approvals": req.required_approvals})
         req.decided_at = utcnow()
-        requests.release_approved(session, actor, policy, home, signer, req)
+        requests.release_approved(session, actor, home, signer, req)
     return req
 
 

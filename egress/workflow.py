@@ -1,11 +1,11 @@
 """The states of an egress request and the moves between them; every move is a ledger event.
 
     draft -> submitted -> in_review -> returned -> submitted (a new round) ...
-    submitted | in_review -> approved -> released
-    submitted | in_review -> rejected            (final)
+    in_review -> approved -> released            (a first vote moves submitted to in_review)
+    in_review -> rejected                        (final)
     draft | submitted | in_review | returned -> withdrawn   (final)
 
-A request under review may also be updated by the merchant (submitted again, a new round).
+A request in review may also be updated by the merchant (submitted again, a new round).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from policies import Actor
 
 MOVES: dict[str, tuple[str, ...]] = {
     "draft": ("submitted", "withdrawn"),
-    "submitted": ("in_review", "submitted", "approved", "rejected", "returned", "withdrawn"),
+    "submitted": ("in_review", "withdrawn"),
     "in_review": ("approved", "rejected", "returned", "submitted", "withdrawn"),
     "returned": ("submitted", "withdrawn"),
     "approved": ("released",),
