@@ -111,10 +111,16 @@ def _has(node: Any, cls: str) -> bool:
 
 
 def _expressions(sql_list: str) -> list[dict[str, Any]]:
-    """Parse ``SELECT <sql_list> FROM t`` and return its select-list expressions."""
-    raw = _parser().cursor().execute("SELECT json_serialize_sql(?::VARCHAR)",
-                                     [f"SELECT {sql_list} FROM t"]).fetchone()[0]
-    return json.loads(raw)["statements"][0]["node"]["select_list"]
+    """Parse ``SELECT <sql_list> FROM t`` and return its select-list expressions (fresh
+    copies: callers change them)."""
+    return json.loads(_serialized(sql_list))["statements"][0]["node"]["select_list"]
+
+
+@cache
+def _serialized(sql_list: str) -> str:
+    # The same few templates are parsed for every aggregate call: once is enough.
+    return _parser().cursor().execute("SELECT json_serialize_sql(?::VARCHAR)",
+                                      [f"SELECT {sql_list} FROM t"]).fetchone()[0]
 
 
 def _substitute(node: Any, replacements: dict[str, dict[str, Any]]) -> Any:
@@ -180,8 +186,8 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
             kind = KINDS.get(function, "unknown")
             aggregate = Aggregate(counter, function, kind, column, alone=call is entry)
             counter += 1
-            arguments = [a.get("expression", a) if isinstance(a, dict) and "expression" in a
-                         else a for a in call.get("arguments") or call.get("children") or []]
+            arguments = [a.get("expression", a) if isinstance(a, dict) else a
+                         for a in call.get("arguments") or call.get("children") or []]
             templates = _STATS[kind]
             if kind == "regression" and len(arguments) < 2:
                 templates = _STATS["unknown"]
@@ -206,11 +212,8 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
     rows = _expressions("count(*)")[0]
     rows["alias"] = shape.rows_column = f"{PREFIX}rows"
     extra.append(rows)
-    stats_tree = copy.deepcopy(tree)
-    stats_node = stats_tree["statements"][0]["node"]
-    stats_node["select_list"] = [dict(entry, alias=name) for entry, name
-                                 in zip(select_list, names, strict=True)] + extra
-    raw = _parser().cursor().execute("SELECT json_deserialize_sql(?::JSON)",
-                                     [json.dumps(stats_tree)]).fetchone()[0]
-    shape.stats_sql = raw
+    node["select_list"] = [dict(entry, alias=name) for entry, name
+                           in zip(select_list, names, strict=True)] + extra
+    shape.stats_sql = _parser().cursor().execute("SELECT json_deserialize_sql(?::JSON)",
+                                                 [json.dumps(tree)]).fetchone()[0]
     return shape
