@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from anonymize.entities import ENTITIES
@@ -177,8 +177,15 @@ def get(session: Session, name: str) -> Dataset:
 
 
 def list_datasets(session: Session, domain: str | None = None, level: str | None = None,
-                  attribute: str | None = None) -> list[Dataset]:
+                  attribute: str | None = None, search: str | None = None) -> list[Dataset]:
+    """Datasets matching the filters; ``search`` matches name, title, description or number."""
     query = select(Dataset).order_by(Dataset.name)
+    if search and search.strip():
+        # LIKE wildcards in the user's text are literal.
+        needle = "%" + search.strip()[:100].replace("\\", "\\\\").replace("%", "\\%") \
+            .replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(needle, escape="\\") for column in (
+            Dataset.name, Dataset.title, Dataset.description, Dataset.registration_no))))
     if domain:
         query = query.where(Dataset.domain == domain)
     if level:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,16 @@ def verify_bundle(directory: Path, trusted_key_pem: bytes | None = None) -> dict
     result.update(valid=not problems, product=manifest.get("product"),
                   release_id=manifest.get("release_id"), files=len(manifest.get("files", [])))
     return result
+
+
+def zipped(directory: Path) -> io.BytesIO:
+    """The bundle as a zip archive in memory (the download), files under the bundle's name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.iterdir()):
+            archive.write(path, f"{directory.name}/{path.name}")
+    buffer.seek(0)
+    return buffer
 
 
 def write_proof(directory: Path, document: dict[str, Any]) -> None:

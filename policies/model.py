@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from policies.errors import PolicyError
 
@@ -49,6 +50,7 @@ class Policy:
     egress_review_working_days: int
     differencing_threshold: int
     egress_disclosure: dict[str, Any]
+    web: dict[str, Any]
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -121,6 +123,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             differencing_threshold=_positive(egress.get("differencing_threshold", 10),
                                              "egress.differencing_threshold"),
             egress_disclosure=_disclosure(egress.get("disclosure", {})),
+            web=_web(raw.get("web", {})),
             raw=raw,
         )
     except KeyError as exc:
@@ -169,6 +172,20 @@ def _disclosure(section: dict[str, Any]) -> dict[str, Any]:
     for key in ("zeros_disclosive", "check_missing_values"):
         if not isinstance(merged[key], bool):
             raise PolicyError(f"egress.disclosure.{key} must be true or false")
+    return merged
+
+
+def _web(section: dict[str, Any]) -> dict[str, Any]:
+    """The web console's settings; settings an older policy file lacks come from the default."""
+    merged = {**tomllib.loads(default_policy_text())["web"], **section}
+    for key in ("idle_minutes", "session_hours", "password_min_length"):
+        _positive(merged[key], f"web.{key}")
+    try:
+        ZoneInfo(str(merged["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(f"web.timezone {merged['timezone']!r} is not a known time zone") from None
+    if merged["default_language"] not in ("zh_CN", "en"):
+        raise PolicyError("web.default_language must be zh_CN or en")
     return merged
 
 

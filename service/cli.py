@@ -178,6 +178,27 @@ def user_add(name: str, role: str, org: str | None, as_json: bool) -> None:
     _print(data, as_json, lambda d: f"user {d['name']} ({d['role']}) created; token: {d['token']}")
 
 
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input "
+              "(first line) instead of prompting")
+def user_passwd(name: str, password_stdin: bool) -> None:
+    """Set a user's web console password (Argon2 hash); ends the user's console sessions."""
+    from service.passwords import set_password
+    from service.web.sessions import end_all
+
+    h = ready_home()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with h.store.transaction() as session:
+        user = set_password(session, OPERATOR, h.policy, name, password)
+        ended = end_all(session, user.id)
+    click.echo(f"password of {user.name} set" + (f"; {ended} console session(s) ended"
+                                                   if ended else ""))
+
+
 @user.command("list")
 @json_option
 def user_list(as_json: bool) -> None:

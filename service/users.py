@@ -40,6 +40,7 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     org: Mapped[Organization | None] = relationship()
 
     def actor(self) -> Actor:
@@ -96,6 +97,32 @@ def authenticate(session: Session, token: str | None) -> Actor:
     if user.status != "active":
         raise Unauthenticated("this user is disabled")
     return user.actor()
+
+
+def set_status(session: Session, actor: Actor, name: str, active: bool) -> User:
+    """Disable a user (its token and console sessions stop working) or enable it again."""
+    require(actor, Role.ADMIN)
+    user = get_user(session, name)
+    if actor.id is not None and user.id == actor.id and not active:
+        raise InvalidInput("you cannot disable yourself; ask another administrator")
+    status = "active" if active else "disabled"
+    if user.status != status:
+        user.status = status
+        append(session, actor, f"user.{'enabled' if active else 'disabled'}", f"user:{user.id}", {})
+    return user
+
+
+def list_organizations(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Organizations with their members per role."""
+    require(actor, Role.ADMIN)
+    rows = []
+    for org in session.scalars(select(Organization).order_by(Organization.name)):
+        members = session.scalars(select(User).where(User.org_id == org.id)).all()
+        rows.append({"id": org.id, "name": org.name,
+                     "created_at": org.created_at.isoformat(timespec="seconds") + "Z",
+                     "members": {role.value: sorted(u.name for u in members if u.role == role.value)
+                                 for role in Role if any(u.role == role.value for u in members)}})
+    return rows
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:

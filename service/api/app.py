@@ -1,4 +1,5 @@
-"""The FastAPI application: /api/v1, OpenAPI at /docs, errors as problem+json."""
+"""The FastAPI application: /api/v1 (OpenAPI at /docs, errors as problem+json) and the web
+console under /."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.applications import sweep
 from egress.review import sweep as egress_sweep
 from policies import DomainError
+from service import web
 from service.api.routes import router
 from service.home import Home
 
@@ -61,25 +63,36 @@ def create_app(home: Home, sweep_every: float | None = None,
     app.state.home = home
     app.include_router(router, prefix="/api/v1")
 
+    web.mount(app)
+
+    # Errors become problem+json under /api/v1, and pages that say what to do in the console.
+    def answer(request: Request, status: int, detail: str, **extra: object) -> Response:
+        if web.is_console(request):
+            return web.console_error(request, status, detail)
+        return problem(status, detail, **extra)
+
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
-        return problem(STATUS.get(exc.kind, 400), exc.message)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return await asyncio.to_thread(answer, request, STATUS.get(exc.kind, 400), exc.message)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")}
                   for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        return problem(422, f"{'.'.join(first['loc'])}: {first['msg']}", errors=errors)
+        return await asyncio.to_thread(answer, request, 422,
+                                       f"{'.'.join(first['loc'])}: {first['msg']}",
+                                       errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return await asyncio.to_thread(answer, request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return problem(500, "an unexpected error occurred; it has been logged")
+        return await asyncio.to_thread(answer, request, 500,
+                                       "an unexpected error occurred; it has been logged")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
-import zipfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
@@ -15,13 +10,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from catalog import applications, datasets, previews
-from catalog.errors import InvalidInput
 from egress import requests as egress_requests
 from egress import review as egress_review_module
+from egress.bundle import zipped
 from lineage import audit, graph, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
 from sandbox import jobs
 from service.home import Home
+from service.uploads import saved
 from service.users import add_user, authenticate, list_users
 
 router = APIRouter()
@@ -84,10 +80,14 @@ def users(home: HomeDep, actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) ->
 @router.get("/datasets", tags=["catalog"])
 def dataset_list(home: HomeDep, _actor: Annotated[Actor, Depends(allow(*ALL))],
                  domain: str | None = None, level: str | None = None,
-                 attribute: str | None = None) -> list[dict[str, Any]]:
+                 attribute: str | None = None,
+                 q: Annotated[str | None, Query(max_length=100,
+                                                description="words in name, title, "
+                                                            "description or number")] = None
+                 ) -> list[dict[str, Any]]:
     with home.store.read() as session:
         return [datasets.describe(d) for d in datasets.list_datasets(session, domain, level,
-                                                                     attribute)]
+                                                                     attribute, q)]
 
 
 @router.get("/datasets/{name}", tags=["catalog"])
@@ -106,22 +106,8 @@ def dataset_register(
     background: BackgroundTasks, description: Annotated[str, Form()] = "",
 ) -> dict[str, Any]:
     """Upload and register a Parquet or CSV file (streamed to disk within the policy's limit)."""
-    limit = home.policy.max_upload_bytes
-    suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in (".parquet", ".pq", ".csv", ".txt", ".tsv"):
-        raise InvalidInput(f"unsupported file type {suffix or '(none)'!r}: upload Parquet or CSV")
-    scratch = home.root / "scratch"
-    scratch.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=scratch, suffix=suffix)
-    try:
-        written = 0
-        with os.fdopen(fd, "wb") as out:
-            while block := file.file.read(1 << 20):
-                written += len(block)
-                if written > limit:
-                    raise InvalidInput(f"the upload exceeds the policy's {limit} bytes")
-                out.write(block)
-        source = Path(tmp)
+    with saved(file.file, file.filename, home.root / "scratch",
+               home.policy.max_upload_bytes) as source:
         with home.store.transaction() as session:
             version = datasets.register(
                 session, actor, home.policy, home.root, source,
@@ -132,8 +118,6 @@ def dataset_register(
         background.add_task(previews.build, home.store.transaction, home.root, home.policy,
                             version_id)
         return described
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 @router.get("/datasets/{name}/preview", tags=["catalog"])
@@ -423,12 +407,7 @@ def release_download(release_id: int, home: HomeDep,
     """The signed bundle as a zip: only for the requesting organization; each download logged."""
     with home.store.transaction() as session:
         directory = egress_requests.download(session, actor, home.root, release_id)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.iterdir()):
-            archive.write(path, f"{directory.name}/{path.name}")
-    buffer.seek(0)
-    return StreamingResponse(buffer, media_type="application/zip", headers={
+    return StreamingResponse(zipped(directory), media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
 
 

@@ -1,0 +1,203 @@
+"""Administrators: monitoring, users and organizations, policy, ledger, lineage, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from lineage import audit, graph, indicators, proofs, report, verify_ledger
+from lineage.ledger import LedgerEvent
+from policies import Role
+from policies.errors import DomainError
+from service.passwords import set_password
+from service.users import add_user, list_organizations, list_users, set_status
+from service.web import i18n
+from service.web.base import Member, back, error_page, home_of, language, member, render
+from service.web.charts import line_chart
+from service.web.sessions import end_all
+
+router = APIRouter(include_in_schema=False)
+ADMIN = Depends(member(Role.ADMIN))
+PAGE = 50
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def monitoring(request: Request, m: Annotated[Member, ADMIN], months: int = 12) -> HTMLResponse:
+    """The indicators of the implementation guide, per month, with this year's totals."""
+    home = home_of(request)
+    today = dt.datetime.now(dt.UTC).date()
+    with home.store.read() as session:
+        series = indicators.monthly(session, max(3, min(months, 60)), today)
+        year = report.disclosure(session, today.year)
+    i18n.current.set(language(request))
+    charts = {}
+    for group, lines in series["groups"].items():
+        counts = {i18n.gettext(k): v for k, v in lines.items() if not k.endswith("_share")}
+        charts[group] = [line_chart(series["months"], counts, i18n.gettext(group))]
+        shares = {i18n.gettext(k): v for k, v in lines.items() if k.endswith("_share")}
+        if shares:
+            charts[group].append(line_chart(series["months"], shares, i18n.gettext(group),
+                                            share=True))
+    return render(request, "admin_monitoring.html", m, charts=charts, totals=year["indicators"],
+                  year=today.year, months=len(series["months"]))
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, m: Annotated[Member, ADMIN], created: dict | None = None,
+               error: str = "", status: int = 200) -> HTMLResponse:
+    home = home_of(request)
+    with home.store.read() as session:
+        users = [u.as_dict() | {"has_password": bool(u.password_hash)}
+                 for u in list_users(session, m.actor)]
+        orgs = list_organizations(session, m.actor)
+    return render(request, "admin_users.html", m, users=users, orgs=orgs, created=created,
+                  error=error, roles=[r.value for r in Role], status=status)
+
+
+@router.post("/admin/users", response_model=None)
+async def user_add(request: Request, m: Annotated[Member, ADMIN]) -> Response:
+    form = await request.form()
+    home = home_of(request)
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    try:
+        with home.store.transaction() as session:
+            user, token = add_user(session, m.actor, name, str(form.get("role", "")),
+                                   str(form.get("org", "")).strip() or None)
+            if password:
+                set_password(session, m.actor, home.policy, user.name, password)
+            created = user.as_dict() | {"token": token}
+    except DomainError as exc:
+        return users_page(request, m, error=exc.message, status=422)
+    # The token is shown on this response only, never again.
+    return users_page(request, m, created=created, status=201)
+
+
+@router.post("/admin/users/{name}/status", response_model=None)
+async def user_status(request: Request, name: str, m: Annotated[Member, ADMIN]) -> Response:
+    form = await request.form()
+    home = home_of(request)
+    with home.store.transaction() as session:
+        user = set_status(session, m.actor, name, form.get("active") == "yes")
+        if user.status != "active":
+            end_all(session, user.id)
+    return back("/admin/users", "user_changed")
+
+
+@router.post("/admin/users/{name}/password", response_model=None)
+async def user_password(request: Request, name: str, m: Annotated[Member, ADMIN]) -> Response:
+    form = await request.form()
+    home = home_of(request)
+    try:
+        with home.store.transaction() as session:
+            user = set_password(session, m.actor, home.policy, name, str(form.get("password", "")))
+            end_all(session, user.id)
+    except DomainError as exc:
+        return users_page(request, m, error=exc.message, status=422)
+    return back("/admin/users", "user_changed")
+
+
+@router.get("/admin/policy", response_class=HTMLResponse)
+def policy_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
+    home = home_of(request)
+    return render(request, "admin_policy.html", m, sections=_sections(home.policy.raw),
+                  policy_file=str(home.policy_path))
+
+
+def _sections(raw: dict, prefix: str = "") -> dict[str, dict]:
+    """The policy's settings by TOML section; each level's rule stays one row."""
+    out: dict[str, dict] = {}
+    flat = {k: v for k, v in raw.items() if not isinstance(v, dict) or prefix == "levels"}
+    if flat:
+        out[prefix] = flat
+    for key, value in raw.items():
+        if isinstance(value, dict) and prefix != "levels":
+            out.update(_sections(value, f"{prefix}.{key}" if prefix else key))
+    return out
+
+
+@router.get("/admin/ledger", response_class=HTMLResponse)
+def ledger_page(request: Request, m: Annotated[Member, ADMIN], actor: str = "",
+                action: str = "", subject: str = "", since: str = "", until: str = "",
+                before: int | None = None, verify: str = "") -> HTMLResponse:
+    home = home_of(request)
+    filters = {"actor": actor, "action": action, "subject": subject, "since": since,
+               "until": until}
+    with home.store.read() as session:
+        try:
+            found = audit.search(session, actor=actor or None, action=action or None,
+                                 subject=subject or None, since=since or None,
+                                 until=until or None, before_seq=before, limit=PAGE)
+            error = ""
+        except DomainError as exc:
+            found, error = {"events": [], "next_before": None, "checkpoint_size": 0}, exc.message
+        verification = verify_ledger(session, home.genesis_public_key, home.witness_path,
+                                     home.origin).as_dict() if verify else None
+    return render(request, "admin_ledger.html", m, found=found, filters=filters, error=error,
+                  verification=verification)
+
+
+@router.get("/admin/ledger/{seq}", response_class=HTMLResponse)
+def ledger_event(request: Request, seq: int, m: Annotated[Member, ADMIN]) -> HTMLResponse:
+    home = home_of(request)
+    with home.store.read() as session:
+        event = session.get(LedgerEvent, seq)
+        if event is None:
+            return error_page(request, 404, f"no ledger event {seq} (it may be archived)", m)
+        data = event.as_dict()
+        try:
+            proof = proofs.inclusion(session, seq, archive_dir=home.root / "ledger")
+            proof_error = ""
+        except DomainError as exc:
+            proof, proof_error = None, exc.message
+    return render(request, "admin_event.html", m, e=data,
+                  payload=json.dumps(data.get("payload"), ensure_ascii=False, indent=2),
+                  proof=json.dumps(proof, ensure_ascii=False, indent=2) if proof else "",
+                  proof_error=proof_error)
+
+
+@router.get("/admin/lineage", response_class=HTMLResponse)
+def lineage_page(request: Request, m: Annotated[Member, ADMIN], node: str = "",
+                 direction: str = "both") -> HTMLResponse:
+    home = home_of(request)
+    with home.store.read() as session:
+        whole = graph.build(session)
+    choices = sorted(whole.nodes.values(), key=lambda n: n["id"])
+    return render(request, "admin_lineage.html", m, node=node[:200],
+                  direction=direction if direction in ("up", "down", "both") else "both",
+                  choices=choices, known=node in whole.nodes)
+
+
+@router.get("/admin/lineage.svg")
+def lineage_picture(request: Request, m: Annotated[Member, ADMIN], node: str,
+                    direction: str = "both") -> Response:
+    home = home_of(request)
+    with home.store.read() as session:
+        part = graph.neighbourhood(graph.build(session), node,
+                                   direction if direction in ("up", "down", "both") else "both")
+    return Response(graph.to_svg(part), media_type="image/svg+xml",
+                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+@router.get("/admin/report", response_class=HTMLResponse)
+def report_page(request: Request, m: Annotated[Member, ADMIN],
+                year: int | None = None) -> HTMLResponse:
+    home = home_of(request)
+    year = year or dt.datetime.now(dt.UTC).year
+    with home.store.read() as session:
+        data = report.disclosure(session, year)
+    return render(request, "admin_report.html", m, r=data, year=year)
+
+
+@router.get("/admin/report.{fmt}")
+def report_download(request: Request, fmt: str, m: Annotated[Member, ADMIN],
+                    year: int) -> Response:
+    home = home_of(request)
+    with home.store.read() as session:
+        text = report.render(report.disclosure(session, year), fmt)
+    media = {"md": "text/markdown", "json": "application/json", "html": "text/html"}[fmt]
+    return Response(text, media_type=f"{media}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="disclosure-{year}.{fmt}"'})

@@ -1,0 +1,195 @@
+"""What every console page shares: the signed-in member, CSRF, language, rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from catalog.workdays import working_days_between
+from policies import Actor, Forbidden, Role
+from policies.errors import DomainError
+from service.home import Home
+from service.web import i18n
+from service.web.sessions import Signed, lookup
+
+COOKIE = "tds_session"
+LOGIN_CSRF = "tds_login_csrf"
+
+
+class SignInRequired(DomainError):
+    kind = "unauthenticated"
+
+
+class BadToken(DomainError):
+    kind = "forbidden"
+
+
+env = Environment(loader=PackageLoader("service.web", "templates"),
+                  autoescape=select_autoescape(default=True, default_for_string=True),
+                  extensions=["jinja2.ext.i18n"],
+                  trim_blocks=True, lstrip_blocks=True)
+env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.globals["languages"] = i18n.LANGUAGES
+env.filters["number"] = i18n.number
+env.filters["t"] = i18n.gettext
+
+
+@dataclass(frozen=True)
+class Member:
+    """The signed-in user of a console request."""
+
+    actor: Actor
+    csrf: str
+
+    @property
+    def role(self) -> str:
+        return self.actor.role.value
+
+
+def home_of(request: Request) -> Home:
+    return request.app.state.home
+
+
+def language(request: Request) -> str:
+    return i18n.choose(request.cookies.get(i18n.COOKIE),
+                       home_of(request).policy.web["default_language"])
+
+
+def _signed(request: Request) -> Signed:
+    home = home_of(request)
+    cookie = request.cookies.get(COOKIE)
+    with home.store.read() as session:
+        signed, touched = lookup(session, home.policy, cookie)
+    if touched:  # renew the idle clock (or delete the expired session) in a short write
+        with home.store.transaction() as session:
+            signed, _ = lookup(session, home.policy, cookie)
+    if signed is None:
+        raise SignInRequired("sign in to continue" if not cookie
+                             else "your session has ended; sign in again")
+    return signed
+
+
+async def _member(request: Request, signed: Annotated[Signed, Depends(_signed)]) -> Member:
+    if request.method not in ("GET", "HEAD"):
+        sent = request.headers.get("x-csrf-token")
+        if sent is None:
+            form = await request.form()
+            value = form.get("csrf")
+            sent = value if isinstance(value, str) else None
+        if not sent or not hmac.compare_digest(sent, signed.csrf):
+            raise BadToken("the form's security token is missing or out of date: "
+                           "reload the page and try again")
+    return Member(signed.actor, signed.csrf)
+
+
+def member(*roles: Role):
+    """A dependency: the signed-in member, who must have one of ``roles`` (the API's rule)."""
+    async def dependency(m: Annotated[Member, Depends(_member)]) -> Member:
+        if roles and m.actor.role not in roles:
+            raise Forbidden(f"this page needs the role {', '.join(r.value for r in roles)}; "
+                            f"you are {m.actor.role.value}")
+        return m
+    return dependency
+
+
+ANY = (Role.PROVIDER, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+PEOPLE = (Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+
+
+def render(request: Request, name: str, m: Member | None = None, status: int = 200,
+           **context: Any) -> HTMLResponse:
+    home = home_of(request)
+    lang = language(request)
+    i18n.current.set(lang)
+    zone = home.policy.web["timezone"]
+    page = env.get_template(name).render(
+        request=request, me=m, lang=lang, path=request.url.path,
+        when=lambda value, with_time=True: i18n.when(value, zone, with_time),
+        days_left=lambda deadline: days_left(home, deadline),
+        notice=NOTICES.get(request.query_params.get("done", "")), **context)
+    return HTMLResponse(page, status_code=status)
+
+
+# What an error page says, by HTTP status: a title and what to do next.
+ERRORS = {
+    400: ("Bad request", "Check the form's fields and try again."),
+    401: ("Sign in", "Sign in and try again."),
+    403: ("Not allowed", "Your role or organization may not do this. Reload the page if a form "
+                         "expired; ask an administrator if you need access."),
+    404: ("Not found", "It does not exist, or your organization may not see it. Check the "
+                       "address or go back to the list."),
+    409: ("Conflict", "Someone changed it meanwhile, or it is in a state that forbids this. "
+                      "Reload the page to see its state."),
+    413: ("Too large", "Send a smaller file; the policy sets the limit."),
+    422: ("Invalid input", "Correct the fields named in the message and send the form again."),
+    500: ("Something went wrong", "The error was logged. Try again; if it keeps happening, tell "
+                                  "the platform operator the time it happened."),
+    503: ("Unavailable", "The platform is busy or its database is unreachable. Try again in a "
+                         "minute."),
+}
+
+
+def error_page(request: Request, status: int, message: str,
+               m: Member | None = None) -> HTMLResponse:
+    title, hint = ERRORS.get(status, ERRORS[400])
+    if request.headers.get("hx-request") == "true":
+        return render(request, "form_error.html", m, message=message, status=status)
+    return render(request, "error.html", m, title=title, message=message, hint=hint,
+                  status=status)
+
+
+def days_left(home: Home, deadline: Any) -> int | None:
+    """Working days from today to ``deadline`` (negative when it passed)."""
+    if not deadline:
+        return None
+    if isinstance(deadline, str):
+        deadline = dt.date.fromisoformat(deadline[:10])
+    elif isinstance(deadline, dt.datetime):
+        deadline = deadline.date()
+    return working_days_between(dt.date.today(), deadline, home.policy)
+
+
+def back(path: str, done: str | None = None) -> RedirectResponse:
+    """Redirect after a successful form (303: the browser follows with GET)."""
+    return RedirectResponse(path + (f"?done={quote(done)}" if done else ""), status_code=303)
+
+
+def local_path(value: str | None, default: str = "/") -> str:
+    """``value`` if it is a path on this site, else ``default`` (no open redirects)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+# Messages shown after a form succeeded, by key (the key, not free text, travels in the URL).
+NOTICES = {
+    "signed_out": "You have signed out.",
+    "applied": "Your application was submitted. Reviewers decide within the deadline shown.",
+    "decided": "Your decision was recorded.",
+    "registered": "The dataset was registered. Its simulated preview is being built.",
+    "classified": "The classification was confirmed.",
+    "requested": "Your egress request was submitted; the automatic checks ran.",
+    "resubmitted": "Your request was resubmitted; a new review round started.",
+    "withdrawn": "Your request was withdrawn.",
+    "voted": "Your vote was recorded.",
+    "cancelled": "The job was asked to stop.",
+    "user_added": "The user was created.",
+    "user_changed": "The user was changed.",
+    "revoked": "The grant was revoked.",
+}
+
+
+def member_or_none(request: Request) -> Member | None:
+    """The signed-in member if any (for the header of an error page); never raises."""
+    try:
+        signed = _signed(request)
+    except Exception:  # an error page must render even when the store is down
+        return None
+    return Member(signed.actor, signed.csrf)

@@ -1,0 +1,73 @@
+"""Languages of the console: gettext catalogs read through Babel, dates in the user's locale.
+
+Message ids are English; ``locale/<lang>/LC_MESSAGES/messages.po`` holds the translations. The
+``.po`` file is compiled in memory when first used, so there is no build step to run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import io
+from functools import cache
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+COOKIE = "tds_lang"
+
+current: contextvars.ContextVar[str] = contextvars.ContextVar("tds_lang", default="zh_CN")
+
+
+@cache
+def catalog(lang: str) -> NullTranslations:
+    if lang == "en":
+        return NullTranslations()
+    po = resources.files("service.web").joinpath(f"locale/{lang}/LC_MESSAGES/messages.po")
+    with po.open("rb") as handle:
+        messages = read_po(handle, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, messages)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def gettext(message: str) -> str:
+    return catalog(current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return catalog(current.get()).ngettext(singular, plural, n)
+
+
+def choose(cookie: str | None, default: str) -> str:
+    return cookie if cookie in LANGUAGES else default
+
+
+def when(value: dt.datetime | str | None, zone: str, with_time: bool = True) -> str:
+    """A UTC time (naive or ISO text) shown in ``zone`` and the current language."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        local = aware.astimezone(ZoneInfo(zone))
+        if with_time:
+            return format_datetime(local, "medium", locale=Locale.parse(current.get()))
+        return format_date(local.date(), "medium", locale=Locale.parse(current.get()))
+    return format_date(value, "medium", locale=Locale.parse(current.get()))
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, locale=Locale.parse(current.get()))

@@ -1,0 +1,110 @@
+"""Providers: register datasets, confirm or override the PII scan's suggestions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from anonymize import ENTITIES
+from catalog import datasets, previews
+from catalog.datasets import ATTRIBUTES
+from catalog.errors import InvalidInput, NotFound
+from catalog.models import Dataset
+from policies import LEVELS, Role
+from policies.errors import DomainError
+from service.uploads import saved
+from service.web.base import Member, back, home_of, member, render
+
+router = APIRouter(include_in_schema=False)
+PROVIDERS = (Role.PROVIDER, Role.ADMIN)
+
+
+@router.get("/provider", response_class=HTMLResponse)
+def provider_home(request: Request,
+                  m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
+    home = home_of(request)
+    with home.store.read() as session:
+        query = select(Dataset).order_by(Dataset.name)
+        if m.actor.role is Role.PROVIDER:
+            query = query.where(Dataset.provider_id == m.actor.id)
+        rows = [datasets.describe(d) for d in session.scalars(query)]
+    return render(request, "provider.html", m, rows=rows)
+
+
+def _register_form(request: Request, m: Member, values: dict[str, str], error: str = "",
+                   status: int = 200) -> HTMLResponse:
+    home = home_of(request)
+    template = "register_form.html" if request.headers.get("hx-request") == "true" \
+        else "register.html"
+    return render(request, template, m, values=values, error=error, levels=LEVELS,
+                  attributes=ATTRIBUTES, limit=home.policy.max_upload_bytes, status=status)
+
+
+@router.get("/provider/register", response_class=HTMLResponse)
+def register_page(request: Request,
+                  m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
+    return _register_form(request, m, {"level": "L2", "attribute": "conditional"})
+
+
+@router.post("/provider/register", response_model=None)
+async def register_submit(request: Request, background: BackgroundTasks,
+                          m: Annotated[Member, Depends(member(*PROVIDERS))]) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")) for k in ("name", "title", "domain", "level", "attribute",
+                                                 "description")}
+    upload = form.get("file")
+    home = home_of(request)
+    try:
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("choose a Parquet or CSV file to upload")
+        with saved(upload.file, upload.filename, home.root / "scratch",
+                   home.policy.max_upload_bytes) as source, home.store.transaction() as session:
+            version = datasets.register(
+                session, m.actor, home.policy, home.root, source,
+                datasets.Registration(values["name"], values["title"], values["domain"],
+                                      values["level"], values["attribute"],
+                                      values["description"]))
+            name, version_id = version.dataset.name, version.id
+    except DomainError as exc:
+        return _register_form(request, m, values, exc.message, status=422)
+    # The preview is built after the response; the dataset page shows its progress.
+    background.add_task(previews.build, home.store.transaction, home.root, home.policy,
+                        version_id)
+    target = f"/provider/datasets/{name}?done=registered"
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return back(target.split("?")[0], "registered")
+
+
+@router.get("/provider/datasets/{name}", response_class=HTMLResponse)
+def classification_page(request: Request, name: str,
+                        m: Annotated[Member, Depends(member(*PROVIDERS))],
+                        error: str = "") -> HTMLResponse:
+    home = home_of(request)
+    with home.store.read() as session:
+        dataset = datasets.get(session, name)
+        if m.actor.role is Role.PROVIDER and dataset.provider_id != m.actor.id:
+            raise NotFound(f"no dataset named {name[:80]!r} of yours")
+        d = datasets.describe(dataset, detail=True)
+    return render(request, "classify.html", m, d=d, entities=sorted(ENTITIES), levels=LEVELS,
+                  error=error)
+
+
+@router.post("/provider/datasets/{name}", response_model=None)
+async def classification_submit(request: Request, name: str,
+                                m: Annotated[Member, Depends(member(*PROVIDERS))]) -> Response:
+    form = await request.form()
+    home = home_of(request)
+    with home.store.read() as session:
+        columns = datasets.get(session, name).latest.column_names
+    entities = {c: (str(form.get(f"entity:{c}")) or None) for c in columns
+                if f"entity:{c}" in form}
+    qi = [c for c in columns if form.get(f"qi:{c}") == "on"]
+    confidential = [c for c in columns if form.get(f"confidential:{c}") == "on"]
+    with home.store.transaction() as session:
+        datasets.classify(session, m.actor, name, entities, qi, confidential,
+                          str(form.get("level") or "") or None)
+    return back(f"/provider/datasets/{name}", "classified")
