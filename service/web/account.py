@@ -22,6 +22,7 @@ from service.web.base import (
     render,
 )
 from service.web.sessions import sign_in, sign_out
+from service.web.vocabulary import N_
 
 router = APIRouter()
 START = {Role.MERCHANT: "/catalog", Role.REVIEWER: "/review", Role.PROVIDER: "/provider",
@@ -58,14 +59,14 @@ def sign_in_submit(request: Request, name: Annotated[str, Form(max_length=200)],
     expected = request.cookies.get(LOGIN_CSRF, "")
     if not expected or not hmac.compare_digest(csrf, expected):
         return render(request, "sign_in.html", next=local_path(next), token=expected,
-                      error="The sign-in form expired. Please try again.", ended=False,
+                      error=N_("The sign-in form expired. Please try again."), ended=False,
                       status=403)
     home = home_of(request)
     with home.store.transaction() as session:
         signed = sign_in(session, name.strip(), password)
     if signed is None:
         response = render(request, "sign_in.html", next=local_path(next), token=expected,
-                          error="The user name or password is wrong, or the user is disabled.",
+                          error=N_("The user name or password is wrong, or the user is disabled."),
                           ended=False, status=401)
         return response
     response = RedirectResponse(local_path(next), status_code=303)

@@ -18,6 +18,7 @@ from policies.errors import DomainError
 from service.home import Home
 from service.web import i18n
 from service.web.sessions import Signed, lookup
+from service.web.vocabulary import N_
 
 COOKIE = "tds_session"
 LOGIN_CSRF = "tds_login_csrf"
@@ -119,20 +120,22 @@ def render(request: Request, name: str, m: Member | None = None, status: int = 2
 
 # What an error page says, by HTTP status: a title and what to do next.
 ERRORS = {
-    400: ("Bad request", "Check the form's fields and try again."),
-    401: ("Sign in", "Sign in and try again."),
-    403: ("Not allowed", "Your role or organization may not do this. Reload the page if a form "
-                         "expired; ask an administrator if you need access."),
-    404: ("Not found", "It does not exist, or your organization may not see it. Check the "
-                       "address or go back to the list."),
-    409: ("Conflict", "Someone changed it meanwhile, or it is in a state that forbids this. "
-                      "Reload the page to see its state."),
-    413: ("Too large", "Send a smaller file; the policy sets the limit."),
-    422: ("Invalid input", "Correct the fields named in the message and send the form again."),
-    500: ("Something went wrong", "The error was logged. Try again; if it keeps happening, tell "
-                                  "the platform operator the time it happened."),
-    503: ("Unavailable", "The platform is busy or its database is unreachable. Try again in a "
-                         "minute."),
+    400: (N_("Bad request"), N_("Check the form's fields and try again.")),
+    401: (N_("Sign in"), N_("Sign in and try again.")),
+    403: (N_("Not allowed"), N_("Your role or organization may not do this. Reload the page if "
+                                "a form expired; ask an administrator if you need access.")),
+    404: (N_("Not found"), N_("It does not exist, or your organization may not see it. Check "
+                              "the address or go back to the list.")),
+    409: (N_("Conflict"), N_("Someone changed it meanwhile, or it is in a state that forbids "
+                             "this. Reload the page to see its state.")),
+    413: (N_("Too large"), N_("Send a smaller file; the policy sets the limit.")),
+    422: (N_("Invalid input"), N_("Correct the fields named in the message and send the form "
+                                  "again.")),
+    500: (N_("Something went wrong"), N_("The error was logged. Try again; if it keeps "
+                                         "happening, tell the platform operator when it "
+                                         "happened.")),
+    503: (N_("Unavailable"), N_("The platform is busy or its database is unreachable. Try "
+                                "again in a minute.")),
 }
 
 
@@ -170,19 +173,19 @@ def local_path(value: str | None, default: str = "/") -> str:
 
 # Messages shown after a form succeeded, by key (the key, not free text, travels in the URL).
 NOTICES = {
-    "signed_out": "You have signed out.",
-    "applied": "Your application was submitted. Reviewers decide within the deadline shown.",
-    "decided": "Your decision was recorded.",
-    "registered": "The dataset was registered. Its simulated preview is being built.",
-    "classified": "The classification was confirmed.",
-    "requested": "Your egress request was submitted; the automatic checks ran.",
-    "resubmitted": "Your request was resubmitted; a new review round started.",
-    "withdrawn": "Your request was withdrawn.",
-    "voted": "Your vote was recorded.",
-    "cancelled": "The job was asked to stop.",
-    "user_added": "The user was created.",
-    "user_changed": "The user was changed.",
-    "revoked": "The grant was revoked.",
+    "signed_out": N_("You have signed out."),
+    "applied": N_("Your application was submitted. Reviewers decide within the deadline shown."),
+    "decided": N_("Your decision was recorded."),
+    "registered": N_("The dataset was registered. Its simulated preview is being built."),
+    "classified": N_("The classification was confirmed."),
+    "requested": N_("Your egress request was submitted; the automatic checks ran."),
+    "resubmitted": N_("Your request was resubmitted; a new review round started."),
+    "withdrawn": N_("Your request was withdrawn."),
+    "voted": N_("Your vote was recorded."),
+    "cancelled": N_("The job was asked to stop."),
+    "user_added": N_("The user was created."),
+    "user_changed": N_("The user was changed."),
+    "revoked": N_("The grant was revoked."),
 }
 
 

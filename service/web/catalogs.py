@@ -1,0 +1,61 @@
+"""Keep the translation catalogs in step with the code (a maintainer's tool, not run in use).
+
+``python -m service.web.catalogs`` extracts every message of the templates and the console's
+Python modules, adds new ones to each ``messages.po`` (untranslated) and drops ones no longer
+used; the test suite fails while any message lacks a translation.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("*.py", "python")]
+OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true",
+                                 "trim_blocks": "true", "lstrip_blocks": "true"}}
+
+
+def root() -> Path:
+    return Path(str(resources.files("service.web")))
+
+
+def extract() -> Catalog:
+    catalog = Catalog(project="tds-console", charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+            str(root()), METHODS, OPTIONS):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def po_path(lang: str) -> Path:
+    return root() / "locale" / lang / "LC_MESSAGES" / "messages.po"
+
+
+def update(lang: str) -> list[str]:
+    """Merge the extracted messages into ``lang``'s catalog; return the untranslated ids."""
+    path = po_path(lang)
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    catalog.update(extract(), no_fuzzy_matching=True)
+    catalog.obsolete.clear()
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100, omit_header=False, sort_output=True,
+                 include_lineno=False)
+    return [m.id if isinstance(m.id, str) else m.id[0] for m in catalog
+            if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+
+
+def main() -> None:
+    missing = update("zh_CN")
+    for message in missing:
+        print(f"untranslated: {message}")
+    sys.exit(1 if missing else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,327 @@
+"""The web console: sign-in, sessions, CSRF, roles per page, organizations' walls, languages,
+and that no page shows real rows of an unreleased output. (Journeys in a real browser are in
+test_browser.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from lineage.ledger import LedgerEvent
+from service.api.app import create_app
+from service.users import User
+from service.web import catalogs
+from service.web.sessions import WebSession
+from tests.conftest import COLUMNS, apply, register
+from tests.service.web_helpers import PASSWORD, console, csrf_of, set_passwords, sign_in
+
+M, R, A, P = "merchant", "reviewer", "admin", "provider"
+EVERYONE = {M, R, A, P}
+PEOPLE = {M, R, A}
+PAGES = {
+    "/catalog": EVERYONE, "/catalog/nope": EVERYONE, "/catalog/nope/preview": EVERYONE,
+    "/applications": PEOPLE, "/applications/new": {M}, "/applications/999": PEOPLE,
+    "/workspace": {M}, "/workspace/999": {M}, "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
+    "/egress": PEOPLE, "/egress/new?job=999": {M}, "/egress/999": PEOPLE,
+    "/releases": PEOPLE, "/releases/999": PEOPLE, "/releases/999/download": {M},
+    "/review": {R},
+    "/provider": {P, A}, "/provider/register": {P, A}, "/provider/datasets/nope": {P, A},
+    "/admin": {A}, "/admin/users": {A}, "/admin/policy": {A}, "/admin/ledger": {A},
+    "/admin/ledger/999": {A}, "/admin/lineage": {A}, "/admin/report": {A},
+}
+
+
+@pytest.fixture
+def app(home, people):
+    set_passwords(home, *people.tokens)
+    return create_app(home, workers=0)
+
+
+def test_sign_in_sets_a_strict_http_only_cookie_and_logs_the_event(app, home):
+    client = TestClient(app)
+    response = sign_in(client, M)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    cookie = response.headers["set-cookie"]
+    assert "tds_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Secure" not in cookie  # plain HTTP here; behind TLS it is Secure (next test)
+    assert client.get("/catalog").status_code == 200
+    with home.store.read() as s:
+        assert s.scalar(select(LedgerEvent.action).order_by(LedgerEvent.seq.desc()).limit(1)) \
+            == "user.signed_in"
+
+
+def test_cookies_are_secure_behind_tls(app):
+    # Directly over TLS, and behind a proxy that terminates TLS and says so.
+    for base, headers in (("https://testserver", {}),
+                          ("https://testserver", {"X-Forwarded-Proto": "https"})):
+        client = TestClient(app, base_url=base)
+        page = client.get("/sign-in", headers=headers)
+        assert "Secure" in page.headers["set-cookie"]
+        response = client.post("/sign-in", headers=headers, follow_redirects=False, data={
+            "name": M, "password": PASSWORD, "csrf": csrf_of(page.text)})
+        assert response.status_code == 303 and "Secure" in response.headers["set-cookie"]
+    proxied = TestClient(app).get("/sign-in", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in proxied.headers["set-cookie"]
+
+
+def test_a_wrong_password_is_refused_and_logged_without_the_password(app, home):
+    client = TestClient(app)
+    for name in (M, "nobody"):
+        response = sign_in(client, name, "wrong password!")
+        assert response.status_code == 401
+        assert "用户名或密码错误" in response.text and "tds_session" not in response.headers.get(
+            "set-cookie", "")
+    with home.store.read() as s:
+        failed = s.execute(select(LedgerEvent.subject, LedgerEvent.payload).where(
+            LedgerEvent.action == "auth.failed")).all()
+    assert [subject for subject, _ in failed] == ["user:4", "user:unknown"]
+    assert all("wrong password" not in p and "nobody" not in p for _, p in failed)
+    assert client.get("/catalog", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_without_the_form_token_is_refused(app):
+    client = TestClient(app)
+    response = client.post("/sign-in", data={"name": M, "password": PASSWORD, "csrf": "x"},
+                           follow_redirects=False)
+    assert response.status_code == 403 and "tds_session" not in response.headers.get(
+        "set-cookie", "")
+
+
+def issued(response) -> str:
+    return re.search(r"tds_session=([^;]+)", response.headers["set-cookie"]).group(1)
+
+
+def test_a_planted_session_id_never_becomes_a_session(app):
+    client = TestClient(app)
+    client.cookies.set("tds_session", "attacker-chosen-value")
+    assert client.get("/catalog", follow_redirects=False).status_code == 303
+    first = issued(sign_in(client, M))
+    assert first != "attacker-chosen-value"
+    assert issued(sign_in(TestClient(app), M)) != first  # a new value at every sign-in
+    attacker = TestClient(app)
+    attacker.cookies.set("tds_session", "attacker-chosen-value")
+    assert attacker.get("/catalog", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_ends_the_session_on_the_server(app):
+    client = console(app, M)
+    old = client.cookies.get("tds_session")
+    page = client.get("/catalog")
+    out = client.post("/sign-out", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"].startswith("/sign-in")
+    replay = TestClient(app)
+    replay.cookies.set("tds_session", old)
+    response = replay.get("/catalog", follow_redirects=False)
+    assert response.status_code == 303 and "/sign-in" in response.headers["location"]
+
+
+def test_an_idle_session_ends(app, home):
+    client = console(app, M)
+    idle = int(home.policy.web["idle_minutes"])
+    with home.store.transaction() as s:
+        s.execute(update(WebSession).values(
+            last_seen=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            - dt.timedelta(minutes=idle + 1)))
+    response = client.get("/catalog", follow_redirects=False)
+    assert response.status_code == 303 and "ended=1" in response.headers["location"]
+    with home.store.read() as s:
+        assert s.scalar(select(WebSession.id_hash)) is None  # deleted, not just refused
+    assert "会话已结束" in client.get(response.headers["location"]).text
+
+
+def test_forms_without_a_valid_csrf_token_are_refused_and_change_nothing(app, home, people,
+                                                                         visits_file):
+    register(home, people.provider, visits_file)
+    client = console(app, M)
+    form = {"scenario": "s", "description": "d", "purpose": "p", "products": "x",
+            "months": "12", "col:visits:district": "on"}
+    for token in (None, "forged", csrf_of(console(app, "merchant_b").get("/catalog").text)):
+        data = form | ({"csrf": token} if token else {})
+        response = client.post("/applications", data=data, follow_redirects=False)
+        assert response.status_code == 403
+        assert "security token" in response.text  # says what to do: reload and retry
+    assert "申请" in client.get("/applications").text
+    with home.store.read() as s:
+        assert s.scalar(select(LedgerEvent.seq).where(
+            LedgerEvent.action == "application.submitted")) is None
+    good = client.post("/applications", data=form | {"csrf": csrf_of(client.get("/catalog").text)},
+                       follow_redirects=False)
+    assert good.status_code == 303 and good.headers["location"].startswith("/applications/")
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_every_page_checks_the_role_as_the_api_does(app, path):
+    anonymous = TestClient(app).get(path, follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/sign-in")
+    for role in (M, R, A, P):
+        response = console(app, role).get(path, follow_redirects=False)
+        if role in PAGES[path]:
+            assert response.status_code in (200, 404), (role, response.status_code)
+        else:
+            assert response.status_code == 403, (role, response.status_code)
+            assert "needs the role" in response.text
+
+
+def test_another_organization_cannot_open_anything_by_editing_the_url(app, home, people,
+                                                                     grant_id):
+    merchant = console(app, M)
+    page = merchant.get(f"/workspace/{grant_id}")
+    job = merchant.post(f"/workspace/{grant_id}/jobs", data={
+        "csrf": csrf_of(page.text), "target": "real", "output_name": "by_district",
+        "sql": "SELECT district, count(*) AS n FROM visits GROUP BY 1"}, follow_redirects=False)
+    job_id = int(job.headers["location"].rsplit("/", 1)[1])
+    home.run_job(job_id)
+    csrf = csrf_of(merchant.get("/catalog").text)
+    request = merchant.post("/egress", data={"csrf": csrf, "job_id": job_id, "product": "统计表",
+                                             "purpose": "规划", "sources": "visits"},
+                            follow_redirects=False)
+    assert request.status_code == 303, request.text[:2000]
+    request_id = request.headers["location"].split("?")[0].rsplit("/", 1)[1]
+    other = console(app, "merchant_b")
+    for path in (f"/workspace/{grant_id}", f"/jobs/{job_id}", f"/jobs/{job_id}/status",
+                 f"/egress/{request_id}", f"/egress/new?job={job_id}", "/applications/1"):
+        response = other.get(path)
+        assert response.status_code == 404, path
+        assert "不存在" in response.text  # the error page says what it means and what to do
+    csrf_b = csrf_of(other.get("/catalog").text)
+    for path in (f"/jobs/{job_id}/cancel", f"/egress/{request_id}/withdraw",
+                 f"/workspace/{grant_id}/jobs"):
+        assert other.post(path, data={"csrf": csrf_b, "sql": "SELECT 1", "output_name": "x"}
+                          ).status_code == 404, path
+    assert "by_district" not in other.get("/egress").text
+
+
+def test_no_page_shows_the_rows_of_an_unreleased_real_output(app, home, people, grant_id):
+    merchant = console(app, M)
+    csrf = csrf_of(merchant.get(f"/workspace/{grant_id}").text)
+    sql = "SELECT 'ZQX' || CAST(sum(age) * 7919 AS VARCHAR) AS marker, district FROM visits GROUP BY 2"
+    ids = {}
+    for target in ("real", "simulated"):
+        response = merchant.post(f"/workspace/{grant_id}/jobs", data={
+            "csrf": csrf, "target": target, "output_name": f"m_{target}", "sql": sql},
+            follow_redirects=False)
+        ids[target] = int(response.headers["location"].rsplit("/", 1)[1])
+        home.run_job(ids[target])
+    real = home.root / merchant_output(home, ids["real"])
+    secrets_ = {str(v) for v in pq.read_table(real).column("marker").to_pylist()}
+    simulated = merchant.get(f"/jobs/{ids['simulated']}").text
+    assert "模拟数据" in simulated and "ZQX" in simulated  # simulated rows are shown, labelled
+    request = merchant.post("/egress", data={"csrf": csrf, "job_id": ids["real"],
+                                             "product": "p", "purpose": "q",
+                                             "sources": "visits"})
+    assert request.status_code == 200
+    pages = [f"/jobs/{ids['real']}", f"/jobs/{ids['real']}/status", f"/workspace/{grant_id}",
+             "/egress", f"/egress/new?job={ids['real']}", "/egress/1"]
+    seen = [merchant.get(p).text for p in pages]
+    seen += [console(app, R).get("/egress/1").text, console(app, A).get("/egress/1").text]
+    for text in seen:
+        assert not any(secret in text for secret in secrets_)
+    assert "行数" in seen[0] and "marker" in seen[0]  # schema and row count are shown
+
+
+def merchant_output(home, job_id):
+    from sandbox.models import Job
+
+    with home.store.read() as s:
+        return s.get(Job, job_id).output_path
+
+
+def test_language_defaults_to_chinese_and_switches_to_english(app):
+    client = console(app, M)
+    assert "数据目录" in client.get("/catalog").text
+    switched = client.get("/lang/en?next=/catalog", follow_redirects=False)
+    assert switched.headers["location"] == "/catalog"
+    client.cookies.set("tds_lang", "en")
+    page = client.get("/catalog").text
+    assert "Catalog of public data" in page and '<html lang="en">' in page
+    assert client.get("/lang/en?next=https://evil.example/", follow_redirects=False
+                      ).headers["location"] == "/"  # no open redirect
+    assert client.get("/lang/en?next=//evil.example/", follow_redirects=False
+                      ).headers["location"] == "/"
+
+
+def test_every_message_of_the_console_has_a_chinese_translation():
+    from babel.messages.pofile import read_po
+
+    with catalogs.po_path("zh_CN").open("rb") as handle:
+        po = read_po(handle, locale="zh_CN")
+    translated = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in po if m.id}
+    used = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogs.extract() if m.id}
+    assert used - set(translated) == set(), "run python -m service.web.catalogs"
+    assert [m for m in used if not translated[m]] == []
+
+
+def test_pages_carry_security_headers_and_api_errors_stay_problem_json(app):
+    client = console(app, M)
+    page = client.get("/catalog")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+    assert "<script>" not in page.text  # no inline script: the CSP would block it
+    assert client.get("/static/htmx.min.js").status_code == 200
+    missing = client.get("/catalog/nope")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    api = client.get("/api/v1/datasets/nope")
+    assert api.status_code == 401 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_the_admin_creates_a_user_who_signs_in_and_is_disabled(app, home):
+    admin = console(app, A)
+    csrf = csrf_of(admin.get("/admin/users").text)
+    created = admin.post("/admin/users", data={"csrf": csrf, "name": "wang", "role": "merchant",
+                                               "org": "新公司", "password": "short"})
+    assert created.status_code == 422 and "at least" in created.text
+    with home.store.read() as s:  # refused as a whole: no user without its password
+        assert s.scalar(select(User.id).where(User.name == "wang")) is None
+    created = admin.post("/admin/users", data={"csrf": csrf, "name": "wang", "role": "merchant",
+                                               "org": "新公司", "password": "a long password"})
+    assert created.status_code == 201
+    token = re.search(r'id="new-token">([^<]+)<', created.text).group(1)
+    assert token.startswith("tds_") and token not in admin.get("/admin/users").text
+    wang = console_with(app, "wang", "a long password")
+    assert wang.get("/catalog").status_code == 200
+    admin.post("/admin/users/wang/status", data={"csrf": csrf, "active": "no"})
+    assert wang.get("/catalog", follow_redirects=False).status_code == 303
+    assert TestClient(app).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+                               ).status_code == 401
+
+
+def console_with(app, name, password):
+    client = TestClient(app)
+    assert sign_in(client, name, password).status_code == 303
+    return client
+
+
+def test_monitoring_draws_the_indicators_over_time(app, home, people, visits_file):
+    register(home, people.provider, visits_file)
+    apply(home, people.merchant, columns=COLUMNS)
+    TestClient(app).post("/sign-in", data={"name": M, "password": "x", "csrf": "x"})
+    page = console(app, A).get("/admin").text
+    for group in ("授权程序", "资源供给", "运营成效", "数据安全"):
+        assert group in page
+    assert page.count("<svg") >= 5 and "<circle" in page
+
+
+def test_a_job_runs_from_the_editor_and_its_status_updates_itself(app, home, grant_id):
+    with TestClient(create_app(home, workers=1)) as lifespan:
+        merchant = console(lifespan.app, M)
+        page = merchant.get(f"/workspace/{grant_id}")
+        fragment = merchant.post(f"/workspace/{grant_id}/jobs", headers={
+            "HX-Request": "true", "X-CSRF-Token": csrf_of(page.text)}, data={
+            "target": "simulated", "output_name": "n", "sql": "SELECT count(*) AS n FROM visits"})
+        assert fragment.status_code == 200 and 'hx-trigger="every 1s"' in fragment.text
+        job_id = re.search(r'id="job-(\d+)"', fragment.text).group(1)
+        deadline = time.monotonic() + 60
+        while 'hx-trigger="every 1s"' in (status := merchant.get(f"/jobs/{job_id}/status").text):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert "成功" in status and "模拟数据" in status
+        bad = merchant.post(f"/workspace/{grant_id}/jobs", headers={
+            "HX-Request": "true", "X-CSRF-Token": csrf_of(page.text)}, data={
+            "target": "real", "output_name": "x", "sql": "COPY visits TO '/tmp/x.csv'"})
+        assert bad.status_code == 422 and "未完成" in bad.text
