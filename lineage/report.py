@@ -96,6 +96,8 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
             downloads[subject] += 1
         elif action in ("grant.revoked",) and this_year:
             security["grants_revoked"] += 1
+        elif action == "auth.failed" and this_year:
+            security["failed_sign_ins"] += 1
         elif action == "ledger.key_rotated" and this_year:
             security["key_rotations"] += 1
 

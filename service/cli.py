@@ -130,9 +130,12 @@ def _demo_text(d: dict[str, Any]) -> str:
         f"  release:     {d['release_path']}",
         f"  ledger:      {d['ledger_events']} events, valid: {d['ledger_valid']}",
         "",
-        "Browse it:  tds serve   (then open http://127.0.0.1:8000/docs)",
-        "Act as a role with its token, e.g.:",
+        "Browse it:  tds serve   then open http://127.0.0.1:8000/ (web console, 中文/English)",
+        "            or http://127.0.0.1:8000/docs (HTTP API). Sign in to the console as:",
     ]
+    for role, account in d["console"].items():
+        lines.append(f"  {role:9s} user {account['user']:20s} password {account['password']}")
+    lines.append("Or act as a role on the command line with its API token, e.g.:")
     for role, token in d["tokens"].items():
         lines.append(f"  {role:9s} export TDS_TOKEN={token}")
     return "\n".join(lines)

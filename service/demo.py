@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from policies import OPERATOR
 from sandbox import jobs
 from service import demo_data
 from service.home import Home
+from service.passwords import set_password
 from service.users import User, add_user
 
 DEMO_SQL = """
@@ -59,6 +61,7 @@ def run_demo(home: Home, seed: int = 20251125,
     policy, tx = home.policy, home.store.transaction
 
     tokens: dict[str, str] = {}
+    passwords: dict[str, str] = {}
     actors = {}
     with tx() as s:
         for role, key, org in (
@@ -69,6 +72,9 @@ def run_demo(home: Home, seed: int = 20251125,
             ("reviewer", "reviewer2", "广东省政务服务和数据管理局"),
         ):
             user, tokens[key] = add_user(s, OPERATOR, f"demo_{key}{sfx}", role, org)
+            # A fresh console password per user and run (printed once, like the tokens).
+            passwords[key] = secrets.token_urlsafe(9)
+            set_password(s, OPERATOR, policy, user.name, passwords[key])
             actors[key] = user.actor()
     say("Users: an administrator, a provider, a merchant and two reviewers")
 
@@ -173,4 +179,6 @@ def run_demo(home: Home, seed: int = 20251125,
         "product_no": release["product_no"], "release_id": release["id"],
         "release_path": str(bundle), "release_verified": verified["valid"],
         "ledger_events": ledger.events, "ledger_valid": ledger.valid, "tokens": tokens,
+        "console": {key: {"user": actor.name, "password": passwords[key]}
+                    for key, actor in actors.items()},
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 COLOURS = ("#1f5fbf", "#c0392b", "#1e7a3c", "#9a6400", "#6b3fa0")
@@ -12,7 +13,8 @@ def line_chart(labels: list[str], series: dict[str, list[float | None]], title: 
                share: bool = False) -> str:
     """An SVG line chart of ``series`` over ``labels``; ``share`` draws values 0..1 as %."""
     values = [v for points in series.values() for v in points if v is not None]
-    top = 1.0 if share else max([*values, 1])
+    # Counts get whole-number grid lines: the top is a multiple of the four steps.
+    top = 1.0 if share else 4 * max(1, math.ceil(max([*values, 1]) / 4))
     step = (WIDTH - LEFT - RIGHT) / max(len(labels) - 1, 1)
 
     def x(i: int) -> float:
@@ -26,7 +28,7 @@ def line_chart(labels: list[str], series: dict[str, list[float | None]], title: 
              f"<title>{escape(title)}</title>"]
     for k in range(5):  # grid lines with their values
         v = top * k / 4
-        label = f"{v:.0%}" if share else (f"{v:.0f}" if top >= 4 or v == int(v) else f"{v:.1f}")
+        label = f"{v:.0%}" if share else f"{v:.0f}"
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
                      f'stroke="#e3e7ee"/><text x="{LEFT - 6}" y="{y(v) + 4:.1f}" '
                      f'text-anchor="end" fill="#5d6675">{label}</text>')

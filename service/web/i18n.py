@@ -29,9 +29,11 @@ current: contextvars.ContextVar[str] = contextvars.ContextVar("tds_lang", defaul
 
 @cache
 def catalog(lang: str) -> NullTranslations:
-    if lang == "en":
-        return NullTranslations()
+    """``lang``'s translations. English needs only labels for the domain's identifiers
+    (``raw_exposure``: "Raw exposure"); other English messages are their own ids."""
     po = resources.files("service.web").joinpath(f"locale/{lang}/LC_MESSAGES/messages.po")
+    if not po.is_file():
+        return NullTranslations()
     with po.open("rb") as handle:
         messages = read_po(handle, locale=lang)
     buffer = io.BytesIO()

@@ -50,4 +50,6 @@ INDICATORS = (
     N_("failed_sign_ins"), N_("egress_rejected"), N_("jobs_failed"), N_("grants_revoked"),
     N_("jobs_timed_out"), N_("egress_requests_failing_checks"), N_("key_rotations"),
     N_("controls"), N_("incidents"),
+    N_("sandbox isolation"), N_("automatic egress checks"), N_("reviewer sign-off"),
+    N_("tamper-evident ledger"),
 )

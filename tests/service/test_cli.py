@@ -114,6 +114,32 @@ def test_user_add_prints_a_token_once_and_stores_only_its_hash(tmp_path):
     assert me.returncode == 0 and json.loads(me.stdout) == []
 
 
+def test_user_passwd_sets_a_console_password_the_demo_users_have_one(tmp_path, demo):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+    from service.home import Home
+    from tests.service.web_helpers import sign_in
+
+    home = tmp_path / "home"
+    tds("init", home=home)
+    tds("user", "add", "alice", "--role", "merchant", "--org", "甲公司", home=home)
+    short = subprocess.run([*TDS, "user", "passwd", "alice", "--password-stdin"], input="short\n",
+                           capture_output=True, text=True, env={**os.environ, "TDS_HOME": str(home)})
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    done = subprocess.run([*TDS, "user", "passwd", "alice", "--password-stdin"],
+                          input="a good long password\n", capture_output=True, text=True,
+                          env={**os.environ, "TDS_HOME": str(home)})
+    assert done.returncode == 0 and "password of alice set" in done.stdout
+    assert b"a good long password" not in (home / "tds.sqlite3").read_bytes()
+    client = TestClient(create_app(Home.from_env(home), workers=0))
+    assert sign_in(client, "alice", "a good long password").status_code == 303
+    demo_home, result = demo  # the demo prints a console account per role that signs in
+    account = result["console"]["merchant"]
+    demo_client = TestClient(create_app(Home.from_env(demo_home), workers=0))
+    assert sign_in(demo_client, account["user"], account["password"]).status_code == 303
+
+
 @pytest.mark.parametrize("args,message", [
     (["dataset", "list"], "no API token"),
     (["apply", "--scenario", "s", "--description", "d", "--purpose", "p", "--products", "x",

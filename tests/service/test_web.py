@@ -246,15 +246,21 @@ def test_language_defaults_to_chinese_and_switches_to_english(app):
                       ).headers["location"] == "/"
 
 
-def test_every_message_of_the_console_has_a_chinese_translation():
+def translations(lang: str) -> dict[str, object]:
     from babel.messages.pofile import read_po
 
-    with catalogs.po_path("zh_CN").open("rb") as handle:
-        po = read_po(handle, locale="zh_CN")
-    translated = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in po if m.id}
+    with catalogs.po_path(lang).open("rb") as handle:
+        po = read_po(handle, locale=lang)
+    return {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in po if m.id}
+
+
+def test_every_message_has_chinese_and_every_identifier_an_english_label():
     used = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogs.extract() if m.id}
-    assert used - set(translated) == set(), "run python -m service.web.catalogs"
-    assert [m for m in used if not translated[m]] == []
+    chinese, english = translations("zh_CN"), translations("en")
+    assert used - set(chinese) == set(), "run python -m service.web.catalogs"
+    assert [m for m in used if not chinese[m] or chinese[m] == ("",)] == []
+    assert [m for m in used if catalogs.needs_label(m) and not english.get(m)] == []
+    assert "raw_exposure" in used and english["raw_exposure"] == "raw exposure"
 
 
 def test_pages_carry_security_headers_and_api_errors_stay_problem_json(app):

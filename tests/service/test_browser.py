@@ -1,0 +1,312 @@
+"""Journeys through the web console in a real browser: Playwright driving Debian's Chromium
+(/usr/bin/chromium, installed by .ci/run) against `tds serve`'s app on a loopback port.
+
+Each journey runs in zh-CN (the default) and once in English; screenshots of every main page
+are written to test-artifacts/screenshots/<language>/ (TDS_ARTIFACTS overrides the folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from egress.bundle import verify_bundle
+from policies import OPERATOR
+from service import demo_data
+from service.api.app import create_app
+from service.home import Home
+from service.users import add_user
+from tests.service.web_helpers import PASSWORD, set_passwords
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("TDS_CHROMIUM", "/usr/bin/chromium")
+# The flags that keep Chromium from reaching for Google's services on this closed network.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]
+ARTIFACTS = Path(os.environ.get("TDS_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
+USERS = {"admin": ("admin", None), "provider": ("provider", None),
+         "merchant": ("merchant", "粤数科技"), "reviewer": ("reviewer", "数据管理局"),
+         "reviewer2": ("reviewer", "数据管理局")}
+WORDS = {  # what each language shows, to check the page is in the chosen one
+    "zh_CN": {"simulated": "模拟数据", "succeeded": "成功", "left": "个工作日", "valid": "有效",
+              "blind": "投票互不可见", "lineage": "血缘"},
+    "en": {"simulated": "SIMULATED DATA", "succeeded": "succeeded", "left": "working days left",
+           "valid": "valid", "blind": "Votes stay blind", "lineage": "Lineage"},
+}
+CHECKLIST_COMMENT = {"zh_CN": "已核对", "en": "checked"}
+
+
+@dataclass
+class Site:
+    lang: str
+    url: str
+    home: Home
+    browser: object
+    data: Path
+    shots: Path
+    pages: dict = field(default_factory=dict)
+    state: dict = field(default_factory=dict)
+
+    def page(self, user: str):
+        """The signed-in page of ``user`` (a browser context of its own), in the site's language."""
+        if user not in self.pages:
+            context = self.browser.new_context(viewport={"width": 1280, "height": 800},
+                                               accept_downloads=True,
+                                               locale="zh-CN" if self.lang == "zh_CN" else "en-US")
+            context.set_default_timeout(30_000)
+            page = context.new_page()
+            page.goto(self.url + "/sign-in")
+            if self.lang == "en":
+                page.click("a.lang")  # the language switch in the header
+                assert page.locator("html").get_attribute("lang") == "en"
+            page.fill("#name", user)
+            page.fill("#password", PASSWORD)
+            page.click("form[action='/sign-in'] button[type=submit]")
+            page.wait_for_load_state()
+            assert "/sign-in" not in page.url, page.content()[:2000]
+            self.pages[user] = page
+        return self.pages[user]
+
+    def shot(self, page, name: str, full: bool = True) -> None:
+        page.screenshot(path=str(self.shots / f"{len(list(self.shots.iterdir())):02d}-{name}.png"),
+                        full_page=full)
+
+    def words(self, key: str) -> str:
+        return WORDS[self.lang][key]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def playwright_browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not at {CHROMIUM}: `bash .ci/run` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module", params=["zh_CN", "en"])
+def site(request, tmp_path_factory, playwright_browser):
+    lang = request.param
+    root = tmp_path_factory.mktemp(f"site-{lang}")
+    home = Home(root / "home")  # SQLite: the console is the same over either store
+    home.init()
+    with home.store.transaction() as session:
+        for name, (role, org) in USERS.items():
+            add_user(session, OPERATOR, name, role, org)
+    set_passwords(home, *USERS)
+    data = demo_data.write(demo_data.hospital_visits(400, seed=11), root / "visits.csv")
+    app = create_app(home, workers=1)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    shots = ARTIFACTS / "screenshots" / lang
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    yield Site(lang, f"http://127.0.0.1:{port}", home, playwright_browser, data, shots)
+    server.should_exit = True
+    thread.join(timeout=30)
+    home.store.dispose()
+
+
+def test_provider_registers_a_dataset(site):
+    page = site.page("provider")
+    page.goto(site.url + "/provider/register")
+    site.shot(page, "provider-register")
+    page.set_input_files("#file", str(site.data))
+    page.fill("#name", "visits")
+    page.fill("#title", "门诊就诊记录")
+    page.fill("#domain", "health")
+    page.select_option("#level", "L3")
+    page.fill("#description", "某市门诊就诊明细")
+    page.click("#register button[type=submit]")
+    page.wait_for_url(re.compile(r"/provider/datasets/visits"))
+    # The scan's suggestions per column, with their share, to confirm or override.
+    assert page.locator("#col-resident_id .suggested").inner_text() == "CN_RESIDENT_ID"
+    assert page.locator("#col-resident_id .share").inner_text() == "100%"
+    assert page.locator("select[name='entity:patient_name']").input_value() == "PERSON"
+    page.check("input[name='qi:age']")
+    page.check("input[name='qi:district']")
+    page.click("form[action='/provider/datasets/visits'] button[type=submit]")
+    page.wait_for_url(re.compile(r"done=classified"))
+    assert page.locator("input[name='qi:age']").is_checked()
+    # The preview is built in the background; its part of the page updates by itself.
+    page.locator(".simulated-label").wait_for(timeout=120_000)
+    site.shot(page, "provider-classification")
+
+
+def test_merchant_browses_the_preview_and_applies(site):
+    page = site.page("merchant")
+    page.goto(site.url + "/catalog")
+    page.fill("input[name=q]", "门诊")
+    page.click("form[role=search] button[type=submit]")
+    page.click("a[href='/catalog/visits']")
+    assert site.words("simulated") in page.locator(".simulated-label").inner_text()
+    site.shot(page, "merchant-dataset-preview")
+    page.set_viewport_size({"width": 390, "height": 844})
+    site.shot(page, "merchant-dataset-narrow")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.click("a[href^='/applications/new']")
+    for column in ("district", "department", "visit_date", "fee", "age"):
+        page.check(f"input[name='col:visits:{column}']")
+    page.fill("#scenario", "门诊资源配置分析")
+    page.fill("#description", "按区统计门诊量")
+    page.fill("#purpose", "卫生资源规划")
+    page.fill("#products", "各区门诊量统计表")
+    page.fill("#months", "12")
+    site.shot(page, "merchant-apply")
+    page.click("form[action='/applications'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/applications/\d+"))
+    assert site.words("left") in page.content()  # "N working days left"
+    site.state["application"] = page.url.split("?")[0].rsplit("/", 1)[1]
+    site.shot(page, "merchant-application")
+
+
+def test_reviewer_approves_the_application(site):
+    page = site.page("reviewer")
+    page.goto(site.url + "/review")
+    site.shot(page, "reviewer-queues")
+    page.click(f"#application-queue a[href='/applications/{site.state['application']}']")
+    page.fill("#comment", "符合最小必要原则")
+    page.click("button[value=approve]")
+    page.wait_for_url(re.compile(r"done=decided"))
+    assert page.locator("a[href^='/workspace/']").count() == 0  # reviewers have no workspace
+    site.shot(page, "reviewer-application-approved")
+
+
+def run_job(page, site, sql: str, output: str, button: str) -> str:
+    page.evaluate("document.getElementById('run').innerHTML = ''")  # forget the last run
+    page.fill("#sql", sql)
+    page.fill("#output_name", output)
+    page.click(button)
+    status = page.locator("#run .card")
+    status.wait_for()
+    page.wait_for_function("() => !document.querySelector('#run [hx-trigger]')", timeout=90_000)
+    text = page.locator("#run").inner_text()
+    assert site.words("succeeded") in text, text
+    return text
+
+
+def test_merchant_runs_on_simulated_and_real_data_and_requests_egress(site):
+    page = site.page("merchant")
+    page.goto(site.url + "/workspace")
+    page.click("table a[href^='/workspace/']")
+    page.click("a[data-insert='visits']")  # the table list inserts names into the editor
+    assert page.locator("#sql").input_value() == "visits"
+    sql = "SELECT district, count(*) AS visits, round(avg(fee), 2) AS avg_fee FROM visits GROUP BY 1"
+    simulated = run_job(page, site, sql, "by_district_sim", "#run-simulated")
+    assert site.words("simulated") in simulated and page.locator("#run .simulated tbody tr").count() > 0
+    site.shot(page, "merchant-workspace-simulated")
+    real = run_job(page, site, sql, "by_district", "#run-real")
+    assert page.locator("#run .simulated").count() == 0  # real rows are counted, never shown
+    assert page.locator("#run .rows").inner_text() == "11" and "avg_fee" in real
+    site.shot(page, "merchant-workspace-real")
+    page.click("#run a[href^='/egress/new']")
+    page.fill("#product", "各区门诊量统计表")
+    page.fill("#purpose", "卫生资源规划")
+    page.click("form[action='/egress'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/egress/\d+"))
+    assert page.locator("#checks tr.check-pass").count() == 8
+    site.state["egress"] = page.url.split("?")[0].rsplit("/", 1)[1]
+    site.shot(page, "merchant-egress-request")
+    # A finer table fails disclosure control: its flagged cells are highlighted, values hidden.
+    page.goto(site.url + "/workspace")
+    page.click("table a[href^='/workspace/']")
+    run_job(page, site, "SELECT district, department, count(*) AS n FROM visits "
+                        "GROUP BY ALL", "fine", "#run-real")
+    page.click("#run a[href^='/egress/new']")
+    page.fill("#product", "各区门诊量统计表")
+    page.fill("#purpose", "卫生资源规划")
+    page.click("form[action='/egress'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/egress/\d+"))
+    assert page.locator("#checks tr.check-fail").count() >= 1
+    assert page.locator("#cells td.cell-fail").count() >= 1
+    site.shot(page, "merchant-egress-flagged-cells")
+    page.fill("#reason", "改用更粗的分组")
+    page.click("form[action$='/withdraw'] button")
+    page.wait_for_url(re.compile(r"done=withdrawn"))
+
+
+def test_two_reviewers_vote_blind_and_the_second_approval_releases(site):
+    request = site.state["egress"]
+    for n, reviewer in enumerate(("reviewer", "reviewer2")):
+        page = site.page(reviewer)
+        page.goto(site.url + "/review")
+        page.click(f"#egress-queue a[href='/egress/{request}']")
+        if n == 1:
+            assert site.words("blind") in page.content()  # the first vote is not shown yet
+        for select in page.locator("#vote select").all():
+            select.select_option("yes")
+        for note in page.locator("#vote input[name^='note:']").all():
+            note.fill(CHECKLIST_COMMENT[site.lang])
+        page.fill("#comment", "聚合统计，同意出域")
+        site.shot(page, f"{reviewer}-vote")
+        page.click("#vote button[value=approve]")
+        page.wait_for_url(re.compile(r"done=voted"))
+    assert page.locator("a[href^='/releases/']").count() >= 1
+    site.shot(page, "reviewer2-released")
+
+
+def test_merchant_downloads_and_verifies_the_release(site, tmp_path):
+    page = site.page("merchant")
+    page.goto(site.url + "/releases")
+    page.click("table a[href^='/releases/']")
+    assert site.words("valid") in page.locator("#verification .badge").inner_text()
+    site.shot(page, "merchant-release")
+    with page.expect_download() as download:
+        page.click("#download")
+    target = tmp_path / "bundle.zip"
+    download.value.save_as(target)
+    zipfile.ZipFile(target).extractall(tmp_path / "bundle")
+    (folder,) = list((tmp_path / "bundle").iterdir())
+    verified = verify_bundle(folder)
+    assert verified["valid"] and verified["logged"], verified["problems"]
+
+
+def test_admin_verifies_the_ledger_and_opens_the_lineage_picture(site):
+    page = site.page("admin")
+    page.goto(site.url + "/admin/ledger")
+    page.click("#verification a")
+    assert site.words("valid") in page.locator("#verification .badge").inner_text()
+    site.shot(page, "admin-ledger")
+    page.fill("input[name=action]", "release.*")
+    page.click("form.filters button[type=submit]")
+    page.click("#events a")
+    assert "checkpoint" in page.locator("#proof").inner_text()
+    site.shot(page, "admin-ledger-event")
+    page.goto(site.url + "/admin/lineage?node=release:1")
+    picture = page.locator("#lineage-picture")
+    picture.wait_for()
+    page.wait_for_function("() => document.getElementById('lineage-picture').naturalWidth > 0")
+    site.shot(page, "admin-lineage")
+    for path, name in (("/admin", "admin-monitoring"), ("/admin/users", "admin-users"),
+                       ("/admin/policy", "admin-policy"), ("/admin/report", "admin-report")):
+        page.goto(site.url + path)
+        assert page.locator("h1").count() == 1
+        site.shot(page, name)
+    assert page.locator("html").get_attribute("lang") == ("zh-CN" if site.lang == "zh_CN" else "en")
