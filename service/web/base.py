@@ -183,9 +183,7 @@ NOTICES = {
     "withdrawn": N_("Your request was withdrawn."),
     "voted": N_("Your vote was recorded."),
     "cancelled": N_("The job was asked to stop."),
-    "user_added": N_("The user was created."),
     "user_changed": N_("The user was changed."),
-    "revoked": N_("The grant was revoked."),
 }
 
 

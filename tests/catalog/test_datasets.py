@@ -8,6 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from catalog import datasets
 from policies import OPERATOR
@@ -143,3 +145,34 @@ def test_nested_columns_are_refused(home, people, tmp_path):
     pq.write_table(pa.table({"a": [[1, 2], [3]]}), path)
     with refused(home, "nested type"):
         register(home, people.provider, path)
+
+
+def test_search_matches_words_and_treats_wildcards_literally(home, people, visits_file):
+    register(home, people.provider, visits_file, name="visits")  # title 门诊记录
+    with home.store.read() as s:
+        def found(text):
+            return [d.name for d in datasets.list_datasets(s, search=text)]
+
+        assert found("门诊") == ["visits"] and found("VISIT") == ["visits"]
+        assert found("DR-") == ["visits"]  # registration number
+        assert found("%") == [] and found("_") == [] and found("\\") == []
+        assert found("门诊") == found("  门诊 ")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Letters of the dataset's own words, upper and lower case, and LIKE's wildcards.
+@given(text=st.text(alphabet=list("visVIStDR-02门诊记录 %_\\"), max_size=8))
+def test_search_finds_exactly_the_datasets_whose_words_contain_the_text(home, people, visits_file,
+                                                                         text):
+    with home.store.read() as s:
+        registered = datasets.list_datasets(s)
+    if not registered:
+        register(home, people.provider, visits_file, name="visits")
+    with home.store.read() as s:
+        (dataset,) = datasets.list_datasets(s)
+        fields = [dataset.name, dataset.title, dataset.description, dataset.registration_no]
+        names = [d.name for d in datasets.list_datasets(s, search=text)]
+    needle = text.strip()[:100].lower()
+    expected = not needle or any(needle in f.lower() for f in fields)
+    assert names == (["visits"] if expected else [])

@@ -11,6 +11,8 @@ import time
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from lineage.ledger import LedgerEvent
@@ -331,3 +333,13 @@ def test_a_job_runs_from_the_editor_and_its_status_updates_itself(app, home, gra
             "HX-Request": "true", "X-CSRF-Token": csrf_of(page.text)}, data={
             "target": "real", "output_name": "x", "sql": "COPY visits TO '/tmp/x.csv'"})
         assert bad.status_code == 422 and "未完成" in bad.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_a_redirect_target_is_always_a_path_on_this_site(target):
+    from service.web.base import local_path
+
+    result = local_path(target)
+    assert result == "/" or result == target
+    assert result.startswith("/") and not result.startswith("//") and "\\" not in result
