@@ -59,7 +59,9 @@ def when(value: dt.datetime | str | None, zone: str, with_time: bool = True) -> 
     if value in (None, ""):
         return "—"
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # A plain date (a deadline) is a calendar day, not a moment: no time-zone shift.
+        value = dt.date.fromisoformat(value) if len(value) == 10 else \
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if isinstance(value, dt.datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         local = aware.astimezone(ZoneInfo(zone))

@@ -343,3 +343,15 @@ def test_a_redirect_target_is_always_a_path_on_this_site(target):
     result = local_path(target)
     assert result == "/" or result == target
     assert result.startswith("/") and not result.startswith("//") and "\\" not in result
+
+
+def test_dates_are_shown_in_the_users_language_and_the_platforms_time_zone():
+    from service.web import i18n
+
+    i18n.current.set("zh_CN")
+    assert i18n.when("2026-12-01T01:05:33Z", "Asia/Shanghai") == "2026年12月1日 09:05:33"
+    assert i18n.when("2026-12-15", "America/New_York", with_time=False) == "2026年12月15日"
+    i18n.current.set("en")
+    assert i18n.when("2026-12-01T01:05:33Z", "Asia/Shanghai") == "Dec 1, 2026, 9:05:33\u202fAM" \
+        or i18n.when("2026-12-01T01:05:33Z", "Asia/Shanghai") == "Dec 1, 2026, 9:05:33 AM"
+    assert i18n.when(None, "Asia/Shanghai") == "—"
