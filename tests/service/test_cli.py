@@ -78,7 +78,7 @@ def test_ledger_verify_detects_a_payload_edit_made_in_the_database(tmp_path):
     assert tds("ledger", "verify", "--json", home=home).returncode == 0
     con = sqlite3.connect(home / "tds.sqlite3")
     con.execute("DROP TRIGGER ledger_events_no_update")
-    con.execute("UPDATE ledger_events SET payload = '{}' WHERE seq = 2")
+    con.execute("UPDATE ledger_events SET payload = '{\"tampered\": true}' WHERE seq = 2")
     con.commit()
     con.close()
     done = tds("ledger", "verify", "--json", home=home)
