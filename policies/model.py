@@ -51,6 +51,7 @@ class Policy:
     differencing_threshold: int
     egress_disclosure: dict[str, Any]
     web: dict[str, Any]
+    api: dict[str, Any]
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -124,6 +125,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
                                              "egress.differencing_threshold"),
             egress_disclosure=_disclosure(egress.get("disclosure", {})),
             web=_web(raw.get("web", {})),
+            api=_api(raw.get("api", {})),
             raw=raw,
         )
     except KeyError as exc:
@@ -187,6 +189,12 @@ def _web(section: dict[str, Any]) -> dict[str, Any]:
     if merged["default_language"] not in ("zh_CN", "en"):
         raise PolicyError("web.default_language must be zh_CN or en")
     return merged
+
+
+def _api(section: dict[str, Any]) -> dict[str, int]:
+    """The API's limits; settings an older policy file lacks come from the default."""
+    merged = {**tomllib.loads(default_policy_text())["api"], **section}
+    return {key: _positive(value, f"api.{key}") for key, value in merged.items()}
 
 
 _UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,

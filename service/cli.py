@@ -81,7 +81,8 @@ def acting(token: str | None) -> Actor:
 
     h = ready_home()
     with h.store.read() as session:
-        return authenticate(session, token or os.environ.get("TDS_TOKEN"))
+        return authenticate(session, token or os.environ.get("TDS_TOKEN"),
+                            h.policy.api["token_days"])
 
 
 token_option = click.option("--token", help="API token (default: $TDS_TOKEN)")
@@ -200,6 +201,22 @@ def user_passwd(name: str, password_stdin: bool) -> None:
         ended = end_all(session, user.id)
     click.echo(f"password of {user.name} set" + (f"; {ended} console session(s) ended"
                                                    if ended else ""))
+
+
+@user.command("token")
+@click.argument("name")
+@json_option
+def user_token(name: str, as_json: bool) -> None:
+    """Issue a new API token for a user (expired or leaked); the old one stops working."""
+    from service.users import rotate_token
+
+    h = ready_home()
+    with h.store.transaction() as session:
+        user, token = rotate_token(session, OPERATOR, name)
+        data = user.as_dict() | {"token": token, "token_expires_at": user.token_expires(
+            h.policy.api["token_days"]).isoformat(timespec="seconds") + "Z"}
+    _print(data, as_json, lambda d: f"new token of {d['name']} (expires {d['token_expires_at']}): "
+                                    f"{d['token']}")
 
 
 @user.command("list")

@@ -15,11 +15,13 @@ from catalog.models import utcnow
 from catalog.names import identifier, text
 from lineage import append
 from lineage.base import Base
-from policies import Actor, Role, require
+from policies import Actor, Forbidden, Role, require
 from policies.roles import ORG_ROLES
 from service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "tds_"
+# The ledger's actor for events of nobody signed in (failed sign-ins); it never authorizes.
+ANONYMOUS = Actor(None, "anonymous", Role.MERCHANT)
 
 
 class Organization(Base):
@@ -41,15 +43,21 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="active")
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    token_issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     org: Mapped[Organization | None] = relationship()
 
     def actor(self) -> Actor:
         return Actor(self.id, self.name, Role(self.role), self.org.name if self.org else None)
 
+    def token_expires(self, days: int) -> dt.datetime:
+        return (self.token_issued_at or self.created_at) + dt.timedelta(days=days)
+
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role,
                 "org": self.org.name if self.org else None, "status": self.status,
-                "created_at": self.created_at.isoformat(timespec="seconds") + "Z"}
+                "created_at": self.created_at.isoformat(timespec="seconds") + "Z",
+                "token_issued_at": (self.token_issued_at or self.created_at).isoformat(
+                    timespec="seconds") + "Z"}
 
 
 def hash_token(token: str) -> str:
@@ -78,8 +86,9 @@ def add_user(session: Session, actor: Actor, name: str, role: str,
             session.add(organization)
             session.flush()
             append(session, actor, "org.created", f"org:{organization.id}", {"name": org})
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    user = User(name=name, role=role_.value, org=organization, token_hash=hash_token(token))
+    token = new_token()
+    user = User(name=name, role=role_.value, org=organization, token_hash=hash_token(token),
+                token_issued_at=utcnow())
     session.add(user)
     session.flush()
     append(session, actor, "user.created", f"user:{user.id}",
@@ -87,16 +96,45 @@ def add_user(session: Session, actor: Actor, name: str, role: str,
     return user, token
 
 
-def authenticate(session: Session, token: str | None) -> Actor:
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class BadToken(Unauthenticated):
+    """A token was presented and refused; ``user_id`` when it was a real user's."""
+
+    def __init__(self, message: str, user_id: int | None = None) -> None:
+        super().__init__(message)
+        self.user_id = user_id
+
+
+def authenticate(session: Session, token: str | None, token_days: int | None = None) -> Actor:
+    """The user of ``token``; tokens expire ``token_days`` after they were issued."""
     if not token:
         raise Unauthenticated("no API token: set TDS_TOKEN or pass --token (API: Bearer token)")
     digest = hash_token(token.strip())
     user = session.scalar(select(User).where(User.token_hash == digest))
     if user is None or not hmac.compare_digest(user.token_hash, digest):
-        raise Unauthenticated("the API token is not valid")
+        raise BadToken("the API token is not valid")
     if user.status != "active":
-        raise Unauthenticated("this user is disabled")
+        raise BadToken("this user is disabled", user.id)
+    if token_days is not None and utcnow() >= user.token_expires(token_days):
+        raise BadToken(f"the API token expired on {user.token_expires(token_days):%Y-%m-%d}: "
+                       "ask an administrator for a new one (tds user token NAME), or rotate it "
+                       "before it expires (POST /api/v1/me/token)", user.id)
     return user.actor()
+
+
+def rotate_token(session: Session, actor: Actor, name: str) -> tuple[User, str]:
+    """Issue a new API token for ``name`` (an administrator, or the user themselves); the old
+    one stops working at once. The new token is returned only this once."""
+    user = get_user(session, name)
+    if actor.role != Role.ADMIN and actor.id != user.id:
+        raise Forbidden("only an administrator or the user themselves may rotate a token")
+    token = new_token()
+    user.token_hash, user.token_issued_at = hash_token(token), utcnow()
+    append(session, actor, "user.token_rotated", f"user:{user.id}", {})
+    return user, token
 
 
 def set_status(session: Session, actor: Actor, name: str, active: bool) -> User:

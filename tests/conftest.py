@@ -21,6 +21,18 @@ PG_BASE = os.environ.get("TDS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1
 BACKEND = os.environ.get("TDS_TEST_DATABASE", "sqlite")
 
 
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL pass, run the tests that reach the store through ``database_url``
+    (directly or through ``home``); the others use no database, or SQLite whatever the pass,
+    and the SQLite pass has run them already."""
+    if BACKEND != "postgresql":
+        return
+    repeat = pytest.mark.skip(reason="uses no PostgreSQL store: the SQLite pass ran it")
+    for item in items:
+        if "database_url" not in getattr(item, "fixturenames", ()):
+            item.add_marker(repeat)
+
+
 @pytest.fixture
 def database_url():
     if BACKEND != "postgresql":

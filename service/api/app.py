@@ -17,24 +17,30 @@ from catalog.applications import sweep
 from egress.review import sweep as egress_sweep
 from policies import DomainError
 from service import web
+from service.api.guards import BodyLimit
 from service.api.routes import router
 from service.home import Home
+from service.limits import Limits, RateLimited
 
 log = logging.getLogger(__name__)
 
 STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "conflict": 409,
-          "unauthenticated": 401, "unavailable": 503}
+          "unauthenticated": 401, "unavailable": 503, "rate_limited": 429}
 TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Too large",
-          422: "Invalid input", 500: "Internal error", 503: "Unavailable"}
+          422: "Invalid input", 429: "Too many requests", 500: "Internal error",
+          503: "Unavailable"}
 
 
 def problem(status: int, detail: str, **extra: object) -> JSONResponse:
     body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
             "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra.pop("retry_after"))
+        body.pop("retry_after", None)
     return JSONResponse(body, status_code=status, media_type="application/problem+json",
-                        headers=headers)
+                        headers=headers or None)
 
 
 def create_app(home: Home, sweep_every: float | None = None,
@@ -61,7 +67,9 @@ def create_app(home: Home, sweep_every: float | None = None,
                   description="Authorized operation of public data: catalog, applications, "
                               "sandbox jobs, egress review, signed releases, lineage ledger.")
     app.state.home = home
+    app.state.limits = Limits.of(home.policy)
     app.include_router(router, prefix="/api/v1")
+    app.add_middleware(BodyLimit, home=home)
 
     web.mount(app)
 
@@ -73,7 +81,9 @@ def create_app(home: Home, sweep_every: float | None = None,
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        return await asyncio.to_thread(answer, request, STATUS.get(exc.kind, 400), exc.message)
+        extra = {"retry_after": exc.retry_after} if isinstance(exc, RateLimited) else {}
+        return await asyncio.to_thread(answer, request, STATUS.get(exc.kind, 400), exc.message,
+                                       **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -13,12 +13,13 @@ from catalog import applications, datasets, previews
 from egress import requests as egress_requests
 from egress import review as egress_review_module
 from egress.bundle import zipped
-from lineage import audit, graph, proofs, verify_ledger
+from lineage import append, audit, graph, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
 from sandbox import jobs
 from service.home import Home
+from service.limits import RateLimited
 from service.uploads import saved
-from service.users import add_user, authenticate, list_users
+from service.users import ANONYMOUS, BadToken, add_user, authenticate, list_users, rotate_token
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False)
@@ -32,9 +33,28 @@ def home_of(request: Request) -> Home:
 def current_actor(request: Request,
                   credentials: Annotated[HTTPAuthorizationCredentials | None,
                                          Depends(bearer)]) -> Actor:
+    """The token's user. A refused token is logged to the ledger; a client sending too many
+    refused tokens, or a token used too often, waits (HTTP 429)."""
     home = home_of(request)
-    with home.store.read() as session:
-        return authenticate(session, credentials.credentials if credentials else None)
+    limits = request.app.state.limits
+    client = request.client.host if request.client else "?"
+    if wait := limits.token_failures.wait(client):
+        raise RateLimited(f"too many refused API tokens from {client}: wait {wait} s", wait)
+    try:
+        with home.store.read() as session:
+            actor = authenticate(session, credentials.credentials if credentials else None,
+                                 home.policy.api["token_days"])
+    except BadToken as exc:
+        limits.token_failures.hit(client)
+        with home.store.transaction() as session:
+            append(session, ANONYMOUS, "auth.failed",
+                   f"user:{exc.user_id}" if exc.user_id else "user:unknown",
+                   {"via": "api", "reason": exc.message.split(":")[0][:80]})
+        raise
+    if wait := limits.requests.hit(f"user:{actor.id}"):
+        raise RateLimited(f"this token made more than {limits.requests.per_minute} requests "
+                          f"in a minute: wait {wait} s", wait)
+    return actor
 
 
 def allow(*roles: Role):
@@ -73,6 +93,30 @@ def create_user(body: NewUser, home: HomeDep,
 def users(home: HomeDep, actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> list[dict]:
     with home.store.read() as session:
         return [u.as_dict() for u in list_users(session, actor)]
+
+
+@router.post("/me/token", tags=["users"])
+def my_token(home: HomeDep, actor: Annotated[Actor, Depends(allow(*ALL))]) -> dict[str, Any]:
+    """Rotate your own API token: the response carries the new one (shown only this once);
+    the token used for this request stops working at once."""
+    with home.store.transaction() as session:
+        user, token = rotate_token(session, actor, actor.name)
+        return _token_view(user, token, home)
+
+
+@router.post("/users/{name}/token", tags=["users"])
+def user_token(name: str, home: HomeDep,
+               actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
+    """Issue a new API token for a user (e.g. one whose token expired or leaked)."""
+    with home.store.transaction() as session:
+        user, token = rotate_token(session, actor, name)
+        return _token_view(user, token, home)
+
+
+def _token_view(user, token: str, home: Home) -> dict[str, Any]:
+    expires = user.token_expires(home.policy.api["token_days"])
+    return user.as_dict() | {"token": token,
+                             "token_expires_at": expires.isoformat(timespec="seconds") + "Z"}
 
 
 # -- catalog -------------------------------------------------------------------------------

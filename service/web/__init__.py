@@ -28,7 +28,15 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if is_console(request):
+        if request.url.scheme == "https" or \
+                request.headers.get("x-forwarded-proto", "").lower() == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.url.path.startswith("/api/"):
+            # API answers carry the platform's data: never cached, never rendered as a page.
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault("Content-Security-Policy",
+                                        "default-src 'none'; frame-ancestors 'none'")
+        elif is_console(request):
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")
             if not request.url.path.startswith("/static/"):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from policies import Role
+from service.limits import RateLimited
 from service.web import i18n
 from service.web.base import (
     COOKIE,
@@ -62,9 +63,16 @@ def sign_in_submit(request: Request, name: Annotated[str, Form(max_length=200)],
                       error=N_("The sign-in form expired. Please try again."), ended=False,
                       status=403)
     home = home_of(request)
+    limits = request.app.state.limits.sign_in_failures
+    keys = (f"ip:{request.client.host if request.client else '?'}", f"name:{name.strip()[:63]}")
+    if wait := max(limits.wait(key) for key in keys):
+        # Refused before the password is even checked: guessing gains nothing while it waits.
+        raise RateLimited(f"too many failed sign-ins: wait {wait} s and try again", wait)
     with home.store.transaction() as session:
         signed = sign_in(session, name.strip(), password)
     if signed is None:
+        for key in keys:
+            limits.hit(key)
         response = render(request, "sign_in.html", next=local_path(next), token=expected,
                           error=N_("The user name or password is wrong, or the user is disabled."),
                           ended=False, status=401)

@@ -131,6 +131,7 @@ ERRORS = {
     413: (N_("Too large"), N_("Send a smaller file; the policy sets the limit.")),
     422: (N_("Invalid input"), N_("Correct the fields named in the message and send the form "
                                   "again.")),
+    429: (N_("Too many attempts"), N_("Wait the time the message names, then try again.")),
     500: (N_("Something went wrong"), N_("The error was logged. Try again; if it keeps "
                                          "happening, tell the platform operator when it "
                                          "happened.")),

@@ -17,14 +17,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from catalog.models import utcnow
 from lineage import append
 from lineage.base import Base
-from policies import Actor, Policy, Role
+from policies import Actor, Policy
 from service.passwords import check_password
-from service.users import User
+from service.users import ANONYMOUS, User
 
 # Last-seen times are written at most this often, so reading pages does not write every time.
 TOUCH_EVERY = dt.timedelta(seconds=30)
-# The ledger's actor for events of nobody signed in; it is never used to authorize anything.
-ANONYMOUS = Actor(None, "anonymous", Role.MERCHANT)
 
 
 class WebSession(Base):

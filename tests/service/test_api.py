@@ -20,6 +20,8 @@ EXPECTED = {
     ("GET", "/api/v1/me"): EVERYONE,
     ("POST", "/api/v1/users"): {A},
     ("GET", "/api/v1/users"): {A},
+    ("POST", "/api/v1/me/token"): EVERYONE,
+    ("POST", "/api/v1/users/{name}/token"): {A},
     ("GET", "/api/v1/datasets"): EVERYONE,
     ("GET", "/api/v1/datasets/{name}"): EVERYONE,
     ("POST", "/api/v1/datasets"): {P, A},

@@ -140,6 +140,18 @@ def test_user_passwd_sets_a_console_password_the_demo_users_have_one(tmp_path, d
     assert sign_in(demo_client, account["user"], account["password"]).status_code == 303
 
 
+def test_user_token_replaces_a_token_and_the_old_one_stops_working(tmp_path):
+    home = tmp_path / "home"
+    tds("init", home=home)
+    old = json.loads(tds("user", "add", "bob", "--role", "admin", "--json", home=home).stdout)
+    new = json.loads(tds("user", "token", "bob", "--json", home=home).stdout)
+    assert new["token"] != old["token"] and new["token_expires_at"] > new["token_issued_at"]
+    assert tds("user", "list", home=home).returncode == 0
+    refused = tds("dataset", "list", home=home, token=old["token"])
+    assert refused.returncode != 0 and "not valid" in refused.stderr
+    assert tds("dataset", "list", "--json", home=home, token=new["token"]).returncode == 0
+
+
 @pytest.mark.parametrize("args,message", [
     (["dataset", "list"], "no API token"),
     (["apply", "--scenario", "s", "--description", "d", "--purpose", "p", "--products", "x",
