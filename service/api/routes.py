@@ -16,6 +16,7 @@ from egress.bundle import zipped
 from lineage import append, audit, graph, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
 from sandbox import jobs
+from service.api.params import MAX_ID, BodyId, PathId, QueryId
 from service.home import Home
 from service.limits import RateLimited
 from service.uploads import saved
@@ -229,7 +230,7 @@ def application_list(home: HomeDep,
 
 
 @router.get("/applications/{application_id}", tags=["applications"])
-def application_detail(application_id: int, home: HomeDep,
+def application_detail(application_id: PathId, home: HomeDep,
                        actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                              Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read() as session:
@@ -242,7 +243,7 @@ class Decision(BaseModel):
 
 
 @router.post("/applications/{application_id}/decision", tags=["applications"])
-def application_decide(application_id: int, body: Decision, home: HomeDep,
+def application_decide(application_id: PathId, body: Decision, home: HomeDep,
                        actor: Annotated[Actor, Depends(allow(Role.REVIEWER))]) -> dict[str, Any]:
     with home.store.transaction() as session:
         return applications.decide(session, actor, home.policy, application_id, body.approve,
@@ -270,7 +271,7 @@ class Revocation(BaseModel):
 
 
 @router.post("/grants/{grant_id}/revoke", tags=["applications"])
-def grant_revoke(grant_id: int, body: Revocation, home: HomeDep,
+def grant_revoke(grant_id: PathId, body: Revocation, home: HomeDep,
                  actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     with home.store.transaction() as session:
         return applications.revoke(session, actor, grant_id, body.reason,
@@ -280,7 +281,7 @@ def grant_revoke(grant_id: int, body: Revocation, home: HomeDep,
 # -- jobs ----------------------------------------------------------------------------------
 
 class NewJob(BaseModel):
-    grant_id: int
+    grant_id: BodyId
     sql: str
     output_name: str
     target: str = "real"
@@ -304,13 +305,13 @@ def job_submit(body: NewJob, home: HomeDep, request: Request,
 @router.get("/jobs", tags=["jobs"])
 def job_list(home: HomeDep,
              actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER, Role.ADMIN))],
-             grant_id: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
+             grant_id: QueryId = None, status: str | None = None) -> list[dict[str, Any]]:
     with home.store.read() as session:
         return [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id, status)]
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])
-def job_detail(job_id: int, home: HomeDep,
+def job_detail(job_id: PathId, home: HomeDep,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                      Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read() as session:
@@ -318,7 +319,7 @@ def job_detail(job_id: int, home: HomeDep,
 
 
 @router.post("/jobs/{job_id}/cancel", tags=["jobs"])
-def job_cancel(job_id: int, home: HomeDep,
+def job_cancel(job_id: PathId, home: HomeDep,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.ADMIN))]
                ) -> dict[str, Any]:
     """Cancel a queued job, or ask the worker running it to stop it."""
@@ -332,7 +333,7 @@ Mitigation = Literal["none", "suppress", "round", "suppress+round"]
 
 
 class NewEgress(BaseModel):
-    job_id: int
+    job_id: BodyId
     product: str
     purpose: str
     sources: list[str]
@@ -365,7 +366,7 @@ def egress_list(home: HomeDep,
 
 
 @router.get("/egress/{request_id}", tags=["egress"])
-def egress_detail(request_id: int, home: HomeDep,
+def egress_detail(request_id: PathId, home: HomeDep,
                   actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                         Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read() as session:
@@ -373,14 +374,14 @@ def egress_detail(request_id: int, home: HomeDep,
 
 
 class Resubmit(BaseModel):
-    job_id: int | None = None
+    job_id: BodyId | None = None
     exceptions: dict[str, str] | None = None
     mitigation: Mitigation | None = None
     comment: str = ""
 
 
 @router.post("/egress/{request_id}/resubmit", tags=["egress"])
-def egress_resubmit(request_id: int, body: Resubmit, home: HomeDep,
+def egress_resubmit(request_id: PathId, body: Resubmit, home: HomeDep,
                     actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
     """Submit a draft, answer a return, or update a request under review (votes reset)."""
     with home.store.transaction() as session:
@@ -395,7 +396,7 @@ class Withdraw(BaseModel):
 
 
 @router.post("/egress/{request_id}/withdraw", tags=["egress"])
-def egress_withdraw(request_id: int, body: Withdraw, home: HomeDep,
+def egress_withdraw(request_id: PathId, body: Withdraw, home: HomeDep,
                     actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
     with home.store.transaction() as session:
         return egress_requests.view(
@@ -417,7 +418,7 @@ class Review(BaseModel):
 
 
 @router.post("/egress/{request_id}/review", tags=["egress"])
-def egress_review(request_id: int, body: Review, home: HomeDep,
+def egress_review(request_id: PathId, body: Review, home: HomeDep,
                   actor: Annotated[Actor, Depends(allow(Role.REVIEWER))]) -> dict[str, Any]:
     """Vote (blind until all votes are in); the last approval needed signs the release."""
     with home.store.transaction() as session:
@@ -446,7 +447,7 @@ def release_list(home: HomeDep,
 
 
 @router.get("/releases/{release_id}/bundle", tags=["egress"])
-def release_download(release_id: int, home: HomeDep,
+def release_download(release_id: PathId, home: HomeDep,
                      actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> StreamingResponse:
     """The signed bundle as a zip: only for the requesting organization; each download logged."""
     with home.store.transaction() as session:
@@ -469,7 +470,7 @@ def ledger_verify(home: HomeDep,
 def ledger_events(home: HomeDep, _actor: Annotated[Actor, Depends(allow(Role.ADMIN))],
                   actor: str | None = None, action: str | None = None,
                   subject: str | None = None, since: str | None = None,
-                  until: str | None = None, before: int | None = None,
+                  until: str | None = None, before: QueryId = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit search, newest first, each event with its verification status; page with
     ``before`` = the previous page's ``next_before``."""
@@ -495,7 +496,7 @@ def lineage_show(node: str, home: HomeDep,
 
 
 @router.get("/ledger/proof/{seq}", tags=["ledger"])
-def ledger_proof(seq: int, home: HomeDep,
+def ledger_proof(seq: PathId, home: HomeDep,
                  _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     """Inclusion proof of one event against the latest signed checkpoint."""
     with home.store.read() as session:
@@ -503,9 +504,9 @@ def ledger_proof(seq: int, home: HomeDep,
 
 
 @router.get("/ledger/consistency", tags=["ledger"])
-def ledger_consistency(old: int, home: HomeDep,
+def ledger_consistency(old: Annotated[int, Query(ge=1, le=MAX_ID)], home: HomeDep,
                        _actor: Annotated[Actor, Depends(allow(Role.ADMIN))],
-                       new: int | None = None) -> dict[str, Any]:
+                       new: QueryId = None) -> dict[str, Any]:
     """Consistency proof between two signed checkpoints (``new`` default: the latest)."""
     with home.store.read() as session:
         return proofs.consistency(session, old, new)

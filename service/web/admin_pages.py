@@ -13,6 +13,7 @@ from lineage import audit, graph, indicators, proofs, report, verify_ledger
 from lineage.ledger import LedgerEvent
 from policies import Role
 from policies.errors import DomainError
+from service.api.params import PathId, QueryId
 from service.passwords import set_password
 from service.users import add_user, list_organizations, list_users, set_status
 from service.web import i18n
@@ -122,7 +123,7 @@ def _sections(raw: dict, prefix: str = "") -> dict[str, dict]:
 @router.get("/admin/ledger", response_class=HTMLResponse)
 def ledger_page(request: Request, m: Annotated[Member, ADMIN], actor: str = "",
                 action: str = "", subject: str = "", since: str = "", until: str = "",
-                before: int | None = None, verify: str = "") -> HTMLResponse:
+                before: QueryId = None, verify: str = "") -> HTMLResponse:
     home = home_of(request)
     filters = {"actor": actor, "action": action, "subject": subject, "since": since,
                "until": until}
@@ -141,7 +142,7 @@ def ledger_page(request: Request, m: Annotated[Member, ADMIN], actor: str = "",
 
 
 @router.get("/admin/ledger/{seq}", response_class=HTMLResponse)
-def ledger_event(request: Request, seq: int, m: Annotated[Member, ADMIN]) -> HTMLResponse:
+def ledger_event(request: Request, seq: PathId, m: Annotated[Member, ADMIN]) -> HTMLResponse:
     home = home_of(request)
     with home.store.read() as session:
         event = session.get(LedgerEvent, seq)

@@ -11,6 +11,7 @@ from catalog import applications, datasets, previews
 from catalog.datasets import ATTRIBUTES
 from catalog.errors import InvalidInput
 from policies import LEVELS, Role
+from service.api.params import PathId
 from service.web.base import ANY, PEOPLE, Member, back, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
@@ -117,7 +118,7 @@ async def application_submit(request: Request,
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
-def application_page(request: Request, application_id: int,
+def application_page(request: Request, application_id: PathId,
                      m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
     home = home_of(request)
     with home.store.read() as session:
@@ -127,7 +128,7 @@ def application_page(request: Request, application_id: int,
 
 
 @router.post("/applications/{application_id}/decision", response_model=None)
-async def application_decide(request: Request, application_id: int,
+async def application_decide(request: Request, application_id: PathId,
                              m: Annotated[Member, Depends(member(Role.REVIEWER))]) -> Response:
     form = await request.form()
     home = home_of(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from catalog import applications
@@ -15,6 +15,7 @@ from egress.checks import CHECK_NAMES
 from policies import Role
 from policies.errors import DomainError
 from sandbox import jobs
+from service.api.params import MAX_ID, PathId, parse_id
 from service.web.base import PEOPLE, Member, back, error_page, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +50,7 @@ def _new_form(request: Request, m: Member, job_id: int, values: dict[str, Any],
 
 
 @router.get("/egress/new", response_class=HTMLResponse)
-def egress_new(request: Request, job: int,
+def egress_new(request: Request, job: Annotated[int, Query(ge=1, le=MAX_ID)],
                m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> HTMLResponse:
     return _new_form(request, m, job, {})
 
@@ -65,9 +66,8 @@ async def egress_submit(request: Request,
     form = await request.form()
     values = {k: str(form.get(k, "")) for k in ("job_id", "product", "purpose", "mitigation")}
     sources = [str(s) for s in form.getlist("sources")]
-    try:
-        job_id = int(values["job_id"])
-    except ValueError:
+    job_id = parse_id(values["job_id"])
+    if job_id is None:
         return error_page(request, 422, "the form names no job", m)
     home = home_of(request)
     try:
@@ -101,7 +101,7 @@ def _cell_map(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 @router.get("/egress/{request_id}", response_class=HTMLResponse)
-def egress_page(request: Request, request_id: int,
+def egress_page(request: Request, request_id: PathId,
                 m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
     home = home_of(request)
     with home.store.read() as session:
@@ -122,15 +122,15 @@ def egress_page(request: Request, request_id: int,
 
 
 @router.post("/egress/{request_id}/resubmit", response_model=None)
-async def egress_resubmit(request: Request, request_id: int,
+async def egress_resubmit(request: Request, request_id: PathId,
                           m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
     form = await request.form()
-    job = str(form.get("job_id", "")).strip()
+    job = parse_id(form.get("job_id"))
     home = home_of(request)
     with home.store.transaction() as session:
         egress_requests.resubmit(session, m.actor, home.policy, home.root,
                                  home.pseudonym_secret, request_id,
-                                 int(job) if job.isdigit() else None,
+                                 job,
                                  _exceptions(form) or None,
                                  str(form.get("mitigation") or "") or None,
                                  str(form.get("comment", "")))
@@ -138,7 +138,7 @@ async def egress_resubmit(request: Request, request_id: int,
 
 
 @router.post("/egress/{request_id}/withdraw", response_model=None)
-async def egress_withdraw(request: Request, request_id: int,
+async def egress_withdraw(request: Request, request_id: PathId,
                           m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
     form = await request.form()
     home = home_of(request)
@@ -148,7 +148,7 @@ async def egress_withdraw(request: Request, request_id: int,
 
 
 @router.post("/egress/{request_id}/vote", response_model=None)
-async def egress_vote(request: Request, request_id: int,
+async def egress_vote(request: Request, request_id: PathId,
                       m: Annotated[Member, Depends(member(Role.REVIEWER))]) -> Response:
     form = await request.form()
     checklist = {point: {"answer": str(form.get(f"point:{point}", "")),
@@ -175,7 +175,7 @@ def release_list(request: Request,
 
 
 @router.get("/releases/{release_id}", response_class=HTMLResponse)
-def release_page(request: Request, release_id: int,
+def release_page(request: Request, release_id: PathId,
                  m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
     """The release and the verification of its bundle: signature, file hashes, ledger proof."""
     home = home_of(request)
@@ -191,7 +191,7 @@ def release_page(request: Request, release_id: int,
 
 
 @router.get("/releases/{release_id}/download")
-def release_download(request: Request, release_id: int,
+def release_download(request: Request, release_id: PathId,
                      m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> StreamingResponse:
     home = home_of(request)
     with home.store.transaction() as session:

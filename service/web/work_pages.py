@@ -12,6 +12,7 @@ from egress import requests as egress_requests
 from policies import Role
 from policies.errors import DomainError
 from sandbox import jobs
+from service.api.params import PathId
 from service.web.base import PEOPLE, Member, back, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
@@ -46,14 +47,14 @@ def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output
 
 
 @router.get("/workspace/{grant_id}", response_class=HTMLResponse)
-def workspace_page(request: Request, grant_id: int,
+def workspace_page(request: Request, grant_id: PathId,
                    m: Annotated[Member, Depends(member(Role.MERCHANT))],
                    sql: str = "", output: str = "") -> HTMLResponse:
     return _workspace(request, m, grant_id, sql[:100_000], output[:63])
 
 
 @router.post("/workspace/{grant_id}/jobs", response_model=None)
-async def job_submit(request: Request, grant_id: int,
+async def job_submit(request: Request, grant_id: PathId,
                      m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
     form = await request.form()
     sql, output = str(form.get("sql", "")), str(form.get("output_name", "")).strip()
@@ -90,14 +91,14 @@ def _job(request: Request, m: Member, job_id: int) -> tuple[dict, list[dict]]:
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: int,
+def job_page(request: Request, job_id: PathId,
              m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
     data, linked = _job(request, m, job_id)
     return render(request, "job.html", m, j=data, final=FINAL, requests=linked)
 
 
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
-def job_status(request: Request, job_id: int,
+def job_status(request: Request, job_id: PathId,
                m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
     """The job's status part; it polls itself until the job ends."""
     data, linked = _job(request, m, job_id)
@@ -105,7 +106,7 @@ def job_status(request: Request, job_id: int,
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=None)
-def job_cancel(request: Request, job_id: int,
+def job_cancel(request: Request, job_id: PathId,
                m: Annotated[Member, Depends(member(Role.MERCHANT, Role.ADMIN))]) -> Response:
     home = home_of(request)
     with home.store.transaction() as session:

@@ -1,0 +1,247 @@
+"""Load on the HTTP API: concurrent merchants over loopback, and job throughput per worker count.
+
+    .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--workers 1,2,4]
+                                   [--database-url postgresql+psycopg://...]
+
+Phase 1 starts `tds serve` in its own process on a fresh home (SQLite unless --database-url)
+with one registered dataset, its simulated preview, and one grant per organization; then
+--clients merchants (asyncio + httpx, each with its own token) loop for --seconds: browse the
+catalog, read the dataset and its preview, submit a simulated job and poll it until it ends.
+It prints throughput and p50/p95/p99 latency per endpoint and the errors. Targets (issue 9):
+catalog and preview p95 <= 100 ms, job submission p95 <= 200 ms, zero errors.
+
+Phase 2 queues 40 simulated jobs and times how long `tds serve --workers N` takes to finish
+them, for each N of --workers. There is no peer to compare with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TDS = [sys.executable, "-m", "service.cli"]
+SQL = "SELECT district, count(*) AS n, avg(fee) AS fee FROM visits GROUP BY 1"
+
+
+def tds(home: Path, *args: str, env: dict | None = None) -> dict:
+    done = subprocess.run([*TDS, *args, "--json"], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "TDS_HOME": str(home), **(env or {})}, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"tds {' '.join(args)} failed: {done.stderr}")
+    return json.loads(done.stdout)
+
+
+def prepare(home: Path, clients: int, database_url: str | None) -> dict[str, list[str]]:
+    """A home with the dataset, its preview, and ``clients`` merchants in orgs of five, each
+    org with a grant. Returns tokens and grant ids per merchant."""
+    from catalog import applications, datasets, previews
+    from policies import OPERATOR
+    from service import demo_data
+    from service.home import Home
+    from service.users import add_user
+
+    h = Home(home, database_url)
+    h.init()
+    with h.store.transaction() as s:
+        provider, _ = add_user(s, OPERATOR, "provider", "provider")
+        reviewer, _ = add_user(s, OPERATOR, "reviewer", "reviewer", "审核机构")
+        provider, reviewer = provider.actor(), reviewer.actor()
+    source = demo_data.write(demo_data.hospital_visits(3000, seed=5), home / "visits.parquet")
+    with h.store.transaction() as s:
+        version = datasets.register(s, provider, h.policy, h.root, source, datasets.Registration(
+            "visits", "门诊记录", "health", "L2", "conditional"))
+        version_id = version.id
+    previews.build(h.store.transaction, h.root, h.policy, version_id)
+    tokens, grants = [], []
+    grant_of: dict[str, int] = {}
+    for i in range(clients):
+        org = f"商户{i // 5:02d}"
+        with h.store.transaction() as s:
+            user, token = add_user(s, OPERATOR, f"m{i:03d}", "merchant", org)
+            merchant = user.actor()
+        if org not in grant_of:
+            with h.store.transaction() as s:
+                app = applications.submit(s, merchant, h.policy, applications.Request(
+                    "负载测试", "d", "p", "统计表", 12, False,
+                    [{"dataset": "visits", "columns": ["district", "fee", "age"]}]))
+                grant_of[org] = applications.decide(s, reviewer, h.policy, app.id, True,
+                                                    "ok").grant.id
+        tokens.append(token)
+        grants.append(grant_of[org])
+    h.store.dispose()
+    return {"tokens": tokens, "grants": grants}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(home: Path, workers: int, database_url: str | None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "TDS_HOME": str(home)}
+    if database_url:
+        env["TDS_DATABASE_URL"] = database_url
+    server = subprocess.Popen([*TDS, "serve", "--port", str(port), "--workers", str(workers)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+async def merchant(client: httpx.AsyncClient, token: str, grant: int, until: float, n: int,
+                   timings: dict[str, list[float]], errors: dict[str, int]) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def call(name: str, method: str, path: str, **kwargs) -> dict | list | None:
+        started = time.perf_counter()
+        try:
+            response = await client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            errors[f"{name}: {type(exc).__name__}"] += 1
+            return None
+        timings[name].append(time.perf_counter() - started)
+        if response.status_code >= 400:
+            errors[f"{name}: HTTP {response.status_code}"] += 1
+            return None
+        return response.json()
+
+    round_ = 0
+    while time.monotonic() < until:
+        round_ += 1
+        await call("GET /datasets", "GET", "/api/v1/datasets")
+        await call("GET /datasets/{name}", "GET", "/api/v1/datasets/visits")
+        await call("GET /datasets/{name}/preview", "GET", "/api/v1/datasets/visits/preview",
+                   params={"rows": 20})
+        job = await call("POST /jobs", "POST", "/api/v1/jobs", json={
+            "grant_id": grant, "sql": SQL, "output_name": f"o{n}_{round_}",
+            "target": "simulated"})
+        while job and job.get("status") in ("queued", "running") and time.monotonic() < until:
+            await asyncio.sleep(0.25)
+            job = await call("GET /jobs/{id}", "GET", f"/api/v1/jobs/{job['id']}")
+        if job and job.get("status") in ("succeeded", "failed", "cancelled", "timed_out"):
+            timings["job finished"].append(0.0)
+            if job["status"] != "succeeded":
+                errors[f"job {job['status']}"] += 1
+
+
+async def load(url: str, people: dict, seconds: float) -> tuple[dict, dict, float]:
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    limits = httpx.Limits(max_connections=len(people["tokens"]) + 10)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        started = time.monotonic()
+        until = started + seconds
+        await asyncio.gather(*(merchant(client, token, grant, until, n, timings, errors)
+                               for n, (token, grant) in enumerate(zip(people["tokens"],
+                                                                      people["grants"],
+                                                                      strict=True))))
+        return timings, errors, time.monotonic() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def report(timings: dict, errors: dict, elapsed: float) -> None:
+    print(f"\n{'endpoint':32s} {'requests':>9s} {'per s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} "
+          f"{'p99 ms':>8s}")
+    for name, values in sorted(timings.items()):
+        if name == "job finished":
+            continue
+        print(f"{name:32s} {len(values):9d} {len(values) / elapsed:8.1f} "
+              f"{1000 * statistics.median(values):8.1f} {1000 * percentile(values, 0.95):8.1f} "
+              f"{1000 * percentile(values, 0.99):8.1f}")
+    print(f"jobs finished: {len(timings.get('job finished', []))} "
+          f"({len(timings.get('job finished', [])) / elapsed:.2f}/s)")
+    print(f"errors: {sum(errors.values())}" + (f" {dict(errors)}" if errors else ""))
+    targets = {"GET /datasets": 0.1, "GET /datasets/{name}/preview": 0.1, "POST /jobs": 0.2}
+    for name, target in targets.items():
+        if timings.get(name):
+            p95 = percentile(timings[name], 0.95)
+            print(f"target {name} p95 <= {target * 1000:.0f} ms: {p95 * 1000:.1f} ms "
+                  f"{'met' if p95 <= target else 'NOT met'}")
+
+
+def throughput(home: Path, people: dict, workers: int, database_url: str | None,
+               jobs: int = 40) -> float:
+    """Seconds for ``workers`` job processes to finish ``jobs`` queued simulated jobs."""
+    server, url = serve(home, 0, database_url)  # queue without running
+    try:
+        headers = {"Authorization": f"Bearer {people['tokens'][0]}"}
+        for i in range(jobs):
+            httpx.post(url + "/api/v1/jobs", headers=headers, timeout=30, json={
+                "grant_id": people["grants"][0], "sql": SQL, "target": "simulated",
+                "output_name": f"t{workers}_{i}"}).raise_for_status()
+    finally:
+        server.terminate()
+        server.wait(30)
+    started = time.monotonic()
+    server, url = serve(home, workers, database_url)
+    try:
+        headers = {"Authorization": f"Bearer {people['tokens'][0]}"}
+        while True:
+            waiting = sum(len(httpx.get(f"{url}/api/v1/jobs", params={"status": status},
+                                        headers=headers, timeout=30).json())
+                          for status in ("queued", "running"))
+            if not waiting:
+                return time.monotonic() - started
+            time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--pool", type=int, default=2, help="job processes during phase 1")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        print(f"preparing a home with {args.clients} merchants ...", flush=True)
+        people = prepare(home, args.clients, args.database_url)
+        server, url = serve(home, args.pool, args.database_url)
+        try:
+            print(f"phase 1: {args.clients} merchants for {args.seconds:.0f} s against {url} "
+                  f"({args.pool} job processes) ...", flush=True)
+            timings, errors, elapsed = asyncio.run(load(url, people, args.seconds))
+        finally:
+            server.terminate()
+            server.wait(30)
+        report(timings, errors, elapsed)
+        print("\nphase 2: 40 queued simulated jobs")
+        for workers in (int(w) for w in args.workers.split(",")):
+            seconds = throughput(home, people, workers, args.database_url)
+            print(f"  {workers} worker process(es): {seconds:.1f} s, {40 / seconds:.2f} jobs/s",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
