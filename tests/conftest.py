@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +85,30 @@ def people(home: Home) -> People:
             user, tokens[key] = add_user(s, OPERATOR, key, role, org)
             made[key] = user.actor()
     return People(tokens=tokens, **made)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """One `tds demo` (SQLite home) for the whole session: tests that only read it share it,
+    tests that change it take a copy (``demo_copy``)."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TDS_TOKEN", "TDS_DATABASE_URL", "TDS_KEY_PASSPHRASE")}
+    done = subprocess.run([sys.executable, "-m", "service.cli", "demo", "--json"],
+                          capture_output=True, text=True, timeout=600, check=False,
+                          env={**env, "TDS_HOME": str(home)}, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    return home, json.loads(done.stdout)
+
+
+@pytest.fixture
+def demo_copy(demo_run, tmp_path: Path) -> tuple[Path, dict]:
+    """A private copy of the session's demo home, with the result's paths pointing into it."""
+    source, result = demo_run
+    home = tmp_path / "demo-home"
+    shutil.copytree(source, home)
+    moved = json.loads(json.dumps(result).replace(str(source), str(home)))
+    return home, moved
 
 
 @pytest.fixture(scope="session")

@@ -104,12 +104,10 @@ def test_no_ungranted_value_comes_back_over_random_schemas(tmp_path_factory, dat
     assert not leaked & set(ungranted), (granted, outcome["columns"])
 
 
-def test_job_submit_cancel_and_a_worker(tmp_path):
+def test_job_submit_cancel_and_a_worker(demo_copy):
     """`tds worker` runs what `tds job submit --no-wait` queued, and stops cleanly."""
-    home = tmp_path / "home"
-    demo = tds("demo", "--json", home=home)
-    assert demo.returncode == 0, demo.stderr
-    token = json.loads(demo.stdout)["tokens"]["merchant"]
+    home, result = demo_copy
+    token = result["tokens"]["merchant"]
     grant = json.loads(tds("grant", "list", "--json", home=home, token=token).stdout)[0]["id"]
     queued = tds("job", "submit", "--grant", str(grant), "--output", "counts", "--no-wait",
                  "--target", "simulated", "--sql", "SELECT count(*) AS n FROM hospital_visits",

@@ -33,13 +33,10 @@ def tds(*args: str, home: Path, token: str | None = None, database_url: str | No
                           cwd=Path(__file__).parents[2])
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One demo run, shared by the tests that read its results (SQLite home)."""
-    home = tmp_path_factory.mktemp("demo") / "home"
-    done = tds("demo", "--json", home=home)
-    assert done.returncode == 0, done.stderr
-    return home, json.loads(done.stdout)
+@pytest.fixture
+def demo(demo_run):
+    """The session's demo run (SQLite home), for tests that only read it."""
+    return demo_run
 
 
 def test_demo_ends_with_a_verified_release(demo):
@@ -54,6 +51,8 @@ def test_demo_ends_with_a_verified_release(demo):
 
 
 def test_demo_on_the_configured_backend(tmp_path, database_url):
+    if database_url is None:
+        pytest.skip("on SQLite the session's shared demo run is this test")
     done = tds("demo", "--json", home=tmp_path / "h", database_url=database_url)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["release_verified"]
@@ -70,11 +69,10 @@ def test_release_verify_exits_1_on_a_tampered_copy(demo, tmp_path):
     assert "modified" in json.loads(done.stdout)["problems"][0]
 
 
-def test_ledger_verify_detects_a_payload_edit_made_in_the_database(tmp_path):
+def test_ledger_verify_detects_a_payload_edit_made_in_the_database(demo_copy):
     if BACKEND == "postgresql":
         pytest.skip("this test edits the SQLite file directly; the PostgreSQL case is in lineage")
-    home = tmp_path / "home"
-    assert tds("demo", "--json", home=home).returncode == 0
+    home, _ = demo_copy
     assert tds("ledger", "verify", "--json", home=home).returncode == 0
     con = sqlite3.connect(home / "tds.sqlite3")
     con.execute("DROP TRIGGER ledger_events_no_update")
@@ -114,7 +112,7 @@ def test_user_add_prints_a_token_once_and_stores_only_its_hash(tmp_path):
     assert me.returncode == 0 and json.loads(me.stdout) == []
 
 
-def test_user_passwd_sets_a_console_password_the_demo_users_have_one(tmp_path, demo):
+def test_user_passwd_sets_a_console_password_the_demo_users_have_one(tmp_path, demo_copy):
     from fastapi.testclient import TestClient
 
     from service.api.app import create_app
@@ -134,7 +132,7 @@ def test_user_passwd_sets_a_console_password_the_demo_users_have_one(tmp_path, d
     assert b"a good long password" not in (home / "tds.sqlite3").read_bytes()
     client = TestClient(create_app(Home.from_env(home), workers=0))
     assert sign_in(client, "alice", "a good long password").status_code == 303
-    demo_home, result = demo  # the demo prints a console account per role that signs in
+    demo_home, result = demo_copy  # the demo prints a console account per role that signs in
     account = result["console"]["merchant"]
     demo_client = TestClient(create_app(Home.from_env(demo_home), workers=0))
     assert sign_in(demo_client, account["user"], account["password"]).status_code == 303
