@@ -47,7 +47,7 @@ def api(tmp_path_factory, visits_file):
 
 
 def fuzz(operation, headers: dict[str, str]) -> None:
-    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=8, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def check(case):
@@ -77,7 +77,7 @@ NAMES = st.text(st.characters(codec="utf-8"), max_size=80) | st.sampled_from([
     "../../etc/passwd", "a/b", "CON", "x" * 300, "名字", "drop table", "", " ", "\x00", "ok_name"])
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(filename=NAMES, name=NAMES, title=NAMES, body=st.binary(max_size=2000),
        suffix=st.sampled_from([".csv", ".parquet", ".txt", ".exe", "", ".csv/../x"]))
