@@ -29,7 +29,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import httpx
+# Run as a script, this file's folder comes first on the path, and its sibling synth.py would
+# hide the product's `synth` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+import httpx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TDS = [sys.executable, "-m", "service.cli"]
