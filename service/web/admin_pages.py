@@ -48,8 +48,12 @@ def monitoring(request: Request, m: Annotated[Member, ADMIN], months: int = 12) 
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, m: Annotated[Member, ADMIN], created: dict | None = None,
-               error: str = "", status: int = 200) -> HTMLResponse:
+def users_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
+    return _users(request, m)
+
+
+def _users(request: Request, m: Member, created: dict | None = None, error: str = "",
+           status: int = 200) -> HTMLResponse:
     home = home_of(request)
     with home.store.read() as session:
         users = [u.as_dict() | {"has_password": bool(u.password_hash)}
@@ -72,9 +76,9 @@ async def user_add(request: Request, m: Annotated[Member, ADMIN]) -> Response:
                 set_password(session, m.actor, home.policy, user.name, password)
             created = user.as_dict() | {"token": token}
     except DomainError as exc:
-        return users_page(request, m, error=exc.message, status=422)
+        return _users(request, m, error=exc.message, status=422)
     # The token is shown on this response only, never again.
-    return users_page(request, m, created=created, status=201)
+    return _users(request, m, created=created, status=201)
 
 
 @router.post("/admin/users/{name}/status", response_model=None)
@@ -97,7 +101,7 @@ async def user_password(request: Request, name: str, m: Annotated[Member, ADMIN]
             user = set_password(session, m.actor, home.policy, name, str(form.get("password", "")))
             end_all(session, user.id)
     except DomainError as exc:
-        return users_page(request, m, error=exc.message, status=422)
+        return _users(request, m, error=exc.message, status=422)
     return back("/admin/users", "user_changed")
 
 

@@ -28,7 +28,9 @@ class SignInRequired(DomainError):
     kind = "unauthenticated"
 
 
-class BadToken(DomainError):
+class StaleForm(DomainError):
+    """A form without its session's CSRF token (forged, or older than the session)."""
+
     kind = "forbidden"
 
 
@@ -85,7 +87,7 @@ async def _member(request: Request, signed: Annotated[Signed, Depends(_signed)])
             value = form.get("csrf")
             sent = value if isinstance(value, str) else None
         if not sent or not hmac.compare_digest(sent, signed.csrf):
-            raise BadToken("the form's security token is missing or out of date: "
+            raise StaleForm("the form's security token is missing or out of date: "
                            "reload the page and try again")
     return Member(signed.actor, signed.csrf)
 

@@ -81,16 +81,14 @@ async def register_submit(request: Request, background: BackgroundTasks,
 
 @router.get("/provider/datasets/{name}", response_class=HTMLResponse)
 def classification_page(request: Request, name: str,
-                        m: Annotated[Member, Depends(member(*PROVIDERS))],
-                        error: str = "") -> HTMLResponse:
+                        m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
     home = home_of(request)
     with home.store.read() as session:
         dataset = datasets.get(session, name)
         if m.actor.role is Role.PROVIDER and dataset.provider_id != m.actor.id:
             raise NotFound(f"no dataset named {name[:80]!r} of yours")
         d = datasets.describe(dataset, detail=True)
-    return render(request, "classify.html", m, d=d, entities=sorted(ENTITIES), levels=LEVELS,
-                  error=error)
+    return render(request, "classify.html", m, d=d, entities=sorted(ENTITIES), levels=LEVELS)
 
 
 @router.post("/provider/datasets/{name}", response_model=None)
