@@ -208,13 +208,12 @@ def user_passwd(name: str, password_stdin: bool) -> None:
 @json_option
 def user_token(name: str, as_json: bool) -> None:
     """Issue a new API token for a user (expired or leaked); the old one stops working."""
-    from service.users import rotate_token
+    from service.users import rotate_token, token_view
 
     h = ready_home()
     with h.store.transaction() as session:
         user, token = rotate_token(session, OPERATOR, name)
-        data = user.as_dict() | {"token": token, "token_expires_at": user.token_expires(
-            h.policy.api["token_days"]).isoformat(timespec="seconds") + "Z"}
+        data = token_view(user, token, h.policy.api["token_days"])
     _print(data, as_json, lambda d: f"new token of {d['name']} (expires {d['token_expires_at']}): "
                                     f"{d['token']}")
 

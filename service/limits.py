@@ -42,22 +42,25 @@ class Window:
             events.popleft()
         return events
 
+    def _wait(self, events: deque[float], now: float) -> int:
+        """Whole seconds until the oldest event leaves the window, if the window is full."""
+        if len(events) < self.per_minute:
+            return 0
+        return max(1, int(events[0] + WINDOW_SECONDS - now + 0.999))
+
     def wait(self, key: str, now: float | None = None) -> int:
         """Seconds until ``key`` may act again (0: it may now)."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            events = self._recent(key, now)
-            if len(events) < self.per_minute:
-                return 0
-            return max(1, int(events[0] + WINDOW_SECONDS - now + 0.999))
+            return self._wait(self._recent(key, now), now)
 
     def hit(self, key: str, now: float | None = None) -> int:
         """Count an event of ``key``; return the seconds to wait if it went over the limit."""
         now = time.monotonic() if now is None else now
         with self._lock:
             events = self._recent(key, now)
-            if len(events) >= self.per_minute:
-                return max(1, int(events[0] + WINDOW_SECONDS - now + 0.999))
+            if wait := self._wait(events, now):
+                return wait
             events.append(now)
             return 0
 

@@ -1,5 +1,5 @@
 """Uploaded files (API and console): copied to the home's scratch folder within the policy's
-limit, removed when the caller is done."""
+limit, removed when the caller is done, and registered as datasets."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from fastapi import BackgroundTasks
+
+from catalog import datasets, previews
 from catalog.errors import InvalidInput
+from policies import Actor
+from service.home import Home
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
 
@@ -35,3 +40,20 @@ def saved(stream: BinaryIO, filename: str | None, scratch: Path, limit: int) -> 
         yield Path(tmp)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def register_upload(home: Home, actor: Actor, stream: BinaryIO, filename: str | None,
+                    registration: datasets.Registration,
+                    background: BackgroundTasks) -> dict[str, Any]:
+    """Register an uploaded file as a dataset (or a new version of one) and build its simulated
+    preview after the response; returns the dataset as the catalog describes it."""
+    with saved(stream, filename, home.root / "scratch", home.policy.max_upload_bytes) as source, \
+            home.store.transaction() as session:
+        version = datasets.register(session, actor, home.policy, home.root, source,
+                                    registration)
+        described = datasets.describe(version.dataset, detail=True)
+        version_id = version.id
+    # The preview's state shows on the dataset while it is built.
+    background.add_task(previews.build, home.store.transaction, home.root, home.policy,
+                        version_id)
+    return described

@@ -125,6 +125,12 @@ def authenticate(session: Session, token: str | None, token_days: int | None = N
     return user.actor()
 
 
+def token_view(user: User, token: str, days: int) -> dict[str, Any]:
+    """A user with a token just issued (shown only this once) and when it expires."""
+    return user.as_dict() | {"token": token, "token_expires_at": user.token_expires(
+        days).isoformat(timespec="seconds") + "Z"}
+
+
 def rotate_token(session: Session, actor: Actor, name: str) -> tuple[User, str]:
     """Issue a new API token for ``name`` (an administrator, or the user themselves); the old
     one stops working at once. The new token is returned only this once."""

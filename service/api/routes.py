@@ -19,8 +19,16 @@ from sandbox import jobs
 from service.api.params import MAX_ID, BodyId, PathId, QueryId
 from service.home import Home
 from service.limits import RateLimited
-from service.uploads import saved
-from service.users import ANONYMOUS, BadToken, add_user, authenticate, list_users, rotate_token
+from service.uploads import register_upload
+from service.users import (
+    ANONYMOUS,
+    BadToken,
+    add_user,
+    authenticate,
+    list_users,
+    rotate_token,
+    token_view,
+)
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False)
@@ -102,7 +110,7 @@ def my_token(home: HomeDep, actor: Annotated[Actor, Depends(allow(*ALL))]) -> di
     the token used for this request stops working at once."""
     with home.store.transaction() as session:
         user, token = rotate_token(session, actor, actor.name)
-        return _token_view(user, token, home)
+        return token_view(user, token, home.policy.api["token_days"])
 
 
 @router.post("/users/{name}/token", tags=["users"])
@@ -111,13 +119,7 @@ def user_token(name: str, home: HomeDep,
     """Issue a new API token for a user (e.g. one whose token expired or leaked)."""
     with home.store.transaction() as session:
         user, token = rotate_token(session, actor, name)
-        return _token_view(user, token, home)
-
-
-def _token_view(user, token: str, home: Home) -> dict[str, Any]:
-    expires = user.token_expires(home.policy.api["token_days"])
-    return user.as_dict() | {"token": token,
-                             "token_expires_at": expires.isoformat(timespec="seconds") + "Z"}
+        return token_view(user, token, home.policy.api["token_days"])
 
 
 # -- catalog -------------------------------------------------------------------------------
@@ -151,18 +153,9 @@ def dataset_register(
     background: BackgroundTasks, description: Annotated[str, Form()] = "",
 ) -> dict[str, Any]:
     """Upload and register a Parquet or CSV file (streamed to disk within the policy's limit)."""
-    with saved(file.file, file.filename, home.root / "scratch",
-               home.policy.max_upload_bytes) as source:
-        with home.store.transaction() as session:
-            version = datasets.register(
-                session, actor, home.policy, home.root, source,
-                datasets.Registration(name, title, domain, level, attribute, description))
-            described = datasets.describe(version.dataset, detail=True)
-            version_id = version.id
-        # The simulated preview is built after the response; its state shows on the dataset.
-        background.add_task(previews.build, home.store.transaction, home.root, home.policy,
-                            version_id)
-        return described
+    return register_upload(home, actor, file.file, file.filename,
+                           datasets.Registration(name, title, domain, level, attribute,
+                                                 description), background)
 
 
 @router.get("/datasets/{name}/preview", tags=["catalog"])

@@ -17,7 +17,7 @@ from service.api.params import PathId, QueryId
 from service.passwords import set_password
 from service.users import add_user, list_organizations, list_users, set_status
 from service.web import i18n
-from service.web.base import Member, back, error_page, home_of, language, member, render
+from service.web.base import Form, Member, back, error_page, home_of, language, member, render
 from service.web.charts import line_chart
 from service.web.sessions import end_all
 
@@ -64,8 +64,7 @@ def _users(request: Request, m: Member, created: dict | None = None, error: str 
 
 
 @router.post("/admin/users", response_model=None)
-async def user_add(request: Request, m: Annotated[Member, ADMIN]) -> Response:
-    form = await request.form()
+def user_add(request: Request, m: Annotated[Member, ADMIN], form: Form) -> Response:
     home = home_of(request)
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     try:
@@ -82,8 +81,7 @@ async def user_add(request: Request, m: Annotated[Member, ADMIN]) -> Response:
 
 
 @router.post("/admin/users/{name}/status", response_model=None)
-async def user_status(request: Request, name: str, m: Annotated[Member, ADMIN]) -> Response:
-    form = await request.form()
+def user_status(request: Request, name: str, m: Annotated[Member, ADMIN], form: Form) -> Response:
     home = home_of(request)
     with home.store.transaction() as session:
         user = set_status(session, m.actor, name, form.get("active") == "yes")
@@ -93,8 +91,7 @@ async def user_status(request: Request, name: str, m: Annotated[Member, ADMIN]) 
 
 
 @router.post("/admin/users/{name}/password", response_model=None)
-async def user_password(request: Request, name: str, m: Annotated[Member, ADMIN]) -> Response:
-    form = await request.form()
+def user_password(request: Request, name: str, m: Annotated[Member, ADMIN], form: Form) -> Response:
     home = home_of(request)
     try:
         with home.store.transaction() as session:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from catalog.workdays import working_days_between
 from policies import Actor, Forbidden, Role
@@ -90,6 +91,15 @@ async def _member(request: Request, signed: Annotated[Signed, Depends(_signed)])
             raise StaleForm("the form's security token is missing or out of date: "
                            "reload the page and try again")
     return Member(signed.actor, signed.csrf)
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()  # parsed once per request (the CSRF check may have read it)
+
+
+# A form's fields, for handlers that are plain functions: FastAPI runs those in its thread
+# pool, so the store, the scans and the checks they call never block the event loop.
+Form = Annotated[FormData, Depends(_form)]
 
 
 def member(*roles: Role):

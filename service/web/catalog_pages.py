@@ -12,7 +12,7 @@ from catalog.datasets import ATTRIBUTES
 from catalog.errors import InvalidInput
 from policies import LEVELS, Role
 from service.api.params import PathId
-from service.web.base import ANY, PEOPLE, Member, back, home_of, member, render
+from service.web.base import ANY, PEOPLE, Form, Member, back, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_ROWS = 20
@@ -82,9 +82,8 @@ def application_new(request: Request, m: Annotated[Member, Depends(member(Role.M
 
 
 @router.post("/applications", response_model=None)
-async def application_submit(request: Request,
-                             m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
-    form = await request.form()
+def application_submit(request: Request,
+                             m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("scenario", "description", "purpose",
                                                    "products", "months")}
     values["abroad"] = form.get("abroad") == "on"
@@ -128,9 +127,8 @@ def application_page(request: Request, application_id: PathId,
 
 
 @router.post("/applications/{application_id}/decision", response_model=None)
-async def application_decide(request: Request, application_id: PathId,
-                             m: Annotated[Member, Depends(member(Role.REVIEWER))]) -> Response:
-    form = await request.form()
+def application_decide(request: Request, application_id: PathId,
+                             m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
     home = home_of(request)
     with home.store.transaction() as session:
         applications.decide(session, m.actor, home.policy, application_id,

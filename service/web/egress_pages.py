@@ -12,14 +12,14 @@ from egress import requests as egress_requests
 from egress import review as egress_review
 from egress.bundle import verify_bundle, zipped
 from egress.checks import CHECK_NAMES
+from egress.mitigate import MITIGATIONS
 from policies import Role
 from policies.errors import DomainError
 from sandbox import jobs
 from service.api.params import MAX_ID, PathId, parse_id
-from service.web.base import PEOPLE, Member, back, error_page, home_of, member, render
+from service.web.base import PEOPLE, Form, Member, back, error_page, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
-MITIGATIONS = ("none", "suppress", "round", "suppress+round")
 # Flagged cells shown per request: the map names rules, never the output's values.
 CELL_ROWS = 100
 
@@ -61,9 +61,8 @@ def _exceptions(form: Any) -> dict[str, str]:
 
 
 @router.post("/egress", response_model=None)
-async def egress_submit(request: Request,
-                        m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
-    form = await request.form()
+def egress_submit(request: Request,
+                        m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("job_id", "product", "purpose", "mitigation")}
     sources = [str(s) for s in form.getlist("sources")]
     job_id = parse_id(values["job_id"])
@@ -122,9 +121,8 @@ def egress_page(request: Request, request_id: PathId,
 
 
 @router.post("/egress/{request_id}/resubmit", response_model=None)
-async def egress_resubmit(request: Request, request_id: PathId,
-                          m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
-    form = await request.form()
+def egress_resubmit(request: Request, request_id: PathId,
+                          m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     job = parse_id(form.get("job_id"))
     home = home_of(request)
     with home.store.transaction() as session:
@@ -138,9 +136,8 @@ async def egress_resubmit(request: Request, request_id: PathId,
 
 
 @router.post("/egress/{request_id}/withdraw", response_model=None)
-async def egress_withdraw(request: Request, request_id: PathId,
-                          m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
-    form = await request.form()
+def egress_withdraw(request: Request, request_id: PathId,
+                          m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     home = home_of(request)
     with home.store.transaction() as session:
         egress_requests.withdraw(session, m.actor, request_id, str(form.get("reason", "")))
@@ -148,9 +145,8 @@ async def egress_withdraw(request: Request, request_id: PathId,
 
 
 @router.post("/egress/{request_id}/vote", response_model=None)
-async def egress_vote(request: Request, request_id: PathId,
-                      m: Annotated[Member, Depends(member(Role.REVIEWER))]) -> Response:
-    form = await request.form()
+def egress_vote(request: Request, request_id: PathId,
+                      m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
     checklist = {point: {"answer": str(form.get(f"point:{point}", "")),
                          "comment": str(form.get(f"note:{point}", ""))}
                  for point in egress_review.REVIEW_POINTS if form.get(f"point:{point}")}

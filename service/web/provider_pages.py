@@ -9,14 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from anonymize import ENTITIES
-from catalog import datasets, previews
+from catalog import datasets
 from catalog.datasets import ATTRIBUTES
 from catalog.errors import InvalidInput, NotFound
 from catalog.models import Dataset
 from policies import LEVELS, Role
 from policies.errors import DomainError
-from service.uploads import saved
-from service.web.base import Member, back, home_of, member, render
+from service.uploads import register_upload
+from service.web.base import Form, Member, back, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
 PROVIDERS = (Role.PROVIDER, Role.ADMIN)
@@ -50,9 +50,8 @@ def register_page(request: Request,
 
 
 @router.post("/provider/register", response_model=None)
-async def register_submit(request: Request, background: BackgroundTasks,
-                          m: Annotated[Member, Depends(member(*PROVIDERS))]) -> Response:
-    form = await request.form()
+def register_submit(request: Request, background: BackgroundTasks,
+                          m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("name", "title", "domain", "level", "attribute",
                                                  "description")}
     upload = form.get("file")
@@ -60,19 +59,13 @@ async def register_submit(request: Request, background: BackgroundTasks,
     try:
         if upload is None or isinstance(upload, str):
             raise InvalidInput("choose a Parquet or CSV file to upload")
-        with saved(upload.file, upload.filename, home.root / "scratch",
-                   home.policy.max_upload_bytes) as source, home.store.transaction() as session:
-            version = datasets.register(
-                session, m.actor, home.policy, home.root, source,
-                datasets.Registration(values["name"], values["title"], values["domain"],
-                                      values["level"], values["attribute"],
-                                      values["description"]))
-            name, version_id = version.dataset.name, version.id
+        name = register_upload(home, m.actor, upload.file, upload.filename,
+                               datasets.Registration(values["name"], values["title"],
+                                                     values["domain"], values["level"],
+                                                     values["attribute"], values["description"]),
+                               background)["name"]
     except DomainError as exc:
         return _register_form(request, m, values, exc.message, status=422)
-    # The preview is built after the response; the dataset page shows its progress.
-    background.add_task(previews.build, home.store.transaction, home.root, home.policy,
-                        version_id)
     target = f"/provider/datasets/{name}?done=registered"
     if request.headers.get("hx-request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": target})
@@ -92,9 +85,8 @@ def classification_page(request: Request, name: str,
 
 
 @router.post("/provider/datasets/{name}", response_model=None)
-async def classification_submit(request: Request, name: str,
-                                m: Annotated[Member, Depends(member(*PROVIDERS))]) -> Response:
-    form = await request.form()
+def classification_submit(request: Request, name: str,
+                                m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
     home = home_of(request)
     with home.store.read() as session:
         columns = datasets.get(session, name).latest.column_names

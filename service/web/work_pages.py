@@ -13,7 +13,7 @@ from policies import Role
 from policies.errors import DomainError
 from sandbox import jobs
 from service.api.params import PathId
-from service.web.base import PEOPLE, Member, back, home_of, member, render
+from service.web.base import PEOPLE, Form, Member, back, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
 FINAL = ("succeeded", "failed", "cancelled", "timed_out")
@@ -54,9 +54,8 @@ def workspace_page(request: Request, grant_id: PathId,
 
 
 @router.post("/workspace/{grant_id}/jobs", response_model=None)
-async def job_submit(request: Request, grant_id: PathId,
-                     m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> Response:
-    form = await request.form()
+def job_submit(request: Request, grant_id: PathId,
+                     m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     sql, output = str(form.get("sql", "")), str(form.get("output_name", "")).strip()
     target = "simulated" if form.get("target") == "simulated" else "real"
     home = home_of(request)
