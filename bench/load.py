@@ -65,10 +65,10 @@ def prepare(home: Path, clients: int, database_url: str | None) -> dict[str, lis
         provider, reviewer = provider.actor(), reviewer.actor()
     source = demo_data.write(demo_data.hospital_visits(3000, seed=5), home / "visits.parquet")
     with h.store.transaction() as s:
-        version = datasets.register(s, provider, h.policy, h.root, source, datasets.Registration(
+        version = datasets.register(s, provider, h.policy, h.data, source, datasets.Registration(
             "visits", "门诊记录", "health", "L2", "conditional"))
         version_id = version.id
-    previews.build(h.store.transaction, h.root, h.policy, version_id)
+    previews.build(h.store.transaction, h.data, h.policy, version_id)
     tokens, grants = [], []
     grant_of: dict[str, int] = {}
     for i in range(clients):

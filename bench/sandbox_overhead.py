@@ -73,7 +73,7 @@ def setup(home: Home, facts: Path, dims: Path) -> tuple[int, object]:
         reviewer = add_user(s, OPERATOR, "reviewer", "reviewer", "authority")[0].actor()
     for path, name in ((facts, "facts"), (dims, "districts")):
         with home.store.transaction() as s:
-            datasets.register(s, provider, home.policy, home.root, path,
+            datasets.register(s, provider, home.policy, home.data, path,
                               datasets.Registration(name, name, "bench", "L2", "conditional"))
     with home.store.transaction() as s:
         app = applications.submit(s, merchant, home.policy, applications.Request(
@@ -89,7 +89,7 @@ def run_job(home: Home, pool, merchant, grant: int, sql: str, name: str) -> tupl
     """(seconds in the job process, seconds from submit to finished)."""
     started = time.perf_counter()
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, merchant, home.policy, home.root, grant, sql, name).id
+        job_id = jobs.submit(s, merchant, home.policy, home.data, grant, sql, name).id
     pool.wake()
     job = wait_for(home.store.read, job_id, interval=0.02)
     wall = time.perf_counter() - started
@@ -130,7 +130,7 @@ def latency(home: Home, pool, merchant, grant: int, count: int = 20) -> tuple[fl
         time.sleep(1.5)  # idle: the warm spare that replaced the last job has started
         started = time.perf_counter()
         with home.store.transaction() as s:
-            job_id = jobs.submit(s, merchant, home.policy, home.root, grant, "SELECT 1 AS x",
+            job_id = jobs.submit(s, merchant, home.policy, home.data, grant, "SELECT 1 AS x",
                                  f"ping{i}").id
         pool.wake()
         job = wait_for(home.store.read, job_id, interval=0.005)

@@ -167,9 +167,16 @@ def _add_months(start: dt.datetime, months: int) -> dt.datetime:
 def sweep(session: Session, policy: Policy, workspaces: Path,
           now: dt.datetime | None = None) -> dict[str, list[int]]:
     """Apply the policy's overdue action to late applications and end expired grants."""
-    now = now or utcnow()
-    today = now.date()
-    done: dict[str, list[int]] = {"deemed_approved": [], "escalated": [], "expired_grants": []}
+    done = sweep_overdue(session, policy, now)
+    done["expired_grants"] = expire_grants(session, workspaces, now)
+    return done
+
+
+def sweep_overdue(session: Session, policy: Policy,
+                  now: dt.datetime | None = None) -> dict[str, list[int]]:
+    """Apply the policy's overdue action to applications past their deadline."""
+    today = (now or utcnow()).date()
+    done: dict[str, list[int]] = {"deemed_approved": [], "escalated": []}
     overdue = list(session.scalars(select(Application).where(
         Application.status == "submitted", Application.deadline < today)))
     for app in overdue:
@@ -184,12 +191,16 @@ def sweep(session: Session, policy: Policy, workspaces: Path,
             append(session, SYSTEM, "application.escalated", f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
             done["escalated"].append(app.id)
+    return done
+
+
+def expire_grants(session: Session, workspaces: Path, now: dt.datetime | None = None) -> list[int]:
+    """End the grants whose period is over; their workspaces are deleted after the commit."""
     expired = list(session.scalars(select(Grant).where(Grant.status == "active",
-                                                  Grant.expires_at <= now)))
+                                                  Grant.expires_at <= (now or utcnow()))))
     for grant in expired:
         _end(session, SYSTEM, grant, "expired", "the grant period ended", workspaces)
-        done["expired_grants"].append(grant.id)
-    return done
+    return [grant.id for grant in expired]
 
 
 def revoke(session: Session, actor: Actor, grant_id: int, reason: str, workspaces: Path) -> Grant:

@@ -247,3 +247,25 @@ def read_witness(path: Path) -> tuple[list[Checkpoint], list[str]]:
             problems.append(f"witness file line {number} is malformed: {exc}")
     return found, problems
 
+
+
+def copy_witness(session: Session, path: Path) -> int:
+    """Append to the witness file ``path`` every stored checkpoint it lacks (a worker's periodic
+    copy, so a machine apart from the database keeps them all); returns how many were copied.
+    How far the copy got is kept beside the file, so each run reads only newer checkpoints."""
+    mark = path.with_name(path.name + ".copied")
+    try:
+        since = int(mark.read_text(encoding="utf-8").strip() or 0)
+    except (OSError, ValueError):
+        since = 0
+    held = {cp.size for cp in read_witness(path)[0] if cp.size > since}
+    copied, newest = 0, since
+    for row in session.scalars(select(LedgerCheckpoint).where(LedgerCheckpoint.size > since)
+                               .order_by(LedgerCheckpoint.size)):
+        if row.size not in held:
+            witness(path, row.checkpoint())
+            copied += 1
+        newest = row.size
+    if newest != since:
+        mark.write_text(f"{newest}\n", encoding="utf-8")
+    return copied

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
+
 from policies.errors import PolicyError
 
 LEVELS = ("L1", "L2", "L3", "L4")
@@ -52,6 +54,7 @@ class Policy:
     egress_disclosure: dict[str, Any]
     web: dict[str, Any]
     api: dict[str, Any]
+    workers: dict[str, Any]
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -126,6 +129,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             egress_disclosure=_disclosure(egress.get("disclosure", {})),
             web=_web(raw.get("web", {})),
             api=_api(raw.get("api", {})),
+            workers=_workers(raw.get("workers", {})),
             raw=raw,
         )
     except KeyError as exc:
@@ -195,6 +199,20 @@ def _api(section: dict[str, Any]) -> dict[str, int]:
     """The API's limits; settings an older policy file lacks come from the default."""
     merged = {**tomllib.loads(default_policy_text())["api"], **section}
     return {key: _positive(value, f"api.{key}") for key, value in merged.items()}
+
+
+def _workers(section: dict[str, Any]) -> dict[str, Any]:
+    """The distributed job engine's settings; those an older policy file lacks come from the
+    default."""
+    merged = {**tomllib.loads(default_policy_text())["workers"], **section}
+    for key in ("task_retries", "retry_wait_seconds"):
+        _positive(merged[key], f"workers.{key}")
+    for key in ("recover_cron", "sweep_cron", "grant_expiry_cron", "witness_cron"):
+        fields = str(merged[key]).split()
+        if len(fields) not in (5, 6) or not croniter.is_valid(str(merged[key])):
+            raise PolicyError(f"workers.{key} must be a cron expression of 5 or 6 fields, "
+                              f"not {merged[key]!r}")
+    return merged
 
 
 _UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,

@@ -31,6 +31,11 @@ from sandbox.errors import Conflict, NotFound, QueryRefused
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
 
 TARGETS = ("real", "simulated")
+# Keys of ``session.info`` a store sets when jobs are dispatched by a queue outside this table
+# (PostgreSQL: procrastinate): called in the transaction that queues or withdraws a job, so the
+# delivery commits or rolls back with the job's state and its ledger event.
+QUEUED_HOOK = "sandbox.job_queued"
+WITHDRAWN_HOOK = "sandbox.job_withdrawn"
 RESERVED_PREFIXES = ("duckdb_", "pg_", "sqlite_", "information_schema", "tds_", "granted")
 
 
@@ -118,7 +123,20 @@ def submit(session: Session, actor: Actor, policy: Policy, home: Path, grant_id:
         "grant_id": grant.id, "target": target, "output_name": output_name,
         "sources": job.sources,
     })
+    _queued(session, job)
     return job
+
+
+def _queued(session: Session, job: Job) -> None:
+    hook = session.info.get(QUEUED_HOOK)
+    if hook is not None:
+        job.dispatch_id = hook(session, job)
+
+
+def _withdrawn(session: Session, job: Job) -> None:
+    hook = session.info.get(WITHDRAWN_HOOK)
+    if hook is not None and job.dispatch_id is not None:
+        hook(session, job)
 
 
 def _provenance(session: Session, grant: Grant, tables: set[str]) -> dict[str, Any]:
@@ -208,9 +226,11 @@ def cancel(session: Session, actor: Actor, job_id: int) -> Job:
         raise Conflict(f"job {job_id} is already {job.status}")
     if job.status == "queued":
         _finish(session, job, "cancelled", f"cancelled by {actor.name} before it ran")
+        _withdrawn(session, job)
     elif not job.cancel_requested:
         job.cancel_requested = True
         append(session, actor, "job.cancel_requested", f"job:{job.id}", {})
+        _withdrawn(session, job)
     return job
 
 
@@ -245,6 +265,7 @@ def recover(session: Session, policy: Policy, dead_worker: Any = None,
             job.status, job.worker, job.heartbeat_at = "queued", None, None
             append(session, SYSTEM, "job.requeued", f"job:{job.id}",
                    {"reason": why, "attempts": job.attempts})
+            _queued(session, job)
         else:
             _finish(session, job, "failed", f"the job was not finished: {why}; "
                     f"it was tried {job.attempts} times")
@@ -265,6 +286,7 @@ def release(session: Session, worker: str, job_id: int, reason: str) -> None:
     job.attempts = max(0, job.attempts - 1)
     append(session, SYSTEM, "job.requeued", f"job:{job.id}", {"reason": reason,
                                                               "attempts": job.attempts})
+    _queued(session, job)
 
 
 def process_gone(worker: str | None) -> bool:

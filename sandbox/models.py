@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.models import utcnow
@@ -32,6 +32,8 @@ class Job(Base):
     worker: Mapped[str | None] = mapped_column(String(200))  # host:pid:nonce of the running worker
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The delivery of the job's current attempt in an external queue (procrastinate's job id)
+    dispatch_id: Mapped[int | None] = mapped_column(BigInteger)
     sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> provenance
     output_path: Mapped[str | None] = mapped_column(String(500))  # relative to TDS_HOME
     output_sha256: Mapped[str | None] = mapped_column(String(64))

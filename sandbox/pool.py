@@ -216,6 +216,67 @@ class LocalPool:
                 self._record(run, {"status": "cancelled", "error": "cancelled by request"})
 
 
+def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: bytes, job_id: int,
+            worker: str, should_stop: Callable[[], bool] = lambda: False,
+            process: JobProcess | None = None) -> str:
+    """Run queued job ``job_id`` here, in its own job process, until it ends; the distributed
+    engine calls this once per delivery. Returns the job's final status, "skipped" when the job
+    is not queued (it ran, or was cancelled, elsewhere: a second delivery never runs it twice),
+    or "released" when ``should_stop()`` turned true first (the job is queued again)."""
+    workdir = None
+    try:
+        with transaction() as session:
+            claimed = jobs.claim(session, policy, home, worker, only={job_id})
+            if claimed is None:
+                return "skipped"
+            job, tables = claimed
+            workdir = job_directory(job.id)
+            spec = job_spec(home, policy, secret, job, tables, workdir)
+    except BaseException:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if process is not None:
+            process.kill()
+        raise
+    process = process or JobProcess()
+    run = Running(job_id, process, workdir)
+    process.start(spec)
+    heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)
+    last_beat = time.monotonic()
+    try:
+        while not process.wait(CANCEL_POLL_SECONDS):
+            if process.elapsed > limit:
+                process.kill()
+                return _record_one(transaction, home, worker, run, timed_out(policy.sandbox))
+            if should_stop():
+                process.kill()
+                with transaction() as session:
+                    jobs.release(session, worker, job_id, "the worker was stopped")
+                return "released"
+            if time.monotonic() - last_beat >= heartbeat:
+                last_beat = time.monotonic()
+                with transaction() as session:
+                    cancelled = jobs.heartbeat(session, worker, [job_id])
+                if cancelled:
+                    process.kill()
+                    return _record_one(transaction, home, worker, run,
+                                       {"status": "cancelled", "error": "cancelled by request"})
+        return _record_one(transaction, home, worker, run, process.outcome())
+    finally:
+        process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _record_one(transaction: SessionFactory, home: Path, worker: str, run: Running,
+                outcome: dict[str, Any]) -> str:
+    produced = run.workdir / OUTPUT_NAME
+    with transaction() as session:
+        job = jobs.complete(session, home, run.job_id, worker, outcome,
+                            produced if produced.exists() else None,
+                            int(outcome.get("elapsed_ms") or run.process.elapsed * 1000))
+        return job.status if job is not None else "skipped"
+
+
 def wait_for(read: SessionFactory, job_id: int, timeout: float | None = None,
              interval: float = 0.05) -> Job:
     """Wait until job ``job_id`` reaches a final state (whoever runs it) and return it."""

@@ -146,17 +146,21 @@ def _demo_text(d: dict[str, Any]) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", type=int, help="job processes of the built-in worker pool "
-              "(default: the policy's pool_size; 0: run jobs only in `tds worker`)")
+              "(default: the policy's pool_size on SQLite; none on PostgreSQL, where "
+              "`tds worker` runs jobs)")
 def serve(host: str, port: int, workers: int | None) -> None:
-    """Serve the HTTP API (/api/v1, OpenAPI at /docs) with a local worker pool; sweeps
-    applications periodically."""
+    """Serve the HTTP API (/api/v1, OpenAPI at /docs) and the console. On SQLite it also runs
+    jobs in a local worker pool and sweeps applications; on PostgreSQL `tds worker` does both."""
     import uvicorn
 
     from service.api.app import create_app
 
     h = ready_home()
-    uvicorn.run(create_app(h, sweep_every=60.0, workers=workers), host=host, port=port,
-                log_level="info")
+    distributed = h.store.dialect == "postgresql"
+    if distributed and workers is None:
+        workers = 0
+    uvicorn.run(create_app(h, sweep_every=None if distributed else 60.0, workers=workers),
+                host=host, port=port, log_level="info")
 
 
 # -- users ---------------------------------------------------------------------------------
@@ -258,12 +262,12 @@ def dataset_register(file: Path, name: str, title: str, domain: str, level: str,
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        version = register(session, actor, h.policy, h.root, file,
+        version = register(session, actor, h.policy, h.data, file,
                            Registration(name, title, domain, level, attribute, description))
         version_id = version.id
         data = describe(version.dataset, detail=True)
     if not no_preview:
-        data["preview"] = previews.build(h.store.transaction, h.root, h.policy, version_id,
+        data["preview"] = previews.build(h.store.transaction, h.data, h.policy, version_id,
                                          progress=None if as_json else _say_progress)
     _print(data, as_json, lambda d: (
         f"registered {d['name']} v{d['version']} as {d['registration_no']}: {d['rows']} rows, "
@@ -358,10 +362,10 @@ def dataset_preview(name: str, rows: int, build: bool, token: str | None, as_jso
         version_id = get(session, name).latest.id
     if build:
         require(actor, Role.PROVIDER, Role.ADMIN)
-        previews.build(h.store.transaction, h.root, h.policy, version_id,
+        previews.build(h.store.transaction, h.data, h.policy, version_id,
                        progress=None if as_json else _say_progress)
     with h.store.read() as session:
-        data = previews.show(h.root, get(session, name).latest, rows)
+        data = previews.show(h.data, get(session, name).latest, rows)
     _print(data, as_json, _preview_text)
 
 
@@ -572,7 +576,7 @@ def job_submit(grant_id: int, sql: str, output_name: str, target: str, wait: boo
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        job_id = jobs.submit(session, actor, h.policy, h.root, grant_id, sql, output_name,
+        job_id = jobs.submit(session, actor, h.policy, h.data, grant_id, sql, output_name,
                              target).id
     if wait:
         h.run_job(job_id)
@@ -586,7 +590,7 @@ def _job_view(h: Home, actor: Actor, job_id: int) -> dict[str, Any]:
     from sandbox import jobs
 
     with h.store.read() as session:
-        return jobs.view(h.root, h.policy, jobs.get(session, actor, job_id))
+        return jobs.view(h.data, h.policy, jobs.get(session, actor, job_id))
 
 
 def _job_text(d: dict[str, Any]) -> str:
@@ -658,13 +662,31 @@ def job_cancel(job_id: int, token: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--size", type=int, help="job processes at once (default: the policy's pool_size)")
+@click.option("--size", type=int, help="jobs at once (default: the policy's pool_size)")
 def worker(size: int | None) -> None:
-    """Run queued jobs until stopped (Ctrl-C or SIGTERM); running jobs are then queued again."""
+    """Run jobs until stopped (Ctrl-C or SIGTERM); running jobs are then queued again. On
+    PostgreSQL it takes deliveries from the shared queue and runs the periodic tasks, on as
+    many machines as wanted; on SQLite it claims jobs from the local store."""
+    h = ready_home()
+    size = int(size if size is not None else h.policy.sandbox["pool_size"])
+    if size < 1:
+        raise click.UsageError("--size must be at least 1")
+    if h.store.dialect == "postgresql":
+        from workers.engine import run, worker_name
+
+        rt = h.runtime()
+        rt.worker = worker_name()
+        click.echo(f"worker {rt.worker}: {size} jobs at once from the PostgreSQL queue; "
+                   "Ctrl-C to stop", err=True)
+        run(rt, size)
+        return
+    _local_worker(h, size)
+
+
+def _local_worker(h, size: int) -> None:
     import signal
     import threading
 
-    h = ready_home()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -750,7 +772,7 @@ def egress_request(job_id: int, product: str, purpose: str, sources: tuple[str, 
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        req = requests.request(session, actor, h.policy, h.root, h.pseudonym_secret, job_id,
+        req = requests.request(session, actor, h.policy, h.data, h.pseudonym_secret, job_id,
                                product, purpose, list(sources), abroad,
                                _pairs(justify, "--justify"), mitigation, draft)
         data = requests.view(req, actor)
@@ -818,7 +840,7 @@ def egress_resubmit(request_id: int, job_id: int | None, justify: tuple[str, ...
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        req = requests.resubmit(session, actor, h.policy, h.root, h.pseudonym_secret,
+        req = requests.resubmit(session, actor, h.policy, h.data, h.pseudonym_secret,
                                 request_id, job_id, _pairs(justify, "--justify") or None,
                                 mitigation, comment)
         data = requests.view(req, actor)
@@ -873,7 +895,7 @@ def egress_review(request_id: int, decision: str | None, comment: str, private_c
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        req = review.vote(session, actor, h.policy, h.root, h.signer, request_id, decision,
+        req = review.vote(session, actor, h.policy, h.data, h.signer, request_id, decision,
                           comment, private_comment, checklist, dict(zip(overrides, reasons,
                                                                         strict=True)))
         data = requests.view(req, actor)
@@ -1011,7 +1033,7 @@ def ledger_archive(before: str, as_json: bool) -> None:
 
     h = ready_home()
     with h.store.transaction() as session:
-        data = archive(session, OPERATOR, h.root / "ledger", h.signer, h.origin, before, utcnow())
+        data = archive(session, OPERATOR, h.data / "ledger", h.signer, h.origin, before, utcnow())
     _print(data, as_json, lambda rows: "\n".join(
         f"sealed {m['month']}: events {m['first_seq']}-{m['last_seq']} ({m['events']}), "
         f"{m['path']}, root {m['root'][:16]}..." for m in rows) or "(no month left to seal)")
@@ -1041,7 +1063,7 @@ def ledger_proof(seq: int, as_json: bool) -> None:
 
     h = ready_home()
     with h.store.read() as session:
-        data = inclusion(session, seq, archive_dir=h.root / "ledger")
+        data = inclusion(session, seq, archive_dir=h.data / "ledger")
     problems = verify_inclusion(data, [h.public_key, h.genesis_public_key])
     _print(data, as_json, lambda d: (
         f"event {seq} ({d['event']['action']} {d['event']['subject']}) is leaf {d['leaf_index']} "

@@ -93,7 +93,7 @@ def run_demo(home: Home, seed: int = 20251125,
             path = demo_data.write(table, Path(tmp) / filename, encoding)
             with tx() as s:
                 version = datasets.register(
-                    s, actors["provider"], policy, home.root, path,
+                    s, actors["provider"], policy, home.data, path,
                     datasets.Registration(name + sfx, title, domain, level, attribute,
                                           f"演示数据：{title}（生成数据，非真实记录）"))
                 info = datasets.describe(version.dataset, detail=True)
@@ -104,7 +104,7 @@ def run_demo(home: Home, seed: int = 20251125,
             say(f"Registered {info['name']} ({info['registration_no']}, {info['rows']} rows, "
                 f"{encoding} {Path(filename).suffix[1:]}); PII columns: "
                 f"{', '.join(registered[-1]['pii_columns']) or 'none'}")
-            built = previews.build(tx, home.root, policy, version.id)
+            built = previews.build(tx, home.data, policy, version.id)
             registered[-1]["preview"] = built["report"] or {"error": built["error"]}
             if built["status"] != "ready":
                 raise RuntimeError(f"the simulated preview of {info['name']} failed: "
@@ -134,7 +134,7 @@ def run_demo(home: Home, seed: int = 20251125,
 
     sql = DEMO_SQL.replace("hospital_visits", visits)
     with tx() as s:
-        trial_id = jobs.submit(s, actors["merchant"], policy, home.root, grant_id, sql,
+        trial_id = jobs.submit(s, actors["merchant"], policy, home.data, grant_id, sql,
                                "visits_by_month", target="simulated").id
     trial = home.run_job(trial_id)
     if trial.status != "succeeded":
@@ -142,7 +142,7 @@ def run_demo(home: Home, seed: int = 20251125,
     say(f"Job {trial_id} tried the SQL on simulated data: {trial.output_rows} rows, visible to the "
         "merchant (simulated values)")
     with tx() as s:
-        job_id = jobs.submit(s, actors["merchant"], policy, home.root, grant_id, sql,
+        job_id = jobs.submit(s, actors["merchant"], policy, home.data, grant_id, sql,
                              "visits_by_month").id
     home.run_job(job_id)
     with home.store.read() as s:
@@ -152,21 +152,21 @@ def run_demo(home: Home, seed: int = 20251125,
     say(f"Job {job_id} ran in the sandbox: {job['output']['rows']} rows (not shown: real data)")
 
     with tx() as s:
-        req = requests.request(s, actors["merchant"], policy, home.root, home.pseudonym_secret,
+        req = requests.request(s, actors["merchant"], policy, home.data, home.pseudonym_secret,
                                job_id, "各区科室月度门诊量与平均费用统计表", "卫生资源规划", [visits])
         egress_id = req.id
         verdicts = {c["name"]: c["verdict"] for c in req.checks}
     say(f"Egress request {egress_id}: checks {verdicts}")
     for reviewer in ("reviewer", "reviewer2"):
         with tx() as s:
-            req = review.vote(s, actors[reviewer], policy, home.root, home.signer, egress_id,
+            req = review.vote(s, actors[reviewer], policy, home.data, home.signer, egress_id,
                               "approve", "聚合统计，小格已抑制，无个人信息，同意出域",
                               checklist=CHECKLIST)
             status = req.status
             release = req.release.as_dict() if req.release else None
     if release is None:
         raise RuntimeError(f"demo egress request ended {status}, not released")
-    bundle = home.root / release["path"]
+    bundle = home.data / release["path"]
     verified = verify_bundle(bundle, (home.keys_dir / "platform_ed25519.pub.pem").read_bytes())
     say(f"Released {release['product_no']} to {bundle}; verified: {verified['valid']}")
     with home.store.read() as s:

@@ -1,4 +1,6 @@
-"""The home directory (TDS_HOME): store, keys, policy, datasets, workspaces, releases."""
+"""The home directory (TDS_HOME): store, keys, policy, and by default the data (datasets,
+previews, workspaces, releases). With TDS_STORAGE the data lives there instead: a path every
+API process and worker reaches (a shared file system), while each machine keeps its own home."""
 
 from __future__ import annotations
 
@@ -27,12 +29,20 @@ class Home:
     root: Path
     database_url: str | None = None
     passphrase: str | None = field(default=None, repr=False)
+    storage: Path | None = None
 
     @classmethod
     def from_env(cls, root: str | Path | None = None) -> Home:
         path = Path(root or os.environ.get("TDS_HOME") or ".tds").expanduser().resolve()
+        storage = os.environ.get("TDS_STORAGE") or None
         return cls(path, os.environ.get("TDS_DATABASE_URL") or None,
-                   os.environ.get("TDS_KEY_PASSPHRASE") or None)
+                   os.environ.get("TDS_KEY_PASSPHRASE") or None,
+                   Path(storage).expanduser().resolve() if storage else None)
+
+    @property
+    def data(self) -> Path:
+        """Where datasets, previews, workspaces, releases and ledger archives live."""
+        return self.storage or self.root
 
     @property
     def keys_dir(self) -> Path:
@@ -48,7 +58,7 @@ class Home:
 
     @property
     def workspaces(self) -> Path:
-        return self.root / "workspaces"
+        return self.data / "workspaces"
 
     @property
     def url(self) -> str:
@@ -62,8 +72,10 @@ class Home:
         """Create what is missing (store, key pair, policy copy); True if anything was new."""
         created = False
         self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "ledger").mkdir(exist_ok=True)
+        self.data.mkdir(parents=True, exist_ok=True)
         for sub in ("datasets", "workspaces", "releases", "ledger", "scratch"):
-            (self.root / sub).mkdir(exist_ok=True)
+            (self.data / sub).mkdir(exist_ok=True)
         if not (self.keys_dir / PRIVATE_NAME).exists():
             create_keypair(self.keys_dir, self.passphrase)
             created = True
@@ -185,7 +197,7 @@ class Home:
         """A local worker pool over this home (not started)."""
         from sandbox.pool import LocalPool
 
-        return LocalPool(self.store.transaction, self.store.read, self.policy, self.root,
+        return LocalPool(self.store.transaction, self.store.read, self.policy, self.data,
                          self.pseudonym_secret, size=size, only=only)
 
     def run_job(self, job_id: int, timeout: float | None = None):
@@ -194,6 +206,13 @@ class Home:
 
         with self.pool(size=1, only={job_id}):
             return wait_for(self.store.read, job_id, timeout)
+
+    def runtime(self):
+        """What the distributed engine's tasks need of this home (PostgreSQL only)."""
+        from workers.tasks import Runtime
+
+        return Runtime(self.url, self.store.transaction, self.store.read, self.policy, self.data,
+                       self.pseudonym_secret, self.witness_path)
 
     @cached_property
     def store(self) -> Store:

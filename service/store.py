@@ -80,6 +80,11 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         session = self._sessions()
+        if self.dialect == "postgresql":
+            # Jobs queued here are delivered to `tds worker` processes in this transaction.
+            from workers.queue import install
+
+            install(session)
         checkpoint = None
         try:
             yield session

@@ -47,13 +47,13 @@ def register_upload(home: Home, actor: Actor, stream: BinaryIO, filename: str | 
                     background: BackgroundTasks) -> dict[str, Any]:
     """Register an uploaded file as a dataset (or a new version of one) and build its simulated
     preview after the response; returns the dataset as the catalog describes it."""
-    with saved(stream, filename, home.root / "scratch", home.policy.max_upload_bytes) as source, \
+    with saved(stream, filename, home.data / "scratch", home.policy.max_upload_bytes) as source, \
             home.store.transaction() as session:
-        version = datasets.register(session, actor, home.policy, home.root, source,
+        version = datasets.register(session, actor, home.policy, home.data, source,
                                     registration)
         described = datasets.describe(version.dataset, detail=True)
         version_id = version.id
     # The preview's state shows on the dataset while it is built.
-    background.add_task(previews.build, home.store.transaction, home.root, home.policy,
+    background.add_task(previews.build, home.store.transaction, home.data, home.policy,
                         version_id)
     return described

@@ -120,7 +120,7 @@ def visits_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def register(home: Home, actor: Actor, path: Path, name: str = "visits", level: str = "L3",
              attribute: str = "conditional"):
     with home.store.transaction() as s:
-        version = datasets.register(s, actor, home.policy, home.root, path,
+        version = datasets.register(s, actor, home.policy, home.data, path,
                                     datasets.Registration(name, "门诊记录", "health", level,
                                                           attribute))
         return datasets.describe(version.dataset, detail=True)

@@ -163,7 +163,7 @@ def dataset_preview(name: str, home: HomeDep, _actor: Annotated[Actor, Depends(a
                     rows: Annotated[int, Query(ge=1, le=10_000)] = 20) -> dict[str, Any]:
     """The simulated preview of the latest version, labelled, with its report."""
     with home.store.read() as session:
-        return previews.show(home.root, datasets.get(session, name).latest, rows)
+        return previews.show(home.data, datasets.get(session, name).latest, rows)
 
 
 class Classification(BaseModel):
@@ -286,7 +286,7 @@ def job_submit(body: NewJob, home: HomeDep, request: Request,
     """Queue a job; poll GET /jobs/{id} for its status (real outputs show no rows, simulated
     ones show their first rows)."""
     with home.store.transaction() as session:
-        job = jobs.submit(session, actor, home.policy, home.root, body.grant_id, body.sql,
+        job = jobs.submit(session, actor, home.policy, home.data, body.grant_id, body.sql,
                           body.output_name, body.target)
         data = job.as_dict()
     pool = getattr(request.app.state, "pool", None)
@@ -308,7 +308,7 @@ def job_detail(job_id: PathId, home: HomeDep,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                      Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read() as session:
-        return jobs.view(home.root, home.policy, jobs.get(session, actor, job_id))
+        return jobs.view(home.data, home.policy, jobs.get(session, actor, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", tags=["jobs"])
@@ -342,7 +342,7 @@ def egress_request(body: NewEgress, home: HomeDep,
                    actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
     """Request release of a job's output; the automatic checks run at once."""
     with home.store.transaction() as session:
-        req = egress_requests.request(session, actor, home.policy, home.root,
+        req = egress_requests.request(session, actor, home.policy, home.data,
                                       home.pseudonym_secret, body.job_id, body.product,
                                       body.purpose, body.sources, body.abroad, body.exceptions,
                                       body.mitigation, body.draft)
@@ -378,7 +378,7 @@ def egress_resubmit(request_id: PathId, body: Resubmit, home: HomeDep,
                     actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> dict[str, Any]:
     """Submit a draft, answer a return, or update a request under review (votes reset)."""
     with home.store.transaction() as session:
-        req = egress_requests.resubmit(session, actor, home.policy, home.root,
+        req = egress_requests.resubmit(session, actor, home.policy, home.data,
                                        home.pseudonym_secret, request_id, body.job_id,
                                        body.exceptions, body.mitigation, body.comment)
         return egress_requests.view(req, actor)
@@ -416,7 +416,7 @@ def egress_review(request_id: PathId, body: Review, home: HomeDep,
     """Vote (blind until all votes are in); the last approval needed signs the release."""
     with home.store.transaction() as session:
         req = egress_review_module.vote(
-            session, actor, home.policy, home.root, home.signer, request_id, body.decision,
+            session, actor, home.policy, home.data, home.signer, request_id, body.decision,
             body.comment, body.private_comment,
             {k: v.model_dump() for k, v in body.checklist.items()}, body.overrides)
         return egress_requests.view(req, actor)
@@ -444,7 +444,7 @@ def release_download(release_id: PathId, home: HomeDep,
                      actor: Annotated[Actor, Depends(allow(Role.MERCHANT))]) -> StreamingResponse:
     """The signed bundle as a zip: only for the requesting organization; each download logged."""
     with home.store.transaction() as session:
-        directory = egress_requests.download(session, actor, home.root, release_id)
+        directory = egress_requests.download(session, actor, home.data, release_id)
     return StreamingResponse(zipped(directory), media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
 
@@ -493,7 +493,7 @@ def ledger_proof(seq: PathId, home: HomeDep,
                  _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     """Inclusion proof of one event against the latest signed checkpoint."""
     with home.store.read() as session:
-        return proofs.inclusion(session, seq, archive_dir=home.root / "ledger")
+        return proofs.inclusion(session, seq, archive_dir=home.data / "ledger")
 
 
 @router.get("/ledger/consistency", tags=["ledger"])

@@ -39,7 +39,7 @@ def dataset_page(request: Request, name: str,
     with home.store.read() as session:
         dataset = datasets.get(session, name)
         described = datasets.describe(dataset, detail=True)
-        preview = previews.show(home.root, dataset.latest, PREVIEW_ROWS)
+        preview = previews.show(home.data, dataset.latest, PREVIEW_ROWS)
     return render(request, "dataset.html", m, d=described, preview=preview)
 
 
@@ -50,7 +50,7 @@ def preview_fragment(request: Request, name: str,
     home = home_of(request)
     with home.store.read() as session:
         dataset = datasets.get(session, name)
-        preview = previews.show(home.root, dataset.latest, PREVIEW_ROWS)
+        preview = previews.show(home.data, dataset.latest, PREVIEW_ROWS)
         described = datasets.describe(dataset)
     return render(request, "preview.html", m, d=described, preview=preview)
 

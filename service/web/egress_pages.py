@@ -72,7 +72,7 @@ def egress_submit(request: Request,
     try:
         with home.store.transaction() as session:
             req = egress_requests.request(
-                session, m.actor, home.policy, home.root, home.pseudonym_secret, job_id,
+                session, m.actor, home.policy, home.data, home.pseudonym_secret, job_id,
                 values["product"], values["purpose"], sources, form.get("abroad") == "on",
                 _exceptions(form), values["mitigation"] or "none", form.get("draft") == "on")
             request_id = req.id
@@ -126,7 +126,7 @@ def egress_resubmit(request: Request, request_id: PathId,
     job = parse_id(form.get("job_id"))
     home = home_of(request)
     with home.store.transaction() as session:
-        egress_requests.resubmit(session, m.actor, home.policy, home.root,
+        egress_requests.resubmit(session, m.actor, home.policy, home.data,
                                  home.pseudonym_secret, request_id,
                                  job,
                                  _exceptions(form) or None,
@@ -154,7 +154,7 @@ def egress_vote(request: Request, request_id: PathId,
                  if str(form.get(f"override:{name}", "")).strip()}
     home = home_of(request)
     with home.store.transaction() as session:
-        egress_review.vote(session, m.actor, home.policy, home.root, home.signer, request_id,
+        egress_review.vote(session, m.actor, home.policy, home.data, home.signer, request_id,
                            str(form.get("decision", "")), str(form.get("comment", "")),
                            str(form.get("private_comment", "")), checklist, overrides)
     return back(f"/egress/{request_id}", "voted")
@@ -181,7 +181,7 @@ def release_page(request: Request, release_id: PathId,
         if release is None:
             return error_page(request, 404, f"no release {release_id}", m)
         data = release.as_dict()
-    check = verify_bundle(home.root / data["path"])
+    check = verify_bundle(home.data / data["path"])
     check["platform_key"] = check.get("key_id") == home.signer.key_id
     return render(request, "release.html", m, rel=data, check=check)
 
@@ -191,7 +191,7 @@ def release_download(request: Request, release_id: PathId,
                      m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> StreamingResponse:
     home = home_of(request)
     with home.store.transaction() as session:
-        directory = egress_requests.download(session, m.actor, home.root, release_id)
+        directory = egress_requests.download(session, m.actor, home.data, release_id)
     return StreamingResponse(zipped(directory), media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
 

@@ -62,7 +62,7 @@ def job_submit(request: Request, grant_id: PathId,
     htmx = request.headers.get("hx-request") == "true"
     try:
         with home.store.transaction() as session:
-            job = jobs.submit(session, m.actor, home.policy, home.root, grant_id, sql, output,
+            job = jobs.submit(session, m.actor, home.policy, home.data, grant_id, sql, output,
                               target)
             job_id, data = job.id, job.as_dict()
     except DomainError as exc:
@@ -82,7 +82,7 @@ def _job(request: Request, m: Member, job_id: int) -> tuple[dict, list[dict]]:
     home = home_of(request)
     with home.store.read() as session:
         job = jobs.get(session, m.actor, job_id)
-        data = jobs.view(home.root, home.policy, job)
+        data = jobs.view(home.data, home.policy, job)
         linked = [egress_requests.view(r, m.actor)
                   for r in egress_requests.list_requests(session, m.actor)
                   if r.job_id == job_id]

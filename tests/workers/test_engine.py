@@ -1,0 +1,154 @@
+"""The distributed job engine against a real PostgreSQL and real `tds worker` processes."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from lineage import LedgerEvent, verify_ledger
+from sandbox import jobs
+from sandbox.models import Job
+from tests.conftest import BACKEND
+from tests.helpers import set_policy
+from tests.workers.cluster import grants, make_cluster, submit, wait_until
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgresql",
+                                reason="the distributed engine runs on PostgreSQL")
+
+COUNT = "SELECT district, count(*) AS n FROM visits GROUP BY district"
+
+
+@pytest.fixture
+def cluster(home, tmp_path):
+    made = make_cluster(home, tmp_path)
+    yield made
+    made.stop()
+
+
+def statuses(home) -> collections.Counter:
+    with home.store.read() as s:
+        return collections.Counter(s.scalars(select(Job.status)))
+
+
+def job_events(home, action: str) -> collections.Counter:
+    with home.store.read() as s:
+        return collections.Counter(s.scalars(select(LedgerEvent.subject).where(
+            LedgerEvent.action == action)))
+
+
+def deliveries(home) -> list[tuple]:
+    with home.store.read() as s:
+        return list(s.execute(text("SELECT status, args->>'job_id' FROM procrastinate_jobs "
+                                   "WHERE task_name = 'tds.run_job'")))
+
+
+def test_a_job_and_its_delivery_commit_together(cluster, people, visits_file):
+    home = cluster.home
+    (grant,) = grants(cluster, people, visits_file, 1)
+    job_id = submit(home, people.merchant, grant, COUNT, "first")
+    with home.store.read() as s:
+        job = s.get(Job, job_id)
+        assert job.dispatch_id is not None
+        row = s.execute(text("SELECT status, lock, args->>'job_id' FROM procrastinate_jobs "
+                             "WHERE id = :id"), {"id": job.dispatch_id}).one()
+    assert row == ("todo", f"tds-workspace-{grant}", str(job_id))
+    # A refused submission leaves no delivery behind.
+    with pytest.raises(RuntimeError), home.store.transaction() as s:
+        jobs.submit(s, people.merchant, home.policy, home.data, grant, COUNT, "second")
+        raise RuntimeError("the caller fails after submitting")
+    assert len(deliveries(home)) == 1
+
+
+def test_four_workers_drain_200_jobs_exactly_once(cluster, people, visits_file):
+    home = cluster.home
+    workspaces = grants(cluster, people, visits_file, 8)
+    queued = [submit(home, people.merchant, workspaces[i % 8], COUNT, f"out{i}")
+              for i in range(200)]
+    for index in range(4):
+        cluster.start_worker(index)
+    wait_until(lambda: statuses(home).get("succeeded", 0) == 200, 600, "200 succeeded jobs")
+    assert statuses(home) == {"succeeded": 200}
+    # Each job ran once: one running event and one success each, nothing requeued.
+    assert set(job_events(home, "job.running").values()) == {1}
+    assert len(job_events(home, "job.running")) == 200
+    assert set(job_events(home, "job.succeeded").values()) == {1}
+    assert not job_events(home, "job.requeued")
+    with home.store.read() as s:
+        ran_by = set(s.scalars(select(Job.worker)))
+        assert all(s.get(Job, j).attempts == 1 for j in queued)
+        # The outputs are on the shared storage, where every machine reads them.
+        for job in s.scalars(select(Job)):
+            assert (home.data / job.output_path).exists()
+    assert len(ran_by) == 4, "every worker took jobs"
+    with home.store.read() as s:
+        assert verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin).valid
+
+
+def test_kill_9_of_a_worker_mid_job_requeues_it_and_it_runs_once(cluster, people, visits_file):
+    home = cluster.home
+    set_policy(home, lease_seconds="6", recover_cron='"* * * * * */2"')
+    (grant,) = grants(cluster, people, visits_file, 1)
+    slow = ("SELECT count(*) AS n FROM visits, range(40000000) r "
+            "WHERE r.range % 7 = 3 AND visits.fee > 0")
+    job_id = submit(home, people.merchant, grant, slow, "slow")
+    victim = cluster.start_worker(0)
+
+    def running() -> bool:
+        with home.store.read() as s:
+            return s.get(Job, job_id).status == "running"
+
+    wait_until(running, 60, "the job to run")
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    cluster.start_worker(1)
+    wait_until(lambda: statuses(home).get("succeeded") == 1, 240,
+               "the job to be recovered and succeed:\n" + cluster.log(1))
+    with home.store.read() as s:
+        job = s.get(Job, job_id)
+        assert job.attempts == 2 and job.status == "succeeded"
+        actions = list(s.scalars(select(LedgerEvent.action).where(
+            LedgerEvent.subject == f"job:{job_id}").order_by(LedgerEvent.seq)))
+        assert actions == ["job.queued", "job.running", "job.requeued", "job.running",
+                           "job.succeeded"]
+        assert verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin).valid
+        # The dead worker's delivery no longer holds the workspace's lock.
+        assert s.scalar(text("SELECT count(*) FROM procrastinate_jobs "
+                             "WHERE status = 'doing'")) == 0
+
+
+def test_cancel_withdraws_the_delivery(cluster, people, visits_file):
+    home = cluster.home
+    (grant,) = grants(cluster, people, visits_file, 1)
+    job_id = submit(home, people.merchant, grant, COUNT, "never")
+    with home.store.transaction() as s:
+        jobs.cancel(s, people.merchant, job_id)
+    assert deliveries(home) == [("cancelled", str(job_id))]
+    assert statuses(home) == {"cancelled": 1}
+
+
+def test_periodic_tasks_sweep_expire_and_copy_the_witness(cluster, people, visits_file):
+    home = cluster.home
+    (grant,) = grants(cluster, people, visits_file, 1)
+    set_policy(home, grant_expiry_cron='"* * * * * */3"', witness_cron='"* * * * * */3"')
+    with home.store.transaction() as s:
+        s.execute(text("UPDATE catalog_grants SET expires_at = now() - interval '1 day' "
+                       "WHERE id = :id"), {"id": grant})
+    cluster.start_worker(0)
+    witness = cluster.worker_home(0) / "ledger" / "ledger-checkpoints.jsonl"
+
+    def expired() -> bool:
+        with home.store.read() as s:
+            return s.scalar(select(func.count()).select_from(LedgerEvent).where(
+                LedgerEvent.action == "grant.expired")) == 1
+
+    wait_until(expired, 60, "the grant to expire:\n" + cluster.log(0))
+    wait_until(lambda: witness.exists() and witness.read_text().count("\n") >= 3, 60,
+               "the witness copy")
+    with home.store.read() as s:
+        # The worker's copy alone witnesses every checkpoint of the database.
+        result = verify_ledger(s, home.genesis_public_key, witness, home.origin)
+    assert result.valid, result.problems

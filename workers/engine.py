@@ -1,0 +1,36 @@
+"""Run a ``tds worker`` on the procrastinate queue: job deliveries and periodic tasks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from workers.queue import QUEUES
+from workers.tasks import Runtime, build
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """host:pid:nonce, the same form as a local pool's, so recovery on the same host can tell a
+    dead worker by its process id."""
+    return f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def run(rt: Runtime, concurrency: int) -> None:
+    """Take deliveries until SIGINT or SIGTERM; jobs still running are then stopped and queued
+    again for another worker (the interrupted attempt does not count)."""
+    rt.worker = rt.worker or worker_name()
+    sandbox = rt.policy.sandbox
+    app = build(rt)
+    app.run_worker(
+        queues=list(QUEUES), name=rt.worker, concurrency=concurrency,
+        # A stop aborts running jobs at once: they go back to the queue, not to the bin.
+        shutdown_graceful_timeout=0.0,
+        update_heartbeat_interval=float(sandbox["heartbeat_seconds"]),
+        stalled_worker_timeout=float(sandbox["lease_seconds"]),
+        abort_job_polling_interval=1.0,
+        fetch_job_polling_interval=float(sandbox["heartbeat_seconds"]),
+        delete_jobs="successful",
+    )
