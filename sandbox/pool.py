@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -50,8 +51,31 @@ class Running:
 
 def job_directory(job_id: int) -> Path:
     """A new private (0700) directory for one job process, in the system's temporary directory:
-    the only host path the job's DuckDB can list is this throwaway one."""
-    return Path(tempfile.mkdtemp(prefix=f"tds-job{job_id}-"))
+    the only host path the job's DuckDB can list is this throwaway one. Its name holds the
+    worker's process id, so a worker that was killed leaves nothing a later one cannot find."""
+    return Path(tempfile.mkdtemp(prefix=f"tds-job{job_id}-p{os.getpid()}-"))
+
+
+def remove_orphans() -> list[Path]:
+    """Delete job directories (partial outputs included) left by workers on this host that died
+    without cleaning up (kill -9, power loss); returns what was removed."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob("tds-job*-p*-*"):
+        match = re.fullmatch(r"tds-job\d+-p(\d+)-.*", path.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def job_spec(home: Path, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
@@ -86,6 +110,7 @@ class LocalPool:
 
     def start(self) -> LocalPool:
         """Recover jobs of dead workers, then run the dispatch loop in a thread."""
+        remove_orphans()
         with self.transaction() as session:
             jobs.recover(session, self.policy, jobs.process_gone)
         self._thread = threading.Thread(target=self._loop, name="tds-pool", daemon=True)

@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 
+from sandbox.pool import remove_orphans
 from workers.queue import QUEUES
 from workers.tasks import Runtime, build
 
@@ -23,6 +24,8 @@ def run(rt: Runtime, concurrency: int) -> None:
     again for another worker (the interrupted attempt does not count)."""
     rt.worker = rt.worker or worker_name()
     sandbox = rt.policy.sandbox
+    for path in remove_orphans():
+        log.warning("removed %s, left by a worker that died", path)
     app = build(rt)
     app.run_worker(
         queues=list(QUEUES), name=rt.worker, concurrency=concurrency,

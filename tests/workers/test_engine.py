@@ -5,6 +5,9 @@ from __future__ import annotations
 import collections
 import os
 import signal
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -92,8 +95,7 @@ def test_kill_9_of_a_worker_mid_job_requeues_it_and_it_runs_once(cluster, people
     home = cluster.home
     set_policy(home, lease_seconds="6", recover_cron='"* * * * * */2"')
     (grant,) = grants(cluster, people, visits_file, 1)
-    slow = ("SELECT count(*) AS n FROM visits, range(40000000) r "
-            "WHERE r.range % 7 = 3 AND visits.fee > 0")
+    slow = "SELECT sum(r.range * visits.fee) AS s FROM visits, range(12000000) r"  # ~8 s
     job_id = submit(home, people.merchant, grant, slow, "slow")
     victim = cluster.start_worker(0)
 
@@ -102,9 +104,19 @@ def test_kill_9_of_a_worker_mid_job_requeues_it_and_it_runs_once(cluster, people
             return s.get(Job, job_id).status == "running"
 
     wait_until(running, 60, "the job to run")
+    wait_until(lambda: _runners_of(victim.pid), 10, "the job process")
+    runners = _runners_of(victim.pid)
+    time.sleep(3)  # the query is under way (a job process takes a second or two to start)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
+    left = list(Path(tempfile.gettempdir()).glob(f"tds-job{job_id}-p{victim.pid}-*"))
+    assert left, "the killed worker left its job's directory"
+    # Its job processes end by themselves: nobody would record what they do.
+    # (well before its query would have ended)
+    wait_until(lambda: all(_gone(pid) for pid in runners), 3, "the orphaned job process to end")
     cluster.start_worker(1)
+    wait_until(lambda: not any(p.exists() for p in left), 60,
+               "the next worker on this host to remove the dead one's job directory")
     wait_until(lambda: statuses(home).get("succeeded") == 1, 240,
                "the job to be recovered and succeed:\n" + cluster.log(1))
     with home.store.read() as s:
@@ -118,6 +130,27 @@ def test_kill_9_of_a_worker_mid_job_requeues_it_and_it_runs_once(cluster, people
         # The dead worker's delivery no longer holds the workspace's lock.
         assert s.scalar(text("SELECT count(*) FROM procrastinate_jobs "
                              "WHERE status = 'doing'")) == 0
+
+
+def _runners_of(worker: int) -> list[int]:
+    """Job processes (python -m sandbox.runner) the worker process ``worker`` started."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = (proc / "status").read_text()
+            if (f"PPid:\t{worker}\n" in status
+                    and b"sandbox.runner" in (proc / "cmdline").read_bytes()):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
 
 
 def test_cancel_withdraws_the_delivery(cluster, people, visits_file):
