@@ -3,7 +3,9 @@ product registration and download. Votes are in :mod:`egress.review`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +227,10 @@ def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
         "released_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
     directory = home / relative
+    if directory.exists():
+        # Left by a process killed before its commit (the number is this uncommitted release's,
+        # so no committed release owns the folder): write it anew.
+        shutil.rmtree(directory)
     output = home / (req.mitigated_path or job.output_path)
     extra = [assess.directory(home, req.id) / acro_results.NAME]
     release.manifest_sha256 = write_bundle(directory, output, _integral(manifest), signer,
@@ -274,6 +280,24 @@ def list_releases(session: Session, actor: Actor) -> list[Release]:
     if actor.role == Role.MERCHANT:
         query = query.where(EgressRequest.org == actor.org)
     return list(session.scalars(query))
+
+
+def remove_orphans(session: Session, home: Path, older_than: dt.timedelta) -> list[str]:
+    """Delete release folders no committed release owns, left by a process killed between
+    writing a bundle and committing it; only folders older than ``older_than``, as a younger
+    one may belong to a transaction still under way."""
+    folder = home / "releases"
+    if not folder.is_dir():
+        return []
+    owned = set(session.scalars(select(Release.path)))
+    cutoff = time.time() - older_than.total_seconds()
+    removed = []
+    for path in folder.iterdir():
+        relative = str(Path("releases") / path.name)
+        if relative not in owned and path.is_dir() and path.stat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(relative)
+    return removed
 
 
 def download(session: Session, actor: Actor, home: Path, release_id: int) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from policies.errors import DomainError
 
 
@@ -33,3 +35,11 @@ class NotFound(SandboxError):
 
 class Conflict(SandboxError):
     kind = "conflict"
+
+
+def storage_error(exc: OSError, what: str) -> str:
+    """A job's failure to write, said so its merchant knows what to do."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"the workspace storage is full: {what}; write a smaller output, or ask the "
+                "platform's operators for space")
+    return f"{what} ({exc.strerror})"

@@ -27,7 +27,7 @@ from lineage.base import on_rollback
 from policies import SYSTEM, Actor, Policy, Role, require
 from sandbox import gate
 from sandbox.engine import Exposure, first_rows
-from sandbox.errors import Conflict, NotFound, QueryRefused
+from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
 
 TARGETS = ("real", "simulated")
@@ -196,11 +196,16 @@ def complete(session: Session, home: Path, job_id: int, worker: str, outcome: di
     if status == "succeeded":
         relative = output_relative(job)
         target = home / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(produced, target)
-        on_rollback(session, lambda: target.unlink(missing_ok=True))
-        job.output_path, job.output_sha256 = str(relative), sha256_file(target)
-        job.output_rows, job.output_schema = int(outcome["rows"]), outcome["schema"]
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(produced, target)
+        except OSError as exc:  # e.g. the workspace storage is full: no half-written output
+            target.unlink(missing_ok=True)
+            status, error = "failed", storage_error(exc, "its output could not be saved")
+        else:
+            on_rollback(session, lambda: target.unlink(missing_ok=True))
+            job.output_path, job.output_sha256 = str(relative), sha256_file(target)
+            job.output_rows, job.output_schema = int(outcome["rows"]), outcome["schema"]
     _finish(session, job, status, error)
     return job
 

@@ -25,7 +25,7 @@ import pyarrow  # noqa: F401
 
 from policies import parse_size
 from sandbox import engine, functions, gate
-from sandbox.errors import JobTimedOut, SandboxError
+from sandbox.errors import JobTimedOut, SandboxError, storage_error
 
 RESULT_NAME = "result.json"
 OUTPUT_NAME = "output.parquet"
@@ -114,7 +114,7 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
         return {"status": "failed", "error": "the job ran out of memory (the policy's "
                 f"address_space_limit is {settings['address_space_limit']})"}
     except OSError as exc:
-        return {"status": "failed", "error": f"the job could not write its result ({exc.strerror})"}
+        return {"status": "failed", "error": storage_error(exc, "the job could not write its result")}
     return {
         "status": "succeeded", "rows": result.rows, "bytes": result.bytes,
         "schema": [{"name": f.name, "type": str(f.type)} for f in result.schema],

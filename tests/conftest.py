@@ -43,7 +43,7 @@ def database_url():
         yield None
         return
     schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as con:
         con.execute(text(f'CREATE SCHEMA "{schema}"'))
     yield f"{PG_BASE}?options=-csearch_path%3D{schema}"

@@ -7,6 +7,7 @@ periodic tasks act only on what is due. Each commits its state changes with thei
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -18,7 +19,7 @@ from procrastinate.jobs import Status
 from sqlalchemy.orm import Session
 
 from catalog import applications
-from egress import review
+from egress import requests, review
 from lineage.ledger import copy_witness
 from policies import Policy
 from sandbox import jobs
@@ -90,7 +91,10 @@ def build(rt: Runtime) -> App:
         with rt.transaction() as session:
             done = applications.sweep_overdue(session, rt.policy)
             done["escalated_egress"] = review.sweep(session, rt.policy)
-            return done
+        with rt.read() as session:
+            done["orphan_releases"] = requests.remove_orphans(
+                session, rt.data, dt.timedelta(minutes=int(settings["orphan_minutes"])))
+        return done
 
     @periodic("expire_grants", "grant_expiry_cron")
     def expire_grants() -> list[int]:

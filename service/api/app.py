@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.applications import sweep
+from egress.requests import remove_orphans
 from egress.review import sweep as egress_sweep
 from policies import DomainError
 from service import web
@@ -98,6 +101,19 @@ def create_app(home: Home, sweep_every: float | None = None,
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return await asyncio.to_thread(answer, request, exc.status_code, str(exc.detail))
 
+    # Its own handler, not the catch-all below: Starlette re-raises what reaches the catch-all,
+    # and the server then drops the client's connection.
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            # The database restarted or is unreachable: say so, the client may retry.
+            log.warning("database unavailable: %s", exc.orig)
+            return await asyncio.to_thread(answer, request, 503, "the database is unavailable "
+                                           "for a moment; try again shortly", retry_after=5)
+        log.exception("database error", exc_info=exc)
+        return await asyncio.to_thread(answer, request, 500,
+                                       "an unexpected error occurred; it has been logged")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
@@ -124,3 +140,6 @@ def _sweep_once(home: Home) -> None:
     with home.store.transaction() as session:
         sweep(session, home.policy, home.workspaces)
         egress_sweep(session, home.policy)
+    with home.store.read() as session:
+        remove_orphans(session, home.data,
+                       dt.timedelta(minutes=int(home.policy.workers["orphan_minutes"])))

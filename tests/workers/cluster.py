@@ -95,3 +95,37 @@ def wait_until(predicate, timeout: float, what: str = "the condition") -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_api(home: Home, log: Path, workers: int = 0) -> tuple[subprocess.Popen, int]:
+    """`tds serve` on ``home`` in a process of its own; returns it and its port once it answers."""
+    import httpx
+
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TDS_")}
+    env = {**clean, "TDS_HOME": str(home.root)}
+    if home.database_url:
+        env["TDS_DATABASE_URL"] = home.database_url
+    if home.storage:
+        env["TDS_STORAGE"] = str(home.storage)
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port),
+                             "--workers", str(workers)], env=env, cwd=ROOT,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+    def answers() -> bool:
+        assert proc.poll() is None, log.read_text(errors="replace")
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(answers, 60, "the API to start")
+    return proc, port
