@@ -25,6 +25,9 @@ def test_default_policy_matches_the_measures():
     (("[ledger]", "[ledger"), "not valid TOML"),
     (("extra_holidays = []", 'extra_holidays = ["2027-13-01"]'), "ISO dates"),
     (("L4 = {", "L5 = {"), "exactly the levels"),
+    (('sweep_cron = "* * * * *"', 'sweep_cron = "every minute"'), "workers.sweep_cron"),
+    (('recover_cron = "* * * * * */15"', 'recover_cron = "* * * 13 *"'), "workers.recover_cron"),
+    (("task_retries = 3", "task_retries = 0"), "workers.task_retries"),
 ])
 def test_malformed_policies_are_refused(tmp_path, edit, message):
     from policies import default_policy_text
