@@ -211,12 +211,8 @@ class LocalPool:
                 self._record(run, timed_out(self.policy.sandbox))
 
     def _record(self, run: Running, outcome: dict[str, Any]) -> None:
-        produced = run.workdir / OUTPUT_NAME
         try:
-            with self.transaction() as session:
-                jobs.complete(session, self.home, run.job_id, self.worker, outcome,
-                              produced if produced.exists() else None,
-                              int(outcome.get("elapsed_ms") or run.process.elapsed * 1000))
+            record(self.transaction, self.home, self.worker, run, outcome)
         finally:
             self.running.pop(run.job_id, None)
             shutil.rmtree(run.workdir, ignore_errors=True)
@@ -272,7 +268,7 @@ def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: byt
         while not process.wait(CANCEL_POLL_SECONDS):
             if process.elapsed > limit:
                 process.kill()
-                return _record_one(transaction, home, worker, run, timed_out(policy.sandbox))
+                return record(transaction, home, worker, run, timed_out(policy.sandbox))
             if should_stop():
                 process.kill()
                 with transaction() as session:
@@ -284,16 +280,17 @@ def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: byt
                     cancelled = jobs.heartbeat(session, worker, [job_id])
                 if cancelled:
                     process.kill()
-                    return _record_one(transaction, home, worker, run,
+                    return record(transaction, home, worker, run,
                                        {"status": "cancelled", "error": "cancelled by request"})
-        return _record_one(transaction, home, worker, run, process.outcome())
+        return record(transaction, home, worker, run, process.outcome())
     finally:
         process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _record_one(transaction: SessionFactory, home: Path, worker: str, run: Running,
-                outcome: dict[str, Any]) -> str:
+def record(transaction: SessionFactory, home: Path, worker: str, run: Running,
+           outcome: dict[str, Any]) -> str:
+    """Record how ``run`` ended (its output moved into the workspace); its final status."""
     produced = run.workdir / OUTPUT_NAME
     with transaction() as session:
         job = jobs.complete(session, home, run.job_id, worker, outcome,
