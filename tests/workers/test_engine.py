@@ -185,3 +185,28 @@ def test_periodic_tasks_sweep_expire_and_copy_the_witness(cluster, people, visit
         # The worker's copy alone witnesses every checkpoint of the database.
         result = verify_ledger(s, home.genesis_public_key, witness, home.origin)
     assert result.valid, result.problems
+
+
+def test_a_stopped_worker_gives_its_running_job_back(cluster, people, visits_file):
+    home = cluster.home
+    (grant,) = grants(cluster, people, visits_file, 1)
+    slow = "SELECT sum(r.range * visits.fee) AS s FROM visits, range(12000000) r"
+    job_id = submit(home, people.merchant, grant, slow, "slow")
+    stopped = cluster.start_worker(0)
+
+    def status() -> str:
+        with home.store.read() as s:
+            return s.get(Job, job_id).status
+
+    wait_until(lambda: status() == "running", 60, "the job to run")
+    stopped.send_signal(signal.SIGTERM)
+    assert stopped.wait(30) == 0
+    with home.store.read() as s:
+        job = s.get(Job, job_id)
+        # Queued again at once, the interrupted attempt not counted, with a new delivery.
+        assert job.status == "queued" and job.attempts == 0
+        assert s.scalar(text("SELECT status FROM procrastinate_jobs WHERE id = :id"),
+                        {"id": job.dispatch_id}) == "todo"
+    cluster.start_worker(1)
+    wait_until(lambda: status() == "succeeded", 120, "another worker to run it")
+    assert job_events(home, "job.requeued") == {f"job:{job_id}": 1}
