@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -294,6 +295,11 @@ def release(session: Session, worker: str, job_id: int, reason: str) -> None:
     _queued(session, job)
 
 
+def worker_name() -> str:
+    """host:pid:nonce, naming a worker in the jobs it runs (``process_gone`` reads it back)."""
+    return f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 def process_gone(worker: str | None) -> bool:
     """True if ``worker`` ran on this host and its process no longer exists."""
     if not worker:
@@ -302,13 +308,18 @@ def process_gone(worker: str | None) -> bool:
     pid = rest.partition(":")[0]
     if host != os.uname().nodename or not pid.isdigit():
         return False
+    return not pid_alive(int(pid))
+
+
+def pid_alive(pid: int) -> bool:
+    """True if process ``pid`` exists on this host (also when it is not ours to signal)."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    return True
 
 
 def get(session: Session, actor: Actor, job_id: int) -> Job:

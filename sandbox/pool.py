@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import shutil
 import tempfile
 import threading
@@ -62,20 +61,10 @@ def remove_orphans() -> list[Path]:
     removed = []
     for path in Path(tempfile.gettempdir()).glob("tds-job*-p*-*"):
         match = re.fullmatch(r"tds-job\d+-p(\d+)-.*", path.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not jobs.pid_alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def job_spec(home: Path, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
@@ -98,7 +87,7 @@ class LocalPool:
         self.secret = secret
         self.size = int(size if size is not None else policy.sandbox["pool_size"])
         self.only = only
-        self.worker = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.worker = jobs.worker_name()
         self.running: dict[int, Running] = {}
         self.spares: list[JobProcess] = []
         self._wake, self._stop = threading.Event(), threading.Event()
@@ -179,22 +168,14 @@ class LocalPool:
 
     def _fill(self) -> None:
         while len(self.running) < self.size and not self._stop.is_set():
-            workdir = None
-            try:
-                with self.transaction() as session:
-                    claimed = jobs.claim(session, self.policy, self.home, self.worker, self.only)
-                    if claimed is None:
-                        return
-                    job, tables = claimed
-                    workdir = job_directory(job.id)
-                    spec = job_spec(self.home, self.policy, self.secret, job, tables, workdir)
-            except BaseException:
-                if workdir is not None:
-                    shutil.rmtree(workdir, ignore_errors=True)
-                raise
+            claimed = claim_spec(self.transaction, self.policy, self.home, self.secret,
+                                 self.worker, self.only)
+            if claimed is None:
+                return
+            job_id, spec, workdir = claimed
             process = self.spares.pop() if self.spares else JobProcess()
             process.start(spec)
-            self.running[job.id] = Running(job.id, process, workdir)
+            self.running[job_id] = Running(job_id, process, workdir)
             # Wake the loop the moment the process ends, so its outcome is recorded at once.
             threading.Thread(target=self._watch, args=(process,), daemon=True).start()
 
@@ -237,29 +218,36 @@ class LocalPool:
                 self._record(run, {"status": "cancelled", "error": "cancelled by request"})
 
 
+def claim_spec(transaction: SessionFactory, policy: Policy, home: Path, secret: bytes,
+               worker: str, only: set[int] | None = None) -> tuple[int, dict[str, Any], Path] | None:
+    """Claim the oldest queued job (of ``only``, if given) for ``worker``: its id, the spec its
+    job process needs and its new job directory; None when nothing is queued."""
+    workdir = None
+    try:
+        with transaction() as session:
+            claimed = jobs.claim(session, policy, home, worker, only)
+            if claimed is None:
+                return None
+            job, tables = claimed
+            workdir = job_directory(job.id)
+            return job.id, job_spec(home, policy, secret, job, tables, workdir), workdir
+    except BaseException:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
 def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: bytes, job_id: int,
-            worker: str, should_stop: Callable[[], bool] = lambda: False,
-            process: JobProcess | None = None) -> str:
+            worker: str, should_stop: Callable[[], bool] = lambda: False) -> str:
     """Run queued job ``job_id`` here, in its own job process, until it ends; the distributed
     engine calls this once per delivery. Returns the job's final status, "skipped" when the job
     is not queued (it ran, or was cancelled, elsewhere: a second delivery never runs it twice),
     or "released" when ``should_stop()`` turned true first (the job is queued again)."""
-    workdir = None
-    try:
-        with transaction() as session:
-            claimed = jobs.claim(session, policy, home, worker, only={job_id})
-            if claimed is None:
-                return "skipped"
-            job, tables = claimed
-            workdir = job_directory(job.id)
-            spec = job_spec(home, policy, secret, job, tables, workdir)
-    except BaseException:
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
-        if process is not None:
-            process.kill()
-        raise
-    process = process or JobProcess()
+    claimed = claim_spec(transaction, policy, home, secret, worker, {job_id})
+    if claimed is None:
+        return "skipped"
+    _, spec, workdir = claimed
+    process = JobProcess()
     run = Running(job_id, process, workdir)
     process.start(spec)
     heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)

@@ -672,7 +672,8 @@ def worker(size: int | None) -> None:
     if size < 1:
         raise click.UsageError("--size must be at least 1")
     if h.store.dialect == "postgresql":
-        from workers.engine import run, worker_name
+        from sandbox.jobs import worker_name
+        from workers.engine import run
 
         rt = h.runtime()
         rt.worker = worker_name()

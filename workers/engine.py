@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 
+from sandbox.jobs import worker_name
 from sandbox.pool import remove_orphans
 from workers.queue import QUEUES
 from workers.tasks import Runtime, build
 
 log = logging.getLogger(__name__)
-
-
-def worker_name() -> str:
-    """host:pid:nonce, the same form as a local pool's, so recovery on the same host can tell a
-    dead worker by its process id."""
-    return f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def run(rt: Runtime, concurrency: int) -> None:
