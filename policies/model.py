@@ -161,6 +161,9 @@ def _sandbox(section: dict[str, Any]) -> dict[str, Any]:
         parse_size(merged[key], f"sandbox.{key}", allow_zero=key == "max_temp_directory_size")
     for key in _SANDBOX_COUNTS:
         _positive(merged[key], f"sandbox.{key}")
+    nice = merged["job_nice"]
+    if isinstance(nice, bool) or not isinstance(nice, int) or not 0 <= nice <= 19:
+        raise PolicyError(f"sandbox.job_nice must be a whole number from 0 to 19, not {nice!r}")
     if merged["lease_seconds"] <= merged["heartbeat_seconds"]:
         raise PolicyError("sandbox.lease_seconds must be longer than sandbox.heartbeat_seconds")
     return merged

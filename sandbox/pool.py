@@ -94,6 +94,7 @@ class LocalPool:
         self._thread: threading.Thread | None = None
         self._last_heartbeat = self._last_cancel_check = 0.0
         self._limit = hard_limit(policy.sandbox)
+        self.nice = int(policy.sandbox["job_nice"])
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class LocalPool:
         wanted = self.size - len(self.running) if not self._stop.is_set() else 0
         self.spares = [s for s in self.spares if not s.done()]
         while len(self.spares) < wanted:
-            self.spares.append(JobProcess())
+            self.spares.append(JobProcess(self.nice))
 
     def _fill(self) -> None:
         while len(self.running) < self.size and not self._stop.is_set():
@@ -173,7 +174,7 @@ class LocalPool:
             if claimed is None:
                 return
             job_id, spec, workdir = claimed
-            process = self.spares.pop() if self.spares else JobProcess()
+            process = self.spares.pop() if self.spares else JobProcess(self.nice)
             process.start(spec)
             self.running[job_id] = Running(job_id, process, workdir)
             # Wake the loop the moment the process ends, so its outcome is recorded at once.
@@ -247,7 +248,7 @@ def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: byt
     if claimed is None:
         return "skipped"
     _, spec, workdir = claimed
-    process = JobProcess()
+    process = JobProcess(int(policy.sandbox["job_nice"]))
     run = Running(job_id, process, workdir)
     process.start(spec)
     heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)

@@ -31,9 +31,11 @@ def _environment() -> dict[str, str]:
 
 
 class JobProcess:
-    """A warm ``python -m sandbox.runner`` waiting for its one job."""
+    """A warm ``python -m sandbox.runner`` waiting for its one job, at scheduling priority
+    ``nice`` (the policy's ``sandbox.job_nice``): jobs are batch work, and the API and console
+    beside them on the same machine should answer first."""
 
-    def __init__(self) -> None:
+    def __init__(self, nice: int = 0) -> None:
         # Its error output goes to an unnamed file, never to a pipe that could fill and block it.
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process)
         self.popen = subprocess.Popen(
@@ -41,6 +43,12 @@ class JobProcess:
             stdout=subprocess.DEVNULL, stderr=self.stderr, env=_environment(), cwd="/",
             start_new_session=True,  # its own process group: a kill reaches DuckDB's threads too
         )
+        if nice:
+            # Set from here, at once, rather than by the job itself: DuckDB's threads, started
+            # later, inherit it, and the job has no say over it.
+            with contextlib.suppress(ProcessLookupError):
+                os.setpriority(os.PRIO_PROCESS, self.popen.pid,
+                               max(nice, os.getpriority(os.PRIO_PROCESS, 0)))
         self.workdir: Path | None = None
         self.started = 0.0
 
@@ -116,7 +124,7 @@ def timed_out(settings: dict[str, Any]) -> dict[str, Any]:
 
 def run_once(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one spec in a fresh job process and wait for its outcome (``tds sandbox run``)."""
-    process = JobProcess()
+    process = JobProcess(int(spec["settings"]["job_nice"]))
     process.start(spec)
     if not process.wait(hard_limit(spec["settings"])):
         process.kill()

@@ -148,19 +148,15 @@ def _demo_text(d: dict[str, Any]) -> str:
 @click.option("--workers", type=int, help="job processes of the built-in worker pool "
               "(default: the policy's pool_size on SQLite; none on PostgreSQL, where "
               "`tds worker` runs jobs)")
-def serve(host: str, port: int, workers: int | None) -> None:
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="HTTP processes sharing the port (one per core); the worker pool and the "
+                   "sweeps then run once, in the supervising process")
+def serve(host: str, port: int, workers: int | None, processes: int) -> None:
     """Serve the HTTP API (/api/v1, OpenAPI at /docs) and the console. On SQLite it also runs
     jobs in a local worker pool and sweeps applications; on PostgreSQL `tds worker` does both."""
-    import uvicorn
+    from service.api.server import serve as run
 
-    from service.api.app import create_app
-
-    h = ready_home()
-    distributed = h.store.dialect == "postgresql"
-    if distributed and workers is None:
-        workers = 0
-    uvicorn.run(create_app(h, sweep_every=None if distributed else 60.0, workers=workers),
-                host=host, port=port, log_level="info")
+    run(ready_home(), host, port, workers, processes)
 
 
 # -- users ---------------------------------------------------------------------------------

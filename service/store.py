@@ -9,6 +9,7 @@ domain wrote.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -63,6 +64,10 @@ class Store:
         self._signer = signer
         self._origin = origin
         self.witness_path = witness_path
+        # SQLite has one writer at a time, and a writer that finds the lock taken polls for it
+        # with sleeps growing to 100 ms. Writers of this process queue here instead, so only
+        # writers of other processes ever meet that wait.
+        self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -79,6 +84,15 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        if self._writer is None:
+            with self._transaction() as session:
+                yield session
+            return
+        with self._writer, self._transaction() as session:
+            yield session
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
         session = self._sessions()
         if self.dialect == "postgresql":
             # Jobs queued here are delivered to `tds worker` processes in this transaction.

@@ -131,12 +131,14 @@ async def _sweeper(home: Home, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(_sweep_once, home)
+            await asyncio.to_thread(sweep_once, home)
         except Exception:  # keep sweeping; the failure is logged
             log.exception("application sweep failed")
 
 
-def _sweep_once(home: Home) -> None:
+def sweep_once(home: Home) -> None:
+    """Overdue applications and egress reviews, expired grants, release folders no committed
+    release owns."""
     with home.store.transaction() as session:
         sweep(session, home.policy, home.workspaces)
         egress_sweep(session, home.policy)

@@ -35,7 +35,9 @@ bearer = HTTPBearer(auto_error=False)
 ALL = (Role.PROVIDER, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
 
 
-def home_of(request: Request) -> Home:
+# Dependencies that do no I/O are coroutines: FastAPI runs plain functions in its thread pool,
+# and under load every hop to a thread waits for the GIL.
+async def home_of(request: Request) -> Home:
     return request.app.state.home
 
 
@@ -44,7 +46,7 @@ def current_actor(request: Request,
                                          Depends(bearer)]) -> Actor:
     """The token's user. A refused token is logged to the ledger; a client sending too many
     refused tokens, or a token used too often, waits (HTTP 429)."""
-    home = home_of(request)
+    home: Home = request.app.state.home
     limits = request.app.state.limits
     client = request.client.host if request.client else "?"
     if wait := limits.token_failures.wait(client):
@@ -67,7 +69,7 @@ def current_actor(request: Request,
 
 
 def allow(*roles: Role):
-    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in roles:
             raise Forbidden(f"this endpoint needs the role {', '.join(r.value for r in roles)}; "
                             f"you are {actor.role.value}")

@@ -321,3 +321,38 @@ while True:
     assert result.events >= 3 and result.events % 3 == 0  # whole transactions only
     fill(home, 1)  # and the ledger goes on
     assert verify(home).valid
+
+
+def test_concurrent_writers_of_one_process_all_commit_and_the_witness_keeps_commit_order(home):
+    """Threads of one server writing at once (API requests and the worker pool): every
+    transaction commits and the ledger verifies. On SQLite they queue in the process (not in
+    the database's busy loop), so the witness also lists the checkpoints in commit order; on
+    PostgreSQL they run in parallel, and the verifier does not need that order."""
+    import threading
+    import time
+
+    failures: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                with home.store.transaction() as s:
+                    append(s, ALICE, "test.event", f"thing:{n}:{i}", {"n": n, "i": i})
+        except BaseException as exc:  # collected: a thread's exception is otherwise lost
+            failures.append(exc)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    assert time.monotonic() - started < 60
+    result = verify(home)
+    assert result.valid and not result.warnings, (result.problems, result.warnings)
+    assert result.events == 8 * 15
+    sizes = [json.loads(line)["size"] for line in home.witness_path.read_text().splitlines()]
+    assert sorted(sizes) == list(range(1, 8 * 15 + 1))
+    if home.store.dialect == "sqlite":
+        assert sizes == sorted(sizes)

@@ -28,6 +28,8 @@ def test_default_policy_matches_the_measures():
     (('sweep_cron = "* * * * *"', 'sweep_cron = "every minute"'), "workers.sweep_cron"),
     (('recover_cron = "* * * * * */15"', 'recover_cron = "* * * 13 *"'), "workers.recover_cron"),
     (("task_retries = 3", "task_retries = 0"), "workers.task_retries"),
+    (("job_nice = 10", "job_nice = 20"), "sandbox.job_nice"),
+    (("job_nice = 10", "job_nice = -5"), "sandbox.job_nice"),
 ])
 def test_malformed_policies_are_refused(tmp_path, edit, message):
     from policies import default_policy_text

@@ -68,6 +68,8 @@ def test_a_job_runs_in_its_own_process(home, people, grant_id):
 
         wait_until(lambda: address_space_limit() != "unlimited")
         assert int(address_space_limit()) == 8 * 1000**3  # the policy's address_space_limit
+        # Jobs yield the CPU to the API and console: the policy's job_nice, above the worker's.
+        assert os.getpriority(os.PRIO_PROCESS, child) == max(10, os.nice(0))
         with home.store.transaction() as s:
             jobs.cancel(s, people.merchant, job_id)
         wait_until(lambda: state(home, job_id).status == "cancelled")

@@ -105,7 +105,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api(home: Home, log: Path, workers: int = 0) -> tuple[subprocess.Popen, int]:
+def start_api(home: Home, log: Path, workers: int = 0,
+              processes: int = 1) -> tuple[subprocess.Popen, int]:
     """`tds serve` on ``home`` in a process of its own; returns it and its port once it answers."""
     import httpx
 
@@ -117,7 +118,8 @@ def start_api(home: Home, log: Path, workers: int = 0) -> tuple[subprocess.Popen
     if home.storage:
         env["TDS_STORAGE"] = str(home.storage)
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port),
-                             "--workers", str(workers)], env=env, cwd=ROOT,
+                             "--workers", str(workers), "--processes", str(processes)],
+                            env=env, cwd=ROOT,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
     def answers() -> bool:

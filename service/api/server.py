@@ -1,0 +1,63 @@
+"""Running the API: one uvicorn process, or several behind one socket (``tds serve
+--processes N``).
+
+With several processes, the ones answering HTTP do nothing else: the local worker pool and the
+sweeps (SQLite) run once, in the supervising process, so a job is never claimed by two pools
+of the same server and the pool's size stays the policy's. On PostgreSQL `tds worker` does both
+and the supervisor only supervises.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+from fastapi import FastAPI
+
+from service.api.app import create_app, sweep_once
+from service.home import Home
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 60.0
+
+
+def serve(home: Home, host: str, port: int, workers: int | None, processes: int = 1) -> None:
+    """Serve until interrupted. ``workers``: job processes of the local pool (default: the
+    policy's pool_size on SQLite, none on PostgreSQL)."""
+    distributed = home.store.dialect == "postgresql"
+    if workers is None:
+        workers = 0 if distributed else int(home.policy.sandbox["pool_size"])
+    sweep_every = None if distributed else SWEEP_SECONDS
+    if processes <= 1:
+        uvicorn.run(create_app(home, sweep_every=sweep_every, workers=workers),
+                    host=host, port=port, log_level="info")
+        return
+    pool = home.pool(size=workers).start() if workers > 0 else None
+    stop = threading.Event()
+    sweeper = threading.Thread(target=_sweep_until, args=(home, stop), daemon=True,
+                               name="tds-sweeper") if sweep_every else None
+    if sweeper:
+        sweeper.start()
+    try:
+        # The HTTP processes build their app from the environment (TDS_HOME, ...), which
+        # they inherit from this one.
+        uvicorn.run("service.api.server:http_only_app", factory=True, workers=processes,
+                    host=host, port=port, log_level="info")
+    finally:
+        stop.set()
+        if pool is not None:
+            pool.stop()
+
+
+def http_only_app() -> FastAPI:
+    """The app of one of several HTTP processes: no worker pool, no sweeps."""
+    return create_app(Home.from_env().require_initialized(), sweep_every=None, workers=0)
+
+
+def _sweep_until(home: Home, stop: threading.Event) -> None:
+    while not stop.wait(SWEEP_SECONDS):
+        try:
+            sweep_once(home)
+        except Exception:  # keep sweeping; the failure is logged
+            log.exception("application sweep failed")
