@@ -23,3 +23,9 @@ class GrantUnusable(CatalogError):
     """The grant is expired or revoked: no new job may use it."""
 
     kind = "forbidden"
+
+
+class StorageFull(CatalogError):
+    """The platform's storage had no room for a file; nothing half-written was kept."""
+
+    kind = "storage_full"

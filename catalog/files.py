@@ -12,8 +12,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from catalog.errors import InvalidInput
+from catalog.errors import InvalidInput, StorageFull
 from catalog.names import column_name
+from policies.errors import storage_full
 
 _DELIMITERS = ",;\t|"
 _SNIFF_BYTES = 64 * 1024
@@ -118,6 +119,10 @@ def write_parquet_atomically(table: pa.Table, target: Path) -> None:
     try:
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and storage_full(exc):
+            raise StorageFull(f"the platform's storage is full: {target.name} could not be "
+                              "written, and nothing of it was kept; ask the platform's "
+                              "operators for space") from exc
         raise

@@ -18,10 +18,11 @@ from typing import Any
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
-from catalog.errors import NotFound
+from catalog.errors import CatalogError, NotFound
 from catalog.files import write_parquet_atomically
 from catalog.models import DatasetVersion, utcnow
 from lineage import append
+from lineage.base import on_rollback
 from policies import SYSTEM, Policy
 from synth import placeholder
 
@@ -81,27 +82,37 @@ def build(transaction: Transaction, home: Path, policy: Policy, version_id: int,
             raise RuntimeError("every row the model drew exists in the data (too few distinct "
                                "combinations): a row-level preview would disclose them")
     except Exception as exc:  # any failure is recorded on the version, never silent
-        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        return _failed(transaction, version_id, exc)
+    try:
         with transaction() as session:
             version = _version(session, version_id)
-            version.preview_status, version.preview_error = "failed", reason
-            append(session, SYSTEM, "preview.failed", f"dataset_version:{version.id}",
-                   {"reason": reason[:200]})
+            written = [preview_path(home, version), report_path(home, version)]
+            on_rollback(session, lambda: [p.unlink(missing_ok=True) for p in written])
+            write_parquet_atomically(simulated, written[0])
+            written[1].write_text(json.dumps(report, ensure_ascii=False, indent=1),
+                                  encoding="utf-8")
+            version.preview_status, version.preview_built_at = "ready", utcnow()
+            version.preview_report = {k: report[k] for k in (
+                "quality", "column_shapes", "column_pair_trends", "exact_row_matches",
+                "reused_identifier_values", "rows", "seconds")}
+            append(session, SYSTEM, "preview.built", f"dataset_version:{version.id}", {
+                "rows": report["rows"], "quality": str(report["quality"]),
+                "exact_row_matches": report["exact_row_matches"],
+                "reused_identifier_values": report["reused_identifier_values"]})
+            say(f"preview ready: {report['rows']} rows, quality {report['quality']}")
             return state(version)
+    except (OSError, CatalogError) as exc:  # e.g. the storage is full: nothing is kept
+        return _failed(transaction, version_id, exc)
+
+
+def _failed(transaction: Transaction, version_id: int, exc: Exception) -> dict[str, Any]:
+    """Record on the version why its preview could not be built; its preview state."""
+    reason = (exc.message if isinstance(exc, CatalogError) else f"{type(exc).__name__}: {exc}")
     with transaction() as session:
         version = _version(session, version_id)
-        write_parquet_atomically(simulated, preview_path(home, version))
-        report_path(home, version).write_text(json.dumps(report, ensure_ascii=False, indent=1),
-                                              encoding="utf-8")
-        version.preview_status, version.preview_built_at = "ready", utcnow()
-        version.preview_report = {k: report[k] for k in (
-            "quality", "column_shapes", "column_pair_trends", "exact_row_matches",
-            "reused_identifier_values", "rows", "seconds")}
-        append(session, SYSTEM, "preview.built", f"dataset_version:{version.id}", {
-            "rows": report["rows"], "quality": str(report["quality"]),
-            "exact_row_matches": report["exact_row_matches"],
-            "reused_identifier_values": report["reused_identifier_values"]})
-        say(f"preview ready: {report['rows']} rows, quality {report['quality']}")
+        version.preview_status, version.preview_error = "failed", reason[:1000]
+        append(session, SYSTEM, "preview.failed", f"dataset_version:{version.id}",
+               {"reason": reason[:200]})
         return state(version)
 
 

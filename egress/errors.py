@@ -21,3 +21,9 @@ class Conflict(EgressError):
 
 class ReviewRefused(EgressError):
     kind = "forbidden"
+
+
+class StorageFull(EgressError):
+    """The release storage had no room for a bundle; the release did not happen."""
+
+    kind = "storage_full"

@@ -18,12 +18,12 @@ from catalog.workdays import add_working_days
 from egress import acro_results, assess, checks, workflow
 from egress.bundle import PROOF, write_bundle, write_proof
 from egress.checks import CHECK_NAMES
-from egress.errors import Conflict, InvalidRequest, NotFound
+from egress.errors import Conflict, InvalidRequest, NotFound, StorageFull
 from egress.mitigate import MITIGATIONS
 from egress.models import EgressRequest, Release
 from lineage import LedgerEvent, Signer, append, proofs
 from lineage.base import on_rollback
-from policies import Actor, Policy, Role, require
+from policies import Actor, Policy, Role, require, storage_full
 from sandbox.models import Job
 
 OPEN = ("draft", "submitted", "in_review", "returned", "approved")
@@ -233,8 +233,16 @@ def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
         shutil.rmtree(directory)
     output = home / (req.mitigated_path or job.output_path)
     extra = [assess.directory(home, req.id) / acro_results.NAME]
-    release.manifest_sha256 = write_bundle(directory, output, _integral(manifest), signer,
-                                           [p for p in extra if p.exists()])
+    try:
+        release.manifest_sha256 = write_bundle(directory, output, _integral(manifest), signer,
+                                               [p for p in extra if p.exists()])
+    except OSError as exc:
+        if storage_full(exc):
+            raise StorageFull("the release storage is full: the release bundle could not be "
+                              "written, so this approval was not recorded and the request "
+                              "stays in review; ask the platform's operators for space, then "
+                              "approve again") from exc
+        raise
     on_rollback(session, lambda: shutil.rmtree(directory, ignore_errors=True))
     release.path = str(relative)
     workflow.move(session, actor, req, "released", {"release_id": release.id})

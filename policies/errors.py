@@ -7,11 +7,13 @@ problem response, so domain code never speaks HTTP.
 
 from __future__ import annotations
 
+import errno
+
 
 class DomainError(Exception):
     """An error a user caused and can act on; ``str(err)`` is shown to them as is."""
 
-    kind = "invalid"  # one of: invalid, not_found, forbidden, conflict, unavailable
+    kind = "invalid"  # invalid, not_found, forbidden, conflict, unavailable, storage_full
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -24,3 +26,8 @@ class PolicyError(DomainError):
 
 class Forbidden(PolicyError):
     kind = "forbidden"
+
+
+def storage_full(exc: OSError) -> bool:
+    """Whether a failed write failed for want of space (or quota) on the platform's storage."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc)

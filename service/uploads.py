@@ -13,8 +13,8 @@ from typing import Any, BinaryIO
 from fastapi import BackgroundTasks
 
 from catalog import datasets, previews
-from catalog.errors import InvalidInput
-from policies import Actor
+from catalog.errors import InvalidInput, StorageFull
+from policies import Actor, storage_full
 from service.home import Home
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
@@ -31,12 +31,19 @@ def saved(stream: BinaryIO, filename: str | None, scratch: Path, limit: int) -> 
     fd, tmp = tempfile.mkstemp(dir=scratch, suffix=suffix)
     try:
         written = 0
-        with os.fdopen(fd, "wb") as out:
-            while block := stream.read(1 << 20):
-                written += len(block)
-                if written > limit:
-                    raise InvalidInput(f"the upload exceeds the policy's {limit} bytes")
-                out.write(block)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while block := stream.read(1 << 20):
+                    written += len(block)
+                    if written > limit:
+                        raise InvalidInput(f"the upload exceeds the policy's {limit} bytes")
+                    out.write(block)
+        except OSError as exc:
+            if storage_full(exc):
+                raise StorageFull("the platform's storage is full: the upload could not be "
+                                  "saved, and nothing was registered; ask the platform's "
+                                  "operators for space") from exc
+            raise
         yield Path(tmp)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -28,11 +28,12 @@ from service.limits import Limits, RateLimited
 log = logging.getLogger(__name__)
 
 STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "conflict": 409,
-          "unauthenticated": 401, "unavailable": 503, "rate_limited": 429}
+          "unauthenticated": 401, "unavailable": 503, "rate_limited": 429,
+          "storage_full": 507}
 TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Too large",
           422: "Invalid input", 429: "Too many requests", 500: "Internal error",
-          503: "Unavailable"}
+          503: "Unavailable", 507: "Insufficient storage"}
 
 
 def problem(status: int, detail: str, **extra: object) -> JSONResponse:

@@ -27,7 +27,7 @@ from sandbox.models import Job
 from service.users import add_user
 from tests.conftest import BACKEND, register
 from tests.egress.test_egress import CHECKLIST, ask, job, vote
-from tests.workers.cluster import start_api
+from tests.workers.cluster import restart_postgresql, start_api
 
 
 def ledger_valid(home) -> bool:
@@ -150,9 +150,7 @@ def test_a_postgresql_restart_under_load_gives_clear_errors_and_recovers(home, p
         for client in clients:
             client.start()
         time.sleep(1)
-        version = os.listdir("/etc/postgresql")[0]
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                       check=True, timeout=120)
+        restart_postgresql()
         before, deadline = answered(), time.monotonic() + 60
         while answered() - before < 20 and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -216,4 +214,100 @@ def test_full_workspace_storage_gives_a_clear_error_and_leaves_nothing_half_writ
     small = run("SELECT district, count(*) AS n FROM visits GROUP BY district", "small")
     assert small.status == "succeeded"
     assert [p.name for p in outputs.iterdir()] == ["small.parquet"]
+    assert ledger_valid(home)
+
+
+def fill(mount, leave: int = 64 * 1024):
+    """A file taking all but ``leave`` bytes of ``mount``'s free space; returns it."""
+    filler = mount / "filler"
+    free = os.statvfs(mount).f_bavail * os.statvfs(mount).f_frsize
+    filler.write_bytes(b"\0" * max(0, free - leave))
+    return filler
+
+
+def test_an_upload_to_full_storage_is_refused_clearly_and_registers_nothing(
+        home, people, visits_file, small_storage):
+    from fastapi.testclient import TestClient
+
+    from catalog.models import Dataset
+    from service.api.app import create_app
+
+    home.storage = small_storage
+    home.init()
+    client = TestClient(create_app(home, workers=0))
+    headers = {"Authorization": f"Bearer {people.tokens['provider']}"}
+    form = {"name": "visits", "title": "门诊", "domain": "health", "level": "L3",
+            "attribute": "conditional"}
+    filler = fill(small_storage, leave=0)
+    with visits_file.open("rb") as f:
+        answer = client.post("/api/v1/datasets", headers=headers, data=form,
+                             files={"file": ("visits.parquet", f, "application/octet-stream")})
+    assert answer.status_code == 507, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "storage is full" in answer.json()["detail"]
+    with home.store.read() as s:
+        assert not s.scalars(select(Dataset)).all()
+    left = [p for p in small_storage.rglob("*") if p.is_file() and p != filler]
+    assert not left, "nothing half-written is kept"
+    # Room for the file but not for its preview: the dataset is registered, and its preview
+    # says why it failed instead of staying "building".
+    filler.unlink()
+    filler = fill(small_storage, leave=visits_file.stat().st_size + 96 * 1024)
+    with visits_file.open("rb") as f:
+        answer = client.post("/api/v1/datasets", headers=headers, data=form,
+                             files={"file": ("visits.parquet", f, "application/octet-stream")})
+    assert answer.status_code == 201, answer.text
+    with home.store.read() as s:
+        (dataset,) = s.scalars(select(Dataset)).all()
+        version = dataset.latest
+        assert version.preview_status == "failed", version.preview_status
+        assert "storage is full" in version.preview_error
+    assert not list((home.data / "previews").rglob("*.parquet")) if (
+        home.data / "previews").exists() else True
+    assert ledger_valid(home)
+
+
+def test_a_release_on_full_storage_records_no_approval_and_can_be_approved_later(
+        home, people, visits_file, small_storage):
+    from catalog import applications
+    from egress import review
+    from egress.errors import StorageFull
+    from tests.conftest import apply
+
+    home.storage = small_storage
+    home.init()
+    register(home, people.provider, visits_file)
+    with home.store.transaction() as s:
+        grant = applications.decide(s, people.reviewer, home.policy,
+                                    apply(home, people.merchant), True, "同意").grant.id
+    with home.store.transaction() as s:
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant,
+                             "SELECT district, count(*) AS n FROM visits GROUP BY district "
+                             "HAVING count(*) >= 10", "product").id
+    assert home.run_job(job_id).status == "succeeded"
+    with home.store.transaction() as s:
+        request_id = requests.request(s, people.merchant, home.policy, home.data,
+                                      home.pseudonym_secret, job_id, "统计表", "卫生规划",
+                                      ["visits"], False).id
+
+    def approve(reviewer):
+        with home.store.transaction() as s:
+            return review.vote(s, reviewer, home.policy, home.data, home.signer, request_id,
+                               "approve", "同意", checklist=CHECKLIST).status
+
+    assert approve(people.reviewer) == "in_review"
+    filler = fill(small_storage, leave=0)
+    with pytest.raises(StorageFull, match="release storage is full"):
+        approve(people.reviewer2)
+    with home.store.read() as s:
+        assert s.get(EgressRequest, request_id).status == "in_review"
+        assert s.scalar(select(func.count()).select_from(EgressReview).where(
+            EgressReview.request_id == request_id)) == 1
+        assert not s.scalars(select(Release)).all()
+    assert not (home.data / "releases").exists() or not list((home.data / "releases").iterdir())
+    filler.unlink()
+    assert approve(people.reviewer2) == "released"
+    with home.store.read() as s:
+        (release,) = s.scalars(select(Release)).all()
+        assert verify_bundle(requests.download(s, people.merchant, home.data, release.id))["valid"]
     assert ledger_valid(home)

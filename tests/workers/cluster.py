@@ -131,3 +131,15 @@ def start_api(home: Home, log: Path, workers: int = 0,
 
     wait_until(answers, 60, "the API to start")
     return proc, port
+
+
+def restart_postgresql() -> None:
+    """Restart the local PostgreSQL server (needs root); skips the test where that is not
+    allowed."""
+    import pytest
+
+    versions = os.listdir("/etc/postgresql") if os.path.isdir("/etc/postgresql") else []
+    if not versions or os.geteuid() != 0:
+        pytest.skip("restarting PostgreSQL needs root and a local cluster")
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[0], "main",
+                    "restart"], check=True, timeout=120)

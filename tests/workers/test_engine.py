@@ -17,7 +17,7 @@ from sandbox import jobs
 from sandbox.models import Job
 from tests.conftest import BACKEND
 from tests.helpers import set_policy
-from tests.workers.cluster import grants, make_cluster, submit, wait_until
+from tests.workers.cluster import grants, make_cluster, restart_postgresql, submit, wait_until
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgresql",
                                 reason="the distributed engine runs on PostgreSQL")
@@ -210,3 +210,31 @@ def test_a_stopped_worker_gives_its_running_job_back(cluster, people, visits_fil
     cluster.start_worker(1)
     wait_until(lambda: status() == "succeeded", 120, "another worker to run it")
     assert job_events(home, "job.requeued") == {f"job:{job_id}": 1}
+
+
+def test_a_worker_goes_on_through_a_postgresql_restart(cluster, people, visits_file):
+    home = cluster.home
+    (grant,) = grants(cluster, people, visits_file, 1)
+    worker = cluster.start_worker(0)
+    before = submit(home, people.merchant, grant, COUNT, "before")
+    wait_until(lambda: statuses(home).get("succeeded") == 1, 120, "the first job")
+    restart_postgresql()
+
+    def submitted() -> int | None:
+        try:
+            return submit(home, people.merchant, grant, COUNT, "after")
+        except Exception:  # the server is still starting: a client retries
+            time.sleep(0.5)
+            return None
+
+    deadline, after = time.monotonic() + 60, None
+    while after is None and time.monotonic() < deadline:
+        after = submitted()
+    assert after is not None, "the database came back"
+    wait_until(lambda: statuses(home).get("succeeded") == 2, 120,
+               "the job queued after the restart, run by the same worker")
+    assert worker.poll() is None, cluster.log(0)[-3000:]
+    with home.store.read() as s:
+        assert {s.get(Job, before).attempts, s.get(Job, after).attempts} == {1}
+        result = verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin)
+    assert result.valid, result.problems
