@@ -231,8 +231,12 @@ def test_a_worker_goes_on_through_a_postgresql_restart(cluster, people, visits_f
     while after is None and time.monotonic() < deadline:
         after = submitted()
     assert after is not None, "the database came back"
-    wait_until(lambda: statuses(home).get("succeeded") == 2, 120,
-               "the job queued after the restart, run by the same worker")
+    try:
+        wait_until(lambda: statuses(home).get("succeeded") == 2, 120,
+                   "the job queued after the restart, run by the same worker")
+    except AssertionError:
+        print(cluster.log(0)[-6000:])
+        raise
     assert worker.poll() is None, cluster.log(0)[-3000:]
     with home.store.read() as s:
         assert {s.get(Job, before).attempts, s.get(Job, after).attempts} == {1}
