@@ -17,8 +17,9 @@ zero errors), and the same for the ramp-up. The clients are asyncio + aiohttp, e
 own token: httpx costs about 5 ms of client CPU a request, which on 2 cores starved the
 server, and the bench measured its own client as the server's latency.
 
-Phase 2 queues 40 simulated jobs and times how long `tds serve --workers N` takes to finish
-them, for each N of --workers. There is no peer to compare with.
+Phase 2 queues 40 simulated jobs over the organizations' workspaces and times how long N
+workers take to finish them, for each N of --workers: `tds serve --workers N` (the local pool)
+on SQLite, N `tds worker` processes on PostgreSQL. There is no peer to compare with.
 """
 
 from __future__ import annotations
@@ -222,31 +223,52 @@ def report(timings: dict, ramp: dict, errors: dict, elapsed: float, ramp_up: flo
 
 def throughput(home: Path, people: dict, workers: int, database_url: str | None,
                jobs: int = 40) -> float:
-    """Seconds for ``workers`` job processes to finish ``jobs`` queued simulated jobs."""
+    """Seconds for ``workers`` job processes to finish ``jobs`` queued simulated jobs, spread
+    over the organizations' workspaces (jobs of one workspace run one at a time on
+    PostgreSQL). SQLite: the local pool of `tds serve --workers N`; PostgreSQL: N separate
+    `tds worker --size 1` processes on the procrastinate queue."""
+    from sqlalchemy import func, select
+
+    from sandbox.models import Job
+    from service.home import Home
+
     server, url = serve(home, 0, database_url)  # queue without running
+    firsts = list(range(0, len(people["tokens"]), 5))  # one merchant of each organization
     try:
-        headers = {"Authorization": f"Bearer {people['tokens'][0]}"}
         for i in range(jobs):
-            httpx.post(url + "/api/v1/jobs", headers=headers, timeout=30, json={
-                "grant_id": people["grants"][0], "sql": SQL, "target": "simulated",
-                "output_name": f"t{workers}_{i}"}).raise_for_status()
+            k = firsts[i % len(firsts)]
+            httpx.post(url + "/api/v1/jobs", timeout=30,
+                       headers={"Authorization": f"Bearer {people['tokens'][k]}"},
+                       json={"grant_id": people["grants"][k], "sql": SQL, "target": "simulated",
+                             "output_name": f"t{workers}_{i}"}).raise_for_status()
     finally:
         server.terminate()
         server.wait(30)
+    env = {**os.environ, "TDS_HOME": str(home)}
+    if database_url:
+        env["TDS_DATABASE_URL"] = database_url
     started = time.monotonic()
-    server, url = serve(home, workers, database_url)
+    if database_url:
+        running = [subprocess.Popen([*TDS, "worker", "--size", "1"], cwd=ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(workers)]
+    else:
+        running = [serve(home, workers, database_url)[0]]
+    store = Home(home, database_url).store
     try:
-        headers = {"Authorization": f"Bearer {people['tokens'][0]}"}
         while True:
-            waiting = sum(len(httpx.get(f"{url}/api/v1/jobs", params={"status": status},
-                                        headers=headers, timeout=30).json())
-                          for status in ("queued", "running"))
+            with store.read() as session:
+                waiting = session.scalar(select(func.count()).select_from(Job).where(
+                    Job.status.in_(("queued", "running"))))
             if not waiting:
                 return time.monotonic() - started
             time.sleep(0.2)
     finally:
-        server.terminate()
-        server.wait(30)
+        store.dispose()
+        for process in running:
+            process.terminate()
+        for process in running:
+            process.wait(30)
 
 
 def main() -> None:
@@ -279,7 +301,8 @@ def main() -> None:
         print("\nphase 2: 40 queued simulated jobs")
         for workers in (int(w) for w in args.workers.split(",")):
             seconds = throughput(home, people, workers, args.database_url)
-            print(f"  {workers} worker process(es): {seconds:.1f} s, {40 / seconds:.2f} jobs/s",
+            kind = "tds worker processes" if args.database_url else "job processes of the pool"
+            print(f"  {workers} {kind}: {seconds:.1f} s, {40 / seconds:.2f} jobs/s",
                   flush=True)
 
 
