@@ -146,7 +146,11 @@ async def merchant(client: aiohttp.ClientSession, token: str, grant: int, n: int
         (timings if elapsed >= steady else ramp)[name].append(
             time.perf_counter() - started)
         if response.status >= 400:
-            errors[f"{name}: HTTP {response.status}"] += 1
+            try:
+                detail = str(json.loads(body).get("detail"))[:120]
+            except ValueError:
+                detail = body[:120].decode(errors="replace")
+            errors[f"{name}: HTTP {response.status} {detail}"] += 1
             return None
         return json.loads(body)
 
@@ -299,7 +303,7 @@ def main() -> None:
             server.wait(30)
         report(timings, ramp, errors, elapsed, args.ramp_up)
         print("\nphase 2: 40 queued simulated jobs")
-        for workers in (int(w) for w in args.workers.split(",")):
+        for workers in (int(w) for w in args.workers.split(",") if w.strip()):
             seconds = throughput(home, people, workers, args.database_url)
             kind = "tds worker processes" if args.database_url else "job processes of the pool"
             print(f"  {workers} {kind}: {seconds:.1f} s, {40 / seconds:.2f} jobs/s",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import cache
+import threading
 from typing import Any
 
 import duckdb
@@ -22,12 +22,18 @@ FORBIDDEN_FUNCTIONS = frozenset({
 })
 
 
-@cache
+_local = threading.local()
+
+
 def _parser() -> duckdb.DuckDBPyConnection:
-    # A connection with no data and no file access, used only to parse.
-    con = duckdb.connect(":memory:", config={"enable_external_access": False,
-                                             "autoload_known_extensions": False,
-                                             "autoinstall_known_extensions": False})
+    """This thread's connection with no data and no file access, used only to parse. One per
+    thread: a DuckDB connection used by two threads at once mixes up their results, which the
+    API's concurrent submissions did."""
+    con = getattr(_local, "parser", None)
+    if con is None:
+        con = _local.parser = duckdb.connect(":memory:", config={
+            "enable_external_access": False, "autoload_known_extensions": False,
+            "autoinstall_known_extensions": False})
     return con
 
 
@@ -43,7 +49,7 @@ def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
     if depth > max_depth:
         raise QueryRefused(f"the SQL nests parentheses {depth} deep; the policy allows {max_depth}")
     try:
-        statements = duckdb.extract_statements(sql)
+        statements = _parser().extract_statements(sql)
     except duckdb.Error as exc:
         raise QueryRefused(f"the SQL does not parse: {_first_line(exc)}") from exc
     if len(statements) != 1:

@@ -276,3 +276,34 @@ def test_resource_exhaustion_ends_only_the_job(home, people, grant_id, sql, stat
     assert snapshot(home)["sandbox_jobs"] == 2
     assert not list(private_tmp.iterdir())
     assert os.environ.get("TDS_HOME") != str(home.root)
+
+
+def test_the_gate_gives_each_of_many_concurrent_callers_its_own_answer():
+    """API requests check their SQL in parallel threads: each gets the parse of its own
+    statement (a parser shared between threads mixed them up under load)."""
+    import threading
+
+    from policies import load_policy
+    from sandbox import gate
+
+    settings = load_policy().sandbox
+    tables = [f"t{n}" for n in range(8)]
+    wrong: list[str] = []
+
+    def caller(n: int) -> None:
+        mine = tables[n]
+        for i in range(150):
+            try:
+                tree = gate.authorize(f"SELECT {i} AS v, count(*) FROM {mine} GROUP BY 1",
+                                      set(tables), settings)
+                if gate.tables_read(tree) != {mine}:
+                    wrong.append(f"{mine}: {gate.tables_read(tree)}")
+            except Exception as exc:  # collected: a thread's exception is otherwise lost
+                wrong.append(f"{mine}: {exc}")
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not wrong, wrong[:5]
