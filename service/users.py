@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from catalog.models import utcnow
 from catalog.names import identifier, text
@@ -113,7 +113,9 @@ def authenticate(session: Session, token: str | None, token_days: int | None = N
     if not token:
         raise Unauthenticated("no API token: set TDS_TOKEN or pass --token (API: Bearer token)")
     digest = hash_token(token.strip())
-    user = session.scalar(select(User).where(User.token_hash == digest))
+    # The organization in the same query: this runs on every API request.
+    user = session.scalar(select(User).options(joinedload(User.org))
+                          .where(User.token_hash == digest))
     if user is None or not hmac.compare_digest(user.token_hash, digest):
         raise BadToken("the API token is not valid")
     if user.status != "active":
