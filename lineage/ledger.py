@@ -248,7 +248,6 @@ def read_witness(path: Path) -> tuple[list[Checkpoint], list[str]]:
     return found, problems
 
 
-
 def copy_witness(session: Session, path: Path) -> int:
     """Append to the witness file ``path`` every stored checkpoint it lacks (a worker's periodic
     copy, so a machine apart from the database keeps them all); returns how many were copied.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
-
-from policies.errors import DomainError
+from policies.errors import DomainError, storage_full
 
 
 class SandboxError(DomainError):
@@ -39,7 +37,7 @@ class Conflict(SandboxError):
 
 def storage_error(exc: OSError, what: str) -> str:
     """A job's failure to write, said so its merchant knows what to do."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if storage_full(exc):
         return (f"the workspace storage is full: {what}; write a smaller output, or ask the "
                 "platform's operators for space")
     return f"{what} ({exc.strerror})"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,9 +14,6 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from catalog.applications import sweep
-from egress.requests import remove_orphans
-from egress.review import sweep as egress_sweep
 from policies import DomainError
 from service import web
 from service.api.guards import BodyLimit
@@ -47,8 +43,7 @@ def problem(status: int, detail: str, **extra: object) -> JSONResponse:
                         headers=headers or None)
 
 
-def create_app(home: Home, sweep_every: float | None = None,
-               workers: int | None = None) -> FastAPI:
+def create_app(home: Home, workers: int | None = None) -> FastAPI:
     """The app over ``home``. Its lifespan runs a local worker pool of ``workers`` job processes
     (default: the policy's pool_size; 0: none, jobs wait for `tds worker`); jobs run in their own
     processes, never in the server's."""
@@ -56,14 +51,11 @@ def create_app(home: Home, sweep_every: float | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweeper(home, sweep_every)) if sweep_every else None
         size = int(home.policy.sandbox["pool_size"]) if workers is None else workers
         app.state.pool = home.pool(size=size).start() if size > 0 else None
         try:
             yield
         finally:
-            if task:
-                task.cancel()
             if app.state.pool is not None:
                 await asyncio.to_thread(app.state.pool.stop)
 
@@ -126,23 +118,3 @@ def create_app(home: Home, sweep_every: float | None = None,
         return {"status": "ok"}
 
     return app
-
-
-async def _sweeper(home: Home, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await asyncio.to_thread(sweep_once, home)
-        except Exception:  # keep sweeping; the failure is logged
-            log.exception("application sweep failed")
-
-
-def sweep_once(home: Home) -> None:
-    """Overdue applications and egress reviews, expired grants, release folders no committed
-    release owns."""
-    with home.store.transaction() as session:
-        sweep(session, home.policy, home.workspaces)
-        egress_sweep(session, home.policy)
-    with home.store.read() as session:
-        remove_orphans(session, home.data,
-                       dt.timedelta(minutes=int(home.policy.workers["orphan_minutes"])))

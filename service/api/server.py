@@ -1,21 +1,26 @@
 """Running the API: one uvicorn process, or several behind one socket (``tds serve
 --processes N``).
 
-With several processes, the ones answering HTTP do nothing else: the local worker pool and the
-sweeps (SQLite) run once, in the supervising process, so a job is never claimed by two pools
-of the same server and the pool's size stays the policy's. On PostgreSQL `tds worker` does both
-and the supervisor only supervises.
+On SQLite the sweeps (overdue applications and reviews, expired grants, orphaned release
+folders) run in a thread of the main process. With several processes, the ones answering HTTP
+do nothing else: the local worker pool runs once, in the supervising process, so a job is never
+claimed by two pools of the same server and the pool's size stays the policy's. On PostgreSQL
+`tds worker` runs jobs and sweeps, and the supervisor only supervises.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 
 import uvicorn
 from fastapi import FastAPI
 
-from service.api.app import create_app, sweep_once
+from catalog.applications import sweep
+from egress.requests import remove_orphans
+from egress.review import sweep as egress_sweep
+from service.api.app import create_app
 from service.home import Home
 
 log = logging.getLogger(__name__)
@@ -28,31 +33,31 @@ def serve(home: Home, host: str, port: int, workers: int | None, processes: int 
     distributed = home.store.dialect == "postgresql"
     if workers is None:
         workers = 0 if distributed else int(home.policy.sandbox["pool_size"])
-    sweep_every = None if distributed else SWEEP_SECONDS
-    if processes <= 1:
-        uvicorn.run(create_app(home, sweep_every=sweep_every, workers=workers),
-                    host=host, port=port, log_level="info")
-        return
-    pool = home.pool(size=workers).start() if workers > 0 else None
     stop = threading.Event()
-    sweeper = threading.Thread(target=_sweep_until, args=(home, stop), daemon=True,
-                               name="tds-sweeper") if sweep_every else None
-    if sweeper:
-        sweeper.start()
+    if not distributed:
+        threading.Thread(target=_sweep_until, args=(home, stop), daemon=True,
+                         name="tds-sweeper").start()
     try:
-        # The HTTP processes build their app from the environment (TDS_HOME, ...), which
-        # they inherit from this one.
-        uvicorn.run("service.api.server:http_only_app", factory=True, workers=processes,
-                    host=host, port=port, log_level="info")
+        if processes <= 1:
+            uvicorn.run(create_app(home, workers=workers), host=host, port=port,
+                        log_level="info")
+            return
+        pool = home.pool(size=workers).start() if workers > 0 else None
+        try:
+            # The HTTP processes build their app from the environment (TDS_HOME, ...), which
+            # they inherit from this one.
+            uvicorn.run("service.api.server:http_only_app", factory=True, workers=processes,
+                        host=host, port=port, log_level="info")
+        finally:
+            if pool is not None:
+                pool.stop()
     finally:
         stop.set()
-        if pool is not None:
-            pool.stop()
 
 
 def http_only_app() -> FastAPI:
     """The app of one of several HTTP processes: no worker pool, no sweeps."""
-    return create_app(Home.from_env().require_initialized(), sweep_every=None, workers=0)
+    return create_app(Home.from_env().require_initialized(), workers=0)
 
 
 def _sweep_until(home: Home, stop: threading.Event) -> None:
@@ -61,3 +66,14 @@ def _sweep_until(home: Home, stop: threading.Event) -> None:
             sweep_once(home)
         except Exception:  # keep sweeping; the failure is logged
             log.exception("application sweep failed")
+
+
+def sweep_once(home: Home) -> None:
+    """Overdue applications and egress reviews, expired grants, release folders no committed
+    release owns."""
+    with home.store.transaction() as session:
+        sweep(session, home.policy, home.workspaces)
+        egress_sweep(session, home.policy)
+    with home.store.read() as session:
+        remove_orphans(session, home.data,
+                       dt.timedelta(minutes=int(home.policy.workers["orphan_minutes"])))
