@@ -83,7 +83,7 @@ def application_new(request: Request, m: Annotated[Member, Depends(member(Role.M
 
 @router.post("/applications", response_model=None)
 def application_submit(request: Request,
-                             m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                       m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("scenario", "description", "purpose",
                                                    "products", "months")}
     values["abroad"] = form.get("abroad") == "on"
@@ -128,7 +128,7 @@ def application_page(request: Request, application_id: PathId,
 
 @router.post("/applications/{application_id}/decision", response_model=None)
 def application_decide(request: Request, application_id: PathId,
-                             m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
+                       m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
     home = home_of(request)
     with home.store.transaction() as session:
         applications.decide(session, m.actor, home.policy, application_id,

@@ -62,7 +62,7 @@ def _exceptions(form: Any) -> dict[str, str]:
 
 @router.post("/egress", response_model=None)
 def egress_submit(request: Request,
-                        m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                  m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("job_id", "product", "purpose", "mitigation")}
     sources = [str(s) for s in form.getlist("sources")]
     job_id = parse_id(values["job_id"])
@@ -122,7 +122,7 @@ def egress_page(request: Request, request_id: PathId,
 
 @router.post("/egress/{request_id}/resubmit", response_model=None)
 def egress_resubmit(request: Request, request_id: PathId,
-                          m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                    m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     job = parse_id(form.get("job_id"))
     home = home_of(request)
     with home.store.transaction() as session:
@@ -137,7 +137,7 @@ def egress_resubmit(request: Request, request_id: PathId,
 
 @router.post("/egress/{request_id}/withdraw", response_model=None)
 def egress_withdraw(request: Request, request_id: PathId,
-                          m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                    m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     home = home_of(request)
     with home.store.transaction() as session:
         egress_requests.withdraw(session, m.actor, request_id, str(form.get("reason", "")))
@@ -146,7 +146,7 @@ def egress_withdraw(request: Request, request_id: PathId,
 
 @router.post("/egress/{request_id}/vote", response_model=None)
 def egress_vote(request: Request, request_id: PathId,
-                      m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
+                m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
     checklist = {point: {"answer": str(form.get(f"point:{point}", "")),
                          "comment": str(form.get(f"note:{point}", ""))}
                  for point in egress_review.REVIEW_POINTS if form.get(f"point:{point}")}

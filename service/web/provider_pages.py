@@ -51,7 +51,7 @@ def register_page(request: Request,
 
 @router.post("/provider/register", response_model=None)
 def register_submit(request: Request, background: BackgroundTasks,
-                          m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
+                    m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("name", "title", "domain", "level", "attribute",
                                                  "description")}
     upload = form.get("file")
@@ -86,7 +86,7 @@ def classification_page(request: Request, name: str,
 
 @router.post("/provider/datasets/{name}", response_model=None)
 def classification_submit(request: Request, name: str,
-                                m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
+                          m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
     home = home_of(request)
     with home.store.read() as session:
         columns = datasets.get(session, name).latest.column_names

@@ -55,7 +55,7 @@ def workspace_page(request: Request, grant_id: PathId,
 
 @router.post("/workspace/{grant_id}/jobs", response_model=None)
 def job_submit(request: Request, grant_id: PathId,
-                     m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+               m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     sql, output = str(form.get("sql", "")), str(form.get("output_name", "")).strip()
     target = "simulated" if form.get("target") == "simulated" else "real"
     home = home_of(request)
