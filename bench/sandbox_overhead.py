@@ -158,7 +158,7 @@ def main() -> None:
             time.sleep(1.0)  # the warm spare starts
             stage_s, _ = run_job(home, pool, merchant, grant, "SELECT 1 AS x", "warm")
             print(f"staging the grant once (first job of the grant): {stage_s:.2f} s")
-            (stage,) = (home.workspaces / str(grant) / "stage-real").glob("stage-*.duckdb")
+            (stage,) = (home.data.local("workspaces") / str(grant) / "stage-real").glob("stage-*.duckdb")
             print(f"{'query':28s} {'job (s)':>9s} {'submit->done':>13s} {'plain (s)':>10s} "
                   f"{'ratio':>6s}  target       {'plain on stage':>14s} {'ratio':>6s}")
             for label, sql in QUERIES.items():

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +18,7 @@ from catalog.workdays import add_working_days
 from lineage import append
 from lineage.base import after_commit
 from policies import SYSTEM, Actor, Forbidden, Policy, Role, require
+from storage import Storage
 
 OPEN_STATES = ("submitted", "escalated")
 
@@ -164,11 +163,11 @@ def _add_months(start: dt.datetime, months: int) -> dt.datetime:
                          day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def sweep(session: Session, policy: Policy, workspaces: Path,
+def sweep(session: Session, policy: Policy, data: Storage,
           now: dt.datetime | None = None) -> dict[str, list[int]]:
     """Apply the policy's overdue action to late applications and end expired grants."""
     done = sweep_overdue(session, policy, now)
-    done["expired_grants"] = expire_grants(session, workspaces, now)
+    done["expired_grants"] = expire_grants(session, data, now)
     return done
 
 
@@ -194,34 +193,38 @@ def sweep_overdue(session: Session, policy: Policy,
     return done
 
 
-def expire_grants(session: Session, workspaces: Path, now: dt.datetime | None = None) -> list[int]:
+def expire_grants(session: Session, data: Storage, now: dt.datetime | None = None) -> list[int]:
     """End the grants whose period is over; their workspaces are deleted after the commit."""
     expired = list(session.scalars(select(Grant).where(Grant.status == "active",
                                                   Grant.expires_at <= (now or utcnow()))))
     for grant in expired:
-        _end(session, SYSTEM, grant, "expired", "the grant period ended", workspaces)
+        _end(session, SYSTEM, grant, "expired", "the grant period ended", data)
     return [grant.id for grant in expired]
 
 
-def revoke(session: Session, actor: Actor, grant_id: int, reason: str, workspaces: Path) -> Grant:
+def revoke(session: Session, actor: Actor, grant_id: int, reason: str, data: Storage) -> Grant:
     require(actor, Role.ADMIN)
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(f"no grant {grant_id}")
     if grant.status != "active":
         raise Conflict(f"grant {grant_id} is {grant.status} already")
-    _end(session, actor, grant, "revoked", names.text(reason, "reason", 2000), workspaces)
+    _end(session, actor, grant, "revoked", names.text(reason, "reason", 2000), data)
     return grant
 
 
+def workspace_path(grant_id: int) -> str:
+    """The storage folder of a grant's workspace: its outputs and egress findings."""
+    return f"workspaces/{grant_id}"
+
+
 def _end(session: Session, actor: Actor, grant: Grant, status: str, reason: str,
-         workspaces: Path) -> None:
+         data: Storage) -> None:
     grant.status, grant.ended_at, grant.end_reason = status, utcnow(), reason
-    directory = workspaces / str(grant.id)
     append(session, actor, f"grant.{status}", f"grant:{grant.id}",
            {"workspace_deleted": True, "reason_chars": len(reason)})
     # Merchant-retained data goes once the end is committed; the ledger keeps the record.
-    after_commit(session, lambda: shutil.rmtree(directory, ignore_errors=True))
+    after_commit(session, lambda: data.remove(workspace_path(grant.id)))
 
 
 def get_grant(session: Session, actor: Actor, grant_id: int) -> Grant:

@@ -17,6 +17,7 @@ from catalog.models import Dataset, DatasetVersion, utcnow
 from lineage import append
 from lineage.base import on_rollback
 from policies import LEVELS, Actor, Policy, Role, require
+from storage import Storage
 
 ATTRIBUTES = ("open", "conditional", "restricted")
 
@@ -47,7 +48,7 @@ def _validate(reg: Registration, policy: Policy) -> Registration:
     )
 
 
-def register(session: Session, actor: Actor, policy: Policy, home: Path, source: Path,
+def register(session: Session, actor: Actor, policy: Policy, data: Storage, source: Path,
              reg: Registration) -> DatasetVersion:
     """Register ``source`` as a new dataset, or as a new version of the provider's dataset."""
     require(actor, Role.PROVIDER, Role.ADMIN)
@@ -81,14 +82,15 @@ def register(session: Session, actor: Actor, policy: Policy, home: Path, source:
         number = dataset.versions[-1].version + 1 if dataset.versions else 1
 
     previous = dataset.versions[-1] if dataset.versions else None
-    relative = Path("datasets") / reg.name / f"v{number}.parquet"
-    target = home / relative
-    if target.exists():
-        raise Conflict(f"dataset file {target.name} exists already; refusing to overwrite it")
+    relative = f"datasets/{reg.name}/v{number}.parquet"
+    if data.exists(relative):
+        raise Conflict(f"dataset file {relative} exists already; refusing to overwrite it")
+    target = data.local(relative)
     write_parquet_atomically(table, target)
-    on_rollback(session, lambda: target.unlink(missing_ok=True))
+    on_rollback(session, lambda: data.remove(relative))
+    data.put(relative)
     version = DatasetVersion(
-        dataset=dataset, version=number, path=str(relative), sha256=sha256_file(target),
+        dataset=dataset, version=number, path=relative, sha256=sha256_file(target),
         rows=table.num_rows, bytes=target.stat().st_size, schema=schema_of(table.schema),
         pii=[s.as_dict() for s in scans], suggested_level=suggest_level(scans),
         column_tags=_suggested_tags(scans, previous), classification="suggested",

@@ -9,6 +9,7 @@ schema-only placeholder, labelled as such. Building, success and failure are led
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -24,36 +25,42 @@ from catalog.models import DatasetVersion, utcnow
 from lineage import append
 from lineage.base import on_rollback
 from policies import SYSTEM, Policy
+from storage import Storage
 from synth import placeholder
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
 
-def preview_path(home: Path, version: DatasetVersion) -> Path:
-    """Where the simulated preview of ``version`` lives."""
-    return home / "previews" / f"{version.id}.parquet"
+def preview_path(version: DatasetVersion) -> str:
+    """Where the simulated preview of ``version`` lives in the storage."""
+    return f"previews/{version.id}.parquet"
 
 
-def report_path(home: Path, version: DatasetVersion) -> Path:
-    return home / "previews" / f"{version.id}.report.json"
+def report_path(version: DatasetVersion) -> str:
+    return f"previews/{version.id}.report.json"
 
 
-def placeholder_path(home: Path, version: DatasetVersion) -> Path:
-    return home / "previews" / f"{version.id}.placeholder.parquet"
+def placeholder_path(version: DatasetVersion) -> str:
+    return f"previews/{version.id}.placeholder.parquet"
 
 
-def ensure_preview(home: Path, version: DatasetVersion, rows: int) -> Path:
-    """The file the simulated target reads: the preview when ready, else the placeholder."""
-    if version.preview_status == "ready" and preview_path(home, version).exists():
-        return preview_path(home, version)
-    target = placeholder_path(home, version)
-    if not target.exists():
-        schema = pq.read_schema(home / version.path)
-        write_parquet_atomically(placeholder.from_schema(schema, rows, seed=version.id), target)
-    return target
+def ensure_preview(data: Storage, version: DatasetVersion, rows: int) -> Path:
+    """The local file the simulated target reads: the preview when ready, else the placeholder
+    (made from the schema the first time, then kept)."""
+    if version.preview_status == "ready":
+        with contextlib.suppress(FileNotFoundError):
+            return data.fetch(preview_path(version))
+    relative = placeholder_path(version)
+    with contextlib.suppress(FileNotFoundError):
+        return data.fetch(relative)
+    schema = pq.read_schema(data.fetch(version.path))
+    write_parquet_atomically(placeholder.from_schema(schema, rows, seed=version.id),
+                             data.local(relative))
+    data.put(relative)
+    return data.local(relative)
 
 
-def build(transaction: Transaction, home: Path, policy: Policy, version_id: int,
+def build(transaction: Transaction, data: Storage, policy: Policy, version_id: int,
           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Build the preview of one version; the outcome (ready or failed, with the reason) is
     recorded and logged either way. Returns the version's preview state."""
@@ -63,18 +70,18 @@ def build(transaction: Transaction, home: Path, policy: Policy, version_id: int,
     with transaction() as session:
         version = _version(session, version_id)
         version.preview_status, version.preview_error = "building", ""
-        source = home / version.path
+        source = version.path
         k_min = policy.level(version.dataset.level).k_min
         entities = {t["name"]: t.get("entity") for t in version.tags()}
         append(session, SYSTEM, "preview.building", f"dataset_version:{version.id}", {})
     try:
         say("reading the data")
-        table = pq.read_table(source)
+        table = pq.read_table(data.fetch(source))
         say(f"fitting the model on up to {policy.synth_fit_rows} of {table.num_rows} rows")
         simulated, report = simulate(table, Options(rows=policy.preview_rows, k_min=k_min,
                                                     fit_rows=policy.synth_fit_rows,
                                                     seed=version_id),
-                                     home / "synth", entities=entities)
+                                     data.local("synth"), entities=entities)
         say("checking the preview against the data")
         if report["exact_row_matches"] or report["reused_identifier_values"]:
             raise RuntimeError("the preview reproduced real values; it is not published")
@@ -86,11 +93,13 @@ def build(transaction: Transaction, home: Path, policy: Policy, version_id: int,
     try:
         with transaction() as session:
             version = _version(session, version_id)
-            written = [preview_path(home, version), report_path(home, version)]
-            on_rollback(session, lambda: [p.unlink(missing_ok=True) for p in written])
-            write_parquet_atomically(simulated, written[0])
-            written[1].write_text(json.dumps(report, ensure_ascii=False, indent=1),
-                                  encoding="utf-8")
+            written = [preview_path(version), report_path(version)]
+            on_rollback(session, lambda: [data.remove(p) for p in written])
+            write_parquet_atomically(simulated, data.local(written[0]))
+            data.local(written[1]).write_text(json.dumps(report, ensure_ascii=False, indent=1),
+                                              encoding="utf-8")
+            for relative in written:
+                data.put(relative)
             version.preview_status, version.preview_built_at = "ready", utcnow()
             version.preview_report = {k: report[k] for k in (
                 "quality", "column_shapes", "column_pair_trends", "exact_row_matches",
@@ -131,21 +140,26 @@ def state(version: DatasetVersion) -> dict[str, Any]:
             if version.preview_built_at else None}
 
 
-def show(home: Path, version: DatasetVersion, rows: int) -> dict[str, Any]:
+def show(data: Storage, version: DatasetVersion, rows: int) -> dict[str, Any]:
     """The preview's rows (at most ``rows``), labelled, with its report."""
     out = state(version)
-    if version.preview_status != "ready" or not preview_path(home, version).exists():
+    try:
+        if version.preview_status != "ready":
+            raise FileNotFoundError(preview_path(version))
+        table = pq.read_table(data.fetch(preview_path(version)))
+    except FileNotFoundError:
         out.update(simulated=True, columns=[], rows=[],
                    label="no simulated preview yet: " + (version.preview_status or "pending"))
         return out
-    table = pq.read_table(preview_path(home, version))
     label = (table.schema.metadata or {}).get(b"tds.preview.label", b"").decode()
     head = table.slice(0, rows)
-    report_file = report_path(home, version)
+    try:
+        report = json.loads(data.fetch(report_path(version)).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        report = None
     out.update(simulated=True, label=label, columns=head.column_names,
                rows=[[_plain(v) for v in row.values()] for row in head.to_pylist()],
-               full_report=json.loads(report_file.read_text(encoding="utf-8"))
-               if report_file.exists() else None)
+               full_report=report)
     return out
 
 

@@ -1,8 +1,10 @@
 """Run every automatic check of an egress request and keep what they found inside the platform
-(``TDS_HOME/egress/<id>/``: the cells' fingerprint, the mitigated output, ACRO's results.json)."""
+(``egress/<id>/`` in the storage: the cells' fingerprint, the mitigated output, ACRO's
+results.json)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -21,25 +23,28 @@ from lineage.base import on_rollback
 from policies import Policy
 from sandbox.errors import SandboxError
 from sandbox.models import Job
+from storage import Storage
 
 CLOSED = ("draft", "rejected", "withdrawn")
 
 
-def directory(home: Path, request_id: int) -> Path:
-    return home / "egress" / str(request_id)
+def folder_of(request_id: int) -> str:
+    """The storage folder of a request's findings."""
+    return f"egress/{request_id}"
 
 
-def run(session: Session, policy: Policy, home: Path, secret: bytes, req: EgressRequest,
+def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: EgressRequest,
         job: Job) -> list[CheckResult]:
     """Every check of ``req`` on ``job``'s output; a mitigated output is written for the
     release and its path set on the request."""
     grant = session.get(Grant, job.grant_id)
-    folder = directory(home, req.id)
-    if folder.exists():
-        shutil.rmtree(folder)  # an earlier round's findings
+    relative = folder_of(req.id)
+    data.remove(relative)  # an earlier round's findings
+    folder = data.local(relative)
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    on_rollback(session, lambda: shutil.rmtree(folder, ignore_errors=True))
-    output = home / job.output_path
+    on_rollback(session, lambda: data.remove(relative))
+    output = data.fetch(job.output_path)
     traced = checks.lineage(session, job)
     rules = policy.egress_disclosure
     shape = cells.analyse(job.sql, [c["name"] for c in job.output_schema or []],
@@ -49,7 +54,7 @@ def run(session: Session, policy: Policy, home: Path, secret: bytes, req: Egress
         try:
             from sandbox.rerun import over_job_inputs
 
-            stats = align(output, over_job_inputs(session, home, policy, secret, job,
+            stats = align(output, over_job_inputs(session, data, policy, secret, job,
                                                   shape.stats_sql), shape.keys)
             if stats is None:
                 problem = ("the output's cells could not be matched to their contributors "
@@ -63,7 +68,7 @@ def run(session: Session, policy: Policy, home: Path, secret: bytes, req: Egress
         sources = differencing.key_sources(shape, traced)
         mine = differencing.fingerprint(shape, stats, sources)
         differencing.save(folder / "cells.parquet", mine)
-        earlier = _earlier_fingerprints(session, home, req, set(job.sources or {}))
+        earlier = _earlier_fingerprints(session, data, req, set(job.sources or {}))
         compared = len(earlier)
         found = differencing.compare(mine, earlier, policy.differencing_threshold)
     release_output, done = output, {}
@@ -72,7 +77,7 @@ def run(session: Session, policy: Policy, home: Path, secret: bytes, req: Egress
         release_output = folder / "output.parquet"
         done = mitigate.apply(output, release_output, shape, stats, assessment, req.mitigation,
                               int(rules["round_base"]))
-        req.mitigated_path = str(release_output.relative_to(home))
+        req.mitigated_path = f"{relative}/output.parquet"
         if sdc.verdict == checks.FAIL and "suppress" in req.mitigation:
             sdc.verdict = checks.REVIEW
             sdc.message = (f"{done['suppressed']} cells suppressed ({done['secondary']} to "
@@ -94,6 +99,7 @@ def run(session: Session, policy: Policy, home: Path, secret: bytes, req: Egress
     document = acro_results.build(req, job, results, shape, assessment)
     (folder / acro_results.NAME).write_text(json.dumps(document, ensure_ascii=False, indent=1),
                                             encoding="utf-8")
+    data.put(relative)
     return results
 
 
@@ -117,7 +123,7 @@ def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
     return stats.take(pa.array([i for _, i in pairs]))
 
 
-def _earlier_fingerprints(session: Session, home: Path, req: EgressRequest,
+def _earlier_fingerprints(session: Session, data: Storage, req: EgressRequest,
                           datasets: set[str]) -> dict[str, pa.Table]:
     found = {}
     query = select(EgressRequest).where(EgressRequest.org == req.org, EgressRequest.id != req.id,
@@ -126,7 +132,7 @@ def _earlier_fingerprints(session: Session, home: Path, req: EgressRequest,
         job = session.get(Job, other.job_id)
         if not datasets & set(checks.datasets_read(session, job)):
             continue
-        path = directory(home, other.id) / "cells.parquet"
-        if path.exists():
+        with contextlib.suppress(FileNotFoundError):
+            path = data.fetch(f"{folder_of(other.id)}/cells.parquet")
             found[f"egress:{other.id}"] = pq.read_table(path)
     return found

@@ -3,6 +3,7 @@ product registration and download. Votes are in :mod:`egress.review`."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import time
@@ -25,11 +26,12 @@ from lineage import LedgerEvent, Signer, append, proofs
 from lineage.base import on_rollback
 from policies import Actor, Policy, Role, require, storage_full
 from sandbox.models import Job
+from storage import Storage
 
 OPEN = ("draft", "submitted", "in_review", "returned", "approved")
 
 
-def request(session: Session, actor: Actor, policy: Policy, home: Path, secret: bytes,
+def request(session: Session, actor: Actor, policy: Policy, data: Storage, secret: bytes,
             job_id: int, product: str, purpose: str, sources: list[str], abroad: bool = False,
             exceptions: dict[str, str] | None = None, mitigation: str = "none",
             draft: bool = False) -> EgressRequest:
@@ -54,7 +56,7 @@ def request(session: Session, actor: Actor, policy: Policy, home: Path, secret: 
                         exceptions=_exceptions(exceptions))
     session.add(req)
     session.flush()
-    results = assess.run(session, policy, home, secret, req, job)
+    results = assess.run(session, policy, data, secret, req, job)
     req.checks = [r.as_dict() for r in results]
     append(session, actor, "egress.drafted" if draft else "egress.requested", f"egress:{req.id}", {
         "job_id": job.id, "product": product, "declared_sources": declared,
@@ -106,7 +108,7 @@ def _submit(session: Session, actor: Actor, policy: Policy, req: EgressRequest) 
     req.escalated = False
 
 
-def resubmit(session: Session, actor: Actor, policy: Policy, home: Path, secret: bytes,
+def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secret: bytes,
              request_id: int, job_id: int | None = None,
              exceptions: dict[str, str] | None = None, mitigation: str | None = None,
              comment: str = "") -> EgressRequest:
@@ -130,7 +132,7 @@ def resubmit(session: Session, actor: Actor, policy: Policy, home: Path, secret:
     comment = names.text(comment, "comment", 5000, multiline=True) if comment else ""
     if req.status != "draft":
         req.round += 1
-    results = assess.run(session, policy, home, secret, req, job)
+    results = assess.run(session, policy, data, secret, req, job)
     req.checks = [r.as_dict() for r in results]
     append(session, actor, "egress.updated", f"egress:{req.id}", {
         "job_id": job.id, "round": req.round, "mitigation": req.mitigation,
@@ -194,7 +196,7 @@ def list_requests(session: Session, actor: Actor, status: str | None = None) -> 
     return list(session.scalars(query))
 
 
-def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
+def release_approved(session: Session, actor: Actor, data: Storage, signer: Signer,
                      req: EgressRequest) -> Release:
     """Sign and write the bundle of an approved request (called by the last approval)."""
     job = session.get(Job, req.job_id)
@@ -204,7 +206,7 @@ def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
     session.add(release)
     session.flush()
     release.product_no = f"DP-{utcnow():%Y}-{release.id:06d}"
-    relative = Path("releases") / release.product_no
+    relative = f"releases/{release.product_no}"
     sources = checks.datasets_read(session, job)
     manifest: dict[str, Any] = {
         "release_id": release.id,
@@ -226,16 +228,19 @@ def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
         "requested_at": req.created_at.isoformat(timespec="seconds") + "Z",
         "released_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
-    directory = home / relative
-    if directory.exists():
-        # Left by a process killed before its commit (the number is this uncommitted release's,
-        # so no committed release owns the folder): write it anew.
-        shutil.rmtree(directory)
-    output = home / (req.mitigated_path or job.output_path)
-    extra = [assess.directory(home, req.id) / acro_results.NAME]
+    # A folder left by a process killed before its commit (the number is this uncommitted
+    # release's, so no committed release owns it) is written anew.
+    data.remove(relative)
+    directory = data.local(relative)
+    shutil.rmtree(directory, ignore_errors=True)
+    output = data.fetch(req.mitigated_path or job.output_path)
+    extra = []
+    with contextlib.suppress(FileNotFoundError):
+        extra.append(data.fetch(f"{assess.folder_of(req.id)}/{acro_results.NAME}"))
     try:
         release.manifest_sha256 = write_bundle(directory, output, _integral(manifest), signer,
-                                               [p for p in extra if p.exists()])
+                                               extra)
+        data.put(relative)
     except OSError as exc:
         if storage_full(exc):
             raise StorageFull("the release storage is full: the release bundle could not be "
@@ -243,8 +248,8 @@ def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
                               "stays in review; ask the platform's operators for space, then "
                               "approve again") from exc
         raise
-    on_rollback(session, lambda: shutil.rmtree(directory, ignore_errors=True))
-    release.path = str(relative)
+    on_rollback(session, lambda: data.remove(relative))
+    release.path = relative
     workflow.move(session, actor, req, "released", {"release_id": release.id})
     event = append(session, actor, "release.created", f"release:{release.id}", {
         "request_id": req.id, "product_no": release.product_no,
@@ -254,7 +259,7 @@ def release_approved(session: Session, actor: Actor, home: Path, signer: Signer,
     seq = event.seq
     # The proof needs the checkpoint this transaction's commit signs: written right after it.
     session.info.setdefault("after_commit_read", []).append(
-        lambda reading: write_proof(directory, proofs.inclusion(reading, seq)))
+        lambda reading: _proved(data, relative, proofs.inclusion(reading, seq)))
     return release
 
 
@@ -290,36 +295,38 @@ def list_releases(session: Session, actor: Actor) -> list[Release]:
     return list(session.scalars(query))
 
 
-def remove_orphans(session: Session, home: Path, older_than: dt.timedelta) -> list[str]:
+def remove_orphans(session: Session, data: Storage, older_than: dt.timedelta) -> list[str]:
     """Delete release folders no committed release owns, left by a process killed between
     writing a bundle and committing it; only folders older than ``older_than``, as a younger
     one may belong to a transaction still under way."""
-    folder = home / "releases"
-    if not folder.is_dir():
-        return []
     owned = set(session.scalars(select(Release.path)))
     cutoff = time.time() - older_than.total_seconds()
     removed = []
-    for path in folder.iterdir():
-        relative = str(Path("releases") / path.name)
-        if relative not in owned and path.is_dir() and path.stat().st_mtime < cutoff:
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(relative)
+    for folder, written in data.folders("releases").items():
+        if folder not in owned and written < cutoff:
+            data.remove(folder)
+            removed.append(folder)
     return removed
 
 
-def download(session: Session, actor: Actor, home: Path, release_id: int) -> Path:
+def download(session: Session, actor: Actor, data: Storage, release_id: int) -> Path:
     """The bundle directory of a release, for the requesting organization only; logged."""
     require(actor, Role.MERCHANT)
     release = session.get(Release, release_id)
     if release is None or release.request.org != actor.org:
         raise NotFound(f"no release {release_id}")
     append(session, actor, "release.downloaded", f"release:{release.id}", {})
-    directory = home / release.path
-    if not (directory / PROOF).exists():  # the process stopped between commit and proof
+    if not data.exists(f"{release.path}/{PROOF}"):  # stopped between commit and proof
         created = session.scalar(select(LedgerEvent.seq).where(
             LedgerEvent.action == "release.created", LedgerEvent.subject == f"release:{release.id}"))
         if created is not None:
-            write_proof(directory, proofs.inclusion(session, created))
-    return directory
+            _proved(data, release.path, proofs.inclusion(session, created))
+    return data.fetch(release.path)
+
+
+def _proved(data: Storage, relative: str, proof: dict[str, Any]) -> None:
+    """Add the ledger's inclusion proof to the stored bundle ``relative``."""
+    data.local(relative).mkdir(parents=True, exist_ok=True)
+    write_proof(data.local(relative), proof)
+    data.put(f"{relative}/{PROOF}")
 

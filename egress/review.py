@@ -9,7 +9,6 @@ failing check overridden with a reason, for which the merchant must have asked i
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from egress.errors import Conflict, InvalidRequest, ReviewRefused
 from egress.models import EgressRequest, EgressReview
 from lineage import Signer, append
 from policies import SYSTEM, Actor, Policy, Role, require
+from storage import Storage
 
 # The six review points of the Measures (art. on egress review) and what each asks.
 REVIEW_POINTS: dict[str, str] = {
@@ -37,7 +37,7 @@ ANSWERS = ("yes", "no", "n/a")
 DECISIONS = ("approve", "reject", "return")
 
 
-def vote(session: Session, actor: Actor, policy: Policy, home: Path, signer: Signer,
+def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: Signer,
          request_id: int, decision: str, comment: str, private_comment: str = "",
          checklist: dict[str, Any] | None = None,
          overrides: dict[str, str] | None = None) -> EgressRequest:
@@ -83,7 +83,7 @@ def vote(session: Session, actor: Actor, policy: Policy, home: Path, signer: Sig
     elif sum(r.decision == "approve" for r in req.current_votes()) >= req.required_approvals:
         workflow.move(session, actor, req, "approved", {"approvals": req.required_approvals})
         req.decided_at = utcnow()
-        requests.release_approved(session, actor, home, signer, req)
+        requests.release_approved(session, actor, data, signer, req)
     return req
 
 

@@ -35,9 +35,9 @@ class Conflict(SandboxError):
     kind = "conflict"
 
 
-def storage_error(exc: OSError, what: str) -> str:
+def storage_error(exc: Exception, what: str) -> str:
     """A job's failure to write, said so its merchant knows what to do."""
-    if storage_full(exc):
+    if isinstance(exc, OSError) and storage_full(exc):
         return (f"the workspace storage is full: {what}; write a smaller output, or ask the "
                 "platform's operators for space")
-    return f"{what} ({exc.strerror})"
+    return f"{what} ({getattr(exc, 'strerror', None) or exc})"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from anonymize.entities import PERSONAL_ENTITIES
 from catalog import applications
+from catalog.applications import workspace_path
 from catalog.files import sha256_file
 from catalog.models import ApplicationItem, Grant, utcnow
 from catalog.names import identifier
@@ -30,6 +31,7 @@ from sandbox import gate
 from sandbox.engine import Exposure, first_rows
 from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
+from storage import Storage, StorageError
 
 TARGETS = ("real", "simulated")
 # Keys of ``session.info`` a store sets when jobs are dispatched by a queue outside this table
@@ -40,17 +42,13 @@ WITHDRAWN_HOOK = "sandbox.job_withdrawn"
 RESERVED_PREFIXES = ("duckdb_", "pg_", "sqlite_", "information_schema", "tds_", "granted")
 
 
-def workspace_dir(home: Path, grant_id: int) -> Path:
-    return home / "workspaces" / str(grant_id)
-
-
-def output_relative(job: Job) -> Path:
-    """Where a succeeded job's output lives, relative to the home."""
+def output_relative(job: Job) -> str:
+    """Where a succeeded job's output lives in the storage."""
     folder = "outputs" if job.target == "real" else "simulated"
-    return Path("workspaces") / str(job.grant_id) / folder / f"{job.output_name}.parquet"
+    return f"{workspace_path(job.grant_id)}/{folder}/{job.output_name}.parquet"
 
 
-def exposures(session: Session, home: Path, policy: Policy, grant: Grant, target: str,
+def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, target: str,
               before_job: int | None = None) -> list[Exposure]:
     """The tables a job of ``grant`` may read: granted columns of each dataset (the real
     version, or its simulated preview), and earlier outputs of the same target."""
@@ -58,7 +56,8 @@ def exposures(session: Session, home: Path, policy: Policy, grant: Grant, target
     found = []
     for item in grant.items:
         version = item.dataset_version
-        path = home / version.path if target == "real" else ensure_preview(home, version, rows)
+        path = (data.fetch(version.path) if target == "real"
+                else ensure_preview(data, version, rows))
         found.append(Exposure(version.dataset.name, path, tuple(item.columns),
                               pseudonymized=pseudonymized_columns(policy, item)))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
@@ -67,7 +66,8 @@ def exposures(session: Session, home: Path, policy: Policy, grant: Grant, target
         query = query.where(Job.id < before_job)
     for job in session.scalars(query.order_by(Job.id)):
         columns = tuple(c["name"] for c in job.output_schema or [])
-        found.append(Exposure(job.output_name, home / job.output_path, columns, staged=False))
+        found.append(Exposure(job.output_name, data.fetch(job.output_path), columns,
+                              staged=False))
     return found
 
 
@@ -98,7 +98,7 @@ def table_names(session: Session, grant: Grant, target: str) -> set[str]:
     return names
 
 
-def submit(session: Session, actor: Actor, policy: Policy, home: Path, grant_id: int, sql: str,
+def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_id: int, sql: str,
            output_name: str, target: str = "real") -> Job:
     """Queue a job after checking the grant, the name and the statement (nothing runs yet)."""
     require(actor, Role.MERCHANT)
@@ -156,7 +156,7 @@ def _provenance(session: Session, grant: Grant, tables: set[str]) -> dict[str, A
     return out
 
 
-def claim(session: Session, policy: Policy, home: Path, worker: str,
+def claim(session: Session, policy: Policy, data: Storage, worker: str,
           only: set[int] | None = None) -> tuple[Job, list[Exposure]] | None:
     """Take the oldest queued job for ``worker``: it becomes running (one event). Returns the
     job and what it may read, or None when nothing is queued."""
@@ -177,10 +177,10 @@ def claim(session: Session, policy: Policy, home: Path, worker: str,
         job.started_at = job.heartbeat_at = utcnow()
         append(session, SYSTEM, "job.running", f"job:{job.id}",
                {"attempt": job.attempts, "worker": worker})
-        return job, exposures(session, home, policy, grant, job.target, before_job=job.id)
+        return job, exposures(session, data, policy, grant, job.target, before_job=job.id)
 
 
-def complete(session: Session, home: Path, job_id: int, worker: str, outcome: dict[str, Any],
+def complete(session: Session, data: Storage, job_id: int, worker: str, outcome: dict[str, Any],
              produced: Path | None, duration_ms: int) -> Job | None:
     """Record how a running job of ``worker`` ended; a succeeded job's output (``produced``) is
     moved into the workspace. None if the job is no longer this worker's (it was recovered)."""
@@ -196,16 +196,17 @@ def complete(session: Session, home: Path, job_id: int, worker: str, outcome: di
         status, error = "cancelled", "cancelled by request"
     if status == "succeeded":
         relative = output_relative(job)
-        target = home / relative
+        target = data.local(relative)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(produced, target)
-        except OSError as exc:  # e.g. the workspace storage is full: no half-written output
+            data.put(relative)
+        except (OSError, StorageError) as exc:  # e.g. full storage: no half-written output
             target.unlink(missing_ok=True)
             status, error = "failed", storage_error(exc, "its output could not be saved")
         else:
-            on_rollback(session, lambda: target.unlink(missing_ok=True))
-            job.output_path, job.output_sha256 = str(relative), sha256_file(target)
+            on_rollback(session, lambda: data.remove(relative))
+            job.output_path, job.output_sha256 = relative, sha256_file(target)
             job.output_rows, job.output_schema = int(outcome["rows"]), outcome["schema"]
     _finish(session, job, status, error)
     return job
@@ -343,18 +344,18 @@ def list_jobs(session: Session, actor: Actor, grant_id: int | None = None,
     return list(session.scalars(query))
 
 
-def shown_rows(home: Path, job: Job, limit: int) -> dict[str, Any] | None:
+def shown_rows(data: Storage, job: Job, limit: int) -> dict[str, Any] | None:
     """The first rows of a succeeded simulated job, which the merchant may see; never a real
     output's rows (those leave only through egress)."""
     if job.target != "simulated" or job.status != "succeeded" or not job.output_path:
         return None
-    columns, rows = first_rows(home / job.output_path, limit)
+    columns, rows = first_rows(data.fetch(job.output_path), limit)
     return {"columns": columns, "rows": rows, "simulated": True, "total_rows": job.output_rows}
 
 
-def view(home: Path, policy: Policy, job: Job) -> dict[str, Any]:
+def view(data: Storage, policy: Policy, job: Job) -> dict[str, Any]:
     """A job as shown to its merchant: status, schema, row count, and for a simulated job the
     first rows (up to the policy's max_simulated_rows_shown)."""
-    data = job.as_dict()
-    data["result"] = shown_rows(home, job, int(policy.sandbox["max_simulated_rows_shown"]))
-    return data
+    shown = job.as_dict()
+    shown["result"] = shown_rows(data, job, int(policy.sandbox["max_simulated_rows_shown"]))
+    return shown

@@ -29,12 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymize.operators import pseudonym_key
+from catalog.applications import workspace_path
 from policies import Policy
 from sandbox import jobs
 from sandbox.engine import Exposure
 from sandbox.models import FINAL_STATES, Job
 from sandbox.process import JobProcess, hard_limit, timed_out
 from sandbox.runner import OUTPUT_NAME
+from storage import Storage
 
 log = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
@@ -67,12 +69,14 @@ def remove_orphans() -> list[Path]:
     return removed
 
 
-def job_spec(home: Path, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
+def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
              workdir: Path, show_rows: int = 0) -> dict[str, Any]:
     """What a job process needs to run ``job`` (and nothing more: no store, no credentials)."""
     return {
-        "workdir": str(workdir), "home": str(home),
-        "stage_dir": str(jobs.workspace_dir(home, job.grant_id) / f"stage-{job.target}"),
+        "workdir": str(workdir), "home": str(data.root),
+        # The stage is derived from the tables and kept on this machine (it is rebuilt if
+        # missing), next to the workspace's files when the storage is a shared path.
+        "stage_dir": str(data.local(f"{workspace_path(job.grant_id)}/stage-{job.target}")),
         "tables": [t.as_dict() for t in tables], "sql": job.sql, "settings": policy.sandbox,
         "pseudonym_key": pseudonym_key(secret, f"grant:{job.grant_id}").hex(),
         "keep_output": True, "show_rows": show_rows,
@@ -81,9 +85,9 @@ def job_spec(home: Path, policy: Policy, secret: bytes, job: Job, tables: list[E
 
 class LocalPool:
     def __init__(self, transaction: SessionFactory, read: SessionFactory, policy: Policy,
-                 home: Path, secret: bytes, size: int | None = None,
+                 data: Storage, secret: bytes, size: int | None = None,
                  only: set[int] | None = None) -> None:
-        self.transaction, self.read, self.policy, self.home = transaction, read, policy, home
+        self.transaction, self.read, self.policy, self.data = transaction, read, policy, data
         self.secret = secret
         self.size = int(size if size is not None else policy.sandbox["pool_size"])
         self.only = only
@@ -169,7 +173,7 @@ class LocalPool:
 
     def _fill(self) -> None:
         while len(self.running) < self.size and not self._stop.is_set():
-            claimed = claim_spec(self.transaction, self.policy, self.home, self.secret,
+            claimed = claim_spec(self.transaction, self.policy, self.data, self.secret,
                                  self.worker, self.only)
             if claimed is None:
                 return
@@ -194,7 +198,7 @@ class LocalPool:
 
     def _record(self, run: Running, outcome: dict[str, Any]) -> None:
         try:
-            record(self.transaction, self.home, self.worker, run, outcome)
+            record(self.transaction, self.data, self.worker, run, outcome)
         finally:
             self.running.pop(run.job_id, None)
             shutil.rmtree(run.workdir, ignore_errors=True)
@@ -219,32 +223,32 @@ class LocalPool:
                 self._record(run, {"status": "cancelled", "error": "cancelled by request"})
 
 
-def claim_spec(transaction: SessionFactory, policy: Policy, home: Path, secret: bytes,
+def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secret: bytes,
                worker: str, only: set[int] | None = None) -> tuple[int, dict[str, Any], Path] | None:
     """Claim the oldest queued job (of ``only``, if given) for ``worker``: its id, the spec its
     job process needs and its new job directory; None when nothing is queued."""
     workdir = None
     try:
         with transaction() as session:
-            claimed = jobs.claim(session, policy, home, worker, only)
+            claimed = jobs.claim(session, policy, data, worker, only)
             if claimed is None:
                 return None
             job, tables = claimed
             workdir = job_directory(job.id)
-            return job.id, job_spec(home, policy, secret, job, tables, workdir), workdir
+            return job.id, job_spec(data, policy, secret, job, tables, workdir), workdir
     except BaseException:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         raise
 
 
-def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: bytes, job_id: int,
+def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: bytes, job_id: int,
             worker: str, should_stop: Callable[[], bool] = lambda: False) -> str:
     """Run queued job ``job_id`` here, in its own job process, until it ends; the distributed
     engine calls this once per delivery. Returns the job's final status, "skipped" when the job
     is not queued (it ran, or was cancelled, elsewhere: a second delivery never runs it twice),
     or "released" when ``should_stop()`` turned true first (the job is queued again)."""
-    claimed = claim_spec(transaction, policy, home, secret, worker, {job_id})
+    claimed = claim_spec(transaction, policy, data, secret, worker, {job_id})
     if claimed is None:
         return "skipped"
     _, spec, workdir = claimed
@@ -257,7 +261,7 @@ def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: byt
         while not process.wait(CANCEL_POLL_SECONDS):
             if process.elapsed > limit:
                 process.kill()
-                return record(transaction, home, worker, run, timed_out(policy.sandbox))
+                return record(transaction, data, worker, run, timed_out(policy.sandbox))
             if should_stop():
                 process.kill()
                 with transaction() as session:
@@ -269,20 +273,20 @@ def run_one(transaction: SessionFactory, policy: Policy, home: Path, secret: byt
                     cancelled = jobs.heartbeat(session, worker, [job_id])
                 if cancelled:
                     process.kill()
-                    return record(transaction, home, worker, run,
+                    return record(transaction, data, worker, run,
                                        {"status": "cancelled", "error": "cancelled by request"})
-        return record(transaction, home, worker, run, process.outcome())
+        return record(transaction, data, worker, run, process.outcome())
     finally:
         process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def record(transaction: SessionFactory, home: Path, worker: str, run: Running,
+def record(transaction: SessionFactory, data: Storage, worker: str, run: Running,
            outcome: dict[str, Any]) -> str:
     """Record how ``run`` ended (its output moved into the workspace); its final status."""
     produced = run.workdir / OUTPUT_NAME
     with transaction() as session:
-        job = jobs.complete(session, home, run.job_id, worker, outcome,
+        job = jobs.complete(session, data, run.job_id, worker, outcome,
                             produced if produced.exists() else None,
                             int(outcome.get("elapsed_ms") or run.process.elapsed * 1000))
         return job.status if job is not None else "skipped"

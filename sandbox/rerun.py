@@ -9,7 +9,6 @@ the job ran), under the same limits. Nothing of it is recorded as a job of the m
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,16 +22,17 @@ from sandbox.models import Job
 from sandbox.pool import job_directory, job_spec
 from sandbox.process import run_once
 from sandbox.runner import OUTPUT_NAME
+from storage import Storage
 
 
-def over_job_inputs(session: Session, home: Path, policy: Policy, secret: bytes, job: Job,
+def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: bytes, job: Job,
                     sql: str) -> pa.Table:
     """The result of ``sql`` over the tables ``job`` could read (raises JobFailed)."""
     grant = session.get(Grant, job.grant_id)
-    tables = jobs.exposures(session, home, policy, grant, job.target, before_job=job.id)
+    tables = jobs.exposures(session, data, policy, grant, job.target, before_job=job.id)
     workdir = job_directory(job.id)
     try:
-        spec = job_spec(home, policy, secret, job, tables, workdir)
+        spec = job_spec(data, policy, secret, job, tables, workdir)
         spec["sql"] = sql
         outcome = run_once(spec)
         if outcome.get("status") != "succeeded":

@@ -506,7 +506,7 @@ def application_sweep(as_json: bool) -> None:
 
     h = ready_home()
     with h.store.transaction() as session:
-        data = sweep(session, h.policy, h.workspaces)
+        data = sweep(session, h.policy, h.data)
     _print(data, as_json)
 
 
@@ -543,7 +543,7 @@ def grant_revoke(grant_id: int, reason: str, token: str | None, as_json: bool) -
     actor = acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
     h = ready_home()
     with h.store.transaction() as session:
-        data = revoke(session, actor, grant_id, reason, h.workspaces).as_dict()
+        data = revoke(session, actor, grant_id, reason, h.data).as_dict()
     _print(data, as_json, lambda d: f"grant {d['id']} revoked; workspace data deleted")
 
 
@@ -1030,7 +1030,9 @@ def ledger_archive(before: str, as_json: bool) -> None:
 
     h = ready_home()
     with h.store.transaction() as session:
-        data = archive(session, OPERATOR, h.data / "ledger", h.signer, h.origin, before, utcnow())
+        data = archive(session, OPERATOR, h.data.local("ledger"), h.signer, h.origin, before,
+                       utcnow())
+        h.data.put("ledger")
     _print(data, as_json, lambda rows: "\n".join(
         f"sealed {m['month']}: events {m['first_seq']}-{m['last_seq']} ({m['events']}), "
         f"{m['path']}, root {m['root'][:16]}..." for m in rows) or "(no month left to seal)")
@@ -1060,7 +1062,7 @@ def ledger_proof(seq: int, as_json: bool) -> None:
 
     h = ready_home()
     with h.store.read() as session:
-        data = inclusion(session, seq, archive_dir=h.data / "ledger")
+        data = inclusion(session, seq, archive_dir=h.ledger_archives())
     problems = verify_inclusion(data, [h.public_key, h.genesis_public_key])
     _print(data, as_json, lambda d: (
         f"event {seq} ({d['event']['action']} {d['event']['subject']}) is leaf {d['leaf_index']} "

@@ -166,7 +166,7 @@ def run_demo(home: Home, seed: int = 20251125,
             release = req.release.as_dict() if req.release else None
     if release is None:
         raise RuntimeError(f"demo egress request ended {status}, not released")
-    bundle = home.data / release["path"]
+    bundle = home.data.fetch(release["path"])
     verified = verify_bundle(bundle, (home.keys_dir / "platform_ed25519.pub.pem").read_bytes())
     say(f"Released {release['product_no']} to {bundle}; verified: {verified['valid']}")
     with home.store.read() as s:

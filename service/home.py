@@ -1,6 +1,8 @@
 """The home directory (TDS_HOME): store, keys, policy, and by default the data (datasets,
-previews, workspaces, releases). With TDS_STORAGE the data lives there instead: a path every
-API process and worker reaches (a shared file system), while each machine keeps its own home."""
+previews, workspaces, releases). With TDS_STORAGE the data lives there instead, where every API
+process and worker reaches it: a shared directory, or S3-compatible object storage
+(``s3://bucket/prefix?endpoint_override=host:port``, cached on each machine); each machine keeps
+its own home."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from lineage.signing import PRIVATE_NAME, PUBLIC_NAME, key_id, load_public
 from policies import Policy, default_policy_text, load_policy
 from service.errors import NotInitialized
 from service.store import Store
+from storage import Storage, open_storage
 
 POLICY_NAME = "policy.toml"
 PSEUDONYM_SECRET_NAME = "pseudonym.secret"
@@ -29,20 +32,30 @@ class Home:
     root: Path
     database_url: str | None = None
     passphrase: str | None = field(default=None, repr=False)
-    storage: Path | None = None
+    storage: str | Path | None = None  # a directory or an s3:// URI; None: the home itself
 
     @classmethod
     def from_env(cls, root: str | Path | None = None) -> Home:
         path = Path(root or os.environ.get("TDS_HOME") or ".tds").expanduser().resolve()
-        storage = os.environ.get("TDS_STORAGE") or None
         return cls(path, os.environ.get("TDS_DATABASE_URL") or None,
                    os.environ.get("TDS_KEY_PASSPHRASE") or None,
-                   Path(storage).expanduser().resolve() if storage else None)
+                   os.environ.get("TDS_STORAGE") or None)
 
     @property
-    def data(self) -> Path:
+    def data(self) -> Storage:
         """Where datasets, previews, workspaces, releases and ledger archives live."""
-        return self.storage or self.root
+        cached = self.__dict__.get("_data")
+        if cached is None or cached[0] != self.storage:
+            self.__dict__["_data"] = cached = (self.storage, open_storage(self.storage, self.root))
+        return cached[1]
+
+    def ledger_archives(self) -> Path:
+        """This machine's copy of the ledger's month archives (brought down when stored
+        elsewhere)."""
+        try:
+            return self.data.fetch("ledger")
+        except FileNotFoundError:
+            return self.data.local("ledger")
 
     @property
     def keys_dir(self) -> Path:
@@ -57,10 +70,6 @@ class Home:
         return self.root / "ledger" / WITNESS_NAME
 
     @property
-    def workspaces(self) -> Path:
-        return self.data / "workspaces"
-
-    @property
     def url(self) -> str:
         return self.database_url or f"sqlite:///{self.root / 'tds.sqlite3'}"
 
@@ -73,9 +82,8 @@ class Home:
         created = False
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "ledger").mkdir(exist_ok=True)
-        self.data.mkdir(parents=True, exist_ok=True)
         for sub in ("datasets", "workspaces", "releases", "ledger", "scratch"):
-            (self.data / sub).mkdir(exist_ok=True)
+            self.data.local(sub).mkdir(parents=True, exist_ok=True)
         if not (self.keys_dir / PRIVATE_NAME).exists():
             create_keypair(self.keys_dir, self.passphrase)
             created = True

@@ -126,7 +126,7 @@ class Store:
         for action in session.info.pop("after_commit", []):
             try:
                 action()
-            except OSError:
+            except Exception:  # cleanup after the fact: the commit stands, the log says why
                 log.exception("after-commit action failed")
         readers = session.info.pop("after_commit_read", [])
         if readers:
@@ -135,7 +135,7 @@ class Store:
                 for reader in readers:
                     try:
                         reader(reading)
-                    except OSError:
+                    except Exception:
                         log.exception("after-commit action failed")
 
     @contextmanager
@@ -153,7 +153,7 @@ class Store:
         for action in reversed(session.info.pop("on_rollback", [])):
             try:
                 action()
-            except OSError:
+            except Exception:
                 log.exception("rollback action failed")
         session.info.pop("after_commit", None)
 

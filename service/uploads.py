@@ -54,7 +54,7 @@ def register_upload(home: Home, actor: Actor, stream: BinaryIO, filename: str | 
                     background: BackgroundTasks) -> dict[str, Any]:
     """Register an uploaded file as a dataset (or a new version of one) and build its simulated
     preview after the response; returns the dataset as the catalog describes it."""
-    with saved(stream, filename, home.data / "scratch", home.policy.max_upload_bytes) as source, \
+    with saved(stream, filename, home.data.local("scratch"), home.policy.max_upload_bytes) as source, \
             home.store.transaction() as session:
         version = datasets.register(session, actor, home.policy, home.data, source,
                                     registration)

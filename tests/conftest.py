@@ -144,3 +144,34 @@ def grant_id(home: Home, people: People, visits_file: Path) -> int:
     app_id = apply(home, people.merchant)
     with home.store.transaction() as s:
         return applications.decide(s, people.reviewer, home.policy, app_id, True, "同意").grant.id
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible object store on loopback: moto's server, standing in for the object
+    storage (MinIO, Ceph, a cloud's S3) a deployment runs outside the product. Yields the
+    endpoint (host:port)."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_uri(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A ``TDS_STORAGE`` URI for a new, empty bucket of the test's own."""
+    import pyarrow.fs as pafs
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "tds-test"), ("AWS_SECRET_ACCESS_KEY", "secret"),
+                        ("AWS_EC2_METADATA_DISABLED", "true")):
+        monkeypatch.setenv(name, value)
+    bucket = f"tds-{uuid.uuid4().hex[:12]}"
+    pafs.S3FileSystem(endpoint_override=s3_server, scheme="http", region="us-east-1",
+                      allow_bucket_creation=True).create_dir(bucket)
+    return f"s3://{bucket}/platform?endpoint_override={s3_server}&scheme=http&region=us-east-1"

@@ -24,6 +24,7 @@ from lineage.ledger import copy_witness
 from policies import Policy
 from sandbox import jobs
 from sandbox.pool import run_one
+from storage import Storage
 from workers.queue import JOBS_QUEUE, PERIODIC_QUEUE, RUN_JOB, conninfo
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class Runtime:
     transaction: SessionFactory
     read: SessionFactory
     policy: Policy
-    data: Path          # datasets, previews, workspaces: storage every worker reaches
+    data: Storage       # datasets, previews, workspaces: storage every worker reaches
     secret: bytes       # the pseudonym secret grants' keys derive from
     witness_path: Path  # this worker's copy of the ledger's checkpoints
     worker: str = ""
@@ -99,7 +100,7 @@ def build(rt: Runtime) -> App:
     @periodic("expire_grants", "grant_expiry_cron")
     def expire_grants() -> list[int]:
         with rt.transaction() as session:
-            return applications.expire_grants(session, rt.data / "workspaces")
+            return applications.expire_grants(session, rt.data)
 
     @periodic("copy_witness", "witness_cron")
     def witness() -> int:

@@ -249,7 +249,7 @@ def application_decide(application_id: PathId, body: Decision, home: HomeDep,
 def application_sweep(home: HomeDep,
                       _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     with home.store.transaction() as session:
-        return applications.sweep(session, home.policy, home.workspaces)
+        return applications.sweep(session, home.policy, home.data)
 
 
 @router.get("/grants", tags=["applications"])
@@ -270,7 +270,7 @@ def grant_revoke(grant_id: PathId, body: Revocation, home: HomeDep,
                  actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     with home.store.transaction() as session:
         return applications.revoke(session, actor, grant_id, body.reason,
-                                   home.workspaces).as_dict()
+                                   home.data).as_dict()
 
 
 # -- jobs ----------------------------------------------------------------------------------
@@ -495,7 +495,7 @@ def ledger_proof(seq: PathId, home: HomeDep,
                  _actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
     """Inclusion proof of one event against the latest signed checkpoint."""
     with home.store.read() as session:
-        return proofs.inclusion(session, seq, archive_dir=home.data / "ledger")
+        return proofs.inclusion(session, seq, archive_dir=home.ledger_archives())
 
 
 @router.get("/ledger/consistency", tags=["ledger"])

@@ -72,7 +72,7 @@ def sweep_once(home: Home) -> None:
     """Overdue applications and egress reviews, expired grants, release folders no committed
     release owns."""
     with home.store.transaction() as session:
-        sweep(session, home.policy, home.workspaces)
+        sweep(session, home.policy, home.data)
         egress_sweep(session, home.policy)
     with home.store.read() as session:
         remove_orphans(session, home.data,

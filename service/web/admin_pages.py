@@ -151,7 +151,7 @@ def ledger_event(request: Request, seq: PathId, m: Annotated[Member, ADMIN]) -> 
             return error_page(request, 404, f"no ledger event {seq} (it may be archived)", m)
         data = event.as_dict()
         try:
-            proof = proofs.inclusion(session, seq, archive_dir=home.data / "ledger")
+            proof = proofs.inclusion(session, seq, archive_dir=home.ledger_archives())
             proof_error = ""
         except DomainError as exc:
             proof, proof_error = None, exc.message

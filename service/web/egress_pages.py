@@ -181,7 +181,7 @@ def release_page(request: Request, release_id: PathId,
         if release is None:
             return error_page(request, 404, f"no release {release_id}", m)
         data = release.as_dict()
-    check = verify_bundle(home.data / data["path"])
+    check = verify_bundle(home.data.fetch(data["path"]))
     check["platform_key"] = check.get("key_id") == home.signer.key_id
     return render(request, "release.html", m, rel=data, check=check)
 

@@ -104,10 +104,10 @@ def test_sweep_applies_the_overdue_action(home, people, registered, action, stat
     app_id = apply(home, people.merchant)
     policy = dataclasses.replace(home.policy, overdue_action=action)
     with home.store.transaction() as s:
-        assert applications.sweep(s, policy, home.workspaces)["deemed_approved"] == []
+        assert applications.sweep(s, policy, home.data)["deemed_approved"] == []
     later = dt.datetime.now() + dt.timedelta(days=30)
     with home.store.transaction() as s:
-        applications.sweep(s, policy, home.workspaces, now=later)
+        applications.sweep(s, policy, home.data, now=later)
     with home.store.read() as s:
         app = s.get(Application, app_id)
         assert app.status == status
@@ -117,16 +117,16 @@ def test_sweep_applies_the_overdue_action(home, people, registered, action, stat
 
 def test_revoked_grant_refuses_jobs_and_its_workspace_is_deleted(home, people, grant_id):
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id,
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id,
                              "SELECT district, count(*) AS n FROM visits GROUP BY 1", "counts").id
     home.run_job(job_id)
-    workspace = home.workspaces / str(grant_id)
+    workspace = home.data.local("workspaces") / str(grant_id)
     assert any(workspace.rglob("*.parquet"))
     with home.store.transaction() as s:
-        applications.revoke(s, people.admin, grant_id, "违规使用", home.workspaces)
+        applications.revoke(s, people.admin, grant_id, "违规使用", home.data)
     assert not workspace.exists()
     with refused(home, "is revoked", "forbidden"), home.store.transaction() as s:
-        jobs.submit(s, people.merchant, home.policy, home.root, grant_id, "SELECT 1 AS x", "y")
+        jobs.submit(s, people.merchant, home.policy, home.data, grant_id, "SELECT 1 AS x", "y")
 
 
 def test_expired_grant_refuses_jobs_at_once_and_sweep_ends_it(home, people, grant_id):
@@ -134,9 +134,9 @@ def test_expired_grant_refuses_jobs_at_once_and_sweep_ends_it(home, people, gran
         grant = applications.get_grant(s, people.admin, grant_id)
         grant.expires_at = dt.datetime(2020, 1, 1)
     with refused(home, "expired on 2020-01-01", "forbidden"), home.store.transaction() as s:
-        jobs.submit(s, people.merchant, home.policy, home.root, grant_id, "SELECT 1 AS x", "y")
+        jobs.submit(s, people.merchant, home.policy, home.data, grant_id, "SELECT 1 AS x", "y")
     with home.store.transaction() as s:
-        assert applications.sweep(s, home.policy, home.workspaces)["expired_grants"] == [grant_id]
+        assert applications.sweep(s, home.policy, home.data)["expired_grants"] == [grant_id]
     with home.store.read() as s:
         status = s.scalar(select(Application.status))
         assert status == "approved"

@@ -97,7 +97,7 @@ def grant(home, people, columns, raw=(), level="L3", name="visits"):
 
 def output(home, people, grant_id, sql):
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, "o").id
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, "o").id
     home.run_job(job_id)
     with home.store.read() as s:
         job = jobs.get(s, people.merchant, job_id)

@@ -106,16 +106,16 @@ def test_hostile_dataset_names_are_refused(home, people, visits_file, name):
 @pytest.mark.parametrize("title", ["\x1b[31mred", "a\u202eb", "x" * 201, "  "])
 def test_hostile_titles_are_refused(home, people, visits_file, title):
     with refused(home, "title"), home.store.transaction() as s:
-        datasets.register(s, people.provider, home.policy, home.root, visits_file,
+        datasets.register(s, people.provider, home.policy, home.data, visits_file,
                           datasets.Registration("visits", title, "health", "L3", "open"))
 
 
 def test_wrong_level_or_attribute_is_refused(home, people, visits_file):
     with refused(home, "level must be"), home.store.transaction() as s:
-        datasets.register(s, people.provider, home.policy, home.root, visits_file,
+        datasets.register(s, people.provider, home.policy, home.data, visits_file,
                           datasets.Registration("visits", "t", "health", "L9", "open"))
     with refused(home, "attribute must be"), home.store.transaction() as s:
-        datasets.register(s, people.provider, home.policy, home.root, visits_file,
+        datasets.register(s, people.provider, home.policy, home.data, visits_file,
                           datasets.Registration("visits", "t", "health", "L1", "secret"))
 
 
@@ -130,7 +130,7 @@ def test_another_providers_dataset_name_is_refused(home, people, visits_file):
 def test_oversized_upload_is_refused(home, people, visits_file):
     small = dataclasses.replace(home.policy, max_upload_bytes=100)
     with refused(home, "policy allows 100"), home.store.transaction() as s:
-        datasets.register(s, people.provider, small, home.root, visits_file,
+        datasets.register(s, people.provider, small, home.data, visits_file,
                           datasets.Registration("visits", "t", "health", "L1", "open"))
 
 

@@ -25,16 +25,16 @@ def on_latest(home, fn, name="visits"):
 
 def test_a_built_preview_is_labelled_reported_and_holds_no_real_value(home, people, visits_file):
     register(home, people.provider, visits_file)
-    state = previews.build(home.store.transaction, home.root, home.policy, version_id(home))
+    state = previews.build(home.store.transaction, home.data, home.policy, version_id(home))
     assert state["status"] == "ready", state["error"]
     report = state["report"]
     assert report["exact_row_matches"] == 0 and report["reused_identifier_values"] == 0
     assert report["quality"] >= 0.8 and report["rows"] == home.policy.preview_rows
-    shown = on_latest(home, lambda v: previews.show(home.root, v, rows=5))
+    shown = on_latest(home, lambda v: previews.show(home.data, v, rows=5))
     assert shown["simulated"] and "simulated" in shown["label"] and len(shown["rows"]) == 5
     assert shown["full_report"]["dcr"] is not None
     real = pq.read_table(visits_file)
-    preview = pq.read_table(on_latest(home, lambda v: previews.preview_path(home.root, v)))
+    preview = pq.read_table(on_latest(home, lambda v: home.data.local(previews.preview_path(v))))
     assert preview.column_names == real.column_names
     for column in ("patient_name", "resident_id", "mobile", "address", "visit_id"):
         assert not pc.any(pc.is_in(preview.column(column),
@@ -53,25 +53,25 @@ def test_a_failed_build_is_recorded_and_the_placeholder_stays_in_use(home, peopl
     def broken(*args, **kwargs):
         raise MemoryError("no room to fit")
     monkeypatch.setattr(synth.simulate, "simulate", broken)
-    state = previews.build(home.store.transaction, home.root, home.policy, version_id(home))
+    state = previews.build(home.store.transaction, home.data, home.policy, version_id(home))
     assert state["status"] == "failed" and "no room to fit" in state["error"]
     with home.store.read() as s:
         assert s.query(LedgerEvent).filter_by(action="preview.failed").count() == 1
-    used = on_latest(home, lambda v: previews.ensure_preview(home.root, v, 100))
+    used = on_latest(home, lambda v: previews.ensure_preview(home.data, v, 100))
     assert used.name.endswith(".placeholder.parquet")
-    assert on_latest(home, lambda v: previews.show(home.root, v, 5))["rows"] == []
+    assert on_latest(home, lambda v: previews.show(home.data, v, 5))["rows"] == []
 
 
 def test_the_simulated_target_runs_on_the_ready_preview(home, people, grant_id):
     from sandbox import jobs
-    previews.build(home.store.transaction, home.root, home.policy, version_id(home))
+    previews.build(home.store.transaction, home.data, home.policy, version_id(home))
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id,
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id,
                              "SELECT district, count(*) AS n FROM visits GROUP BY 1", "d",
                              target="simulated").id
     job = home.run_job(job_id)
     assert job.status == "succeeded", job.error
-    rows = jobs.view(home.root, home.policy, job)["result"]["rows"]
+    rows = jobs.view(home.data, home.policy, job)["result"]["rows"]
     assert sum(r[1] for r in rows) == home.policy.preview_rows
     assert not any(str(r[0]).startswith("district_") for r in rows)  # not the placeholder
     path = on_latest(home, lambda v: home.root / v.path)
@@ -88,7 +88,7 @@ def test_preview_from_the_cli_and_the_api(home, people, visits_file):
         headers = {"Authorization": f"Bearer {people.tokens['merchant']}"}
         pending = client.get("/api/v1/datasets/visits/preview", headers=headers).json()
         assert pending["status"] == "pending" and pending["rows"] == []
-        previews.build(home.store.transaction, home.root, home.policy, version_id(home))
+        previews.build(home.store.transaction, home.data, home.policy, version_id(home))
         ready = client.get("/api/v1/datasets/visits/preview?rows=3", headers=headers).json()
         assert ready["status"] == "ready" and len(ready["rows"]) == 3
         assert ready["columns"] == pa.parquet.read_schema(visits_file).names

@@ -19,14 +19,14 @@ AGGREGATE = "SELECT district, count(*) AS visits FROM visits GROUP BY 1 HAVING c
 
 def job(home, people, grant_id, sql=AGGREGATE, name="product"):
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, name).id
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, name).id
     home.run_job(job_id)
     return job_id
 
 
 def ask(home, people, job_id, sources=("visits",), abroad=False, **options):
     with home.store.transaction() as s:
-        return requests.request(s, people.merchant, home.policy, home.root,
+        return requests.request(s, people.merchant, home.policy, home.data,
                                 home.pseudonym_secret, job_id, "统计表", "卫生规划",
                                 list(sources), abroad, **options).as_dict()
 
@@ -34,7 +34,7 @@ def ask(home, people, job_id, sources=("visits",), abroad=False, **options):
 def vote(home, actor, request_id, approve=True, comment="同意", **options):
     options.setdefault("checklist", CHECKLIST)
     with home.store.transaction() as s:
-        return review.vote(s, actor, home.policy, home.root, home.signer, request_id,
+        return review.vote(s, actor, home.policy, home.data, home.signer, request_id,
                            "approve" if approve is True else "reject" if approve is False
                            else approve, comment, **options).as_dict()
 
@@ -154,7 +154,7 @@ def test_a_reviewer_votes_once_and_a_rejection_is_final(home, people, grant_id):
 def test_other_organizations_cannot_request_or_download(home, people, grant_id):
     job_id = job(home, people, grant_id)
     with refused(home, f"no job {job_id}", "not_found"), home.store.transaction() as s:
-        requests.request(s, people.merchant_b, home.policy, home.root, home.pseudonym_secret,
+        requests.request(s, people.merchant_b, home.policy, home.data, home.pseudonym_secret,
                          job_id, "p", "p", ["visits"])
     req = ask(home, people, job_id)
     vote(home, people.reviewer, req["id"])
@@ -162,7 +162,7 @@ def test_other_organizations_cannot_request_or_download(home, people, grant_id):
     with home.store.read() as s:
         release_id = requests.list_releases(s, people.merchant)[0].id
     with refused(home, f"no release {release_id}", "not_found"), home.store.transaction() as s:
-        requests.download(s, people.merchant_b, home.root, release_id)
+        requests.download(s, people.merchant_b, home.data, release_id)
 
 
 def test_failed_job_has_nothing_to_release(home, people, grant_id):

@@ -29,7 +29,7 @@ def show(home, actor, request_id):
 
 def resubmit(home, people, request_id, **options):
     with home.store.transaction() as s:
-        return requests.resubmit(s, people.merchant, home.policy, home.root,
+        return requests.resubmit(s, people.merchant, home.policy, home.data,
                                  home.pseudonym_secret, request_id, **options).as_dict()
 
 
@@ -233,7 +233,7 @@ def test_an_approved_release_is_logged_and_downloads_are_logged(home, people, gr
     with home.store.read() as s:
         release_id = requests.list_releases(s, people.merchant)[0].id
     with home.store.transaction() as s:
-        requests.download(s, people.merchant, home.root, release_id)
+        requests.download(s, people.merchant, home.data, release_id)
     with home.store.read() as s:
         actions = {e.action for e in s.query(LedgerEvent)}
     assert {"egress.approved", "egress.released", "release.created",

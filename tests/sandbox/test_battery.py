@@ -122,7 +122,7 @@ def test_the_battery_is_large():
 def test_the_gate_refuses(home, people, grant_id, sql, message):
     for target in ("real", "simulated"):
         with refused(home, re.escape(message)), home.store.transaction() as s:
-            jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, "out", target)
+            jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, "out", target)
 
 
 # -- 2. Past the gate, the job itself fails with DuckDB's reason; no output, nothing outside.
@@ -153,11 +153,11 @@ def private_tmp(tmp_path, monkeypatch) -> Path:
 @pytest.mark.parametrize("sql,message", RUNTIME, ids=[f"run{i}" for i in range(len(RUNTIME))])
 def test_binder_refusals_end_the_job_cleanly(home, people, grant_id, sql, message, private_tmp):
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, "o").id
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, "o").id
     job = home.run_job(job_id)
     assert job.status == "failed" and message in job.error, job.error
     assert str(home.root) not in job.error
-    assert not (home.workspaces / str(grant_id) / "outputs").exists()
+    assert not (home.data.local("workspaces") / str(grant_id) / "outputs").exists()
     assert not list(private_tmp.iterdir())
 
 
@@ -261,7 +261,7 @@ def test_resource_exhaustion_ends_only_the_job(home, people, grant_id, sql, stat
     set_policy(home, max_execution_seconds="3", memory_limit='"400MB"',
                address_space_limit='"3GB"', max_result_rows="100000")
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, "o").id
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, "o").id
     job = home.run_job(job_id, timeout=60)
     assert job.status in ("failed", "timed_out"), (job.status, job.error)
     if status:
@@ -270,7 +270,7 @@ def test_resource_exhaustion_ends_only_the_job(home, people, grant_id, sql, stat
     assert job.duration_ms < 20_000
     # The platform goes on: the next job of the same workspace runs.
     with home.store.transaction() as s:
-        next_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id,
+        next_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id,
                               "SELECT count(*) AS n FROM visits", "after").id
     assert home.run_job(next_id).status == "succeeded"
     assert snapshot(home)["sandbox_jobs"] == 2

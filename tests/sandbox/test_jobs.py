@@ -13,7 +13,7 @@ from tests.helpers import refused
 
 def run(home, people, grant_id, sql, output="out"):
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, output).id
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, output).id
     home.run_job(job_id)
     with home.store.read() as s:
         return jobs.get(s, people.merchant, job_id).as_dict()
@@ -26,7 +26,7 @@ def test_a_job_writes_its_output_inside_and_shows_only_metadata(home, people, gr
     assert [c["name"] for c in job["output"]["schema"]] == ["district", "visits", "fee"]
     assert job["output"]["rows"] == 11
     assert "rows_data" not in job and "data" not in job["output"]
-    path = home.workspaces / str(grant_id) / "outputs" / "out.parquet"
+    path = home.data.local("workspaces") / str(grant_id) / "outputs" / "out.parquet"
     assert pq.read_table(path).num_rows == 11
     assert job["sources"]["visits"]["kind"] == "dataset"
 
@@ -74,9 +74,9 @@ def test_escapes_and_ungranted_data_are_refused(home, people, grant_id, sql, mes
 def test_jobs_are_refused_to_other_roles_and_organizations(home, people, grant_id):
     for actor in (people.reviewer, people.provider, people.admin):
         with refused(home, "needs the role", "forbidden"), home.store.transaction() as s:
-            jobs.submit(s, actor, home.policy, home.root, grant_id, "SELECT 1 AS x", "x")
+            jobs.submit(s, actor, home.policy, home.data, grant_id, "SELECT 1 AS x", "x")
     with refused(home, f"no grant {grant_id}", "not_found"), home.store.transaction() as s:
-        jobs.submit(s, people.merchant_b, home.policy, home.root, grant_id, "SELECT 1 AS x", "x")
+        jobs.submit(s, people.merchant_b, home.policy, home.data, grant_id, "SELECT 1 AS x", "x")
 
 
 def test_output_names_are_checked(home, people, grant_id):
@@ -84,7 +84,7 @@ def test_output_names_are_checked(home, people, grant_id):
     for name, message in (("taken", "already has a table"), ("visits", "already has a table"),
                           ("../x", "output name"), ("A", "output name")):
         with refused(home, message), home.store.transaction() as s:
-            jobs.submit(s, people.merchant, home.policy, home.root, grant_id, "SELECT 1 AS x",
+            jobs.submit(s, people.merchant, home.policy, home.data, grant_id, "SELECT 1 AS x",
                         name)
 
 
@@ -101,7 +101,7 @@ def test_no_ungranted_value_ever_comes_back(home, people, grant_id, visits_file,
     sql = f"SELECT {select} FROM visits"
     with home.store.transaction() as s:
         try:
-            job_id = jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql,
+            job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql,
                                  f"p{n}").id
         except Exception:
             return

@@ -22,7 +22,7 @@ SLOW = "SELECT sum(a.range * b.range) AS s FROM range(200000000) a, range(100000
 
 def submit(home, people, grant_id, sql, output="out", target="real"):
     with home.store.transaction() as s:
-        return jobs.submit(s, people.merchant, home.policy, home.root, grant_id, sql, output,
+        return jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, output,
                            target).id
 
 
@@ -101,7 +101,7 @@ def test_a_running_job_is_stopped_when_cancelled(home, people, grant_id):
         assert time.monotonic() - asked < 3
     assert events(home, job_id) == ["job.queued", "job.running", "job.cancel_requested",
                                     "job.cancelled"]
-    assert not (home.workspaces / str(grant_id) / "outputs").exists()
+    assert not (home.data.local("workspaces") / str(grant_id) / "outputs").exists()
 
 
 def test_a_crashed_job_process_ends_only_that_job(home, people, grant_id):
@@ -194,7 +194,7 @@ def test_revoking_a_grant_discards_a_running_jobs_output(home, people, grant_id)
 
     job_id = submit(home, people, grant_id, "SELECT district FROM visits")
     with home.store.transaction() as s:
-        applications.revoke(s, people.admin, grant_id, "test", home.workspaces)
+        applications.revoke(s, people.admin, grant_id, "test", home.data)
     job = home.run_job(job_id)
     assert job.status == "failed" and "grant ended" in job.error
 
@@ -204,15 +204,15 @@ def test_simulated_jobs_show_rows_and_real_jobs_never_do(home, people, grant_id)
     trial = home.run_job(submit(home, people, grant_id, sql, "counts", "simulated"))
     real = home.run_job(submit(home, people, grant_id, sql, "counts", "real"))
     assert trial.status == real.status == "succeeded"
-    shown = jobs.view(home.root, home.policy, trial)["result"]
+    shown = jobs.view(home.data, home.policy, trial)["result"]
     assert shown["simulated"] and shown["columns"] == ["district", "n"]
     assert all(row[0].startswith("district_") for row in shown["rows"])  # placeholder values
-    assert jobs.view(home.root, home.policy, real)["result"] is None
+    assert jobs.view(home.data, home.policy, real)["result"] is None
     # Each target chains only its own outputs.
     again = home.run_job(submit(home, people, grant_id, "SELECT sum(n) AS t FROM counts", "t",
                                 "simulated"))
     assert again.status == "succeeded"
-    assert jobs.view(home.root, home.policy, again)["result"]["rows"] == [[
+    assert jobs.view(home.data, home.policy, again)["result"]["rows"] == [[
         home.policy.sandbox["placeholder_rows"]]]
 
 

@@ -111,7 +111,7 @@ def test_kill_9_of_the_api_during_an_egress_approval_is_all_or_nothing(home, peo
         # Bundles a killed transaction left behind are swept; every committed one stays.
         requests.remove_orphans(s, home.data, dt.timedelta(0))
         owned = {r.path for r in s.scalars(select(Release))}
-    on_disk = {f"releases/{p.name}" for p in (home.data / "releases").iterdir()}
+    on_disk = {f"releases/{p.name}" for p in home.data.local("releases").iterdir()}
     assert on_disk == owned and len(owned) == len(pending)
     assert ledger_valid(home)
 
@@ -215,7 +215,7 @@ def test_full_workspace_storage_gives_a_clear_error_and_leaves_nothing_half_writ
     big = run("SELECT v.*, random() AS noise FROM visits v, range(3000) r", "big")
     assert big.status == "failed"
     assert "storage is full" in big.error, big.error
-    outputs = home.data / "workspaces" / str(grant) / "outputs"
+    outputs = home.data.local("workspaces") / str(grant) / "outputs"
     assert not outputs.exists() or not list(outputs.iterdir()), "no half-written output"
     # The platform goes on: a small job succeeds in the same workspace.
     small = run("SELECT district, count(*) AS n FROM visits GROUP BY district", "small")
@@ -269,7 +269,7 @@ def test_an_upload_to_full_storage_is_refused_clearly_and_registers_nothing(
         version = dataset.latest
         assert version.preview_status == "failed", version.preview_status
         assert "storage is full" in version.preview_error
-    assert not [p for p in (home.data / "previews").rglob("*") if p.is_file()]
+    assert not [p for p in home.data.local("previews").rglob("*") if p.is_file()]
     assert ledger_valid(home)
 
 
@@ -303,7 +303,7 @@ def test_a_release_on_full_storage_records_no_approval_and_can_be_approved_later
         assert s.scalar(select(func.count()).select_from(EgressReview).where(
             EgressReview.request_id == request_id)) == 1
         assert not s.scalars(select(Release)).all()
-    assert not (home.data / "releases").exists() or not list((home.data / "releases").iterdir())
+    assert not home.data.local("releases").exists() or not list(home.data.local("releases").iterdir())
     filler.unlink()
     assert approve(people.reviewer2) == "released"
     with home.store.read() as s:

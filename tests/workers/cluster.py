@@ -39,7 +39,7 @@ class Cluster:
     def env(self, index: int) -> dict[str, str]:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("TDS_")}
         return {**clean, "TDS_HOME": str(self.worker_home(index)),
-                "TDS_STORAGE": str(self.home.data), "TDS_DATABASE_URL": self.database_url}
+                "TDS_STORAGE": str(self.home.storage), "TDS_DATABASE_URL": self.database_url}
 
     def start_worker(self, index: int, size: int = 1) -> subprocess.Popen:
         log = (self.base / f"worker{index}.log").open("ab")
@@ -65,9 +65,10 @@ class Cluster:
                 proc.wait()
 
 
-def make_cluster(home: Home, tmp_path: Path) -> Cluster:
-    """The cluster around ``home`` (the API machine's), whose data moves to shared storage."""
-    home.storage = tmp_path / "shared"
+def make_cluster(home: Home, tmp_path: Path, storage: str | None = None) -> Cluster:
+    """The cluster around ``home`` (the API machine's), whose data moves to shared storage: a
+    shared directory, or the object storage ``storage`` names."""
+    home.storage = storage or tmp_path / "shared"
     home.init()
     return Cluster(home, tmp_path, home.database_url)
 

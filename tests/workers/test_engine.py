@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, text
 
@@ -85,10 +86,45 @@ def test_four_workers_drain_200_jobs_exactly_once(cluster, people, visits_file):
         assert all(s.get(Job, j).attempts == 1 for j in queued)
         # The outputs are on the shared storage, where every machine reads them.
         for job in s.scalars(select(Job)):
-            assert (home.data / job.output_path).exists()
+            assert home.data.local(job.output_path).exists()
     assert len(ran_by) == 4, "every worker took jobs"
     with home.store.read() as s:
         assert verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin).valid
+
+
+def test_workers_on_object_storage_share_their_files_through_the_bucket(
+        home, tmp_path, s3_uri, people, visits_file):
+    """Two workers, each with a TDS_HOME and a cache of its own, and the data in an S3 bucket:
+    each job reads the output of the job before it, though another machine made it."""
+    cluster = make_cluster(home, tmp_path, s3_uri)
+    try:
+        (grant,) = grants(cluster, people, visits_file, 1)
+        chain: list[int] = []
+        for step in range(6):
+            if step in (0, 3):  # the first machine runs three steps, the second the others
+                if cluster.workers:
+                    cluster.stop()
+                cluster.start_worker(step // 3)
+            sql = COUNT if step == 0 else f"SELECT district, n + 1 AS n FROM step{step - 1}"
+            chain.append(submit(home, people.merchant, grant, sql, f"step{step}"))
+            wait_until(lambda: statuses(home).get("succeeded", 0) == step + 1, 120,
+                       f"step {step}:\n" + cluster.log(0) + cluster.log(1))
+    finally:
+        cluster.stop()
+    with home.store.read() as s:
+        done = [s.get(Job, j) for j in chain]
+        assert len({j.worker for j in done[:3]} | {j.worker for j in done[3:]}) == 2
+        paths = [j.output_path for j in done]
+    assert paths == [f"workspaces/{grant}/outputs/step{i}.parquet" for i in range(6)]
+    assert home.data.files(f"workspaces/{grant}") == sorted(paths)
+    for index in range(2):  # each worker machine holds a cache, not the storage
+        cached = cluster.worker_home(index) / "cache" / "storage"
+        assert (cached / "datasets" / "visits" / "v1.parquet").exists()
+        assert not (cluster.worker_home(index) / "datasets" / "visits").exists()
+    # The last step's input came down a chain that crossed machines.
+    last = pq.read_table(home.data.fetch(paths[-1])).to_pydict()
+    first = pq.read_table(home.data.fetch(paths[0])).to_pydict()
+    assert sorted(last["n"]) == sorted(n + 5 for n in first["n"])
 
 
 def test_kill_9_of_a_worker_mid_job_requeues_it_and_it_runs_once(cluster, people, visits_file):
