@@ -208,7 +208,7 @@ def _workers(section: dict[str, Any]) -> dict[str, Any]:
     """The distributed job engine's settings; those an older policy file lacks come from the
     default."""
     merged = {**tomllib.loads(default_policy_text())["workers"], **section}
-    for key in ("task_retries", "retry_wait_seconds", "orphan_minutes"):
+    for key in ("task_retries", "retry_wait_seconds", "orphan_minutes", "cache_prune_minutes"):
         _positive(merged[key], f"workers.{key}")
     for key in ("recover_cron", "sweep_cron", "grant_expiry_cron", "witness_cron"):
         fields = str(merged[key]).split()

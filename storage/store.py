@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,6 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 from storage.errors import StorageError, StorageUnavailable
 
 CACHE_DIR = "cache/storage"  # under TDS_HOME, for object storage
+# The folders whose cached copies :meth:`Storage.prune` keeps in step with the storage (the
+# others under the cache are this machine's working folders: uploads in progress, models).
+PRUNED = ("datasets", "previews", "workspaces", "egress", "releases", "ledger")
 # Options of an s3:// URI's query string (credentials come from the AWS_* variables, never the
 # URI, which shows in logs and process lists).
 S3_OPTIONS: dict[str, Any] = {
@@ -184,6 +188,37 @@ class Storage:
                 shutil.rmtree(local, ignore_errors=True)
             elif self.remote:
                 local.unlink(missing_ok=True)
+
+    def prune(self, settle_seconds: float = 600.0) -> list[str]:
+        """Drop this machine's cached copies of objects that are gone from the storage (and
+        everything cached of a workspace that is gone, its stage included), so that no machine
+        keeps data the platform deleted on another. Files written in the last
+        ``settle_seconds`` may still be on their way up and are left for the next round.
+        Returns the storage paths dropped."""
+        if not self.remote or not self.root.is_dir():
+            return []
+        pafs = _fs()
+        with _reached(self):
+            listed = self.fs.get_file_info(
+                pafs.FileSelector(self.base, recursive=True, allow_not_found=True))
+        stored = {i.path[len(self.base) + 1:] for i in listed if i.type == pafs.FileType.File}
+        workspaces = {"/".join(path.split("/")[:2]) for path in stored
+                      if path.startswith("workspaces/")}
+        cutoff = time.time() - settle_seconds
+        dropped = []
+        for path in sorted(self.root.rglob("*")):
+            relative = path.relative_to(self.root).as_posix()
+            top = relative.split("/")[0]
+            if not path.is_file() or top not in PRUNED or path.stat().st_mtime > cutoff:
+                continue
+            if top == "workspaces":
+                gone = "/".join(relative.split("/")[:2]) not in workspaces
+            else:
+                gone = relative not in stored
+            if gone:
+                path.unlink(missing_ok=True)
+                dropped.append(relative)
+        return dropped
 
     def _download(self, info: Any, target: Path) -> None:
         with contextlib.suppress(FileNotFoundError):

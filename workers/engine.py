@@ -29,7 +29,7 @@ def run(rt: Runtime, concurrency: int) -> None:
     for path in remove_orphans():
         log.warning("removed %s, left by a worker that died", path)
     app = build(rt)
-    asyncio.run(_supervise(app, _options(rt, concurrency)))
+    asyncio.run(_supervise(app, _options(rt, concurrency), rt))
 
 
 def _options(rt: Runtime, concurrency: int) -> dict[str, Any]:
@@ -49,11 +49,26 @@ def _options(rt: Runtime, concurrency: int) -> dict[str, Any]:
     }
 
 
-async def _supervise(app: App, options: dict[str, Any]) -> None:
+async def _prune_cache(rt: Runtime, stopping: asyncio.Event) -> None:
+    """Keep this machine's cache of the object storage in step with it (see Storage.prune)."""
+    every = 60.0 * float(rt.policy.workers["cache_prune_minutes"])
+    while not stopping.is_set():
+        try:
+            dropped = await asyncio.to_thread(rt.data.prune)
+            if dropped:
+                log.info("dropped %d cached files the storage no longer holds", len(dropped))
+        except Exception:  # the next round tries again; the failure is logged
+            log.exception("pruning the storage cache failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), every)
+
+
+async def _supervise(app: App, options: dict[str, Any], rt: Runtime) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    pruning = asyncio.create_task(_prune_cache(rt, stopping)) if rt.data.remote else None
     wait = RESTART_SECONDS
     async with app.open_async():
         while not stopping.is_set():
@@ -75,3 +90,5 @@ async def _supervise(app: App, options: dict[str, Any]) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), wait)
             wait = min(wait * 2, MAX_RESTART_SECONDS)
+    if pruning is not None:
+        await pruning

@@ -37,6 +37,9 @@ def serve(home: Home, host: str, port: int, workers: int | None, processes: int 
     if not distributed:
         threading.Thread(target=_sweep_until, args=(home, stop), daemon=True,
                          name="tds-sweeper").start()
+    if home.data.remote:
+        threading.Thread(target=_prune_until, args=(home, stop), daemon=True,
+                         name="tds-cache-pruner").start()
     try:
         if processes <= 1:
             uvicorn.run(create_app(home, workers=workers), host=host, port=port,
@@ -58,6 +61,18 @@ def serve(home: Home, host: str, port: int, workers: int | None, processes: int 
 def http_only_app() -> FastAPI:
     """The app of one of several HTTP processes: no worker pool, no sweeps."""
     return create_app(Home.from_env().require_initialized(), workers=0)
+
+
+def _prune_until(home: Home, stop: threading.Event) -> None:
+    """Keep this machine's cache of the object storage in step with it (see Storage.prune)."""
+    every = 60.0 * float(home.policy.workers["cache_prune_minutes"])
+    while True:
+        try:
+            home.data.prune()
+        except Exception:  # the next round tries again; the failure is logged
+            log.exception("pruning the storage cache failed")
+        if stop.wait(every):
+            return
 
 
 def _sweep_until(home: Home, stop: threading.Event) -> None:

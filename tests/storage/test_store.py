@@ -111,7 +111,7 @@ def test_object_storage_out_of_reach_is_a_clear_retryable_error(tmp_path, monkey
         port = probe.getsockname()[1]
     storage = open_storage(f"s3://gone/tds?endpoint_override=127.0.0.1:{port}&scheme=http"
                            "&region=us-east-1&retries=1&connect_timeout=1", tmp_path)
-    with pytest.raises(StorageUnavailable, match="object storage .*did not answer") as info:
+    with pytest.raises(StorageUnavailable, match=r"object storage .*did not answer") as info:
         storage.fetch("datasets/visits/v1.parquet")
     assert info.value.kind == "unavailable"
     write_local = storage.local("datasets/x.parquet")
@@ -122,3 +122,27 @@ def test_object_storage_out_of_reach_is_a_clear_retryable_error(tmp_path, monkey
     with pytest.raises(StorageUnavailable):
         storage.remove("datasets/x.parquet")
     assert not write_local.exists(), "this machine's copy goes even so"
+
+
+def test_a_machine_drops_cached_copies_of_what_another_deleted(s3_uri, tmp_path):
+    first, second = machine(s3_uri, tmp_path, "a"), machine(s3_uri, tmp_path, "b")
+    write(first, "workspaces/4/outputs/product.parquet", "retained by the merchant")
+    write(first, "workspaces/5/outputs/other.parquet", "another grant's")
+    write(first, "releases/DP-1/manifest.json", "{}")
+    for relative in ("workspaces/4/outputs/product.parquet", "workspaces/5/outputs/other.parquet",
+                     "releases/DP-1/manifest.json"):
+        second.fetch(relative)
+    stage = second.local("workspaces/4/stage-real/stage-abc.duckdb")  # made on this machine
+    stage.parent.mkdir(parents=True)
+    stage.write_text("granted columns")
+    upload = second.local("scratch/upload.csv")  # this machine's own working files
+    upload.parent.mkdir(parents=True)
+    upload.write_text("a,b")
+    first.remove("workspaces/4")  # the grant ended, on the first machine
+    assert second.prune() == [], "files that may still be on their way up are left alone"
+    assert sorted(second.prune(settle_seconds=0)) == [
+        "workspaces/4/outputs/product.parquet", "workspaces/4/stage-real/stage-abc.duckdb"]
+    assert not stage.exists() and upload.exists()
+    assert second.local("workspaces/5/outputs/other.parquet").exists()
+    assert second.local("releases/DP-1/manifest.json").exists()
+    assert open_storage(tmp_path / "dir", tmp_path).prune(settle_seconds=0) == []

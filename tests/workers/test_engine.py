@@ -107,7 +107,7 @@ def test_workers_on_object_storage_share_their_files_through_the_bucket(
                 cluster.start_worker(step // 3)
             sql = COUNT if step == 0 else f"SELECT district, n + 1 AS n FROM step{step - 1}"
             chain.append(submit(home, people.merchant, grant, sql, f"step{step}"))
-            wait_until(lambda: statuses(home).get("succeeded", 0) == step + 1, 120,
+            wait_until(lambda done=step + 1: statuses(home).get("succeeded", 0) == done, 120,
                        f"step {step}:\n" + cluster.log(0) + cluster.log(1))
     finally:
         cluster.stop()
