@@ -80,6 +80,7 @@ class Home:
     def init(self) -> bool:
         """Create what is missing (store, key pair, policy copy); True if anything was new."""
         created = False
+        self.data.check()  # a storage that does not answer leaves no half-made home behind
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "ledger").mkdir(exist_ok=True)
         for sub in ("datasets", "workspaces", "releases", "ledger", "scratch"):

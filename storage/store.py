@@ -99,6 +99,16 @@ class Storage:
 
     # -- questions -----------------------------------------------------------------------------
 
+    def check(self) -> None:
+        """Raise a clear error unless the storage answers and its bucket exists (``tds init``
+        asks before anything is written there)."""
+        if not self.remote:
+            return
+        with _reached(self):
+            found = self.fs.get_file_info(self.base.split("/")[0])
+        if found.type == _types().NotFound:
+            raise StorageError(f"the bucket of {self.label} does not exist: create it first")
+
     def exists(self, relative: str | PurePosixPath) -> bool:
         return self._info(relative).type != _types().NotFound
 

@@ -146,3 +146,15 @@ def test_a_machine_drops_cached_copies_of_what_another_deleted(s3_uri, tmp_path)
     assert second.local("workspaces/5/outputs/other.parquet").exists()
     assert second.local("releases/DP-1/manifest.json").exists()
     assert open_storage(tmp_path / "dir", tmp_path).prune(settle_seconds=0) == []
+
+
+def test_init_on_object_storage_checks_the_bucket_first(s3_uri, tmp_path):
+    from service.home import Home
+
+    missing = s3_uri.replace("s3://tds-", "s3://no-such-", 1)
+    with pytest.raises(StorageError, match=r"bucket of s3://no-such-.* does not exist"):
+        Home(tmp_path / "a", storage=missing).init()
+    assert not (tmp_path / "a").exists(), "nothing is made before the check"
+    home = Home(tmp_path / "b", storage=s3_uri)
+    assert home.init() and home.data.remote
+    home.store.dispose()
