@@ -156,7 +156,9 @@ def serve(host: str, port: int, workers: int | None, processes: int) -> None:
     jobs in a local worker pool and sweeps applications; on PostgreSQL `tds worker` does both."""
     from service.api.server import serve as run
 
-    run(ready_home(), host, port, workers, processes)
+    h = ready_home()
+    h.data.check()  # a storage that does not answer stops the start, not the first request
+    run(h, host, port, workers, processes)
 
 
 # -- users ---------------------------------------------------------------------------------
@@ -664,6 +666,7 @@ def worker(size: int | None) -> None:
     PostgreSQL it takes deliveries from the shared queue and runs the periodic tasks, on as
     many machines as wanted; on SQLite it claims jobs from the local store."""
     h = ready_home()
+    h.data.check()
     size = int(size if size is not None else h.policy.sandbox["pool_size"])
     if size < 1:
         raise click.UsageError("--size must be at least 1")
