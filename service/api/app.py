@@ -77,7 +77,8 @@ def create_app(home: Home, workers: int | None = None) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        extra = {"retry_after": exc.retry_after} if isinstance(exc, RateLimited) else {}
+        extra = ({"retry_after": exc.retry_after} if isinstance(exc, RateLimited)
+                 else {"retry_after": 5} if exc.kind == "unavailable" else {})
         return await asyncio.to_thread(answer, request, STATUS.get(exc.kind, 400), exc.message,
                                        **extra)
 

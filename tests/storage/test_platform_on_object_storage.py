@@ -32,6 +32,18 @@ def new_machine(home: Home) -> None:
     shutil.rmtree(home.data.root, ignore_errors=True)
 
 
+def unreachable(uri: str) -> str:
+    """``uri`` with its endpoint moved to a port nobody listens on."""
+    import re
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return re.sub(r"endpoint_override=[^&]+", f"endpoint_override=127.0.0.1:{port}&retries=1",
+                  uri)
+
+
 def objects(home: Home, folder: str) -> list[str]:
     return home.data.files(folder)
 
@@ -96,18 +108,42 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
 
 def test_object_storage_out_of_reach_refuses_an_upload_clearly_and_keeps_nothing(
         home, people, visits_file, monkeypatch):
-    import socket
-
     from storage.errors import StorageUnavailable
     from tests.helpers import refused
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    home.storage = (f"s3://gone/tds?endpoint_override=127.0.0.1:{port}&scheme=http"
-                    "&region=us-east-1&retries=1&connect_timeout=1")
+    home.storage = unreachable("s3://gone/tds?endpoint_override=x&scheme=http&region=us-east-1")
     with refused(home, "object storage .* did not answer", "unavailable") as info:
         register(home, people.provider, visits_file)
     assert isinstance(info.value, StorageUnavailable)
+
+
+def test_the_api_answers_503_while_the_object_storage_is_out_of_reach(
+        s3_home, people, visits_file):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+    from tests.helpers import snapshot
+
+    home = s3_home
+    reachable = home.storage
+
+    def upload(client, name):
+        with visits_file.open("rb") as f:
+            return client.post(
+                "/api/v1/datasets", headers={"Authorization": f"Bearer {people.tokens['provider']}"},
+                files={"file": ("visits.parquet", f, "application/octet-stream")},
+                data={"name": name, "title": "门诊记录", "domain": "health", "level": "L3",
+                      "attribute": "conditional"})
+
+    with TestClient(create_app(home, workers=0)) as client:
+        before = snapshot(home)
+        home.storage = unreachable(reachable)
+        refused = upload(client, "visits")
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+        assert "object storage" in refused.json()["detail"]
+        assert snapshot(home) == before, "nothing registered, nothing kept"
+        home.storage = reachable  # back: the same upload goes through
+        assert upload(client, "visits").status_code == 201
+    assert objects(home, "datasets") == ["datasets/visits/v1.parquet"]
