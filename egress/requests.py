@@ -237,6 +237,7 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
     extra = []
     with contextlib.suppress(FileNotFoundError):
         extra.append(data.fetch(f"{assess.folder_of(req.id)}/{acro_results.NAME}"))
+    on_rollback(session, lambda: data.remove(relative))  # a bundle stored in part, too
     try:
         release.manifest_sha256 = write_bundle(directory, output, _integral(manifest), signer,
                                                extra)
@@ -248,7 +249,6 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
                               "stays in review; ask the platform's operators for space, then "
                               "approve again") from exc
         raise
-    on_rollback(session, lambda: data.remove(relative))
     release.path = relative
     workflow.move(session, actor, req, "released", {"release_id": release.id})
     event = append(session, actor, "release.created", f"release:{release.id}", {
