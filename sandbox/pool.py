@@ -34,7 +34,7 @@ from policies import Policy
 from sandbox import jobs
 from sandbox.engine import Exposure
 from sandbox.models import FINAL_STATES, Job
-from sandbox.process import JobProcess, hard_limit, timed_out
+from sandbox.process import JobProcess, WarmSpares, hard_limit, timed_out
 from sandbox.runner import OUTPUT_NAME
 from storage import Storage
 
@@ -243,16 +243,18 @@ def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secre
 
 
 def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: bytes, job_id: int,
-            worker: str, should_stop: Callable[[], bool] = lambda: False) -> str:
-    """Run queued job ``job_id`` here, in its own job process, until it ends; the distributed
-    engine calls this once per delivery. Returns the job's final status, "skipped" when the job
-    is not queued (it ran, or was cancelled, elsewhere: a second delivery never runs it twice),
-    or "released" when ``should_stop()`` turned true first (the job is queued again)."""
+            worker: str, should_stop: Callable[[], bool] = lambda: False,
+            spares: WarmSpares | None = None) -> str:
+    """Run queued job ``job_id`` here, in its own job process (a warm one of ``spares`` if
+    given), until it ends; the distributed engine calls this once per delivery. Returns the
+    job's final status, "skipped" when the job is not queued (it ran, or was cancelled,
+    elsewhere: a second delivery never runs it twice), or "released" when ``should_stop()``
+    turned true first (the job is queued again)."""
     claimed = claim_spec(transaction, policy, data, secret, worker, {job_id})
     if claimed is None:
         return "skipped"
     _, spec, workdir = claimed
-    process = JobProcess(int(policy.sandbox["job_nice"]))
+    process = spares.take() if spares else JobProcess(int(policy.sandbox["job_nice"]))
     run = Running(job_id, process, workdir)
     process.start(spec)
     heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)
@@ -279,6 +281,8 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     finally:
         process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+        if spares is not None and not should_stop():
+            spares.refill()
 
 
 def record(transaction: SessionFactory, data: Storage, worker: str, run: Running,

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def _environment() -> dict[str, str]:
 
 
 class JobProcess:
-    """A warm ``python -m sandbox.runner`` waiting for its one job, at scheduling priority
+    """A warm ``python -m sandbox.child`` waiting for its one job, at scheduling priority
     ``nice`` (the policy's ``sandbox.job_nice``): jobs are batch work, and the API and console
     beside them on the same machine should answer first."""
 
@@ -39,7 +40,7 @@ class JobProcess:
         # Its error output goes to an unnamed file, never to a pipe that could fill and block it.
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process)
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.runner"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "sandbox.child"], stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=self.stderr, env=_environment(), cwd="/",
             start_new_session=True,  # its own process group: a kill reaches DuckDB's threads too
         )
@@ -109,6 +110,49 @@ class JobProcess:
         if self.popen.stdin is not None and not self.popen.stdin.closed:
             self.popen.stdin.close()
         return text
+
+
+class WarmSpares:
+    """Warm job processes kept ready for the next job a thread runs (the distributed engine's
+    deliveries; the local pool keeps its own): a job then does not wait for Python, DuckDB and
+    Arrow to load. :meth:`refill` is called when a job has ended, not while one runs: starting
+    a process beside a running job would take CPU from it."""
+
+    def __init__(self, keep: int, nice: int = 0) -> None:
+        self.keep, self.nice = keep, nice
+        self._lock = threading.Lock()
+        self._ready: list[JobProcess] = []
+        self._closed = False
+
+    def __len__(self) -> int:
+        """How many processes are ready."""
+        with self._lock:
+            return len(self._ready)
+
+    def take(self) -> JobProcess:
+        """A warm process if one is ready, else a new one."""
+        with self._lock:
+            while self._ready:
+                process = self._ready.pop()
+                if not process.done():
+                    return process
+                process.kill()  # it ended by itself: reap it
+        return JobProcess(self.nice)
+
+    def refill(self) -> None:
+        """Start processes until ``keep`` are ready."""
+        with self._lock:
+            missing = 0 if self._closed else self.keep - len(self._ready)
+            for _ in range(missing):
+                self._ready.append(JobProcess(self.nice))
+
+    def close(self) -> None:
+        """Stop the ready processes; none is started after."""
+        with self._lock:
+            self._closed = True
+            ready, self._ready = self._ready, []
+        for process in ready:
+            process.kill()
 
 
 def hard_limit(settings: dict[str, Any]) -> float:

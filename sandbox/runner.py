@@ -1,4 +1,4 @@
-"""The job process: ``python -m sandbox.runner``.
+"""What runs in a job process (``python -m sandbox.child``).
 
 Started ahead of time (warm, with DuckDB and Arrow imported), it reads exactly one job spec as
 a JSON line on stdin, stages the granted columns, caps its own address space, builds the locked
@@ -169,12 +169,8 @@ def main() -> int:
     return 0
 
 
-def _exit_now(code: int) -> None:
+def exit_now(code: int) -> None:
     """End the process without the interpreter's teardown (a few hundred milliseconds of
     freeing DuckDB's and Arrow's memory): everything it wrote is closed already."""
     sys.stderr.flush()
     os._exit(code)
-
-
-if __name__ == "__main__":
-    _exit_now(main())

@@ -12,6 +12,7 @@ from procrastinate import App
 
 from sandbox.jobs import worker_name
 from sandbox.pool import remove_orphans
+from sandbox.process import WarmSpares
 from workers.queue import QUEUES
 from workers.tasks import Runtime, build
 
@@ -29,7 +30,12 @@ def run(rt: Runtime, concurrency: int) -> None:
     for path in remove_orphans():
         log.warning("removed %s, left by a worker that died", path)
     app = build(rt)
-    asyncio.run(_supervise(app, _options(rt, concurrency), rt))
+    rt.spares = WarmSpares(concurrency, int(rt.policy.sandbox["job_nice"]))
+    rt.spares.refill()
+    try:
+        asyncio.run(_supervise(app, _options(rt, concurrency), rt))
+    finally:
+        rt.spares.close()
 
 
 def _options(rt: Runtime, concurrency: int) -> dict[str, Any]:

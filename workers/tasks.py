@@ -24,6 +24,7 @@ from lineage.ledger import copy_witness
 from policies import Policy
 from sandbox import jobs
 from sandbox.pool import run_one
+from sandbox.process import WarmSpares
 from storage import Storage
 from workers.queue import JOBS_QUEUE, PERIODIC_QUEUE, RUN_JOB, conninfo
 
@@ -44,6 +45,7 @@ class Runtime:
     witness_path: Path  # this worker's copy of the ledger's checkpoints
     worker: str = ""
     stopping: Callable[[], bool] = field(default=lambda: False)
+    spares: WarmSpares | None = None  # warm job processes for the next deliveries
 
 
 def build(rt: Runtime) -> App:
@@ -56,7 +58,8 @@ def build(rt: Runtime) -> App:
     @app.task(name=RUN_JOB, queue=JOBS_QUEUE, pass_context=True, retry=retry)
     def run_job(context: JobContext, job_id: int) -> str:
         status = run_one(rt.transaction, rt.policy, rt.data, rt.secret, job_id, rt.worker,
-                         should_stop=lambda: rt.stopping() or context.should_abort())
+                         should_stop=lambda: rt.stopping() or context.should_abort(),
+                         spares=rt.spares)
         log.info("job %s: %s", job_id, status)
         return status
 

@@ -171,13 +171,13 @@ def test_kill_9_of_a_worker_mid_job_requeues_it_and_it_runs_once(cluster, people
 
 
 def _runners_of(worker: int) -> list[int]:
-    """Job processes (python -m sandbox.runner) the worker process ``worker`` started."""
+    """Job processes (python -m sandbox.child) the worker process ``worker`` started."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
             status = (proc / "status").read_text()
             if (f"PPid:\t{worker}\n" in status
-                    and b"sandbox.runner" in (proc / "cmdline").read_bytes()):
+                    and b"sandbox.child" in (proc / "cmdline").read_bytes()):
                 found.append(int(proc.name))
         except OSError:
             continue
