@@ -1197,13 +1197,13 @@ def keys_rotate(as_json: bool) -> None:
 def scan(file: Path, sample: int | None, full: bool, as_json: bool) -> None:
     """PII scan of a Parquet or CSV file, column by column: the entity each column holds (when
     at least the policy's share of its values has it), and the hits of every entity."""
-    from anonymize import scan_table
-    from catalog.files import read_table
-
     if full and sample:
         raise click.BadParameter("give --sample or --full, not both", param_hint="--sample")
     if sample is not None and sample < 1:
         raise click.BadParameter("must be at least 1", param_hint="--sample")
+    from anonymize import scan_table  # Presidio: loaded once the arguments are known good
+    from catalog.files import read_table
+
     policy = policy_in_force()
     table = read_table(file)
     rows = None if full else (sample or policy.scan_sample_rows)
@@ -1261,9 +1261,6 @@ def synth(file: Path, rows: int, out: Path, level: str, seed: int, as_json: bool
     """Simulated rows with the columns and types of a Parquet or CSV file: identifiers and PII
     are generated afresh, other columns modelled (SDV Gaussian copula); no real value or row
     is reused."""
-    from catalog.files import read_table, write_parquet_atomically
-    from synth.simulate import Options, simulate
-
     policy = policy_in_force()
     if level not in policy.levels:
         raise click.BadParameter(f"one of {', '.join(policy.levels)}", param_hint="--level")
@@ -1271,6 +1268,11 @@ def synth(file: Path, rows: int, out: Path, level: str, seed: int, as_json: bool
         raise click.BadParameter("write a .parquet or .csv file", param_hint="--out")
     if out.exists():
         raise click.BadParameter(f"{out} exists; choose a new file", param_hint="--out")
+    # Imported once the arguments are known good: SDV and PyTorch take seconds to load, and a
+    # mistyped command should be answered at once.
+    from catalog.files import read_table, write_parquet_atomically
+    from synth.simulate import Options, simulate
+
     table = read_table(file)
     simulated, report = simulate(table, Options(rows=rows, k_min=policy.levels[level].k_min,
                                                 fit_rows=policy.synth_fit_rows, seed=seed),
