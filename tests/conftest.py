@@ -26,29 +26,15 @@ PG_BASE = os.environ.get("TDS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1
 BACKEND = os.environ.get("TDS_TEST_DATABASE", "sqlite")
 
 
-# With TDS_TEST_SPLIT=1 (.ci/run runs the two passes side by side), the browser journeys, which
-# use a SQLite home of their own whatever the pass, run in the PostgreSQL pass instead, so the
-# two passes take about as long; run alone, each pass runs everything it can.
-SPLIT = os.environ.get("TDS_TEST_SPLIT") == "1"
-MOVED_TO_POSTGRESQL = ("tests/service/test_browser.py",)
-
-
 def pytest_collection_modifyitems(config, items):
     """On the PostgreSQL pass, run the tests that reach the store through ``database_url``
     (directly or through ``home``); the others use no database, or SQLite whatever the pass,
-    and the SQLite pass runs them."""
-    def moved(item) -> bool:
-        return SPLIT and item.nodeid.startswith(MOVED_TO_POSTGRESQL)
-
+    and the SQLite pass has run them already."""
     if BACKEND != "postgresql":
-        elsewhere = pytest.mark.skip(reason="uses no store of the pass: the PostgreSQL pass runs it")
-        for item in items:
-            if moved(item):
-                item.add_marker(elsewhere)
         return
     repeat = pytest.mark.skip(reason="uses no PostgreSQL store: the SQLite pass ran it")
     for item in items:
-        if "database_url" not in getattr(item, "fixturenames", ()) and not moved(item):
+        if "database_url" not in getattr(item, "fixturenames", ()):
             item.add_marker(repeat)
 
 
