@@ -93,12 +93,12 @@ class LocalPool:
         self.only = only
         self.worker = jobs.worker_name()
         self.running: dict[int, Running] = {}
-        self.spares: list[JobProcess] = []
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._last_heartbeat = self._last_cancel_check = 0.0
         self._limit = hard_limit(policy.sandbox)
         self.nice = int(policy.sandbox["job_nice"])
+        self.spares = WarmSpares(self.size, self.nice)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -130,9 +130,7 @@ class LocalPool:
                 log.exception("could not give back job %s", run.job_id)
             shutil.rmtree(run.workdir, ignore_errors=True)
         self.running.clear()
-        for spare in self.spares:
-            spare.kill()
-        self.spares.clear()
+        self.spares.close()
 
     def __enter__(self) -> LocalPool:
         return self.start()
@@ -167,9 +165,7 @@ class LocalPool:
         # Arrow to load (about a second of CPU). It is started when a slot frees, not when a job
         # starts: starting one beside a running job would take CPU from it.
         wanted = self.size - len(self.running) if not self._stop.is_set() else 0
-        self.spares = [s for s in self.spares if not s.done()]
-        while len(self.spares) < wanted:
-            self.spares.append(JobProcess(self.nice))
+        self.spares.refill(wanted)
 
     def _fill(self) -> None:
         while len(self.running) < self.size and not self._stop.is_set():
@@ -178,7 +174,7 @@ class LocalPool:
             if claimed is None:
                 return
             job_id, spec, workdir = claimed
-            process = self.spares.pop() if self.spares else JobProcess(self.nice)
+            process = self.spares.take()
             process.start(spec)
             self.running[job_id] = Running(job_id, process, workdir)
             # Wake the loop the moment the process ends, so its outcome is recorded at once.

@@ -113,10 +113,10 @@ class JobProcess:
 
 
 class WarmSpares:
-    """Warm job processes kept ready for the next job a thread runs (the distributed engine's
-    deliveries; the local pool keeps its own): a job then does not wait for Python, DuckDB and
-    Arrow to load. :meth:`refill` is called when a job has ended, not while one runs: starting
-    a process beside a running job would take CPU from it."""
+    """Warm job processes kept ready for the next jobs (of the local pool, or of the
+    distributed engine's deliveries): a job then does not wait for Python, DuckDB and Arrow to
+    load. :meth:`refill` is called when a job has ended, not while one runs: starting a process
+    beside a running job would take CPU from it."""
 
     def __init__(self, keep: int, nice: int = 0) -> None:
         self.keep, self.nice = keep, nice
@@ -139,10 +139,15 @@ class WarmSpares:
                 process.kill()  # it ended by itself: reap it
         return JobProcess(self.nice)
 
-    def refill(self) -> None:
-        """Start processes until ``keep`` are ready."""
+    def refill(self, wanted: int | None = None) -> None:
+        """Start processes until ``wanted`` (by default ``keep``) are ready; reap those that
+        ended by themselves."""
         with self._lock:
-            missing = 0 if self._closed else self.keep - len(self._ready)
+            for process in [p for p in self._ready if p.done()]:
+                process.kill()
+                self._ready.remove(process)
+            target = self.keep if wanted is None else wanted
+            missing = 0 if self._closed else target - len(self._ready)
             for _ in range(missing):
                 self._ready.append(JobProcess(self.nice))
 
