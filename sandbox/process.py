@@ -42,7 +42,11 @@ class JobProcess:
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "sandbox.child"], stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=self.stderr, env=_environment(), cwd="/",
-            start_new_session=True,  # its own process group: a kill reaches DuckDB's threads too
+            # Its own process group, so a kill reaches DuckDB's threads too; but not its own
+            # session: Linux schedules each session as one group ("autogroup") and weighs nice
+            # values only inside it, so a job in a session of its own would take as much CPU as
+            # the API's whole session, whatever its nice value.
+            process_group=0,
         )
         if nice:
             # Set from here, at once, rather than by the job itself: DuckDB's threads, started

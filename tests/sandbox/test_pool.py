@@ -70,6 +70,10 @@ def test_a_job_runs_in_its_own_process(home, people, grant_id):
         assert int(address_space_limit()) == 8 * 1000**3  # the policy's address_space_limit
         # Jobs yield the CPU to the API and console: the policy's job_nice, above the worker's.
         assert os.getpriority(os.PRIO_PROCESS, child) == max(10, os.nice(0))
+        # ... which only counts inside the worker's session (Linux's autogroup): the job stays in
+        # it, in a process group of its own so a kill reaches all of its threads.
+        assert os.getsid(child) == os.getsid(0)
+        assert os.getpgid(child) == child != os.getpgid(0)
         with home.store.transaction() as s:
             jobs.cancel(s, people.merchant, job_id)
         wait_until(lambda: state(home, job_id).status == "cancelled")
