@@ -161,11 +161,11 @@ class LocalPool:
             self._wake.clear()
 
     def _keep_spares(self) -> None:
-        # A warm process for each free slot, so a job does not wait for Python, DuckDB and
-        # Arrow to load (about a second of CPU). It is started when a slot frees, not when a job
-        # starts: starting one beside a running job would take CPU from it.
-        wanted = self.size - len(self.running) if not self._stop.is_set() else 0
-        self.spares.refill(wanted)
+        # A warm process for each slot, so a job does not wait for Python, DuckDB and Arrow to
+        # load (about 0.4 s of CPU). The next one starts as soon as a job takes the last one: its
+        # start overlaps the running job instead of delaying the next, and a ready process
+        # waits on its input without using the CPU.
+        self.spares.refill(0 if self._stop.is_set() else None)
 
     def _fill(self) -> None:
         while len(self.running) < self.size and not self._stop.is_set():
@@ -253,6 +253,8 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     process = spares.take() if spares else JobProcess(int(policy.sandbox["job_nice"]))
     run = Running(job_id, process, workdir)
     process.start(spec)
+    if spares is not None:
+        spares.refill()  # the next delivery's process warms while this job runs
     heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)
     last_beat = time.monotonic()
     try:

@@ -119,8 +119,8 @@ class JobProcess:
 class WarmSpares:
     """Warm job processes kept ready for the next jobs (of the local pool, or of the
     distributed engine's deliveries): a job then does not wait for Python, DuckDB and Arrow to
-    load. :meth:`refill` is called when a job has ended, not while one runs: starting a process
-    beside a running job would take CPU from it."""
+    load. :meth:`refill` is called as soon as a job takes one, so the next process warms while
+    the job runs; a ready process blocks on its input and uses no CPU."""
 
     def __init__(self, keep: int, nice: int = 0) -> None:
         self.keep, self.nice = keep, nice
