@@ -17,6 +17,9 @@ zero errors), and the same for the ramp-up. The clients are asyncio + aiohttp, e
 own token: httpx costs about 5 ms of client CPU a request, which on 2 cores starved the
 server, and the bench measured its own client as the server's latency.
 
+With --database-url, the bench works in a database of its own that it creates on that server
+(the URL's database is only where it connects to create it) and drops at the end.
+
 Phase 2 queues 40 simulated jobs over the organizations' workspaces and times how long N
 workers take to finish them, for each N of --workers: `tds serve --workers N` (the local pool)
 on SQLite, N `tds worker` processes on PostgreSQL. There is no peer to compare with.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -35,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 # Run as a script, this file's folder comes first on the path, and its sibling synth.py would
@@ -275,6 +280,26 @@ def throughput(home: Path, people: dict, workers: int, database_url: str | None,
             process.wait(30)
 
 
+@contextlib.contextmanager
+def scratch_database(url: str | None) -> Iterator[str | None]:
+    """A new, empty database on the server of ``url`` for the run, dropped after it."""
+    if not url:
+        yield None
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"tds_load_{os.getpid()}"
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -287,7 +312,8 @@ def main() -> None:
                         help="HTTP processes of tds serve during phase 1 (default: one a core)")
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.database_url) as database_url:
+        args.database_url = database_url
         home = Path(tmp) / "home"
         print(f"preparing a home with {args.clients} merchants ...", flush=True)
         people = prepare(home, args.clients, args.database_url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -19,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import lineage
@@ -31,6 +32,31 @@ log = logging.getLogger(__name__)
 
 class StoreUnavailable(ServiceError):
     kind = "unavailable"
+
+
+# A pooled PostgreSQL connection is checked with a round trip only when it has been idle this
+# long: one unused for a while may have been cut (a server restart, a proxy's idle timeout),
+# while pinging busy ones cost every API request a round trip, and under load the GIL turns
+# each round trip into a wait. A busy connection that broke fails its request with "the
+# database is unavailable" (HTTP 503, Retry-After), and the pool is renewed at once.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record):
+        record.info["tds_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        since = record.info.pop("tds_idle_since", None)
+        if since is None or time.monotonic() - since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and hands out a fresh one.
+            raise DisconnectionError(f"a pooled connection was cut: {exc}") from exc
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -57,9 +83,11 @@ class Store:
     def __init__(self, url: str, signer: Callable[[], Signer], witness_path: Path,
                  origin: Callable[[], str] = lambda: "tds-ledger") -> None:
         self.url = url
-        self.engine = create_engine(url, pool_pre_ping=True)
+        self.engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
-            _sqlite_setup(self.engine)
+            _sqlite_setup(self.engine)  # a local file: nothing to ping
+        else:
+            _ping_when_idle(self.engine, PING_AFTER_IDLE_SECONDS)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._signer = signer
         self._origin = origin
