@@ -52,7 +52,7 @@ def current_actor(request: Request,
     if wait := limits.token_failures.wait(client):
         raise RateLimited(f"too many refused API tokens from {client}: wait {wait} s", wait)
     try:
-        with home.store.read() as session:
+        with home.store.read(single=True) as session:
             actor = authenticate(session, credentials.credentials if credentials else None,
                                  home.policy.api["token_days"])
     except BadToken as exc:
