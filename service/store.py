@@ -91,7 +91,7 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(tds_read=True)
         # SQLite's reads are calls in this process, with nothing to save: it keeps its BEGIN.
-        self._single = self._reader if self.engine.dialect.name == "sqlite" else \
+        self._autocommit = self._reader if self.engine.dialect.name == "sqlite" else \
             self.engine.execution_options(tds_read=True, isolation_level="AUTOCOMMIT")
         self._signer = signer
         self._origin = origin
@@ -171,11 +171,13 @@ class Store:
                         log.exception("after-commit action failed")
 
     @contextmanager
-    def read(self, single: bool = False) -> Iterator[Session]:
-        """A session for reading; it never commits. ``single``: a one-statement read on a hot
-        path, such as the token check of every API request; on PostgreSQL it runs outside a
-        transaction (autocommit), without the BEGIN and ROLLBACK round trips."""
-        bind = self._single if single else self._reader
+    def read(self, autocommit: bool = False) -> Iterator[Session]:
+        """A session for reading; it never commits. ``autocommit``: for short reads on hot paths
+        (the token check of every request, polling a job, browsing the catalog): on PostgreSQL
+        they run outside a transaction, without the BEGIN and ROLLBACK round trips. At READ
+        COMMITTED each statement sees the latest commits either way; server-side cursors
+        (``yield_per``) need the transaction."""
+        bind = self._autocommit if autocommit else self._reader
         session = self._sessions(bind=bind)
         try:
             yield session

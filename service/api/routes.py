@@ -52,7 +52,7 @@ def current_actor(request: Request,
     if wait := limits.token_failures.wait(client):
         raise RateLimited(f"too many refused API tokens from {client}: wait {wait} s", wait)
     try:
-        with home.store.read(single=True) as session:
+        with home.store.read(autocommit=True) as session:
             actor = authenticate(session, credentials.credentials if credentials else None,
                                  home.policy.api["token_days"])
     except BadToken as exc:
@@ -134,7 +134,7 @@ def dataset_list(home: HomeDep, _actor: Annotated[Actor, Depends(allow(*ALL))],
                                                 description="words in name, title, "
                                                             "description or number")] = None
                  ) -> list[dict[str, Any]]:
-    with home.store.read() as session:
+    with home.store.read(autocommit=True) as session:
         return [datasets.describe(d) for d in datasets.list_datasets(session, domain, level,
                                                                      attribute, q)]
 
@@ -142,7 +142,7 @@ def dataset_list(home: HomeDep, _actor: Annotated[Actor, Depends(allow(*ALL))],
 @router.get("/datasets/{name}", tags=["catalog"])
 def dataset_detail(name: str, home: HomeDep,
                    _actor: Annotated[Actor, Depends(allow(*ALL))]) -> dict[str, Any]:
-    with home.store.read() as session:
+    with home.store.read(autocommit=True) as session:
         return datasets.describe(datasets.get(session, name), detail=True)
 
 
@@ -164,7 +164,7 @@ def dataset_register(
 def dataset_preview(name: str, home: HomeDep, _actor: Annotated[Actor, Depends(allow(*ALL))],
                     rows: Annotated[int, Query(ge=1, le=10_000)] = 20) -> dict[str, Any]:
     """The simulated preview of the latest version, labelled, with its report."""
-    with home.store.read() as session:
+    with home.store.read(autocommit=True) as session:
         return previews.show(home.data, datasets.get(session, name).latest, rows)
 
 
@@ -309,7 +309,7 @@ def job_list(home: HomeDep,
 def job_detail(job_id: PathId, home: HomeDep,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                      Role.ADMIN))]) -> dict[str, Any]:
-    with home.store.read() as session:
+    with home.store.read(autocommit=True) as session:
         return jobs.view(home.data, home.policy, jobs.get(session, actor, job_id))
 
 

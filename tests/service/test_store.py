@@ -55,8 +55,8 @@ def test_a_connection_cut_while_busy_fails_once_and_the_pool_recovers(home, data
     assert users(home) == before
 
 
-def test_a_single_statement_read_runs_outside_a_transaction(home):
-    """The token check of every API request saves the BEGIN and ROLLBACK round trips."""
+def test_an_autocommit_read_runs_outside_a_transaction(home):
+    """Hot reads (the token check of every API request) save the BEGIN and ROLLBACK round trips."""
     def in_one_transaction(**options) -> bool:
         with home.store.read(**options) as session:
             session.execute(text("SELECT pg_sleep(0.01)"))
@@ -64,4 +64,4 @@ def test_a_single_statement_read_runs_outside_a_transaction(home):
             return not session.scalar(text("SELECT now() = statement_timestamp()"))
 
     assert in_one_transaction()
-    assert not in_one_transaction(single=True)
+    assert not in_one_transaction(autocommit=True)
