@@ -74,6 +74,8 @@ def test_a_job_runs_in_its_own_process(home, people, grant_id):
         # it, in a process group of its own so a kill reaches all of its threads.
         assert os.getsid(child) == os.getsid(0)
         assert os.getpgid(child) == child != os.getpgid(0)
+        # The next job's process warms while this one runs.
+        wait_until(lambda: len(pool.spares) == 1)
         with home.store.transaction() as s:
             jobs.cancel(s, people.merchant, job_id)
         wait_until(lambda: state(home, job_id).status == "cancelled")
