@@ -44,15 +44,22 @@ def test_a_connection_cut_while_idle_is_replaced_before_use(tmp_path, database_u
         home.store.dispose()
 
 
-def test_a_connection_cut_while_busy_fails_once_and_the_pool_recovers(home, database_url):
-    before = users(home)
-    assert cut_connections(database_url) >= 1
-    # Checked out again at once, the connection is not pinged (that would cost every API
-    # request a round trip): its query fails, clearly, and the pool is renewed.
-    with pytest.raises(OperationalError) as failure:
-        users(home)
-    assert failure.value.connection_invalidated
-    assert users(home) == before
+def test_a_connection_cut_while_busy_fails_once_and_the_pool_recovers(tmp_path, database_url,
+                                                                       monkeypatch):
+    monkeypatch.setattr(store_module, "PING_AFTER_IDLE_SECONDS", 3600.0)  # never idle enough
+    home = Home(tmp_path / "home", database_url, None)
+    home.init()
+    try:
+        before = users(home)
+        assert cut_connections(database_url) >= 1
+        # A busy connection is not pinged (that would cost every API request a round trip):
+        # its query fails, clearly, and the pool is renewed.
+        with pytest.raises(OperationalError) as failure:
+            users(home)
+        assert failure.value.connection_invalidated
+        assert users(home) == before
+    finally:
+        home.store.dispose()
 
 
 def test_an_autocommit_read_runs_outside_a_transaction(home):
