@@ -65,9 +65,11 @@ def _sqlite_setup(engine: Engine) -> None:
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's deferred BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The wait for a lock first, so the statements below wait as long: opening the WAL
+        # waits while another connection recovers or checkpoints it (sqlite3's default: 5 s).
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
