@@ -26,7 +26,7 @@ def is_console(request: Request) -> bool:
 
 class SecurityHeaders:
     """Security headers on every answer. Plain ASGI rather than Starlette's BaseHTTPMiddleware,
-    which runs each request in a task group of its own: a third of an API request's CPU."""
+    which runs each request in a task group of its own, with streams between the two."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
