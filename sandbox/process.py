@@ -25,7 +25,10 @@ KILL_GRACE_SECONDS = 5.0
 def _environment() -> dict[str, str]:
     # The job process gets nothing of the parent's environment (database URL, key passphrase)
     # beyond what Python needs to find the product's modules.
-    env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONNOUSERSITE": "1"}
+    env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONNOUSERSITE": "1",
+           # numpy is imported (DuckDB's Python functions need it) but does no linear algebra
+           # here: OpenBLAS would start a thread per core on import, a third of the start's CPU.
+           "OPENBLAS_NUM_THREADS": "1"}
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return env
