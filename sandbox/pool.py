@@ -165,7 +165,8 @@ class LocalPool:
         # load (about 0.4 s of CPU). The next one starts as soon as a job takes the last one: its
         # start overlaps the running job instead of delaying the next, and a ready process
         # waits on its input without using the CPU.
-        self.spares.refill(0 if self._stop.is_set() else None)
+        if not self._stop.is_set():
+            self.spares.refill()
 
     def _fill(self) -> None:
         while len(self.running) < self.size and not self._stop.is_set():
@@ -253,7 +254,7 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     process = spares.take() if spares else JobProcess(int(policy.sandbox["job_nice"]))
     run = Running(job_id, process, workdir)
     process.start(spec)
-    if spares is not None:
+    if spares is not None and not should_stop():
         spares.refill()  # the next delivery's process warms while this job runs
     heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)
     last_beat = time.monotonic()
@@ -279,8 +280,6 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     finally:
         process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
-        if spares is not None and not should_stop():
-            spares.refill()
 
 
 def record(transaction: SessionFactory, data: Storage, worker: str, run: Running,

@@ -146,15 +146,13 @@ class WarmSpares:
                 process.kill()  # it ended by itself: reap it
         return JobProcess(self.nice)
 
-    def refill(self, wanted: int | None = None) -> None:
-        """Start processes until ``wanted`` (by default ``keep``) are ready; reap those that
-        ended by themselves."""
+    def refill(self) -> None:
+        """Start processes until ``keep`` are ready; reap those that ended by themselves."""
         with self._lock:
             for process in [p for p in self._ready if p.done()]:
                 process.kill()
                 self._ready.remove(process)
-            target = self.keep if wanted is None else wanted
-            missing = 0 if self._closed else target - len(self._ready)
+            missing = 0 if self._closed else self.keep - len(self._ready)
             for _ in range(missing):
                 self._ready.append(JobProcess(self.nice))
 

@@ -86,14 +86,15 @@ class Store:
                  origin: Callable[[], str] = lambda: "tds-ledger") -> None:
         self.url = url
         self.engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite":
+        sqlite = self.engine.dialect.name == "sqlite"
+        if sqlite:
             _sqlite_setup(self.engine)  # a local file: nothing to ping
         else:
             _ping_when_idle(self.engine, PING_AFTER_IDLE_SECONDS)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(tds_read=True)
         # SQLite's reads are calls in this process, with nothing to save: it keeps its BEGIN.
-        self._autocommit = self._reader if self.engine.dialect.name == "sqlite" else \
+        self._autocommit = self._reader if sqlite else \
             self.engine.execution_options(tds_read=True, isolation_level="AUTOCOMMIT")
         self._signer = signer
         self._origin = origin
@@ -101,7 +102,7 @@ class Store:
         # SQLite has one writer at a time, and a writer that finds the lock taken polls for it
         # with sleeps growing to 100 ms. Writers of this process queue here instead, so only
         # writers of other processes ever meet that wait.
-        self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        self._writer = threading.RLock() if sqlite else None
 
     @property
     def dialect(self) -> str:

@@ -21,7 +21,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def is_console(request: Request) -> bool:
-    return not request.url.path.startswith(NOT_CONSOLE)
+    return _console_path(request.url.path)
+
+
+def _console_path(path: str) -> bool:
+    return not path.startswith(NOT_CONSOLE)
 
 
 class SecurityHeaders:
@@ -53,7 +57,7 @@ class SecurityHeaders:
                     headers.setdefault("Cache-Control", "no-store")
                     headers.setdefault("Content-Security-Policy",
                                        "default-src 'none'; frame-ancestors 'none'")
-                elif not path.startswith(NOT_CONSOLE):
+                elif _console_path(path):
                     headers.setdefault("Content-Security-Policy", CSP)
                     headers.setdefault("X-Frame-Options", "DENY")
                     if not path.startswith("/static/"):
