@@ -287,11 +287,18 @@ def scratch_database(url: str | None) -> Iterator[str | None]:
         yield None
         return
     from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"tds_load_{os.getpid()}"
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        if make_url(url).get_backend_name() != "postgresql":
+            raise SystemExit(f"--database-url must be a PostgreSQL URL, not {url!r}")
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        name = f"tds_load_{os.getpid()}"
+        with admin.connect() as con:
+            con.execute(text(f'CREATE DATABASE "{name}"'))
+    except (ArgumentError, SQLAlchemyError) as exc:
+        raise SystemExit(f"cannot create the bench's database with {url!r}: "
+                         f"{getattr(exc, 'orig', None) or exc}") from None
     try:
         yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
