@@ -151,7 +151,8 @@ _SANDBOX_SIZES = ("memory_limit", "address_space_limit", "max_temp_directory_siz
 _SANDBOX_COUNTS = ("threads", "max_execution_seconds", "max_result_rows", "max_result_bytes",
                    "max_simulated_rows_shown", "max_sql_length", "max_expression_depth",
                    "pool_size", "max_attempts", "heartbeat_seconds", "lease_seconds",
-                   "placeholder_rows")
+                   "placeholder_rows", "real_row_band_base", "real_timing_seconds",
+                   "real_jobs_per_grant_day", "probe_window", "probe_same_shape", "probe_failures")
 
 
 def _sandbox(section: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +165,8 @@ def _sandbox(section: dict[str, Any]) -> dict[str, Any]:
     nice = merged["job_nice"]
     if isinstance(nice, bool) or not isinstance(nice, int) or not 0 <= nice <= 19:
         raise PolicyError(f"sandbox.job_nice must be a whole number from 0 to 19, not {nice!r}")
+    if merged["real_row_band_base"] < 2:
+        raise PolicyError("sandbox.real_row_band_base must be at least 2")
     if merged["lease_seconds"] <= merged["heartbeat_seconds"]:
         raise PolicyError("sandbox.lease_seconds must be longer than sandbox.heartbeat_seconds")
     return merged

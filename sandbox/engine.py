@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,7 +222,7 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise JobFailed(f"the result has several columns named {duplicates[0]!r}; "
-                            "give each output column its own name (AS ...)")
+                            "give each output column its own name (AS ...)", "output_schema")
         if output is None:
             return _collect(relation.limit(max_rows + 1).to_arrow_reader(65_536), settings,
                             show_rows)
@@ -244,9 +245,10 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
 def _within_caps(rows: int, size: int, settings: dict[str, Any]) -> None:
     max_rows, max_bytes = int(settings["max_result_rows"]), int(settings["max_result_bytes"])
     if rows > max_rows:
-        raise JobFailed(f"the result has more than the policy's {max_rows} rows")
+        raise JobFailed(f"the result has more than the policy's {max_rows} rows", "result_limit")
     if size > max_bytes:
-        raise JobFailed(f"the result is larger than the policy's {max_bytes} bytes")
+        raise JobFailed(f"the result is larger than the policy's {max_bytes} bytes",
+                        "result_limit")
 
 
 def _collect(reader: pa.RecordBatchReader, settings: dict[str, Any], show_rows: int) -> Result:
@@ -285,8 +287,18 @@ def _failure(exc: Exception, settings: dict[str, Any]) -> JobFailed:
         return JobTimedOut.after(settings["max_execution_seconds"])
     if isinstance(exc, duckdb.OutOfMemoryException):
         return JobFailed(f"the job needed more memory than the policy's {settings['memory_limit']}"
-                         f" ({clean(str(exc))})")
-    return JobFailed(clean(str(exc)))
+                         f" ({clean(str(exc))})", "memory", disclosive=True)
+    # Parser, binder and catalog errors come before a single value is read: they speak of the
+    # SQL and the schema only. Any other message may quote values (a failed cast names one).
+    schema_only = isinstance(exc, duckdb.ParserException | duckdb.BinderException
+                             | duckdb.CatalogException)
+    return JobFailed(clean(str(exc)), error_class(exc), disclosive=not schema_only)
+
+
+def error_class(exc: Exception) -> str:
+    """DuckDB's kind of error in a word: ``ConversionException`` -> ``conversion``."""
+    name = type(exc).__name__.removesuffix("Exception").removesuffix("Error")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() or "failed"
 
 
 def _rows(batch: pa.RecordBatch) -> list[list[Any]]:

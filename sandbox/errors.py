@@ -16,7 +16,16 @@ class QueryRefused(SandboxError):
 
 
 class JobFailed(SandboxError):
+    """A job that could not finish. ``error_class`` names the failure in a word; a
+    ``disclosive`` message may quote the data (DuckDB's own messages do: a failed cast names
+    the value), so a real-data job's merchant sees only the class and a reference."""
+
     kind = "invalid"
+
+    def __init__(self, message: str, error_class: str = "failed", disclosive: bool = False) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.disclosive = disclosive
 
 
 class JobTimedOut(JobFailed):
@@ -24,7 +33,8 @@ class JobTimedOut(JobFailed):
 
     @classmethod
     def after(cls, seconds: float) -> JobTimedOut:
-        return cls(f"the job ran longer than the policy's {seconds:g} s and was stopped")
+        return cls(f"the job ran longer than the policy's {seconds:g} s and was stopped",
+                   "time_limit")
 
 
 class NotFound(SandboxError):

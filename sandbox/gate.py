@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from typing import Any
@@ -21,6 +22,19 @@ FORBIDDEN_FUNCTIONS = frozenset({
     "parse_duckdb_log_message", "current_query", "load_extension", "python_map_function",
 })
 
+
+# What makes a result differ from one run to the next. A real-data job refuses them: the
+# egress checks compute their statistics in a second run over the same inputs, which must
+# reproduce the released file (a clock or a random draw would also let one file hide from
+# the checks what the other shows).
+NONDETERMINISTIC_FUNCTIONS = frozenset({
+    "random", "setseed", "uuid", "gen_random_uuid", "uuidv4", "uuidv7", "now", "today",
+    "get_current_time", "get_current_timestamp", "current_localtime",
+    "current_localtimestamp", "transaction_timestamp", "statement_timestamp",
+})
+# Keywords DuckDB's parser leaves as column references, bound to the clock later.
+CLOCK_KEYWORDS = frozenset({"current_timestamp", "current_date", "current_time",
+                            "localtimestamp", "localtime"})
 
 _local = threading.local()
 
@@ -78,14 +92,34 @@ def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
     return tree
 
 
-def authorize(sql: str, visible: set[str], settings: dict[str, Any]) -> dict[str, Any]:
-    """:func:`check` under the policy's limits, and every table read is one of ``visible``."""
+def authorize(sql: str, visible: set[str], settings: dict[str, Any],
+              target: str = "simulated") -> dict[str, Any]:
+    """:func:`check` under the policy's limits, and every table read is one of ``visible``;
+    a ``real`` job must also be deterministic."""
     tree = check(sql, int(settings["max_sql_length"]), int(settings["max_expression_depth"]))
+    if target == "real":
+        deterministic(tree)
     unknown = sorted(tables_read(tree) - visible)
     if unknown:
         raise QueryRefused(f"no table {unknown[0]!r} in this workspace (tables: "
                            f"{', '.join(sorted(visible)) or 'none'})")
     return tree
+
+
+def deterministic(tree: dict[str, Any]) -> None:
+    """Refuse what makes a query's result differ between two runs over the same data."""
+    for function in sorted(_function_names(tree)):
+        if function.lower() in NONDETERMINISTIC_FUNCTIONS:
+            raise QueryRefused(f"{function}() gives another result at every run: a job on real "
+                               "data must be deterministic (the egress checks run it again)")
+    for node in _walk(tree):
+        if node.get("class") == "COLUMN_REF" and len(node.get("column_names") or []) == 1 \
+                and str(node["column_names"][0]).lower() in CLOCK_KEYWORDS:
+            raise QueryRefused(f"{node['column_names'][0]} reads the clock: a job on real data "
+                               "must be deterministic (the egress checks run it again)")
+        if node.get("sample"):
+            raise QueryRefused("sampling (USING SAMPLE, TABLESAMPLE) draws other rows at every "
+                               "run: a job on real data must be deterministic")
 
 
 def nesting_depth(sql: str) -> int:
@@ -165,3 +199,23 @@ def _walk(node: Any):
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+_POSITIONS = ("query_location", "query_location_length", "alias")
+
+
+def shape(tree: dict[str, Any]) -> str:
+    """A digest of the statement with its literals, aliases and positions left out: jobs that
+    differ only in the constants they compare with (``WHERE v < 41``, ``< 42``...) share it."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("class") == "CONSTANT":
+                return {"class": "CONSTANT"}
+            return {k: strip(v) for k, v in node.items() if k not in _POSITIONS}
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        return node
+
+    text = json.dumps(strip(tree), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from catalog.previews import ensure_preview
 from lineage import append
 from lineage.base import on_rollback
 from policies import SYSTEM, Actor, Policy, Role, require
-from sandbox import gate
+from sandbox import budget, gate, visibility
 from sandbox.engine import Exposure, first_rows
 from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
@@ -109,14 +110,16 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
     if output_name.lower().startswith(RESERVED_PREFIXES):
         raise QueryRefused(f"output names may not start with {', '.join(RESERVED_PREFIXES)}")
     visible = table_names(session, grant, target)
-    tree = gate.authorize(sql, visible, policy.sandbox)
+    tree = gate.authorize(sql, visible, policy.sandbox, target)
+    if target == "real":
+        budget.before_submit(session, policy, grant)
     taken = session.scalar(select(Job.id).where(
         Job.grant_id == grant.id, Job.target == target, Job.output_name == output_name,
         Job.status.in_(("queued", "running", "succeeded"))))
     if output_name in visible or taken is not None:
         raise Conflict(f"the workspace already has a table named {output_name!r}")
     job = Job(grant_id=grant.id, org=grant.org, submitted_by=actor.id, sql=sql, target=target,
-              output_name=output_name, attempts=0,
+              output_name=output_name, attempts=0, shape=gate.shape(tree),
               sources=_provenance(session, grant, gate.tables_read(tree)))
     session.add(job)
     session.flush()
@@ -124,6 +127,8 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
         "grant_id": grant.id, "target": target, "output_name": output_name,
         "sources": job.sources,
     })
+    if target == "real":
+        budget.after_submit(session, policy, grant, job)
     _queued(session, job)
     return job
 
@@ -171,7 +176,8 @@ def claim(session: Session, policy: Policy, data: Storage, worker: str,
             return None
         grant = session.get(Grant, job.grant_id)
         if not grant.usable():
-            _finish(session, job, "failed", "the grant ended before the job could run")
+            _finish(session, job, "failed", "the grant ended before the job could run",
+                    "grant_ended")
             continue
         job.status, job.worker, job.attempts = "running", worker, job.attempts + 1
         job.started_at = job.heartbeat_at = utcnow()
@@ -181,7 +187,7 @@ def claim(session: Session, policy: Policy, data: Storage, worker: str,
 
 
 def complete(session: Session, data: Storage, job_id: int, worker: str, outcome: dict[str, Any],
-             produced: Path | None, duration_ms: int) -> Job | None:
+             produced: Path | None, duration_ms: int, policy: Policy) -> Job | None:
     """Record how a running job of ``worker`` ended; a succeeded job's output (``produced``) is
     moved into the workspace. None if the job is no longer this worker's (it was recovered)."""
     job = session.get(Job, job_id)
@@ -189,11 +195,13 @@ def complete(session: Session, data: Storage, job_id: int, worker: str, outcome:
         return None
     job.duration_ms = duration_ms
     status, error = outcome["status"], outcome.get("error") or ""
+    error_class, disclosive = outcome.get("error_class"), bool(outcome.get("disclosive"))
     grant = session.get(Grant, job.grant_id)
     if status == "succeeded" and not grant.usable():
         status, error = "failed", "the grant ended while the job ran; its output was discarded"
+        error_class, disclosive = "grant_ended", False
     if job.cancel_requested and status != "cancelled":
-        status, error = "cancelled", "cancelled by request"
+        status, error, error_class, disclosive = "cancelled", "cancelled by request", "cancelled", False
     if status == "succeeded":
         relative = output_relative(job)
         target = data.local(relative)
@@ -204,24 +212,43 @@ def complete(session: Session, data: Storage, job_id: int, worker: str, outcome:
         except (OSError, StorageError) as exc:  # e.g. full storage: no half-written output
             target.unlink(missing_ok=True)
             status, error = "failed", storage_error(exc, "its output could not be saved")
+            error_class, disclosive = "storage", False
         else:
             on_rollback(session, lambda: data.remove(relative))
             job.output_path, job.output_sha256 = relative, sha256_file(target)
             job.output_rows, job.output_schema = int(outcome["rows"]), outcome["schema"]
-    _finish(session, job, status, error)
+    _finish(session, job, status, error, error_class, disclosive)
+    if job.target == "real" and job.status in budget.FAILED:
+        budget.after_failure(session, policy, job)
     return job
 
 
-def _finish(session: Session, job: Job, status: str, error: str) -> None:
+def withheld(job: Job, error_class: str) -> str:
+    """What a real-data job's merchant reads of a failure whose message may quote the data."""
+    return (f"the job failed on the real data ({error_class.replace('_', ' ')} error). Its "
+            "message may show values of the data, so only the platform's operators read it "
+            f"(reference job {job.id}); run the same SQL on simulated data to see the message")
+
+
+def _finish(session: Session, job: Job, status: str, error: str, error_class: str | None = None,
+            disclosive: bool = False) -> None:
+    """End ``job``. Its ledger event names the class of a failure, never its message: the
+    ledger is kept five years and a message may quote the data."""
     if status not in FINAL_STATES:
         raise ValueError(f"not a final job state: {status}")
+    if status != "succeeded":
+        error_class = error_class or ("time_limit" if status == "timed_out" else
+                                      "cancelled" if status == "cancelled" else "failed")
+        job.error_class, job.error_detail = error_class, error
+        if disclosive and job.target == "real":
+            error = withheld(job, error_class)
     job.status, job.error, job.finished_at = status, error, utcnow()
     payload: dict[str, Any] = {"duration_ms": job.duration_ms or 0, "attempts": job.attempts}
     if status == "succeeded":
         payload.update(rows=job.output_rows, sha256=job.output_sha256,
                        columns=[c["name"] for c in job.output_schema or []])
     else:
-        payload["error"] = error[:500]
+        payload["error_class"] = error_class
     append(session, SYSTEM, f"job.{status}", f"job:{job.id}", payload)
 
 
@@ -275,7 +302,7 @@ def recover(session: Session, policy: Policy, dead_worker: Any = None,
             _queued(session, job)
         else:
             _finish(session, job, "failed", f"the job was not finished: {why}; "
-                    f"it was tried {job.attempts} times")
+                    f"it was tried {job.attempts} times", "worker_lost")
         recovered.append(job)
     return recovered
 
@@ -324,10 +351,13 @@ def pid_alive(pid: int) -> bool:
 
 
 def get(session: Session, actor: Actor, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None or (actor.role == Role.MERCHANT and job.org != actor.org):
-        raise NotFound(f"no job {job_id}")
+    """A job its merchant's organization, an administrator, or a reviewer it was sent to for
+    review may read (reviewers read only jobs of egress requests in their queue)."""
     require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    job = session.get(Job, job_id)
+    if job is None or (actor.role == Role.MERCHANT and job.org != actor.org) or (
+            actor.role == Role.REVIEWER and job.id not in reviewable_jobs(session, actor)):
+        raise NotFound(f"no job {job_id}")
     return job
 
 
@@ -337,11 +367,23 @@ def list_jobs(session: Session, actor: Actor, grant_id: int | None = None,
     query = select(Job).order_by(Job.id)
     if actor.role == Role.MERCHANT:
         query = query.where(Job.org == actor.org)
+    elif actor.role == Role.REVIEWER:
+        query = query.where(Job.id.in_(reviewable_jobs(session, actor)))
     if grant_id is not None:
         query = query.where(Job.grant_id == grant_id)
     if status is not None:
         query = query.where(Job.status == status)
     return list(session.scalars(query))
+
+
+def _no_reviewable_jobs(session: Session, actor: Actor) -> set[int]:
+    return set()
+
+
+# The jobs a reviewer may read are those of the egress requests sent to them for review; the
+# egress package, which builds on this one, says which (it sets this when it is imported).
+# Until then a reviewer reads no job.
+reviewable_jobs: Callable[[Session, Actor], set[int]] = _no_reviewable_jobs
 
 
 def shown_rows(data: Storage, job: Job, limit: int) -> dict[str, Any] | None:
@@ -353,9 +395,9 @@ def shown_rows(data: Storage, job: Job, limit: int) -> dict[str, Any] | None:
     return {"columns": columns, "rows": rows, "simulated": True, "total_rows": job.output_rows}
 
 
-def view(data: Storage, policy: Policy, job: Job) -> dict[str, Any]:
-    """A job as shown to its merchant: status, schema, row count, and for a simulated job the
-    first rows (up to the policy's max_simulated_rows_shown)."""
-    shown = job.as_dict()
+def view(data: Storage, policy: Policy, job: Job, actor: Actor) -> dict[str, Any]:
+    """A job as ``actor`` may read it (:func:`sandbox.visibility.shown`), and for a simulated
+    job its first rows (up to the policy's max_simulated_rows_shown)."""
+    shown = visibility.shown(policy, job, actor)
     shown["result"] = shown_rows(data, job, int(policy.sandbox["max_simulated_rows_shown"]))
     return shown

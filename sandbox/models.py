@@ -22,12 +22,19 @@ class Job(Base):
     org: Mapped[str] = mapped_column(String(100), index=True)
     submitted_by: Mapped[int | None] = mapped_column(Integer)
     sql: Mapped[str] = mapped_column(Text)
+    shape: Mapped[str | None] = mapped_column(String(32))  # gate.shape: the SQL but its literals
     target: Mapped[str] = mapped_column(String(10), default="real")  # real | simulated
     output_name: Mapped[str] = mapped_column(String(63))
     # queued -> running -> succeeded | failed | timed_out | cancelled (running -> queued again
     # when its worker died and attempts are left)
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    # What the merchant reads of a failure. For a real-data job whose message could quote the
+    # data (DuckDB's own messages do) this is the class and a reference only; the message itself
+    # is ``error_detail``, which only the platform's operators (admins) read, and no ledger
+    # event carries it.
     error: Mapped[str] = mapped_column(Text, default="")
+    error_class: Mapped[str | None] = mapped_column(String(40))
+    error_detail: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200))  # host:pid:nonce of the running worker
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -49,7 +56,8 @@ class Job(Base):
         return {
             "id": self.id, "grant_id": self.grant_id, "org": self.org, "sql": self.sql,
             "target": self.target, "output_name": self.output_name, "status": self.status,
-            "error": self.error or None, "sources": self.sources, "attempts": self.attempts,
+            "error": self.error or None, "error_class": self.error_class,
+            "sources": self.sources, "attempts": self.attempts,
             "cancel_requested": self.cancel_requested,
             "output": None if self.status != "succeeded" else {
                 "rows": self.output_rows, "schema": self.output_schema,
@@ -62,3 +70,24 @@ class Job(Base):
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds") + "Z" if value else None
+
+
+class Alert(Base):
+    """A security alert for the platform's administrators: a grant's real-data job budget
+    spent, or a pattern of jobs that looks like probing real values one query at a time."""
+
+    __tablename__ = "sandbox_alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("catalog_grants.id"), index=True)
+    org: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))  # budget_spent | repeated_shape | failures
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # counts and job ids
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    acknowledged_by: Mapped[int | None] = mapped_column(Integer)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "grant_id": self.grant_id, "org": self.org, "kind": self.kind,
+                "details": self.details, "created_at": _iso(self.created_at),
+                "acknowledged_by": self.acknowledged_by,
+                "acknowledged_at": _iso(self.acknowledged_at)}

@@ -77,7 +77,8 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
         # The stage is derived from the tables and kept on this machine (it is rebuilt if
         # missing), next to the workspace's files when the storage is a shared path.
         "stage_dir": str(data.local(f"{workspace_path(job.grant_id)}/stage-{job.target}")),
-        "tables": [t.as_dict() for t in tables], "sql": job.sql, "settings": policy.sandbox,
+        "tables": [t.as_dict() for t in tables], "sql": job.sql, "target": job.target,
+        "settings": policy.sandbox,
         "pseudonym_key": pseudonym_key(secret, f"grant:{job.grant_id}").hex(),
         "keep_output": True, "show_rows": show_rows,
     }
@@ -195,7 +196,7 @@ class LocalPool:
 
     def _record(self, run: Running, outcome: dict[str, Any]) -> None:
         try:
-            record(self.transaction, self.data, self.worker, run, outcome)
+            record(self.transaction, self.data, self.policy, self.worker, run, outcome)
         finally:
             self.running.pop(run.job_id, None)
             shutil.rmtree(run.workdir, ignore_errors=True)
@@ -217,7 +218,8 @@ class LocalPool:
             run = self.running.get(job_id)
             if run is not None:
                 run.process.kill()
-                self._record(run, {"status": "cancelled", "error": "cancelled by request"})
+                self._record(run, {"status": "cancelled", "error": "cancelled by request",
+                                        "error_class": "cancelled"})
 
 
 def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secret: bytes,
@@ -262,7 +264,7 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
         while not process.wait(CANCEL_POLL_SECONDS):
             if process.elapsed > limit:
                 process.kill()
-                return record(transaction, data, worker, run, timed_out(policy.sandbox))
+                return record(transaction, data, policy, worker, run, timed_out(policy.sandbox))
             if should_stop():
                 process.kill()
                 with transaction() as session:
@@ -274,22 +276,24 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
                     cancelled = jobs.heartbeat(session, worker, [job_id])
                 if cancelled:
                     process.kill()
-                    return record(transaction, data, worker, run,
-                                       {"status": "cancelled", "error": "cancelled by request"})
-        return record(transaction, data, worker, run, process.outcome())
+                    return record(transaction, data, policy, worker, run, {
+                        "status": "cancelled", "error": "cancelled by request",
+                        "error_class": "cancelled"})
+        return record(transaction, data, policy, worker, run, process.outcome())
     finally:
         process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def record(transaction: SessionFactory, data: Storage, worker: str, run: Running,
+def record(transaction: SessionFactory, data: Storage, policy: Policy, worker: str, run: Running,
            outcome: dict[str, Any]) -> str:
     """Record how ``run`` ended (its output moved into the workspace); its final status."""
     produced = run.workdir / OUTPUT_NAME
     with transaction() as session:
         job = jobs.complete(session, data, run.job_id, worker, outcome,
                             produced if produced.exists() else None,
-                            int(outcome.get("elapsed_ms") or run.process.elapsed * 1000))
+                            int(outcome.get("elapsed_ms") or run.process.elapsed * 1000),
+                            policy)
         return job.status if job is not None else "skipped"
 
 

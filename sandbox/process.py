@@ -106,7 +106,8 @@ class JobProcess:
             why = f"it exited with status {code}"
         if "MemoryError" in stderr or "std::bad_alloc" in stderr:
             why = "it ran out of memory"
-        return {"status": "failed", "error": f"the job process ended without a result: {why}"}
+        return {"status": "failed", "error": f"the job process ended without a result: {why}",
+                "error_class": "memory" if "memory" in why else "crashed"}
 
     def _close(self) -> str:
         text = ""
@@ -172,8 +173,8 @@ def hard_limit(settings: dict[str, Any]) -> float:
 
 def timed_out(settings: dict[str, Any]) -> dict[str, Any]:
     """The outcome of a job process killed at :func:`hard_limit`."""
-    return {"status": "timed_out",
-            "error": JobTimedOut.after(settings["max_execution_seconds"]).message}
+    failure = JobTimedOut.after(settings["max_execution_seconds"])
+    return {"status": "timed_out", "error": failure.message, "error_class": failure.error_class}
 
 
 def run_once(spec: dict[str, Any]) -> dict[str, Any]:

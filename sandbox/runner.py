@@ -25,7 +25,7 @@ import pyarrow  # noqa: F401
 
 from policies import parse_size
 from sandbox import engine, functions, gate
-from sandbox.errors import JobTimedOut, SandboxError, storage_error
+from sandbox.errors import JobFailed, JobTimedOut, SandboxError, storage_error
 
 RESULT_NAME = "result.json"
 OUTPUT_NAME = "output.parquet"
@@ -88,7 +88,8 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
         mark = now
 
     try:
-        gate.authorize(spec["sql"], {e.name for e in exposures}, settings)
+        gate.authorize(spec["sql"], {e.name for e in exposures}, settings,
+                       spec.get("target", "simulated"))
         lap("gate")
         stage_file = engine.stage(Path(spec["stage_dir"]), exposures, key) \
             if spec.get("stage_dir") else None
@@ -107,14 +108,19 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
             con.close()
         lap("query")
     except JobTimedOut as exc:
-        return {"status": "timed_out", "error": exc.message}
+        return {"status": "timed_out", "error": exc.message, "error_class": exc.error_class}
+    except JobFailed as exc:
+        return {"status": "failed", "error": exc.message, "error_class": exc.error_class,
+                "disclosive": exc.disclosive}
     except SandboxError as exc:
-        return {"status": "failed", "error": exc.message}
+        return {"status": "failed", "error": exc.message, "error_class": "refused"}
     except MemoryError:
         return {"status": "failed", "error": "the job ran out of memory (the policy's "
-                f"address_space_limit is {settings['address_space_limit']})"}
+                f"address_space_limit is {settings['address_space_limit']})",
+                "error_class": "memory"}
     except OSError as exc:
-        return {"status": "failed", "error": storage_error(exc, "the job could not write its result")}
+        return {"status": "failed", "error_class": "storage",
+                "error": storage_error(exc, "the job could not write its result")}
     return {
         "status": "succeeded", "rows": result.rows, "bytes": result.bytes,
         "schema": [{"name": f.name, "type": str(f.type)} for f in result.schema],
@@ -159,7 +165,8 @@ def main() -> int:
         outcome = execute(spec, workdir, warm)
     except Exception as exc:  # a defect of ours: report it, never leave the job without an end
         traceback.print_exc()
-        outcome = {"status": "failed", "error": f"the sandbox failed ({type(exc).__name__})"}
+        outcome = {"status": "failed", "error": f"the sandbox failed ({type(exc).__name__})",
+                   "error_class": "internal"}
     outcome = scrub(outcome, paths)
     outcome["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
     text = json.dumps(outcome, ensure_ascii=False, default=str)

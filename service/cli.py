@@ -588,7 +588,7 @@ def _job_view(h: Home, actor: Actor, job_id: int) -> dict[str, Any]:
     from sandbox import jobs
 
     with h.store.read() as session:
-        return jobs.view(h.data, h.policy, jobs.get(session, actor, job_id))
+        return jobs.view(h.data, h.policy, jobs.get(session, actor, job_id), actor)
 
 
 def _job_text(d: dict[str, Any]) -> str:
@@ -598,8 +598,8 @@ def _job_text(d: dict[str, Any]) -> str:
     if d["status"] != "succeeded":
         return f"job {d['id']} {d['status']}: {d['error']}"
     columns = ", ".join(f"{c['name']} {c['type']}" for c in d["output"]["schema"])
-    text = (f"job {d['id']} succeeded in {d['duration_ms']} ms: output {d['output_name']} "
-            f"({d['output']['rows']} rows; {columns})")
+    text = (f"job {d['id']} succeeded in {d['duration_text']}: output {d['output_name']} "
+            f"({d['output']['rows_text']} rows; {columns})")
     if d.get("result"):
         shown = d["result"]
         text += "\nSIMULATED DATA (not real values):\n" + _table(shown["columns"], shown["rows"])
@@ -624,11 +624,13 @@ def _table(columns: list[str], rows: list[list[Any]]) -> str:
 @token_option
 @json_option
 def job_list(grant_id: int | None, status: str | None, token: str | None, as_json: bool) -> None:
-    from sandbox import jobs
+    from sandbox import jobs, visibility
 
     actor = acting(token)
-    with ready_home().store.read() as session:
-        data = [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id, status)]
+    h = ready_home()
+    with h.store.read() as session:
+        data = [visibility.shown(h.policy, j, actor)
+                for j in jobs.list_jobs(session, actor, grant_id, status)]
     _print(data, as_json, lambda rows: "\n".join(
         f"{j['id']:>5}  {j['status']:10s} {j['target']:9s} grant {j['grant_id']}  "
         f"{j['output_name']}" for j in rows) or "(no jobs)")

@@ -16,7 +16,7 @@ from egress import requests, review
 from egress.bundle import verify_bundle
 from lineage import verify_ledger
 from policies import OPERATOR
-from sandbox import jobs
+from sandbox import jobs, visibility
 from service import demo_data
 from service.home import Home
 from service.passwords import set_password
@@ -146,10 +146,11 @@ def run_demo(home: Home, seed: int = 20251125,
                              "visits_by_month").id
     home.run_job(job_id)
     with home.store.read() as s:
-        job = jobs.get(s, actors["merchant"], job_id).as_dict()
+        job = visibility.shown(policy, jobs.get(s, actors["merchant"], job_id), actors["merchant"])
     if job["status"] != "succeeded":
         raise RuntimeError(f"demo job failed: {job['error']}")
-    say(f"Job {job_id} ran in the sandbox: {job['output']['rows']} rows (not shown: real data)")
+    say(f"Job {job_id} ran in the sandbox: {job['output']['rows_text']} rows (a band: the exact "
+        "count of real data is not shown)")
 
     with tx() as s:
         req = requests.request(s, actors["merchant"], policy, home.data, home.pseudonym_secret,

@@ -15,7 +15,7 @@ from egress import review as egress_review_module
 from egress.bundle import zipped
 from lineage import append, audit, graph, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
-from sandbox import jobs
+from sandbox import jobs, visibility
 from service.api.params import MAX_ID, BodyId, PathId, QueryId
 from service.home import Home
 from service.limits import RateLimited
@@ -290,7 +290,7 @@ def job_submit(body: NewJob, home: HomeDep, request: Request,
     with home.store.transaction() as session:
         job = jobs.submit(session, actor, home.policy, home.data, body.grant_id, body.sql,
                           body.output_name, body.target)
-        data = job.as_dict()
+        data = visibility.shown(home.policy, job, actor)
     pool = getattr(request.app.state, "pool", None)
     if pool is not None:
         pool.wake()
@@ -302,7 +302,8 @@ def job_list(home: HomeDep,
              actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER, Role.ADMIN))],
              grant_id: QueryId = None, status: str | None = None) -> list[dict[str, Any]]:
     with home.store.read() as session:
-        return [j.as_dict() for j in jobs.list_jobs(session, actor, grant_id, status)]
+        return [visibility.shown(home.policy, j, actor)
+                for j in jobs.list_jobs(session, actor, grant_id, status)]
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])
@@ -310,7 +311,7 @@ def job_detail(job_id: PathId, home: HomeDep,
                actor: Annotated[Actor, Depends(allow(Role.MERCHANT, Role.REVIEWER,
                                                      Role.ADMIN))]) -> dict[str, Any]:
     with home.store.read(autocommit=True) as session:
-        return jobs.view(home.data, home.policy, jobs.get(session, actor, job_id))
+        return jobs.view(home.data, home.policy, jobs.get(session, actor, job_id), actor)
 
 
 @router.post("/jobs/{job_id}/cancel", tags=["jobs"])
@@ -319,7 +320,7 @@ def job_cancel(job_id: PathId, home: HomeDep,
                ) -> dict[str, Any]:
     """Cancel a queued job, or ask the worker running it to stop it."""
     with home.store.transaction() as session:
-        return jobs.cancel(session, actor, job_id).as_dict()
+        return visibility.shown(home.policy, jobs.cancel(session, actor, job_id), actor)
 
 
 # -- egress and releases -------------------------------------------------------------------

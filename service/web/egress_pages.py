@@ -15,7 +15,7 @@ from egress.checks import CHECK_NAMES
 from egress.mitigate import MITIGATIONS
 from policies import Role
 from policies.errors import DomainError
-from sandbox import jobs
+from sandbox import jobs, visibility
 from service.api.params import MAX_ID, PathId, parse_id
 from service.web.base import PEOPLE, Form, Member, back, error_page, home_of, member, render
 
@@ -40,7 +40,7 @@ def _new_form(request: Request, m: Member, job_id: int, values: dict[str, Any],
     home = home_of(request)
     with home.store.read() as session:
         job = jobs.get(session, m.actor, job_id)
-        data = job.as_dict()
+        data = visibility.shown(home.policy, job, m.actor)
         grant = jobs.grant_view(home.policy, applications.get_grant(session, m.actor,
                                                                     job.grant_id))
     sources = sorted(n for n, s in (data["sources"] or {}).items() if s.get("kind") == "dataset")
@@ -106,7 +106,8 @@ def egress_page(request: Request, request_id: PathId,
     with home.store.read() as session:
         req = egress_requests.get(session, m.actor, request_id)
         data = egress_requests.view(req, m.actor)
-        job = jobs.get(session, m.actor, req.job_id).as_dict()
+        job = visibility.shown(home.policy, jobs.get(session, m.actor, req.job_id), m.actor) \
+            if m.actor.role is not Role.REVIEWER or data["org"] != m.actor.org else None
     own = m.actor.role is Role.REVIEWER and m.actor.org == data["org"]
     voted = data.get("my_vote") is not None or any(
         r.get("reviewer_id") == m.actor.id and r["round"] == data["round"]

@@ -11,7 +11,7 @@ from catalog import applications
 from egress import requests as egress_requests
 from policies import Role
 from policies.errors import DomainError
-from sandbox import jobs
+from sandbox import jobs, visibility
 from service.api.params import PathId
 from service.web.base import PEOPLE, Form, Member, back, home_of, member, render
 
@@ -35,7 +35,8 @@ def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output
     with home.store.read() as session:
         grant = applications.get_grant(session, m.actor, grant_id)
         view = jobs.grant_view(home.policy, grant)
-        history = [j.as_dict() for j in jobs.list_jobs(session, m.actor, grant_id)]
+        history = [visibility.shown(home.policy, j, m.actor)
+                   for j in jobs.list_jobs(session, m.actor, grant_id)]
     outputs = {}
     for j in history:
         if j["status"] == "succeeded":
@@ -64,7 +65,7 @@ def job_submit(request: Request, grant_id: PathId,
         with home.store.transaction() as session:
             job = jobs.submit(session, m.actor, home.policy, home.data, grant_id, sql, output,
                               target)
-            job_id, data = job.id, job.as_dict()
+            job_id, data = job.id, visibility.shown(home.policy, job, m.actor)
     except DomainError as exc:
         if htmx:
             return render(request, "form_error.html", m, message=exc.message, status=422)
@@ -82,7 +83,7 @@ def _job(request: Request, m: Member, job_id: int) -> tuple[dict, list[dict]]:
     home = home_of(request)
     with home.store.read() as session:
         job = jobs.get(session, m.actor, job_id)
-        data = jobs.view(home.data, home.policy, job)
+        data = jobs.view(home.data, home.policy, job, m.actor)
         linked = [egress_requests.view(r, m.actor)
                   for r in egress_requests.list_requests(session, m.actor)
                   if r.job_id == job_id]

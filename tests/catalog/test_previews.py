@@ -71,7 +71,7 @@ def test_the_simulated_target_runs_on_the_ready_preview(home, people, grant_id):
                              target="simulated").id
     job = home.run_job(job_id)
     assert job.status == "succeeded", job.error
-    rows = jobs.view(home.data, home.policy, job)["result"]["rows"]
+    rows = jobs.view(home.data, home.policy, job, people.merchant)["result"]["rows"]
     assert sum(r[1] for r in rows) == home.policy.preview_rows
     assert not any(str(r[0]).startswith("district_") for r in rows)  # not the placeholder
     path = on_latest(home, lambda v: home.root / v.path)

@@ -210,15 +210,15 @@ def test_simulated_jobs_show_rows_and_real_jobs_never_do(home, people, grant_id)
     trial = home.run_job(submit(home, people, grant_id, sql, "counts", "simulated"))
     real = home.run_job(submit(home, people, grant_id, sql, "counts", "real"))
     assert trial.status == real.status == "succeeded"
-    shown = jobs.view(home.data, home.policy, trial)["result"]
+    shown = jobs.view(home.data, home.policy, trial, people.merchant)["result"]
     assert shown["simulated"] and shown["columns"] == ["district", "n"]
     assert all(row[0].startswith("district_") for row in shown["rows"])  # placeholder values
-    assert jobs.view(home.data, home.policy, real)["result"] is None
+    assert jobs.view(home.data, home.policy, real, people.merchant)["result"] is None
     # Each target chains only its own outputs.
     again = home.run_job(submit(home, people, grant_id, "SELECT sum(n) AS t FROM counts", "t",
                                 "simulated"))
     assert again.status == "succeeded"
-    assert jobs.view(home.data, home.policy, again)["result"]["rows"] == [[
+    assert jobs.view(home.data, home.policy, again, people.merchant)["result"]["rows"] == [[
         home.policy.sandbox["placeholder_rows"]]]
 
 
@@ -259,8 +259,12 @@ def test_de_identification_functions_work_in_jobs(home, people, grant_id):
     ("SELECT tds_generalize_date(visit_date, 'week') AS w FROM visits", "year, quarter, month"),
 ])
 def test_misused_functions_fail_with_the_reason(home, people, grant_id, sql, message):
-    job = home.run_job(submit(home, people, grant_id, sql))
+    job = home.run_job(submit(home, people, grant_id, sql, target="simulated"))
     assert job.status == "failed" and message in job.error, job.error
+    # On real data the reason may quote values: the merchant reads its class, operators all.
+    job = home.run_job(submit(home, people, grant_id, sql, "real_out"))
+    assert job.status == "failed" and message not in job.error
+    assert job.error_class == "invalid_input" and message in job.error_detail
 
 
 def test_free_text_is_redacted_in_jobs(home, people, grant_id):

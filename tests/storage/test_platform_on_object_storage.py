@@ -72,7 +72,8 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
     assert not any("stage-" in o for o in outputs), "stages are derived and stay on the machine"
     new_machine(home)
     with home.store.read() as s:  # the simulated result shows from another machine
-        shown = jobs.view(home.data, home.policy, jobs.get(s, people.merchant, trial))["result"]
+        shown = jobs.view(home.data, home.policy, jobs.get(s, people.merchant, trial),
+                          people.merchant)["result"]
     assert shown["simulated"] and shown["rows"]
 
     new_machine(home)
