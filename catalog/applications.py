@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,11 +219,19 @@ def workspace_path(grant_id: int) -> str:
     return f"workspaces/{grant_id}"
 
 
+# Called in the transaction that ends a grant (revoked or expired), as
+# ``hook(session, actor, grant, data)``: packages that keep state bound to a grant close it
+# with the grant (the egress package withdraws its open requests and deletes their findings).
+GRANT_END_HOOKS: list[Callable[[Session, Actor, Grant, Storage], None]] = []
+
+
 def _end(session: Session, actor: Actor, grant: Grant, status: str, reason: str,
          data: Storage) -> None:
     grant.status, grant.ended_at, grant.end_reason = status, utcnow(), reason
     append(session, actor, f"grant.{status}", f"grant:{grant.id}",
            {"workspace_deleted": True, "reason_chars": len(reason)})
+    for hook in GRANT_END_HOOKS:
+        hook(session, actor, grant, data)
     # Merchant-retained data goes once the end is committed; the ledger keeps the record.
     after_commit(session, lambda: data.remove(workspace_path(grant.id)))
 

@@ -238,3 +238,26 @@ def test_an_approved_release_is_logged_and_downloads_are_logged(home, people, gr
         actions = {e.action for e in s.query(LedgerEvent)}
     assert {"egress.approved", "egress.released", "release.created",
             "release.downloaded"} <= actions
+
+
+@pytest.mark.parametrize("ending", ["revoked", "expired"])
+def test_an_ended_grant_withdraws_its_open_requests_and_deletes_their_findings(
+        home, people, grant_id, ending):
+    req = ask(home, people, job(home, people, grant_id))
+    vote(home, people.reviewer, req["id"])  # one of two approvals
+    findings = f"egress/{req['id']}"
+    assert home.data.local(findings).exists()
+    with home.store.transaction() as s:
+        if ending == "revoked":
+            applications.revoke(s, people.admin, grant_id, "违反协议", home.data)
+        else:
+            applications.expire_grants(s, home.data, dt.datetime(2100, 1, 1))
+    assert show(home, people.admin, req["id"])["status"] == "withdrawn"
+    assert not home.data.local(findings).exists()
+    # The second approval is refused with a reason, not a crash on the deleted workspace.
+    with refused(home, "withdrawn", "conflict"):
+        vote(home, people.reviewer2, req["id"])
+    with home.store.read() as s:
+        payload = s.query(LedgerEvent).filter(LedgerEvent.subject == f"egress:{req['id']}",
+                                              LedgerEvent.action == "egress.withdrawn").one().payload
+    assert json.loads(payload)["reason"] == f"grant {ending}"
