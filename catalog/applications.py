@@ -18,7 +18,7 @@ from catalog.models import Application, ApplicationItem, Grant, utcnow
 from catalog.workdays import add_working_days
 from lineage import append
 from lineage.base import after_commit
-from policies import SYSTEM, Actor, Forbidden, Policy, Role, require
+from policies import LEVELS, SYSTEM, Actor, Forbidden, Policy, Role, require
 from storage import Storage
 
 OPEN_STATES = ("submitted", "escalated")
@@ -172,6 +172,14 @@ def sweep(session: Session, policy: Policy, data: Storage,
     return done
 
 
+def silence_may_approve(policy: Policy, app: Application) -> bool:
+    """Whether an overdue ``app`` may be deemed approved: never one that asks for raw
+    identifiers or for data above the policy's ``deemed_approval_max_level`` (those escalate)."""
+    ceiling = LEVELS.index(policy.deemed_approval_max_level)
+    return not any(item.raw_columns or LEVELS.index(item.dataset_version.dataset.level) > ceiling
+                   for item in app.items)
+
+
 def sweep_overdue(session: Session, policy: Policy,
                   now: dt.datetime | None = None) -> dict[str, list[int]]:
     """Apply the policy's overdue action to applications past their deadline."""
@@ -180,7 +188,7 @@ def sweep_overdue(session: Session, policy: Policy,
     overdue = list(session.scalars(select(Application).where(
         Application.status == "submitted", Application.deadline < today)))
     for app in overdue:
-        if policy.overdue_action == "deemed_approved":
+        if policy.overdue_action == "deemed_approved" and silence_may_approve(policy, app):
             app.status, app.deemed, app.decided_at = "approved", True, utcnow()
             append(session, SYSTEM, "application.deemed_approved", f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})

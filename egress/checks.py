@@ -198,28 +198,27 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
                            details=details)
     if shape.kind == "unknown":
         return CheckResult("raw_exposure", REVIEW, shape.reason, details=details)
-    levels = {item.dataset_version.dataset.level for name, item in items.items()
-              if any(t == name for pairs in traced["columns"].values() for t, _ in pairs)}
-    sensitive = [lv for lv in levels if policy.level(lv).pseudonymize_pii]
-    if not sensitive:
-        return CheckResult("raw_exposure", REVIEW, "row-level output of "
-                           f"{'/'.join(sorted(levels)) or 'unclassified'} data: the reviewer "
-                           "confirms each row may leave", details=details)
-    k_min = max(policy.level(lv).k_min for lv in sensitive)
+    levels = sorted({item.dataset_version.dataset.level for name, item in items.items()
+                     if any(t == name for pairs in traced["columns"].values() for t, _ in pairs)})
+    if not levels:  # no column traced to a source: nothing to measure k on, nothing vouched for
+        return CheckResult("raw_exposure", FAIL, "row-level output whose columns trace to no "
+                           "source column: its exposure cannot be assessed", details=details)
+    k_min = max(policy.level(lv).k_min for lv in levels)
     quasi = sorted(_traced_to(traced, shape, {
         name: set(item.dataset_version.flagged("quasi_identifier"))
         for name, item in items.items()}, all_=True))
-    details.update(k_min=k_min, quasi_identifiers=quasi)
+    details.update(k_min=k_min, quasi_identifiers=quasi, levels=levels)
     if not quasi:
-        return CheckResult("raw_exposure", REVIEW, f"row-level output of {'/'.join(sensitive)} "
-                           "data with no quasi-identifier tagged in the catalog: k-anonymity "
-                           "cannot be measured; the reviewer judges", details=details)
+        return CheckResult("raw_exposure", FAIL, f"row-level output of {'/'.join(levels)} data, "
+                           "and no column of it is a quasi-identifier tagged in the catalog: "
+                           "k-anonymity cannot be measured (the provider tags them), so the "
+                           "rows may not leave unless a reviewer overrides", details=details)
     from anonymize.privacy import measure
 
     k = int(measure(output, quasi)["k"])
     details["k"] = k
     if k < k_min:
-        return CheckResult("raw_exposure", FAIL, f"row-level output of {'/'.join(sensitive)} "
+        return CheckResult("raw_exposure", FAIL, f"row-level output of {'/'.join(levels)} "
                            f"data is only {k}-anonymous on {', '.join(quasi)}; the policy needs "
                            f"{k_min}", quasi, details)
     return CheckResult("raw_exposure", REVIEW, f"row-level output, {k}-anonymous on "

@@ -34,6 +34,7 @@ class Policy:
     levels: dict[str, LevelRule]
     review_working_days: int
     overdue_action: str
+    deemed_approval_max_level: str
     max_grant_years: int
     extra_holidays: frozenset[dt.date]
     extra_workdays: frozenset[dt.date]
@@ -105,6 +106,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             levels=levels,
             review_working_days=_positive(apps["review_working_days"], "review_working_days"),
             overdue_action=str(apps["overdue_action"]),
+            deemed_approval_max_level=str(apps.get("deemed_approval_max_level", "L2")),
             max_grant_years=_positive(apps["max_grant_years"], "max_grant_years"),
             extra_holidays=_dates(apps.get("extra_holidays", []), "extra_holidays"),
             extra_workdays=_dates(apps.get("extra_workdays", []), "extra_workdays"),
@@ -138,6 +140,8 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
         raise PolicyError(f"policy file has a malformed value: {exc}") from exc
     if sorted(policy.levels) != list(LEVELS):
         raise PolicyError(f"policy must define exactly the levels {', '.join(LEVELS)}")
+    if policy.deemed_approval_max_level not in LEVELS:
+        raise PolicyError(f"applications.deemed_approval_max_level must be one of {', '.join(LEVELS)}")
     if policy.overdue_action not in OVERDUE_ACTIONS:
         raise PolicyError(f"overdue_action must be one of {', '.join(OVERDUE_ACTIONS)}")
     if policy.retention_years < 5:

@@ -98,11 +98,7 @@ def test_merchants_see_only_their_organizations_applications(home, people, regis
         applications.get(s, people.merchant_b, app_id)
 
 
-@pytest.mark.parametrize("action,status", [("deemed_approved", "approved"),
-                                           ("escalate", "escalated")])
-def test_sweep_applies_the_overdue_action(home, people, registered, action, status):
-    app_id = apply(home, people.merchant)
-    policy = dataclasses.replace(home.policy, overdue_action=action)
+def _sweep_late(home, policy, app_id):
     with home.store.transaction() as s:
         assert applications.sweep(s, policy, home.data)["deemed_approved"] == []
     later = dt.datetime.now() + dt.timedelta(days=30)
@@ -110,9 +106,27 @@ def test_sweep_applies_the_overdue_action(home, people, registered, action, stat
         applications.sweep(s, policy, home.data, now=later)
     with home.store.read() as s:
         app = s.get(Application, app_id)
-        assert app.status == status
-        assert (app.grant is not None) == (action == "deemed_approved")
-        assert app.deemed == (action == "deemed_approved")
+        return app.status, app.grant is not None, app.deemed
+
+
+@pytest.mark.parametrize("action,status", [("deemed_approved", "approved"),
+                                           ("escalate", "escalated")])
+def test_sweep_applies_the_overdue_action(home, people, visits_file, action, status):
+    register(home, people.provider, visits_file, level="L2")
+    app_id = apply(home, people.merchant)
+    policy = dataclasses.replace(home.policy, overdue_action=action)
+    deemed = action == "deemed_approved"
+    assert _sweep_late(home, policy, app_id) == (status, deemed, deemed)
+
+
+@pytest.mark.parametrize("level,raw", [("L3", ()), ("L4", ()), ("L2", ("patient_name",))])
+def test_silence_never_approves_sensitive_data_or_raw_identifiers(home, people, visits_file,
+                                                                  level, raw):
+    register(home, people.provider, visits_file, level=level)
+    columns = ["district", *raw]
+    app_id = apply(home, people.merchant, columns=columns, raw_columns=raw)
+    policy = dataclasses.replace(home.policy, overdue_action="deemed_approved")
+    assert _sweep_late(home, policy, app_id) == ("escalated", False, False)
 
 
 def test_revoked_grant_refuses_jobs_and_its_workspace_is_deleted(home, people, grant_id):

@@ -169,3 +169,26 @@ def test_failed_job_has_nothing_to_release(home, people, grant_id):
     job_id = job(home, people, grant_id, "SELECT patient_name FROM visits")
     with refused(home, "no real output to release"):
         ask(home, people, job_id)
+
+
+@pytest.mark.parametrize("level", ["L1", "L2", "L3"])
+def test_row_level_outputs_need_k_anonymity_at_every_level(home, people, visits_file, level):
+    from catalog import datasets
+    from tests.conftest import register
+
+    register(home, people.provider, visits_file, level=level)
+    with home.store.transaction() as s:
+        grant = applications.decide(s, people.reviewer, home.policy, apply(home, people.merchant),
+                                    True, "同意").grant.id
+    rows = job(home, people, grant, "SELECT district, department, fee FROM visits", "rows")
+    # No quasi-identifier tagged: k cannot be measured, so the check fails (never "review").
+    untagged = ask(home, people, rows)
+    raw = next(c for c in untagged["checks"] if c["name"] == "raw_exposure")
+    assert raw["verdict"] == "fail" and "quasi-identifier" in raw["message"]
+    with home.store.transaction() as s:
+        datasets.classify(s, people.provider, "visits", quasi_identifiers=["district", "department"])
+    tagged = ask(home, people, job(home, people, grant,
+                                   "SELECT district, department, fee FROM visits", "rows2"))
+    raw = next(c for c in tagged["checks"] if c["name"] == "raw_exposure")
+    assert raw["verdict"] == "fail" and raw["details"]["k_min"] == home.policy.level(level).k_min
+    assert raw["details"]["k"] < raw["details"]["k_min"]
