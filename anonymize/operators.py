@@ -19,7 +19,6 @@ import pyarrow.compute as pc
 from anonymize.errors import OperatorError
 
 PSEUDONYM_HEX = 32  # 128 bits: collisions are negligible for any table the platform holds
-PSEUDONYM_PATTERN = f"^[0-9a-f]{{{PSEUDONYM_HEX}}}$"  # what tds_pseudonym produces (RE2 and re)
 DATE_UNITS = ("year", "quarter", "month")
 REGION_LEVELS = ("province", "city", "county")
 

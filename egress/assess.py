@@ -87,7 +87,7 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         checks.scope(grant, job, traced, req.product, req.purpose),
         checks.sources(req.declared_sources, checks.datasets_read(session, job)),
         checks.raw_exposure(shape, traced, grant, policy, release_output),
-        checks.personal_information(release_output, policy),
+        checks.personal_information(release_output, policy, shape, traced, grant),
         checks.trade_secrets(shape, traced, grant),
         sdc,
         checks.differencing(found, policy.differencing_threshold, compared)

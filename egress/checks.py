@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from anonymize.entities import PERSONAL_ENTITIES
-from anonymize.operators import PSEUDONYM_PATTERN
 from catalog.models import Grant
 from egress.cells import Shape
 from egress.disclosure import Assessment
@@ -141,33 +138,34 @@ def sources(declared: list[str], read: dict[str, dict[str, Any]]) -> CheckResult
                        details=details)
 
 
-def personal_information(output: Path, policy: Policy) -> CheckResult:
-    """A PII scan of every value, except values that are our keyed pseudonyms (digit runs
-    inside a random hex pseudonym would otherwise look like phone numbers)."""
+def personal_information(output: Path, policy: Policy, shape: Shape, traced: dict[str, Any],
+                         grant: Grant) -> CheckResult:
+    """A PII scan of every value, and the columns traced to pseudonymized identifier columns:
+    a pseudonym is still personal information (it singles a person out), so it is known by
+    where it comes from, never by how it looks (a padded raw ID looks like one too)."""
+    from sandbox.jobs import pseudonymized_columns
+
+    pseudonymous = _traced_to(traced, shape, {name: set(pseudonymized_columns(policy, item))
+                                              for name, item in _items(grant).items()})
     table = pq.read_table(output)
-    pseudonyms: dict[str, int] = {}
-    columns = {}
-    for name in table.column_names:
-        column = table.column(name)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            mask = pc.fill_null(pc.match_substring_regex(column, PSEUDONYM_PATTERN), False)
-            if count := pc.sum(mask).as_py():
-                pseudonyms[name] = count
-                column = pc.if_else(mask, pa.scalar(None, column.type), column)
-        columns[name] = column
     from anonymize.scan import scan_table  # loads Presidio only when a request is checked
 
-    scans = scan_table(pa.table(columns), sample_rows=None, min_share=policy.entity_min_share)
+    scans = scan_table(table, sample_rows=None, min_share=policy.entity_min_share)
     flagged = {s.name: s.hits for s in scans if s.hits
                and max(s.hits.values()) / max(s.scanned, 1) > policy.pii_fail_share}
-    details: dict[str, Any] = {"pseudonymized_values": pseudonyms} if pseudonyms else {}
-    if flagged:
-        return CheckResult("personal_information", FAIL,
-                           "the output holds personal or identifying information",
-                           sorted(flagged), {"hits": flagged, **details})
+    details: dict[str, Any] = {"pseudonymized": pseudonymous} if pseudonymous else {}
+    if flagged or pseudonymous:
+        parts = []
+        if flagged:
+            parts.append("the output holds personal or identifying information")
+        if pseudonymous:
+            parts.append("columns carry pseudonyms of personal identifiers, which are still "
+                         "personal information (" + ", ".join(
+                             f"{c} <- {src}" for c, src in pseudonymous.items()) + ")")
+        return CheckResult("personal_information", FAIL, "; ".join(parts),
+                           sorted(set(flagged) | set(pseudonymous)), {"hits": flagged, **details})
     return CheckResult("personal_information", PASS,
-                       f"no PII found in {table.num_columns} columns, {table.num_rows} rows"
-                       + (f" ({sum(pseudonyms.values())} keyed pseudonyms)" if pseudonyms else ""),
+                       f"no PII found in {table.num_columns} columns, {table.num_rows} rows",
                        details=details)
 
 

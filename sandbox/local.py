@@ -58,7 +58,8 @@ def run_files(data: list[tuple[str, Path, tuple[str, ...] | None]], sql: str,
         spec = {
             "workdir": str(workdir), "home": str(root), "stage_dir": str(root / "stage"),
             "tables": [t.as_dict() for t in tables], "sql": sql, "settings": settings,
-            "pseudonym_key": secrets.token_bytes(32).hex(), "keep_output": False,
+            "pseudonym_key": secrets.token_bytes(32).hex(),
+            "stage_key": secrets.token_bytes(32).hex(), "keep_output": False,
             "show_rows": int(settings["max_result_rows"]),
         }
         return run_once(spec)

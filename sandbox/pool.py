@@ -79,7 +79,11 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
         "stage_dir": str(data.local(f"{workspace_path(job.grant_id)}/stage-{job.target}")),
         "tables": [t.as_dict() for t in tables], "sql": job.sql, "target": job.target,
         "settings": policy.sandbox,
-        "pseudonym_key": pseudonym_key(secret, f"grant:{job.grant_id}").hex(),
+        # Two keys: the stage's pseudonyms of identifier columns, and the one tds_pseudonym()
+        # and tds_redact() use. Were they one, a merchant could compute the stored pseudonym
+        # of any guess (a dictionary of names) and reverse the column.
+        "stage_key": pseudonym_key(secret, f"grant:{job.grant_id}").hex(),
+        "pseudonym_key": pseudonym_key(secret, f"grant:{job.grant_id}:sql").hex(),
         "keep_output": True, "show_rows": show_rows,
     }
 

@@ -91,7 +91,8 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
         gate.authorize(spec["sql"], {e.name for e in exposures}, settings,
                        spec.get("target", "simulated"))
         lap("gate")
-        stage_file = engine.stage(Path(spec["stage_dir"]), exposures, key) \
+        stage_file = engine.stage(Path(spec["stage_dir"]), exposures,
+                                  bytes.fromhex(spec["stage_key"])) \
             if spec.get("stage_dir") else None
         os.chdir(workdir)
         if stage_file is not None:

@@ -95,9 +95,9 @@ def grant(home, people, columns, raw=(), level="L3", name="visits"):
         return applications.decide(s, people.reviewer, home.policy, app.id, True, "同意").grant.id
 
 
-def output(home, people, grant_id, sql):
+def output(home, people, grant_id, sql, name="o"):
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, "o").id
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, name).id
     home.run_job(job_id)
     with home.store.read() as s:
         job = jobs.get(s, people.merchant, job_id)
@@ -149,3 +149,21 @@ def test_raw_access_only_to_listed_identifier_columns(home, people, visits_file)
             applications.submit(s, people.merchant, home.policy, applications.Request(
                 "场景", "说明", "目的", "产品", 12, False,
                 [{"dataset": "visits", "columns": ["district"], "raw_columns": raw}]))
+
+
+def test_a_merchant_cannot_compute_the_stored_pseudonyms_of_guesses(home, people, visits_file):
+    # The dictionary attack: tds_pseudonym() over every possible value, joined to the stored
+    # pseudonyms, would reverse the column if both used one key.
+    register(home, people.provider, visits_file, level="L3")
+    real = sorted(set(pq.read_table(visits_file).column("resident_id").to_pylist()))
+    grant_id = grant(home, people, ["resident_id", "district"])
+    guesses = ", ".join(f"('{v}')" for v in real)
+    data = output(home, people, grant_id, f"""
+        WITH guesses(g) AS (VALUES {guesses})
+        SELECT count(*) AS matched FROM visits JOIN guesses
+          ON visits.resident_id = tds_pseudonym(g)""")
+    assert data["matched"] == [0]
+    # ... while the same function still gives the merchant stable pseudonyms of its own.
+    again = output(home, people, grant_id,
+                   "SELECT tds_pseudonym('x') = tds_pseudonym('x') AS same", "o2")
+    assert again["same"] == [True]

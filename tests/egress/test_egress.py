@@ -106,7 +106,7 @@ def test_pii_in_the_output_fails_and_cannot_be_approved(home, people, visits_fil
         vote(home, people.reviewer, req["id"])
 
 
-def test_keyed_pseudonyms_are_not_taken_for_pii(home, people, visits_file):
+def test_pseudonyms_are_personal_information_known_by_provenance(home, people, visits_file):
     from tests.conftest import register
     register(home, people.provider, visits_file)
     app_id = apply(home, people.merchant, columns=["district", "mobile", "resident_id"])
@@ -115,8 +115,26 @@ def test_keyed_pseudonyms_are_not_taken_for_pii(home, people, visits_file):
     req = ask(home, people, job(home, people, grant_id,
                                 "SELECT district, mobile, resident_id FROM visits"))
     check = next(c for c in req["checks"] if c["name"] == "personal_information")
-    assert check["verdict"] == "pass", check
-    assert check["details"]["pseudonymized_values"] == {"mobile": 400, "resident_id": 400}
+    assert check["verdict"] == "fail" and set(check["columns"]) == {"mobile", "resident_id"}
+    assert check["details"]["pseudonymized"] == {"mobile": "visits.mobile",
+                                                 "resident_id": "visits.resident_id"}
+    # Counting persons by their pseudonym is fine: the pseudonym does not leave.
+    counts = ask(home, people, job(home, people, grant_id,
+                                   "SELECT district, count(DISTINCT resident_id) AS persons "
+                                   "FROM visits GROUP BY 1 HAVING count(*) >= 10", "persons"))
+    assert verdicts(counts)["personal_information"] == "pass"
+
+
+def test_a_value_that_looks_like_a_pseudonym_is_scanned_like_any(home, people, visits_file):
+    # A raw identifier padded to 32 hex digits is no pseudonym: it is scanned, and fails.
+    from tests.conftest import register
+    register(home, people.provider, visits_file, level="L2")
+    app_id = apply(home, people.merchant, columns=["district", "mobile"])
+    with home.store.transaction() as s:
+        grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    req = ask(home, people, job(home, people, grant_id,
+                                "SELECT district, lpad(mobile, 32, 'f') AS m FROM visits"))
+    assert verdicts(req)["personal_information"] == "fail"
 
 
 def test_undeclared_sources_fail(home, people, grant_id):
