@@ -91,9 +91,10 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         checks.trade_secrets(shape, traced, grant),
         sdc,
         checks.differencing(found, policy.differencing_threshold, compared)
-        if shape.kind == "aggregate" else CheckResult(
-            "differencing", checks.PASS if shape.kind == "row" else checks.REVIEW,
-            "not an aggregate output" if shape.kind == "row" else shape.reason),
+        if stats is not None else CheckResult(
+            "differencing", checks.PASS if shape.kind == "row" else checks.FAIL,
+            "not an aggregate output" if shape.kind == "row" else
+            problem or shape.reason),
         checks.cross_border(req.abroad, grant.application.abroad, policy),
     ]
     document = acro_results.build(req, job, results, shape, assessment)

@@ -169,6 +169,11 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
         return Shape("row", "each output row is a row of the source data (no aggregation)")
     if any(entry.get("class") == "STAR" for entry in select_list):
         return Shape("unknown", "SELECT * in an aggregate query: name the output columns")
+    if any(_has(entry, "WINDOW") for entry in select_list) or node.get("qualify"):
+        # max(any_value(x)) OVER (PARTITION BY key) or sum(count(*)) OVER (...) turn each
+        # cell into another's value: the rules would judge cells that are not released.
+        return Shape("unknown", "a window function in an aggregate query: its cells cannot be "
+                     "traced to their contributors")
     if any(_has(entry, "SUBQUERY") for entry in select_list):
         return Shape("unknown", "a subquery in the select list: its cells cannot be traced")
     if len(outputs) != len(select_list):

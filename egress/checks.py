@@ -270,7 +270,9 @@ def disclosure(shape: Shape, assessment: Assessment | None, problem: str = "",
         return CheckResult("disclosure", PASS, "not an aggregate output (see raw_exposure)",
                            details={"shape": "row"})
     if shape.kind == "unknown" or assessment is None:
-        return CheckResult("disclosure", REVIEW, problem or shape.reason,
+        # Fail closed: what cannot be measured is not released unless a reviewer overrides it
+        # for an exception the merchant justified.
+        return CheckResult("disclosure", FAIL, problem or shape.reason,
                            details={"shape": shape.kind})
     counts = assessment.counts()
     flagged = []

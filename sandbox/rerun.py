@@ -36,7 +36,11 @@ def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: byt
         spec["sql"] = sql
         outcome = run_once(spec)
         if outcome.get("status") != "succeeded":
-            raise JobFailed(outcome.get("error") or f"the check query {outcome.get('status')}")
+            # Its message may quote the data, and check messages are read by the merchant and
+            # kept with the request: only the class is said.
+            error_class = outcome.get("error_class") or outcome.get("status") or "failed"
+            raise JobFailed(f"the check query over the real data failed "
+                            f"({error_class.replace('_', ' ')})", error_class)
         return pq.read_table(workdir / OUTPUT_NAME)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

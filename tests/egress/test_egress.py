@@ -210,3 +210,16 @@ def test_row_level_outputs_need_k_anonymity_at_every_level(home, people, visits_
     raw = next(c for c in tagged["checks"] if c["name"] == "raw_exposure")
     assert raw["verdict"] == "fail" and raw["details"]["k_min"] == home.policy.level(level).k_min
     assert raw["details"]["k"] < raw["details"]["k_min"]
+
+
+@pytest.mark.parametrize("sql", [
+    # the statistics query cannot be built or run for these: the checks fail closed
+    "SELECT district, sum(fee) FILTER (WHERE age > 30) AS s FROM visits GROUP BY 1",
+    "SELECT district, max(any_value(fee)) OVER (PARTITION BY district) AS m FROM visits "
+    "GROUP BY district",
+])
+def test_disclosure_fails_closed_when_it_cannot_be_measured(home, people, grant_id, sql):
+    req = ask(home, people, job(home, people, grant_id, sql))
+    assert verdicts(req)["disclosure"] == verdicts(req)["differencing"] == "fail"
+    check = next(c for c in req["checks"] if c["name"] == "disclosure")
+    assert "could not be computed" in check["message"] or "window" in check["message"]
