@@ -22,6 +22,13 @@ def _refs(node: Any) -> list[tuple[str | None, str]]:
     return found
 
 
+def _plain_star(entry: dict[str, Any]) -> bool:
+    """``*`` or ``t.*`` as written, not COLUMNS(...) nor a star with EXCLUDE/REPLACE/RENAME."""
+    return not (entry.get("columns") or entry.get("expr") or entry.get("exclude_list")
+                or entry.get("replace_list") or entry.get("rename_list")
+                or entry.get("qualified_exclude_list"))
+
+
 def column_lineage(sql: str, tables: dict[str, list[str]], outputs: list[str]) -> Lineage:
     """Map each of ``outputs`` (the job's output columns, in order) to the (table, column)
     inputs it derives from; ``tables`` are the tables the job could read and their columns."""
@@ -50,7 +57,19 @@ def column_lineage(sql: str, tables: dict[str, list[str]], outputs: list[str]) -
     for node in _walk([statement.get("from_table"), statement.get("select_list")]):
         if node.get("type") == "SUBQUERY" or node.get("class") == "SUBQUERY":
             simple = False
-    mentioned = sorted({pair for q, c in _refs(statement) for pair in resolve(q, c)})
+        if node.get("type") == "TABLE_FUNCTION":
+            # range(), unnest()... joined to a table can carry its values (ON r.range = t.id):
+            # their columns count as derived from everything the query mentions.
+            simple = False
+    # Columns named by no reference: COLUMNS('regex'), * EXCLUDE/REPLACE, a star inside a
+    # subquery, #n positions. Their outputs may carry any column of the tables read.
+    hidden = [n for n in _walk(statement) if n.get("class") in ("STAR", "POSITIONAL_REFERENCE")]
+    top = [e for e in statement.get("select_list", []) if e.get("class") == "STAR"]
+    if len(hidden) != len(top) or not all(_plain_star(e) for e in top):
+        simple = False
+        mentioned = sorted({(t, c) for t in order for c in tables[t]})
+    else:
+        mentioned = sorted({pair for q, c in _refs(statement) for pair in resolve(q, c)})
     if simple:
         mapped: list[list[tuple[str, str]]] = []
         for entry in statement.get("select_list", []):

@@ -99,6 +99,14 @@ def authorize(sql: str, visible: set[str], settings: dict[str, Any],
     tree = check(sql, int(settings["max_sql_length"]), int(settings["max_expression_depth"]))
     if target == "real":
         deterministic(tree)
+    ctes = cte_names(tree)
+    taken = sorted((set(ctes) & {v.lower() for v in visible}) | (set(ctes) & system_names())
+                   | {c for c in ctes if ctes.count(c) > 1})
+    if taken:
+        # A CTE named like a table would hide the table from the recorded sources wherever the
+        # name is used outside the CTE's scope (and let a system view be read through it).
+        raise QueryRefused(f"the CTE name {taken[0]!r} is taken (a workspace or system table, "
+                           "or another CTE of the query): give the CTE a name of its own")
     unknown = sorted(tables_read(tree) - visible)
     if unknown:
         raise QueryRefused(f"no table {unknown[0]!r} in this workspace (tables: "
@@ -149,6 +157,31 @@ def nesting_depth(sql: str) -> int:
             depth -= 1
         i += 1
     return deepest
+
+
+def cte_names(tree: dict[str, Any]) -> list[str]:
+    """Every CTE name the statement defines, at any depth, as often as it is defined."""
+    found = []
+    for node in _walk(tree):
+        cte_map = node.get("cte_map")
+        if isinstance(cte_map, dict):
+            found.extend(entry["key"].lower() if isinstance(entry.get("key"), str) else "?"
+                         for entry in cte_map.get("map", []) if isinstance(entry, dict))
+    return found
+
+
+def system_names() -> set[str]:
+    """Names of the tables and views DuckDB itself provides (duckdb_*, pg_catalog,
+    information_schema...), lower case."""
+    names = getattr(_local, "system_names", None)
+    if names is None:
+        rows = _parser().execute(
+            "SELECT lower(view_name) FROM duckdb_views() UNION "
+            "SELECT lower(table_name) FROM duckdb_tables() UNION "
+            "SELECT lower(function_name) FROM duckdb_functions() "
+            "WHERE function_type = 'table'").fetchall()
+        names = _local.system_names = {r[0] for r in rows}
+    return names
 
 
 def tables_read(tree: dict[str, Any]) -> set[str]:

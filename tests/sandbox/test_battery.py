@@ -11,8 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sandbox import engine, jobs, runner
+from sandbox import engine, gate, jobs, runner
+from sandbox.errors import QueryRefused
 from tests.helpers import refused, set_policy, snapshot
 
 # -- 1. The gate refuses at submit: nothing is queued, logged or written. ------------------
@@ -307,3 +310,34 @@ def test_the_gate_gives_each_of_many_concurrent_callers_its_own_answer():
     for thread in threads:
         thread.join()
     assert not wrong, wrong[:5]
+
+
+SETTINGS = {"max_sql_length": 100_000, "max_expression_depth": 200}
+
+
+@pytest.mark.parametrize("sql", [
+    # the outer name is out of the CTE's scope: it would read the system view or the table
+    # while the recorded sources leave it out
+    "SELECT * FROM pg_settings, (WITH pg_settings AS (SELECT 1 AS x) SELECT * FROM pg_settings) q",
+    "SELECT * FROM duckdb_tables, (WITH duckdb_tables AS (SELECT 1 AS x) SELECT 1) q",
+    "SELECT * FROM visits, (WITH visits AS (SELECT 1 AS x) SELECT * FROM visits) q",
+    "WITH VISITS AS (SELECT 1 AS x) SELECT * FROM visits",
+    "WITH a AS (SELECT 1 AS x), q AS (WITH a AS (SELECT 2 AS x) SELECT * FROM a) SELECT * FROM q",
+])
+def test_cte_names_may_not_shadow_tables(sql):
+    with pytest.raises(QueryRefused, match="CTE name"):
+        gate.authorize(sql, {"visits"}, SETTINGS)
+
+
+@given(st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True))
+@settings(max_examples=200, deadline=None)
+def test_a_cte_is_refused_exactly_when_its_name_is_taken(name):
+    visible = {"visits", "firms"}
+    sql = f'WITH "{name}" AS (SELECT 1 AS x) SELECT x FROM "{name}"'
+    taken = name in visible or name in gate.system_names()
+    try:
+        tables = gate.tables_read(gate.authorize(sql, visible, SETTINGS))
+    except QueryRefused as exc:
+        assert taken, exc
+    else:
+        assert not taken and tables == set()
