@@ -549,6 +549,45 @@ def grant_revoke(grant_id: int, reason: str, token: str | None, as_json: bool) -
     _print(data, as_json, lambda d: f"grant {d['id']} revoked; workspace data deleted")
 
 
+@main.group()
+def alert() -> None:
+    """Security alerts: a grant's real-data job budget spent, or a probing pattern."""
+
+
+def _alert_text(a: dict[str, Any]) -> str:
+    state = "open" if a["acknowledged_at"] is None else "acknowledged"
+    return (f"{a['id']:>5}  {state:12s} {a['kind']:15s} grant {a['grant_id']}  {a['org']}  "
+            f"{a['created_at']}")
+
+
+@alert.command("list")
+@click.option("--open", "open_only", is_flag=True, help="only alerts nobody acknowledged yet")
+@token_option
+@json_option
+def alert_list(open_only: bool, token: str | None, as_json: bool) -> None:
+    """The alerts, newest first (administrators)."""
+    from sandbox import budget
+
+    actor = acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
+    with ready_home().store.read() as session:
+        data = [a.as_dict() for a in budget.list_alerts(session, actor, open_only)]
+    _print(data, as_json, lambda rows: "\n".join(_alert_text(a) for a in rows) or "(no alerts)")
+
+
+@alert.command("ack")
+@click.argument("alert_id", type=int)
+@token_option
+@json_option
+def alert_ack(alert_id: int, token: str | None, as_json: bool) -> None:
+    """Mark an alert as looked into (a new alert of its kind may then be raised)."""
+    from sandbox import budget
+
+    actor = acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
+    with ready_home().store.transaction() as session:
+        data = budget.acknowledge(session, actor, alert_id).as_dict()
+    _print(data, as_json, _alert_text)
+
+
 # -- jobs ----------------------------------------------------------------------------------
 
 @main.group()

@@ -15,7 +15,7 @@ from egress import review as egress_review_module
 from egress.bundle import zipped
 from lineage import append, audit, graph, proofs, verify_ledger
 from policies import Actor, Forbidden, Role
-from sandbox import jobs, visibility
+from sandbox import budget, jobs, visibility
 from service.api.params import MAX_ID, BodyId, PathId, QueryId
 from service.home import Home
 from service.limits import RateLimited
@@ -321,6 +321,22 @@ def job_cancel(job_id: PathId, home: HomeDep,
     """Cancel a queued job, or ask the worker running it to stop it."""
     with home.store.transaction() as session:
         return visibility.shown(home.policy, jobs.cancel(session, actor, job_id), actor)
+
+
+@router.get("/alerts", tags=["jobs"])
+def alert_list(home: HomeDep, actor: Annotated[Actor, Depends(allow(Role.ADMIN))],
+               open_only: bool = False) -> list[dict[str, Any]]:
+    """Security alerts, newest first: a grant's daily budget of real-data jobs spent, jobs
+    that differ only in their literals, or repeated failures (probing)."""
+    with home.store.read() as session:
+        return [a.as_dict() for a in budget.list_alerts(session, actor, open_only)]
+
+
+@router.post("/alerts/{alert_id}/ack", tags=["jobs"])
+def alert_ack(alert_id: PathId, home: HomeDep,
+              actor: Annotated[Actor, Depends(allow(Role.ADMIN))]) -> dict[str, Any]:
+    with home.store.transaction() as session:
+        return budget.acknowledge(session, actor, alert_id).as_dict()
 
 
 # -- egress and releases -------------------------------------------------------------------

@@ -38,6 +38,8 @@ EXPECTED = {
     ("GET", "/api/v1/jobs"): {M, R, A},
     ("GET", "/api/v1/jobs/{job_id}"): {M, R, A},
     ("POST", "/api/v1/jobs/{job_id}/cancel"): {M, A},
+    ("GET", "/api/v1/alerts"): {A},
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): {A},
     ("POST", "/api/v1/egress"): {M},
     ("GET", "/api/v1/egress"): {M, R, A},
     ("GET", "/api/v1/egress/{request_id}"): {M, R, A},

@@ -183,7 +183,22 @@ def test_real_job_output_is_never_printed(demo):
     done = tds("job", "show", str(result["job_id"]), "--json", home=home,
                token=result["tokens"]["merchant"])
     shown = json.loads(done.stdout)
-    assert set(shown["output"]) == {"rows", "schema", "sha256"}
+    assert set(shown["output"]) == {"rows", "rows_band", "rows_text", "schema", "sha256"}
+    # A band of rows, no hash: exact figures of real data are oracles of its values.
+    assert shown["output"]["rows"] is None and shown["output"]["sha256"] is None
+    text = tds("job", "show", str(result["job_id"]), home=home,
+               token=result["tokens"]["merchant"]).stdout
+    assert f"{shown['output']['rows_text']} rows" in text and " ms" not in text
+
+
+def test_administrators_list_and_acknowledge_alerts(demo_copy):
+    home, result = demo_copy
+    listed = tds("alert", "list", "--json", home=home)  # the operator of the home
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    refused = tds("alert", "list", home=home, token=result["tokens"]["merchant"])
+    assert refused.returncode == 2 and "needs the role admin" in refused.stderr
+    missing = tds("alert", "ack", "99", home=home)
+    assert missing.returncode == 2 and "no alert 99" in missing.stderr
 
 
 def test_scan_classifies_columns_of_a_file(demo, tmp_path):
