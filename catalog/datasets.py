@@ -107,8 +107,15 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
     return version
 
 
+# Entities that name one contributor (a person, or an enterprise) each, most telling first: the
+# person key of a dataset is suggested among columns holding them.
+PERSON_KEY_ENTITIES = ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_USCC")
+
+
 def _suggested_tags(scans: list[Any], previous: DatasetVersion | None) -> list[dict[str, Any]]:
-    """The scan's entity per column; flags a provider set on the previous version carry over."""
+    """The scan's entity per column; flags a provider set on the previous version carry over.
+    The person key (whose distinct values are a cell's contributors at egress) is the
+    previous version's, else the first column of the most telling contributor entity."""
     earlier = {t["name"]: t for t in previous.tags()} if previous is not None else {}
     tags = []
     for scan in scans:
@@ -116,16 +123,26 @@ def _suggested_tags(scans: list[Any], previous: DatasetVersion | None) -> list[d
         tags.append({"name": scan.name, "entity": scan.entity, "suggested_entity": scan.entity,
                      "share": round(scan.fraction, 4),
                      "quasi_identifier": bool(old.get("quasi_identifier", False)),
-                     "confidential": bool(old.get("confidential", False))})
+                     "confidential": bool(old.get("confidential", False)),
+                     "person_key": bool(old.get("person_key", False))})
+    # A provider who confirmed the previous version's person key (none included) keeps it.
+    chosen = previous is not None and previous.classification == "confirmed" and any(
+        "person_key" in t for t in previous.tags())
+    if not chosen and not any(t["person_key"] for t in tags):
+        ranked = sorted((PERSON_KEY_ENTITIES.index(t["entity"]), i) for i, t in enumerate(tags)
+                        if t["entity"] in PERSON_KEY_ENTITIES)
+        if ranked:
+            tags[ranked[0][1]]["person_key"] = True
     return tags
 
 
 def classify(session: Session, actor: Actor, name: str, entities: dict[str, str | None] | None = None,
              quasi_identifiers: list[str] | None = None, confidential: list[str] | None = None,
-             level: str | None = None) -> DatasetVersion:
+             level: str | None = None, person_key: str | None = None) -> DatasetVersion:
     """The provider confirms the latest version's column classification, overriding the scan's
     suggestions where given: entity per column (None: no identifier), the quasi-identifier and
-    confidential columns (each list replaces the earlier one), and the dataset's level."""
+    confidential columns (each list replaces the earlier one), the dataset's level, and the
+    person key ("" for none: each row is then its own contributor)."""
     require(actor, Role.PROVIDER, Role.ADMIN)
     dataset = get(session, name)
     if actor.role != Role.ADMIN and dataset.provider_id != actor.id:
@@ -133,7 +150,8 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
     version = dataset.latest
     known = set(version.column_names)
     entities = dict(entities or {})
-    for column in [*entities, *(quasi_identifiers or []), *(confidential or [])]:
+    for column in [*entities, *(quasi_identifiers or []), *(confidential or []),
+                   *([person_key] if person_key else [])]:
         if column not in known:
             raise InvalidInput(f"dataset {dataset.name!r} has no column {str(column)[:80]!r}")
     for column, entity in entities.items():
@@ -152,6 +170,8 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
             tag["quasi_identifier"] = tag["name"] in quasi_identifiers
         if confidential is not None:
             tag["confidential"] = tag["name"] in confidential
+        if person_key is not None:
+            tag["person_key"] = tag["name"] == person_key
         if tag["entity"] != tag.get("suggested_entity"):
             overridden[tag["name"]] = {"suggested": tag.get("suggested_entity"),
                                        "confirmed": tag["entity"]}
@@ -167,6 +187,7 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
         "entities": version.entity_columns(),
         "quasi_identifiers": version.flagged("quasi_identifier"),
         "confidential": version.flagged("confidential"),
+        "person_key": version.person_key(),
     })
     return version
 

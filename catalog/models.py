@@ -96,6 +96,11 @@ class DatasetVersion(Base):
     def flagged(self, flag: str) -> list[str]:
         return [t["name"] for t in self.tags() if t.get(flag)]
 
+    def person_key(self) -> str | None:
+        """The column whose distinct values are the contributors of a released cell (a person,
+        or an enterprise); None: each row is its own contributor."""
+        return next(iter(self.flagged("person_key")), None)
+
 
 class Application(Base):
     __tablename__ = "catalog_applications"

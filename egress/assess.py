@@ -47,8 +47,10 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
     output = data.fetch(job.output_path)
     traced = checks.lineage(session, job)
     rules = policy.egress_disclosure
+    # Every dataset of the grant carries its contributors in the statistics run.
     shape = cells.analyse(job.sql, [c["name"] for c in job.output_schema or []],
-                          int(rules["nk_n"]))
+                          int(rules["nk_n"]), {item.dataset_version.dataset.name
+                                               for item in grant.items})
     assessment, stats, problem = None, None, ""
     if shape.kind == "aggregate":
         try:

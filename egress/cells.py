@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from sandbox.engine import PERSON_COLUMN
 from sandbox.gate import _parser, _walk, check
 
 # How ACRO's ontology treats each family of statistics (acro.table_utils.AGGFUNC_TO_TYPE and
@@ -25,8 +26,9 @@ KINDS: dict[str, str] = {
     **dict.fromkeys(("count", "count_star"), "frequency"),
     **dict.fromkeys(("sum", "avg", "mean", "fsum", "sumkahan", "kahan_sum", "favg",
                      "sum_no_overflow"), "linear"),
-    **dict.fromkeys(("median", "quantile", "quantile_cont", "quantile_disc", "mad"), "position"),
-    **dict.fromkeys(("min", "max"), "endpoint"),
+    **dict.fromkeys(("median", "quantile_cont", "mad"), "position"),
+    # Each returns one contributor's value (quantile is quantile_disc).
+    **dict.fromkeys(("min", "max", "quantile", "quantile_disc"), "endpoint"),
     "mode": "mode",
     **dict.fromkeys(("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop",
                      "kurtosis", "kurtosis_pop", "skewness", "entropy"), "shape"),
@@ -136,26 +138,65 @@ def _substitute(node: Any, replacements: dict[str, dict[str, Any]]) -> Any:
 
 
 # Statistics per kind, as SQL over the placeholder arguments a0, a1; each is computed with the
-# aggregate call's own FILTER clause, so it counts exactly the rows the call aggregated.
+# aggregate call's own FILTER clause, so it counts exactly the rows the call aggregated. ``n``
+# counts contributors (see _contributors), ``rows`` and ``present`` rows (with a value).
 _STATS: dict[str, dict[str, str]] = {
-    "frequency": {"n": "count(*)"},
-    "linear": {"n": "count(*)", "sum": "sum(a0)", "max": "max(a0)",
+    "frequency": {"n": "{contributors}"},
+    "linear": {"n": "{contributors}", "sum": "sum(a0)", "max": "max(a0)",
                "top2": "list_sum(max(a0, 2))", "topn": "list_sum(max(a0, {nk_n}))",
                "negative": "sum(CASE WHEN a0 < 0 THEN 1 ELSE 0 END)",
-               "present": "count(a0)"},
-    "position": {"n": "count(*)", "present": "count(a0)"},
-    "endpoint": {"n": "count(*)", "present": "count(a0)"},
-    "mode": {"n": "count(*)", "present": "count(a0)"},
-    "shape": {"n": "count(*)", "present": "count(a0)"},
-    "regression": {"n": "count(*)", "regr": "regr_count(a0, a1)"},
-    "reveals": {"n": "count(*)"},
-    "unknown": {"n": "count(*)"},
+               "present": "count(a0)", "rows": "count(*)"},
+    "position": {"n": "{contributors}", "present": "count(a0)", "rows": "count(*)"},
+    "endpoint": {"n": "{contributors}", "present": "count(a0)", "rows": "count(*)"},
+    "mode": {"n": "{contributors}", "present": "count(a0)", "rows": "count(*)"},
+    "shape": {"n": "{contributors}", "present": "count(a0)", "rows": "count(*)"},
+    "regression": {"n": "{contributors}", "regr": "regr_count(a0, a1)"},
+    "reveals": {"n": "{contributors}"},
+    "unknown": {"n": "{contributors}"},
 }
 
 
-def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
+def _contributors(node: dict[str, Any], persons: set[str] | None) -> str | Shape:
+    """SQL counting a group's contributors: with ``persons`` (the tables that carry
+    :data:`~sandbox.engine.PERSON_COLUMN`), the distinct contributors of each table the
+    aggregate reads (the fewest, when it joins several), so neither repeated rows of one
+    person nor rows multiplied by a join or ``range()`` count twice. Without, its rows. A
+    :class:`Shape` of kind ``unknown`` when they cannot be counted."""
+    if persons is None:
+        return "count(*)"
+    source = node.get("from_table")
+    if any(n.get("type") == "SUBQUERY" for n in _walk(source)):
+        return Shape("unknown", "the aggregate reads a subquery: its cells' contributors cannot "
+                     "be counted (aggregate the granted datasets directly)")
+    ctes = {str(e.get("key")).lower() for n in _walk(node) if isinstance(n.get("cte_map"), dict)
+            for e in n["cte_map"].get("map", []) if isinstance(e, dict)}
+    counts = []
+    for table in (n for n in _walk(source) if n.get("type") == "BASE_TABLE"):
+        name = table.get("table_name") or ""
+        if name.lower() in ctes or name not in persons:
+            return Shape("unknown", f"the aggregate reads {name!r}, a CTE or an earlier output "
+                         "of the workspace: its cells' contributors cannot be counted (aggregate "
+                         "the granted datasets directly)")
+        alias = (table.get("alias") or name).replace('"', '""')
+        counts.append(f'count(DISTINCT "{alias}"."{PERSON_COLUMN}")')
+    if not counts:
+        return "count(*)"  # FROM range(...) alone: no data, no contributor
+    return counts[0] if len(counts) == 1 else f"least({', '.join(counts)})"
+
+
+def _with_filter(expression: dict[str, Any], condition: Any) -> dict[str, Any]:
+    """``expression`` with the aggregate call's FILTER on each aggregate inside it (a
+    statistic such as ``list_sum(max(a0, 2))`` has its aggregate below a scalar function)."""
+    for item in _walk(expression):
+        if (_function(item) or "") in aggregate_names():
+            item["filter"] = copy.deepcopy(condition)
+    return expression
+
+
+def analyse(sql: str, outputs: list[str], nk_n: int = 2,
+            persons: set[str] | None = None) -> Shape:
     """The shape of a job's output (whose columns are ``outputs``, in order) and, for an
-    aggregate, its statistics query."""
+    aggregate, its statistics query (see :func:`_contributors` for ``persons``)."""
     tree = check(sql, max_length=10**7, max_depth=10**4)
     node = tree["statements"][0]["node"]
     if node.get("type") != "SELECT_NODE":
@@ -178,6 +219,9 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
         return Shape("unknown", "a subquery in the select list: its cells cannot be traced")
     if len(outputs) != len(select_list):
         return Shape("unknown", "the output's columns do not match the select list")
+    contributors = _contributors(node, persons)
+    if isinstance(contributors, Shape):
+        return contributors
     names = list(outputs)
     shape = Shape("aggregate", margins=len(node.get("group_sets") or []) > 1)
     extra: list[dict[str, Any]] = []
@@ -198,11 +242,12 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
                 templates = _STATS["unknown"]
             if kind in ("linear", "position", "endpoint", "mode", "shape") and not arguments:
                 templates = _STATS["unknown"]
-            parsed = _expressions(", ".join(templates.values()).format(nk_n=int(nk_n)))
+            parsed = _expressions(", ".join(templates.values()).format(
+                nk_n=int(nk_n), contributors=contributors))
             for stat, expression in zip(templates, parsed, strict=True):
                 expression = _substitute(expression, {f"a{i}": arg for i, arg in
                                                       enumerate(arguments[:2])})
-                expression["filter"] = copy.deepcopy(call.get("filter"))
+                expression = _with_filter(expression, call.get("filter"))
                 expression["alias"] = f"{PREFIX}{aggregate.index}_{stat}"
                 aggregate.stats[stat] = expression["alias"]
                 extra.append(expression)
@@ -214,7 +259,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2) -> Shape:
                                           enumerate(node["group_expressions"])})
         grouping["alias"] = shape.grouping_column = f"{PREFIX}grouping"
         extra.append(grouping)
-    rows = _expressions("count(*)")[0]
+    rows = _expressions(contributors)[0]
     rows["alias"] = shape.rows_column = f"{PREFIX}rows"
     extra.append(rows)
     node["select_list"] = [dict(entry, alias=name) for entry, name

@@ -184,8 +184,12 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
     L3+ data need the level's k-anonymity on the catalog's quasi-identifiers; no output column
     may carry a raw (not pseudonymized) identifier column, whatever its values look like."""
     items = _items(grant)
+    # Keys, and aggregate values other than counts: sum(CAST(id AS HUGEINT)) or
+    # string_agg(hex(id)) carry an identifier as much as a key does; count(DISTINCT id) does not.
+    carriers = None if shape.kind != "aggregate" else sorted(
+        set(shape.keys) | {a.column for a in shape.aggregates if a.kind != "frequency"})
     raw = _traced_to(traced, shape, {name: _raw_identifiers(policy, item)
-                                     for name, item in items.items()})
+                                     for name, item in items.items()}, columns=carriers)
     details: dict[str, Any] = {"shape": shape.kind}
     if raw:
         return CheckResult("raw_exposure", FAIL, "output columns carry raw identifiers of the "
@@ -251,10 +255,11 @@ def _raw_identifiers(policy: Policy, item: Any) -> set[str]:
 
 
 def _traced_to(traced: dict[str, Any], shape: Shape, marked: dict[str, set[str]],
-               all_: bool = False) -> dict[str, str]:
-    """Output columns (keys only for aggregates, unless ``all_``) traced to one of the
-    ``marked`` source columns (per dataset), with that source."""
-    columns = shape.keys if shape.kind == "aggregate" and not all_ else list(traced["columns"])
+               all_: bool = False, columns: list[str] | None = None) -> dict[str, str]:
+    """Output columns (``columns``; else keys only for aggregates, unless ``all_``) traced to
+    one of the ``marked`` source columns (per dataset), with that source."""
+    if columns is None:
+        columns = shape.keys if shape.kind == "aggregate" and not all_ else list(traced["columns"])
     found = {}
     for column in columns:
         for table, source in traced["columns"].get(column, []):

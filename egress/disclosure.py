@@ -43,8 +43,15 @@ RULES: dict[str, tuple[str, str]] = {
     "missing": ("MissingCheck", REVIEW),
     "dof": ("MinimumDoFCheck", FAIL),
     "individual_values": ("IndividualValuesCheck", FAIL),
-    "unknown_statistic": ("StatbarnDataCheck", REVIEW),
+    # Beyond ACRO: the releasable statistics are an allow-list. A minimum, maximum, mode or
+    # discrete quantile is one contributor's own value (quantile_disc(x, 1.0) is the max), so
+    # such a cell fails unless a reviewer overrides it for a justified exception; a statistic
+    # the platform does not know fails closed.
+    "unsafe_statistic": ("UnsafeStatisticCheck", FAIL),
+    "unknown_statistic": ("StatbarnDataCheck", FAIL),
 }
+# Rules of ours that ACRO does not have (left out where ACRO's verdicts are compared).
+BEYOND_ACRO = frozenset({"unsafe_statistic"})
 ACRO_NAMES = {rule: acro for rule, (acro, _) in RULES.items()}
 
 
@@ -138,8 +145,11 @@ def _assess_one(result: Assessment, agg: Aggregate, stats: pa.Table,
         result.mark("threshold", column, ~(n >= threshold))
     if kind in ("position", "endpoint", "mode") and rules["zeros_disclosive"]:
         result.mark("zeros", column, n == 0)
+    if kind in ("endpoint", "mode"):
+        result.mark("unsafe_statistic", column, np.ones(result.rows, bool))
     if rules["check_missing_values"] and "present" in agg.stats:
-        result.mark("missing", column, _numbers(stats, agg.stats["present"]) < n)
+        result.mark("missing", column, _numbers(stats, agg.stats["present"])
+                    < _numbers(stats, agg.stats["rows"]))
     if kind == "linear":
         _dominance(result, agg, stats, rules)
     elif kind == "shape":

@@ -29,6 +29,9 @@ from sandbox import functions
 from sandbox.errors import JobFailed, JobTimedOut
 
 STAGE_ALIAS = "granted"
+# The contributor of each row, in the platform's own runs for the egress checks only: the
+# pseudonym of the dataset's person key, or the row's number when it has none.
+PERSON_COLUMN = "tds__person"
 
 
 @dataclass(frozen=True)
@@ -37,22 +40,30 @@ class Exposure:
 
     ``staged`` tables are copied into the grant's stage file (datasets); the others are read
     through an Arrow dataset (earlier outputs). ``pseudonymized`` columns are staged as keyed
-    pseudonyms instead of their values."""
+    pseudonyms instead of their values. A ``person`` (staged tables of the platform's own
+    check runs only) adds :data:`PERSON_COLUMN`: the pseudonym of that column, or with ""
+    the row number."""
 
     name: str
     path: Path
     columns: tuple[str, ...]
     staged: bool = True
     pseudonymized: tuple[str, ...] = field(default=())
+    person: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "columns": list(self.columns),
-                "staged": self.staged, "pseudonymized": list(self.pseudonymized)}
+                "staged": self.staged, "pseudonymized": list(self.pseudonymized),
+                "person": self.person}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Exposure:
         return cls(raw["name"], Path(raw["path"]), tuple(raw["columns"]), bool(raw["staged"]),
-                   tuple(raw.get("pseudonymized", ())))
+                   tuple(raw.get("pseudonymized", ())), raw.get("person"))
+
+    def visible(self) -> tuple[str, ...]:
+        """The columns a query over this table sees."""
+        return self.columns + ((PERSON_COLUMN,) if self.person is not None else ())
 
 
 def _quote(name: str) -> str:
@@ -65,7 +76,7 @@ def stage_key(exposures: list[Exposure]) -> str:
     for e in sorted((e for e in exposures if e.staged), key=lambda e: e.name):
         stat = e.path.stat()
         parts.append([e.name, str(e.path), stat.st_size, stat.st_mtime_ns, list(e.columns),
-                      list(e.pseudonymized)])
+                      list(e.pseudonymized), e.person])
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:24]
 
 
@@ -91,12 +102,18 @@ def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> P
             functions.register(con, pseudonym_key)
             for e in staged:
                 available = set(pq.read_schema(e.path).names)
-                missing = [c for c in e.columns if c not in available]
+                missing = [c for c in (*e.columns, *filter(None, [e.person]))
+                           if c not in available]
                 if missing:
                     raise JobFailed(f"granted column {missing[0]!r} is missing from {e.name}")
                 select = ", ".join(
                     f"tds_pseudonym(CAST({_quote(c)} AS VARCHAR)) AS {_quote(c)}"
                     if c in e.pseudonymized else _quote(c) for c in e.columns)
+                if e.person == "":
+                    select += f", row_number() OVER () AS {PERSON_COLUMN}"
+                elif e.person is not None:
+                    select += (f", tds_pseudonym(CAST({_quote(e.person)} AS VARCHAR)) "
+                               f"AS {PERSON_COLUMN}")
                 con.execute(f"CREATE TABLE {_quote(e.name)} AS SELECT {select} "
                             f"FROM read_parquet(?)", [str(e.path)])
             con.execute("CHECKPOINT")
@@ -152,7 +169,7 @@ def lock(con: duckdb.DuckDBPyConnection, exposures: list[Exposure], stage_file: 
         con.execute(f"ATTACH ? AS {STAGE_ALIAS} (READ_ONLY)", [str(stage_file)])
     for e in exposures:
         if e.staged:
-            columns = ", ".join(_quote(c) for c in e.columns)
+            columns = ", ".join(_quote(c) for c in e.visible())
             con.execute(f"CREATE VIEW {_quote(e.name)} AS SELECT {columns} "
                         f"FROM {STAGE_ALIAS}.{_quote(e.name)}")
         else:

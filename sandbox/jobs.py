@@ -50,9 +50,10 @@ def output_relative(job: Job) -> str:
 
 
 def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, target: str,
-              before_job: int | None = None) -> list[Exposure]:
+              before_job: int | None = None, persons: bool = False) -> list[Exposure]:
     """The tables a job of ``grant`` may read: granted columns of each dataset (the real
-    version, or its simulated preview), and earlier outputs of the same target."""
+    version, or its simulated preview), and earlier outputs of the same target. With
+    ``persons`` (the platform's own check runs) each dataset also carries its contributors."""
     rows = int(policy.sandbox["placeholder_rows"])
     found = []
     for item in grant.items:
@@ -60,7 +61,8 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
         path = (data.fetch(version.path) if target == "real"
                 else ensure_preview(data, version, rows))
         found.append(Exposure(version.dataset.name, path, tuple(item.columns),
-                              pseudonymized=pseudonymized_columns(policy, item)))
+                              pseudonymized=pseudonymized_columns(policy, item),
+                              person=(version.person_key() or "") if persons else None))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")
     if before_job is not None:

@@ -27,13 +27,17 @@ from storage import Storage
 
 def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: bytes, job: Job,
                     sql: str) -> pa.Table:
-    """The result of ``sql`` over the tables ``job`` could read (raises JobFailed)."""
+    """The result of ``sql`` over the tables ``job`` could read, each dataset with its
+    contributors (``engine.PERSON_COLUMN``) (raises JobFailed)."""
     grant = session.get(Grant, job.grant_id)
-    tables = jobs.exposures(session, data, policy, grant, job.target, before_job=job.id)
+    tables = jobs.exposures(session, data, policy, grant, job.target, before_job=job.id,
+                            persons=True)
     workdir = job_directory(job.id)
     try:
         spec = job_spec(data, policy, secret, job, tables, workdir)
         spec["sql"] = sql
+        # A stage of its own: it holds the contributors, which the merchant's jobs never see.
+        spec["stage_dir"] += "-checks"
         outcome = run_once(spec)
         if outcome.get("status") != "succeeded":
             # Its message may quote the data, and check messages are read by the merchant and

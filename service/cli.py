@@ -280,11 +280,14 @@ def dataset_register(file: Path, name: str, title: str, domain: str, level: str,
 @click.option("--qi", help="the quasi-identifier columns, comma-separated (replaces the list)")
 @click.option("--confidential", help="columns holding trade secrets, comma-separated")
 @click.option("--level", type=click.Choice(["L1", "L2", "L3", "L4"]), help="confirm or change")
+@click.option("--person-key", metavar="COL|none",
+              help="the column naming each contributor (egress counts a cell's distinct values "
+                   "of it); none: each row is one contributor")
 @token_option
 @json_option
 def dataset_classify(name: str, entities: tuple[str, ...], qi: str | None,
-                     confidential: str | None, level: str | None, token: str | None,
-                     as_json: bool) -> None:
+                     confidential: str | None, level: str | None, person_key: str | None,
+                     token: str | None, as_json: bool) -> None:
     """Confirm the scan's column classification of the latest version, with overrides."""
     from catalog.datasets import classify, describe
 
@@ -302,7 +305,9 @@ def dataset_classify(name: str, entities: tuple[str, ...], qi: str | None,
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        version = classify(session, actor, name, chosen, split(qi), split(confidential), level)
+        version = classify(session, actor, name, chosen, split(qi), split(confidential), level,
+                           None if person_key is None else
+                           "" if person_key.lower() == "none" else person_key)
         data = describe(version.dataset, detail=True)
     _print(data, as_json, _classification_text)
 
@@ -311,8 +316,8 @@ def _classification_text(d: dict[str, Any]) -> str:
     lines = [f"{d['name']} v{d['version']}: level {d['level']} (suggested {d['suggested_level']}), "
              f"classification {d['classification']}"]
     for t in d["column_tags"]:
-        flags = [f for f, key in (("QI", "quasi_identifier"), ("confidential", "confidential"))
-                 if t.get(key)]
+        flags = [f for f, key in (("QI", "quasi_identifier"), ("confidential", "confidential"),
+                                  ("person key", "person_key")) if t.get(key)]
         note = "" if t["entity"] == t.get("suggested_entity") else \
             f" (scan suggested {t.get('suggested_entity') or '-'})"
         lines.append(f"  {t['name']:24s} {t['entity'] or '-':18s}{note} {' '.join(flags)}")

@@ -174,6 +174,8 @@ class Classification(BaseModel):
     quasi_identifiers: list[str] | None = None
     confidential: list[str] | None = None
     level: str | None = None
+    person_key: str | None = Field(None, description="the column naming each contributor (a "
+                                   "person or enterprise); \"\": none, each row one contributor")
 
 
 @router.post("/datasets/{name}/classification", tags=["catalog"])
@@ -183,7 +185,7 @@ def dataset_classify(name: str, body: Classification, home: HomeDep,
     """Confirm the latest version's column classification, overriding the scan's suggestions."""
     with home.store.transaction() as session:
         version = datasets.classify(session, actor, name, body.entities, body.quasi_identifiers,
-                                    body.confidential, body.level)
+                                    body.confidential, body.level, body.person_key)
         return datasets.describe(version.dataset, detail=True)
 
 

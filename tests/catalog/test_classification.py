@@ -167,3 +167,20 @@ def test_a_merchant_cannot_compute_the_stored_pseudonyms_of_guesses(home, people
     again = output(home, people, grant_id,
                    "SELECT tds_pseudonym('x') = tds_pseudonym('x') AS same", "o2")
     assert again["same"] == [True]
+
+
+def test_the_person_key_is_suggested_at_registration_and_can_be_changed(home, people, visits_file):
+    register(home, people.provider, visits_file, level="L3")
+    with home.store.read() as s:
+        assert datasets.get(s, "visits").latest.person_key() == "resident_id"
+    with home.store.transaction() as s:
+        version = datasets.classify(s, people.provider, "visits", person_key="mobile")
+        assert version.person_key() == "mobile"
+    with home.store.transaction() as s:  # none: each row is its own contributor
+        assert datasets.classify(s, people.provider, "visits", person_key="").person_key() is None
+    with refused(home, "no column"), home.store.transaction() as s:
+        datasets.classify(s, people.provider, "visits", person_key="nosuch")
+    # A new version keeps the provider's choice.
+    register(home, people.provider, visits_file, level="L3")
+    with home.store.read() as s:
+        assert datasets.get(s, "visits").latest.person_key() is None

@@ -213,13 +213,87 @@ def test_row_level_outputs_need_k_anonymity_at_every_level(home, people, visits_
 
 
 @pytest.mark.parametrize("sql", [
-    # the statistics query cannot be built or run for these: the checks fail closed
-    "SELECT district, sum(fee) FILTER (WHERE age > 30) AS s FROM visits GROUP BY 1",
+    # the cells of these cannot be traced to their contributors: the checks fail closed
     "SELECT district, max(any_value(fee)) OVER (PARTITION BY district) AS m FROM visits "
     "GROUP BY district",
+    "SELECT district, count(*) AS n FROM (SELECT * FROM visits) s GROUP BY 1",
+    "WITH v AS (SELECT * FROM visits) SELECT district, count(*) AS n FROM v GROUP BY 1",
 ])
 def test_disclosure_fails_closed_when_it_cannot_be_measured(home, people, grant_id, sql):
     req = ask(home, people, job(home, people, grant_id, sql))
     assert verdicts(req)["disclosure"] == verdicts(req)["differencing"] == "fail"
     check = next(c for c in req["checks"] if c["name"] == "disclosure")
-    assert "could not be computed" in check["message"] or "window" in check["message"]
+    assert "contributors" in check["message"] or "window" in check["message"]
+
+
+def test_a_filtered_aggregate_is_measured_with_its_filter(home, people, grant_id):
+    req = ask(home, people, job(home, people, grant_id, "SELECT district, sum(fee) FILTER "
+                                "(WHERE age > 30) AS s FROM visits GROUP BY 1"))
+    check = next(c for c in req["checks"] if c["name"] == "disclosure")
+    assert check["details"]["shape"] == "aggregate" and check["details"]["cells"] > 0
+
+
+def _contributors(req):
+    check = next(c for c in req["checks"] if c["name"] == "disclosure")
+    return check["verdict"], check["details"].get("counts", {})
+
+
+def test_contributors_are_persons_not_rows(home, people, grant_id):
+    # Multiplying rows (a cross join with range(), a self-join) adds no contributor: the small
+    # cells stay small.
+    cells = "a.district, a.department, a.age"
+    found = {}
+    for name, source in (("plain", "visits a"), ("tenfold", "visits a, range(10)"),
+                         ("self_join", "visits a JOIN visits b ON a.district = b.district "
+                                       "AND a.department = b.department")):
+        sql = f"SELECT {cells}, count(*) AS n FROM {source} GROUP BY ALL"
+        found[name] = _contributors(ask(home, people, job(home, people, grant_id, sql, name)))
+    assert found["plain"][0] == "fail" and found["plain"][1]["threshold"] > 0
+    assert found["tenfold"] == found["plain"]
+    assert found["self_join"][1]["threshold"] >= found["plain"][1]["threshold"]
+
+
+def test_a_person_with_many_rows_is_one_contributor(home, people, visits_file, tmp_path):
+    import pyarrow.parquet as pq
+
+    from tests.conftest import register
+    table = pq.read_table(visits_file)
+    same = table.set_column(table.column_names.index("resident_id"), "resident_id",
+                            [[table.column("resident_id")[0].as_py()] * table.num_rows])
+    pq.write_table(same, tmp_path / "one_person.parquet")
+    register(home, people.provider, tmp_path / "one_person.parquet")
+    with home.store.transaction() as s:
+        grant = applications.decide(s, people.reviewer, home.policy, apply(home, people.merchant),
+                                    True, "同意").grant.id
+    req = ask(home, people, job(home, people, grant,
+                                "SELECT district, count(*) AS n FROM visits GROUP BY 1"))
+    verdict, counts = _contributors(req)
+    assert verdict == "fail" and counts["threshold"] == len(set(table.column("district")))
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT department, mode(district) AS m FROM visits GROUP BY 1",
+    "SELECT district, quantile_disc(fee, 1.0) AS q FROM visits GROUP BY 1",
+    "SELECT district, max(fee) AS top FROM visits GROUP BY 1",
+    "SELECT district, min(CASE WHEN age = 40 THEN fee END) AS x FROM visits GROUP BY 1",
+])
+def test_statistics_that_are_one_contributors_value_fail(home, people, grant_id, sql):
+    verdict, counts = _contributors(ask(home, people, job(home, people, grant_id, sql)))
+    assert verdict == "fail" and counts.get("unsafe_statistic", 0) > 0
+
+
+def test_aggregate_values_traced_to_raw_identifiers_fail(home, people, visits_file):
+    from tests.conftest import register
+    register(home, people.provider, visits_file, level="L2")
+    app_id = apply(home, people.merchant, columns=["district", "resident_id"])
+    with home.store.transaction() as s:
+        grant = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    laundered = ask(home, people, job(home, people, grant,
+                                      "SELECT district, sum(CAST(substr(resident_id, 7, 8) AS "
+                                      "BIGINT)) AS s FROM visits GROUP BY 1 "
+                                      "HAVING count(*) >= 10", "s"))
+    assert verdicts(laundered)["raw_exposure"] == "fail"
+    counted = ask(home, people, job(home, people, grant,
+                                    "SELECT district, count(DISTINCT resident_id) AS persons "
+                                    "FROM visits GROUP BY 1 HAVING count(*) >= 10", "c"))
+    assert verdicts(counted)["raw_exposure"] == "pass"
