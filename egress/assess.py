@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Grant
@@ -24,8 +24,6 @@ from policies import Policy
 from sandbox.errors import SandboxError
 from sandbox.models import Job
 from storage import Storage
-
-CLOSED = ("draft", "rejected", "withdrawn")
 
 
 def folder_of(request_id: int) -> str:
@@ -128,14 +126,20 @@ def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
 
 def _earlier_fingerprints(session: Session, data: Storage, req: EgressRequest,
                           datasets: set[str]) -> dict[str, pa.Table]:
+    """The fingerprints to compare ``req``'s cells with: every other request of its own
+    organization (drafts, withdrawn and rejected ones too: their checks told the merchant
+    something of their cells) and the released outputs of other organizations, over the same
+    datasets."""
     found = {}
-    query = select(EgressRequest).where(EgressRequest.org == req.org, EgressRequest.id != req.id,
-                                        EgressRequest.status.not_in(CLOSED))
+    query = select(EgressRequest).where(EgressRequest.id != req.id, or_(
+        EgressRequest.org == req.org, EgressRequest.status == "released"))
     for other in session.scalars(query.order_by(EgressRequest.id)):
         job = session.get(Job, other.job_id)
         if not datasets & set(checks.datasets_read(session, job)):
             continue
+        label = f"egress:{other.id}" if other.org == req.org else \
+            f"a release of another organization ({other.id})"
         with contextlib.suppress(FileNotFoundError):
             path = data.fetch(f"{folder_of(other.id)}/cells.parquet")
-            found[f"egress:{other.id}"] = pq.read_table(path)
+            found[label] = pq.read_table(path)
     return found

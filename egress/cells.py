@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sandbox.engine import PERSON_COLUMN
+from sandbox.engine import PERSON_COLUMN, ROW_COLUMN
 from sandbox.gate import _parser, _walk, check
 
 # How ACRO's ontology treats each family of statistics (acro.table_utils.AGGFUNC_TO_TYPE and
@@ -156,21 +156,23 @@ _STATS: dict[str, dict[str, str]] = {
 }
 
 
-def _contributors(node: dict[str, Any], persons: set[str] | None) -> str | Shape:
-    """SQL counting a group's contributors: with ``persons`` (the tables that carry
-    :data:`~sandbox.engine.PERSON_COLUMN`), the distinct contributors of each table the
-    aggregate reads (the fewest, when it joins several), so neither repeated rows of one
-    person nor rows multiplied by a join or ``range()`` count twice. Without, its rows. A
-    :class:`Shape` of kind ``unknown`` when they cannot be counted."""
+def _contributors(node: dict[str, Any], persons: set[str] | None) -> tuple[str, str] | Shape:
+    """SQL counting a group's contributors, and the source rows it covers. With ``persons``
+    (the tables that carry :data:`~sandbox.engine.PERSON_COLUMN` and ``ROW_COLUMN``): the
+    distinct contributors of each table the aggregate reads (the fewest, when it joins
+    several), so neither repeated rows of one person nor rows multiplied by a join or
+    ``range()`` count twice; and the distinct source rows (or row pairs of a join), which add
+    up over a partition for the differencing check. Without, its rows both. A :class:`Shape`
+    of kind ``unknown`` when they cannot be counted."""
     if persons is None:
-        return "count(*)"
+        return "count(*)", "count(*)"
     source = node.get("from_table")
     if any(n.get("type") == "SUBQUERY" for n in _walk(source)):
         return Shape("unknown", "the aggregate reads a subquery: its cells' contributors cannot "
                      "be counted (aggregate the granted datasets directly)")
     ctes = {str(e.get("key")).lower() for n in _walk(node) if isinstance(n.get("cte_map"), dict)
             for e in n["cte_map"].get("map", []) if isinstance(e, dict)}
-    counts = []
+    counts, rows = [], []
     for table in (n for n in _walk(source) if n.get("type") == "BASE_TABLE"):
         name = table.get("table_name") or ""
         if name.lower() in ctes or name not in persons:
@@ -179,9 +181,12 @@ def _contributors(node: dict[str, Any], persons: set[str] | None) -> str | Shape
                          "the granted datasets directly)")
         alias = (table.get("alias") or name).replace('"', '""')
         counts.append(f'count(DISTINCT "{alias}"."{PERSON_COLUMN}")')
+        rows.append(f'"{alias}"."{ROW_COLUMN}"')
     if not counts:
-        return "count(*)"  # FROM range(...) alone: no data, no contributor
-    return counts[0] if len(counts) == 1 else f"least({', '.join(counts)})"
+        return "count(*)", "count(*)"  # FROM range(...) alone: no data, no contributor
+    if len(counts) == 1:
+        return counts[0], f"count(DISTINCT {rows[0]})"
+    return f"least({', '.join(counts)})", f"count(DISTINCT ({', '.join(rows)}))"
 
 
 def _with_filter(expression: dict[str, Any], condition: Any) -> dict[str, Any]:
@@ -219,9 +224,10 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
         return Shape("unknown", "a subquery in the select list: its cells cannot be traced")
     if len(outputs) != len(select_list):
         return Shape("unknown", "the output's columns do not match the select list")
-    contributors = _contributors(node, persons)
-    if isinstance(contributors, Shape):
-        return contributors
+    counted = _contributors(node, persons)
+    if isinstance(counted, Shape):
+        return counted
+    contributors, covered = counted
     names = list(outputs)
     shape = Shape("aggregate", margins=len(node.get("group_sets") or []) > 1)
     extra: list[dict[str, Any]] = []
@@ -259,7 +265,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
                                           enumerate(node["group_expressions"])})
         grouping["alias"] = shape.grouping_column = f"{PREFIX}grouping"
         extra.append(grouping)
-    rows = _expressions(contributors)[0]
+    rows = _expressions(covered)[0]
     rows["alias"] = shape.rows_column = f"{PREFIX}rows"
     extra.append(rows)
     node["select_list"] = [dict(entry, alias=name) for entry, name

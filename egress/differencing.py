@@ -12,6 +12,8 @@ small either.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str]) -> pa.Ta
     grouping = stats.column(shape.grouping_column).to_pylist() if shape.grouping_column \
         else [0] * stats.num_rows
     keys = list(shape.keys)
-    values = {k: stats.column(k).cast(pa.string()).to_pylist() for k in keys}
+    values = {k: [normal(v) for v in stats.column(k).cast(pa.string()).to_pylist()] for k in keys}
     columns: dict[str, list[Any]] = {SUBSET: [], ROWS: stats.column(shape.rows_column).to_pylist()}
     for source in sorted(set(sources.values())):
         columns[source] = []
@@ -54,6 +56,21 @@ def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str]) -> pa.Ta
             hits = [values[k][row] for k in present if sources[k] == source]
             columns[source].append(hits[0] if hits else None)
     return pa.table(columns)
+
+
+def normal(value: str | None) -> str | None:
+    """A key as compared across outputs: full-width and case folded, spaces trimmed, numbers
+    in one form (' 01', '1.0' and '1' are one cell)."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", value).strip().casefold()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(number):
+        return str(int(number)) if number.is_integer() else repr(number)
+    return text
 
 
 def save(path: Path, table: pa.Table) -> None:

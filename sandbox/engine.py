@@ -32,6 +32,7 @@ STAGE_ALIAS = "granted"
 # The contributor of each row, in the platform's own runs for the egress checks only: the
 # pseudonym of the dataset's person key, or the row's number when it has none.
 PERSON_COLUMN = "tds__person"
+ROW_COLUMN = "tds__row"  # ... and the row's number (source rows a cell covers, for differencing)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Exposure:
 
     def visible(self) -> tuple[str, ...]:
         """The columns a query over this table sees."""
-        return self.columns + ((PERSON_COLUMN,) if self.person is not None else ())
+        return self.columns + ((PERSON_COLUMN, ROW_COLUMN) if self.person is not None else ())
 
 
 def _quote(name: str) -> str:
@@ -114,6 +115,8 @@ def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> P
                 elif e.person is not None:
                     select += (f", tds_pseudonym(CAST({_quote(e.person)} AS VARCHAR)) "
                                f"AS {PERSON_COLUMN}")
+                if e.person is not None:
+                    select += f", row_number() OVER () AS {ROW_COLUMN}"
                 con.execute(f"CREATE TABLE {_quote(e.name)} AS SELECT {select} "
                             f"FROM read_parquet(?)", [str(e.path)])
             con.execute("CHECKPOINT")

@@ -218,7 +218,7 @@ def test_full_workspace_storage_gives_a_clear_error_and_leaves_nothing_half_writ
         return home.run_job(job_id, timeout=120)
 
     # About 16 MB of output: more than the storage holds.
-    big = run("SELECT v.*, random() AS noise FROM visits v, range(3000) r", "big")
+    big = run("SELECT v.*, hash(r.range, v.fee) AS noise FROM visits v, range(3000) r", "big")
     assert big.status == "failed"
     assert "storage is full" in big.error, big.error
     outputs = home.data.local("workspaces") / str(grant) / "outputs"
