@@ -13,6 +13,7 @@ from lineage import audit, graph, indicators, proofs, report, verify_ledger
 from lineage.ledger import LedgerEvent
 from policies import Role
 from policies.errors import DomainError
+from sandbox import budget
 from service.api.params import PathId, QueryId
 from service.passwords import set_password
 from service.users import add_user, list_organizations, list_users, set_status
@@ -100,6 +101,23 @@ def user_password(request: Request, name: str, m: Annotated[Member, ADMIN], form
     except DomainError as exc:
         return _users(request, m, error=exc.message, status=422)
     return back("/admin/users", "user_changed")
+
+
+@router.get("/admin/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
+    """Security alerts: a grant's daily budget of real-data jobs spent, or probing patterns."""
+    home = home_of(request)
+    with home.store.read() as session:
+        alerts = [a.as_dict() for a in budget.list_alerts(session, m.actor)]
+    return render(request, "admin_alerts.html", m, alerts=alerts)
+
+
+@router.post("/admin/alerts/{alert_id}/ack", response_model=None)
+def alert_ack(request: Request, alert_id: PathId, m: Annotated[Member, ADMIN]) -> Response:
+    home = home_of(request)
+    with home.store.transaction() as session:
+        budget.acknowledge(session, m.actor, alert_id)
+    return back("/admin/alerts", "acknowledged")
 
 
 @router.get("/admin/policy", response_class=HTMLResponse)

@@ -197,6 +197,7 @@ NOTICES = {
     "voted": N_("Your vote was recorded."),
     "cancelled": N_("The job was asked to stop."),
     "user_changed": N_("The user was changed."),
+    "acknowledged": N_("The alert was marked as looked into."),
 }
 
 

@@ -25,7 +25,9 @@ TARGETS = (N_("real"), N_("simulated"))
 CHECKS = (N_("scope"), N_("sources"), N_("raw_exposure"), N_("personal_information"),
           N_("trade_secrets"), N_("disclosure"), N_("differencing"), N_("cross_border"))
 RULES = (N_("threshold"), N_("zeros"), N_("nk_rule"), N_("p_ratio"), N_("negative"),
-         N_("missing"), N_("dof"), N_("individual_values"), N_("unknown_statistic"))
+         N_("missing"), N_("dof"), N_("individual_values"), N_("unknown_statistic"),
+         N_("unsafe_statistic"))
+ALERTS = (N_("budget_spent"), N_("repeated_shape"), N_("failures"))
 MITIGATIONS = (N_("mitigation:none"), N_("mitigation:suppress"), N_("mitigation:round"),
                N_("mitigation:suppress+round"))
 DIRECTIONS = (N_("direction:both"), N_("direction:up"), N_("direction:down"))

@@ -35,7 +35,7 @@ PAGES = {
     "/review": {R},
     "/provider": {P, A}, "/provider/register": {P, A}, "/provider/datasets/nope": {P, A},
     "/admin": {A}, "/admin/users": {A}, "/admin/policy": {A}, "/admin/ledger": {A},
-    "/admin/ledger/999": {A}, "/admin/lineage": {A}, "/admin/report": {A},
+    "/admin/ledger/999": {A}, "/admin/lineage": {A}, "/admin/report": {A}, "/admin/alerts": {A},
 }
 
 
@@ -300,6 +300,27 @@ def test_the_admin_creates_a_user_who_signs_in_and_is_disabled(app, home):
     assert wang.get("/catalog", follow_redirects=False).status_code == 303
     assert TestClient(app).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}
                                ).status_code == 401
+
+
+def test_the_admin_sees_and_acknowledges_security_alerts(app, home, people, grant_id):
+    from sandbox import jobs
+    from tests.helpers import set_policy
+
+    set_policy(home, real_jobs_per_grant_day="2")
+    for i in range(2):
+        with home.store.transaction() as s:
+            jobs.submit(s, people.merchant, home.policy, home.data, grant_id, f"SELECT {i} AS v",
+                        f"o{i}")
+    admin = console(app, A)
+    page = admin.get("/admin/alerts")
+    assert "真实数据作业额度已用尽" in page.text and "标记为已处理" in page.text
+    done = admin.post("/admin/alerts/1/ack", data={"csrf": csrf_of(page.text)},
+                      follow_redirects=False)
+    assert done.status_code == 303
+    assert "标记为已处理" not in admin.get("/admin/alerts").text
+    with home.store.read() as s:
+        assert s.scalar(select(LedgerEvent.action).order_by(LedgerEvent.seq.desc()).limit(1)) \
+            == "security.alert_acknowledged"
 
 
 def console_with(app, name, password):
