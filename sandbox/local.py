@@ -13,11 +13,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from catalog.files import read_table, write_parquet_atomically
 from catalog.names import identifier
 from sandbox.engine import Exposure
 from sandbox.errors import QueryRefused
 from sandbox.process import run_once
+from sandbox.runner import OUTPUT_NAME
 
 
 def parse_data(text: str) -> tuple[str, Path, tuple[str, ...] | None]:
@@ -33,35 +37,69 @@ def parse_data(text: str) -> tuple[str, Path, tuple[str, ...] | None]:
 
 
 def run_files(data: list[tuple[str, Path, tuple[str, ...] | None]], sql: str,
-              settings: dict[str, Any]) -> dict[str, Any]:
-    """Run ``sql`` over ``data`` in a fresh locked job process; the outcome with all rows."""
+              settings: dict[str, Any], out: Path | None = None) -> dict[str, Any]:
+    """Run ``sql`` over ``data`` in a fresh locked job process; the outcome with all rows, or
+    with ``out`` the result written there (Parquet, or CSV by its suffix) and no rows."""
     names = [name for name, _, _ in data]
     if len(set(names)) != len(names):
         raise QueryRefused("each --data table needs its own name")
+    if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
+        raise QueryRefused(f"--out must name a .parquet or .csv file, not {out.name!r}")
     root = Path(tempfile.mkdtemp(prefix="tds-sandbox-"))
     try:
-        tables = []
-        for name, path, columns in data:
-            if not path.is_file():
-                raise QueryRefused(f"no file {path}")
-            table = read_table(path)
-            chosen = columns or tuple(table.column_names)
-            missing = [c for c in chosen if c not in table.column_names]
-            if missing:
-                raise QueryRefused(f"{path.name} has no column {missing[0]!r}")
-            # Only the exposed columns are copied: the others never reach the job process.
-            staged = root / "files" / f"{name}.parquet"
-            write_parquet_atomically(table.select(list(chosen)), staged)
-            tables.append(Exposure(name, staged, tuple(chosen)))
+        tables = [_exposure(root, name, path, columns) for name, path, columns in data]
         workdir = root / "job"
         workdir.mkdir()
         spec = {
             "workdir": str(workdir), "home": str(root), "stage_dir": str(root / "stage"),
             "tables": [t.as_dict() for t in tables], "sql": sql, "settings": settings,
             "pseudonym_key": secrets.token_bytes(32).hex(),
-            "stage_key": secrets.token_bytes(32).hex(), "keep_output": False,
-            "show_rows": int(settings["max_result_rows"]),
+            "stage_key": secrets.token_bytes(32).hex(), "keep_output": out is not None,
+            "show_rows": 0 if out is not None else int(settings["max_result_rows"]),
         }
-        return run_once(spec)
+        outcome = run_once(spec)
+        if out is not None and outcome.get("status") == "succeeded":
+            _deliver(workdir / OUTPUT_NAME, out)
+            outcome["out"] = str(out)
+        return outcome
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _exposure(root: Path, name: str, path: Path, columns: tuple[str, ...] | None) -> Exposure:
+    """A Parquet file is read in place through an Arrow dataset projected to the listed
+    columns (the others cannot be read through it); a CSV file is converted first, with only
+    those columns."""
+    if not path.is_file():
+        raise QueryRefused(f"no file {path}")
+    if path.suffix.lower() == ".parquet":
+        try:
+            available = pq.read_schema(path).names
+        except (OSError, pa.ArrowException) as exc:
+            raise QueryRefused(f"{path.name} is not a readable Parquet file") from exc
+        chosen = columns or tuple(available)
+        _all_there(path, chosen, available)
+        return Exposure(name, path.absolute(), tuple(chosen), staged=False)
+    table = read_table(path)
+    chosen = columns or tuple(table.column_names)
+    _all_there(path, chosen, table.column_names)
+    # Only the exposed columns are copied: the others never reach the job process.
+    staged = root / "files" / f"{name}.parquet"
+    write_parquet_atomically(table.select(list(chosen)), staged)
+    return Exposure(name, staged, tuple(chosen))
+
+
+def _all_there(path: Path, chosen: tuple[str, ...], available: list[str]) -> None:
+    missing = [c for c in chosen if c not in available]
+    if missing:
+        raise QueryRefused(f"{path.name} has no column {missing[0]!r}")
+
+
+def _deliver(produced: Path, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(pq.read_table(produced), out)
+    else:
+        shutil.move(produced, out)

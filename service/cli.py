@@ -754,14 +754,16 @@ def sandbox() -> None:
 @click.option("--data", "data", multiple=True, required=True, metavar="NAME=FILE[:col,...]",
               help="a table: its name, a Parquet or CSV file, and the columns to expose")
 @click.option("--sql", required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the result to this .parquet or .csv file instead of printing it")
 @json_option
-def sandbox_run(data: tuple[str, ...], sql: str, as_json: bool) -> None:
+def sandbox_run(data: tuple[str, ...], sql: str, out: Path | None, as_json: bool) -> None:
     """Run one SELECT in the same locked sandbox as a job, over only the listed columns."""
     from sandbox.local import parse_data, run_files
 
     policy = policy_in_force()
     try:
-        outcome = run_files([parse_data(d) for d in data], sql, policy.sandbox)
+        outcome = run_files([parse_data(d) for d in data], sql, policy.sandbox, out)
     except DomainError as exc:
         outcome = {"status": "failed", "error": exc.message}
     if outcome["status"] != "succeeded":
@@ -770,7 +772,10 @@ def sandbox_run(data: tuple[str, ...], sql: str, as_json: bool) -> None:
         else:
             click.echo(f"error: {outcome['error']}", err=True)
         sys.exit(1)
-    if as_json:
+    if out is not None:
+        _print({"columns": outcome["columns"], "rows": outcome["rows"], "out": outcome["out"]},
+               as_json, lambda d: f"{d['rows']} rows written to {d['out']}")
+    elif as_json:
         click.echo(json.dumps({"columns": outcome["columns"], "rows": outcome["shown"]},
                               ensure_ascii=False, default=str))
     else:

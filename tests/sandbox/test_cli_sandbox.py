@@ -47,6 +47,23 @@ def test_sandbox_run_exposes_only_the_listed_columns(files, tmp_path):
     assert code == 0 and out["columns"] == ["district"]
 
 
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_sandbox_run_writes_the_result_to_a_file(files, tmp_path, suffix):
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    target = tmp_path / f"out.{suffix}"
+    code, out = run("--data", f"v={files[0]}:district,fee", "--sql",
+                    "SELECT district, count(*) AS n FROM v GROUP BY 1", "--out", str(target),
+                    home=tmp_path)
+    assert code == 0 and out["out"] == str(target) and out["columns"] == ["district", "n"]
+    table = pq.read_table(target) if suffix == "parquet" else pcsv.read_csv(target)
+    assert table.num_rows == out["rows"] and sum(table.column("n").to_pylist()) == 300
+    code, out = run("--data", f"v={files[0]}", "--sql", "SELECT 1 AS x", "--out",
+                    str(tmp_path / "out.txt"), home=tmp_path)
+    assert code == 1 and ".parquet or .csv" in out["error"]
+
+
 @pytest.mark.parametrize("sql,message", [
     ("SELECT * FROM read_text('/etc/passwd')", "read_text()"),
     ("COPY v TO '/tmp/x.csv'", "only SELECT"),
