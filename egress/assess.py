@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import or_, select
@@ -57,8 +58,8 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
             stats = align(output, over_job_inputs(session, data, policy, secret, job,
                                                   shape.stats_sql), shape.keys)
             if stats is None:
-                problem = ("the output's cells could not be matched to their contributors "
-                           "(is the query deterministic?): the reviewer checks every cell")
+                problem = ("the statistics run did not reproduce the output's cells (is the "
+                           "query deterministic?): what is released cannot be assessed")
             else:
                 assessment = disclosure.assess(shape, stats, rules)
         except SandboxError as exc:
@@ -105,13 +106,36 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
 
 
 def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
-    """The statistics rows in the output file's row order (None when they do not match one to
-    one, e.g. a LIMIT over ties chose other rows)."""
-    rows = pq.read_metadata(output).num_rows
-    if rows != stats.num_rows:
+    """The statistics rows in the output file's row order, or None when the statistics run
+    did not reproduce the file: other rows (a LIMIT over ties chose others) or other values
+    in any output column. The checks then assess what is released, not a re-run."""
+    released = pq.read_table(output)
+    if released.num_rows != stats.num_rows:
         return None
-    if not keys:
-        return stats
+    aligned = stats if not keys else _by_keys(output, stats, keys)
+    if aligned is None:
+        return None
+    try:
+        again = aligned.select(released.column_names).cast(released.schema)
+    except (pa.ArrowException, KeyError):
+        return None
+    return aligned if all(_same(again.column(c), released.column(c))
+                          for c in released.column_names) else None
+
+
+def _same(again: pa.ChunkedArray, released: pa.ChunkedArray) -> bool:
+    """Equal values; floating-point ones within a relative 1e-9 (a parallel sum adds in
+    another order at each run)."""
+    if not pa.types.is_floating(released.type):
+        return again.equals(released)
+    a = again.to_numpy(zero_copy_only=False).astype(float)
+    b = released.to_numpy(zero_copy_only=False).astype(float)
+    return bool(np.array_equal(np.isnan(a), np.isnan(b))
+                and np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
+
+
+def _by_keys(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
+    rows = stats.num_rows
     con = duckdb.connect()
     con.register("s", stats.append_column("tds__i", pa.array(range(stats.num_rows))))
     con.register("o", con.read_parquet(str(output)).select(

@@ -297,3 +297,25 @@ def test_aggregate_values_traced_to_raw_identifiers_fail(home, people, visits_fi
                                     "SELECT district, count(DISTINCT resident_id) AS persons "
                                     "FROM visits GROUP BY 1 HAVING count(*) >= 10", "c"))
     assert verdicts(counted)["raw_exposure"] == "pass"
+
+
+def test_the_statistics_run_must_reproduce_the_released_file(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from egress.assess import align
+
+    released = pa.table({"district": ["a", "b"], "n": [12, 30], "mean": [1.5, 2.25]})
+    pq.write_table(released, tmp_path / "out.parquet")
+
+    def stats(n, mean, order=(0, 1)):
+        table = pa.table({"district": ["a", "b"], "n": n, "mean": mean, "tds__0_n": [12, 30]})
+        return table.take(pa.array(order))
+
+    same = align(tmp_path / "out.parquet", stats([12, 30], [1.5, 2.25], (1, 0)), ["district"])
+    assert same is not None and same.column("district").to_pylist() == ["a", "b"]
+    jitter = stats([12, 30], [1.5 * (1 + 1e-13), 2.25])  # a parallel sum in another order
+    assert align(tmp_path / "out.parquet", jitter, ["district"]) is not None
+    # A value the released file does not hold (a clock, a random draw): nothing is assessed.
+    assert align(tmp_path / "out.parquet", stats([12, 31], [1.5, 2.25]), ["district"]) is None
+    assert align(tmp_path / "out.parquet", stats([12, 30], [1.5, 2.5]), ["district"]) is None
