@@ -1,6 +1,6 @@
 """Simulated previews at scale: a 1,000-row preview of a 1,000,000-row table, end to end.
 
-    .venv/bin/python bench/synth.py [--rows 1000000] [--preview 1000]
+    .venv/bin/python bench/preview.py [--rows 1000000] [--preview 1000]
 
 The table (cached in bench/.data/) has 12 columns of generated hospital visits: identifiers,
 Chinese names and addresses, resident IDs, mobiles, categories, an integer, a date and an
@@ -13,19 +13,14 @@ no peer: SDV's own defaults copy real identifiers, which is what this avoids.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on the path and its name would hide the
-# product's `synth` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+import pyarrow.parquet as pq
 
-import pyarrow.parquet as pq  # noqa: E402
-
-from service import demo_data  # noqa: E402
-from synth.simulate import Options, simulate  # noqa: E402
+from service import demo_data
+from synth.simulate import Options, simulate
 
 DATA = Path(__file__).parent / ".data"
 COLUMNS = ["visit_id", "patient_name", "resident_id", "mobile", "address", "gender", "age",
