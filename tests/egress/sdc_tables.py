@@ -3,7 +3,7 @@ ACRO oracle in its own environment generates the same rows) and the table specif
 
 ``acro_oracle.py`` runs ACRO 1.0.2 on them and writes ``acro_verdicts.json``; the test compares
 our per-cell verdicts with those pinned there. Regenerate with
-``bench/.acro/bin/python tests/egress/acro_oracle.py`` (``bench/egress.py`` builds that env)."""
+``bench/.acro/bin/python tests/egress/acro_oracle.py`` (``bench/disclosure.py`` builds that env)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Disclosure control of a crosstab over a 1,000,000-row source: ours against ACRO, same run.
 
-    .venv/bin/python bench/egress.py [--rows 1000000]
+    .venv/bin/python bench/disclosure.py [--rows 1000000]
 
 A generated visits table (cached in bench/.data/): 12 districts x 8 departments, a lognormal fee
 with a few dominant contributors. The output is the mean fee per district and department.
@@ -27,11 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-# This file's own folder comes first on sys.path and its name is the package's: drop it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-from egress import cells, disclosure  # noqa: E402
-from policies import load_policy  # noqa: E402
+from egress import cells, disclosure
+from policies import load_policy
 
 DATA = Path(__file__).parent / ".data"
 ACRO_ENV = Path(__file__).parent / ".acro"
