@@ -155,7 +155,7 @@ _SANDBOX_SIZES = ("memory_limit", "address_space_limit", "max_temp_directory_siz
 _SANDBOX_COUNTS = ("threads", "max_execution_seconds", "max_result_rows", "max_result_bytes",
                    "max_simulated_rows_shown", "max_sql_length", "max_expression_depth",
                    "pool_size", "max_attempts", "heartbeat_seconds", "lease_seconds",
-                   "placeholder_rows", "real_row_band_base", "real_timing_seconds",
+                   "placeholder_rows", "spare_delay_seconds", "real_row_band_base", "real_timing_seconds",
                    "real_jobs_per_grant_day", "probe_window", "probe_same_shape", "probe_failures")
 
 

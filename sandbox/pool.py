@@ -167,9 +167,13 @@ class LocalPool:
 
     def _keep_spares(self) -> None:
         # A warm process for each slot, so a job does not wait for Python, DuckDB and Arrow to
-        # load (about 0.4 s of CPU). The next one starts as soon as a job takes the last one: its
-        # start overlaps the running job instead of delaying the next, and a ready process
-        # waits on its input without using the CPU.
+        # load (about 0.4 s of CPU). The next one starts once the youngest running job has run
+        # spare_delay_seconds (or has ended): its start overlaps a long job instead of delaying
+        # the next, without taking the CPU from a short one. A ready process waits on its input
+        # without using the CPU.
+        delay = float(self.policy.sandbox["spare_delay_seconds"])
+        if self.running and min(r.process.elapsed for r in self.running.values()) < delay:
+            return
         if not self._stop.is_set():
             self.spares.refill()
 
@@ -260,12 +264,20 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     process = spares.take() if spares else JobProcess(int(policy.sandbox["job_nice"]))
     run = Running(job_id, process, workdir)
     process.start(spec)
-    if spares is not None and not should_stop():
-        spares.refill()  # the next delivery's process warms while this job runs
     heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)
+    delay = float(policy.sandbox["spare_delay_seconds"])
     last_beat = time.monotonic()
+
+    def warm_next() -> None:
+        # The next delivery's process warms while a long job runs (after spare_delay_seconds),
+        # or once a short one ended: its start would otherwise take the CPU from the job.
+        if spares is not None and not should_stop() and len(spares) < spares.keep:
+            spares.refill()
+
     try:
         while not process.wait(CANCEL_POLL_SECONDS):
+            if process.elapsed >= delay:
+                warm_next()
             if process.elapsed > limit:
                 process.kill()
                 return record(transaction, data, policy, worker, run, timed_out(policy.sandbox))
@@ -287,6 +299,7 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     finally:
         process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+        warm_next()
 
 
 def record(transaction: SessionFactory, data: Storage, policy: Policy, worker: str, run: Running,
