@@ -43,6 +43,15 @@ def verdicts(req):
     return {c["name"]: c["verdict"] for c in req["checks"]}
 
 
+def granted(home, people, path, level="L3", columns=None, raw=()):
+    """Register ``path`` as visits at ``level`` and grant the merchant ``columns`` of it."""
+    from tests.conftest import register
+    register(home, people.provider, path, level=level)
+    app_id = apply(home, people.merchant, columns=columns, raw_columns=raw)
+    with home.store.transaction() as s:
+        return applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+
+
 def test_aggregate_passes_checks_and_two_approvals_release_a_verified_bundle(home, people,
                                                                              grant_id):
     req = ask(home, people, job(home, people, grant_id))
@@ -91,12 +100,8 @@ def test_a_damaged_bundle_does_not_verify(home, people, grant_id, damage, tmp_pa
 
 
 def test_pii_in_the_output_fails_and_cannot_be_approved(home, people, visits_file):
-    from tests.conftest import register
-    register(home, people.provider, visits_file)
-    app_id = apply(home, people.merchant, columns=["district", "mobile", "fee"],
-                   raw_columns=["mobile"])  # granted as real values, not pseudonyms
-    with home.store.transaction() as s:
-        grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    grant_id = granted(home, people, visits_file, columns=["district", "mobile", "fee"],
+                       raw=["mobile"])  # granted as real values, not pseudonyms
     req = ask(home, people, job(home, people, grant_id, "SELECT district, mobile FROM visits"))
     assert verdicts(req)["personal_information"] == "fail"
     assert "mobile" in next(c for c in req["checks"]
@@ -107,11 +112,7 @@ def test_pii_in_the_output_fails_and_cannot_be_approved(home, people, visits_fil
 
 
 def test_pseudonyms_are_personal_information_known_by_provenance(home, people, visits_file):
-    from tests.conftest import register
-    register(home, people.provider, visits_file)
-    app_id = apply(home, people.merchant, columns=["district", "mobile", "resident_id"])
-    with home.store.transaction() as s:
-        grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    grant_id = granted(home, people, visits_file, columns=["district", "mobile", "resident_id"])
     req = ask(home, people, job(home, people, grant_id,
                                 "SELECT district, mobile, resident_id FROM visits"))
     check = next(c for c in req["checks"] if c["name"] == "personal_information")
@@ -127,11 +128,7 @@ def test_pseudonyms_are_personal_information_known_by_provenance(home, people, v
 
 def test_a_value_that_looks_like_a_pseudonym_is_scanned_like_any(home, people, visits_file):
     # A raw identifier padded to 32 hex digits is no pseudonym: it is scanned, and fails.
-    from tests.conftest import register
-    register(home, people.provider, visits_file, level="L2")
-    app_id = apply(home, people.merchant, columns=["district", "mobile"])
-    with home.store.transaction() as s:
-        grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    grant_id = granted(home, people, visits_file, "L2", ["district", "mobile"])
     req = ask(home, people, job(home, people, grant_id,
                                 "SELECT district, lpad(mobile, 32, 'f') AS m FROM visits"))
     assert verdicts(req)["personal_information"] == "fail"
@@ -192,12 +189,8 @@ def test_failed_job_has_nothing_to_release(home, people, grant_id):
 @pytest.mark.parametrize("level", ["L1", "L2", "L3"])
 def test_row_level_outputs_need_k_anonymity_at_every_level(home, people, visits_file, level):
     from catalog import datasets
-    from tests.conftest import register
 
-    register(home, people.provider, visits_file, level=level)
-    with home.store.transaction() as s:
-        grant = applications.decide(s, people.reviewer, home.policy, apply(home, people.merchant),
-                                    True, "同意").grant.id
+    grant = granted(home, people, visits_file, level)
     rows = job(home, people, grant, "SELECT district, department, fee FROM visits", "rows")
     # No quasi-identifier tagged: k cannot be measured, so the check fails (never "review").
     untagged = ask(home, people, rows)
@@ -256,15 +249,11 @@ def test_contributors_are_persons_not_rows(home, people, grant_id):
 def test_a_person_with_many_rows_is_one_contributor(home, people, visits_file, tmp_path):
     import pyarrow.parquet as pq
 
-    from tests.conftest import register
     table = pq.read_table(visits_file)
     same = table.set_column(table.column_names.index("resident_id"), "resident_id",
                             [[table.column("resident_id")[0].as_py()] * table.num_rows])
     pq.write_table(same, tmp_path / "one_person.parquet")
-    register(home, people.provider, tmp_path / "one_person.parquet")
-    with home.store.transaction() as s:
-        grant = applications.decide(s, people.reviewer, home.policy, apply(home, people.merchant),
-                                    True, "同意").grant.id
+    grant = granted(home, people, tmp_path / "one_person.parquet")
     req = ask(home, people, job(home, people, grant,
                                 "SELECT district, count(*) AS n FROM visits GROUP BY 1"))
     verdict, counts = _contributors(req)
@@ -283,11 +272,7 @@ def test_statistics_that_are_one_contributors_value_fail(home, people, grant_id,
 
 
 def test_aggregate_values_traced_to_raw_identifiers_fail(home, people, visits_file):
-    from tests.conftest import register
-    register(home, people.provider, visits_file, level="L2")
-    app_id = apply(home, people.merchant, columns=["district", "resident_id"])
-    with home.store.transaction() as s:
-        grant = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    grant = granted(home, people, visits_file, "L2", ["district", "resident_id"])
     laundered = ask(home, people, job(home, people, grant,
                                       "SELECT district, sum(CAST(substr(resident_id, 7, 8) AS "
                                       "BIGINT)) AS s FROM visits GROUP BY 1 "
