@@ -217,14 +217,16 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
                            "rows may not leave unless a reviewer overrides", details=details)
     from anonymize.privacy import measure
 
+    # Whether k reaches k_min, never k itself: the merchant reads the check (a draft's too),
+    # and k is the size of the smallest class of real rows (k = 1: someone is unique).
     k = int(measure(output, quasi)["k"])
-    details["k"] = k
+    details["k_reached"] = k >= k_min
     if k < k_min:
         return CheckResult("raw_exposure", FAIL, f"row-level output of {'/'.join(levels)} "
-                           f"data is only {k}-anonymous on {', '.join(quasi)}; the policy needs "
-                           f"{k_min}", quasi, details)
-    return CheckResult("raw_exposure", REVIEW, f"row-level output, {k}-anonymous on "
-                       f"{', '.join(quasi)} (policy {k_min}): the reviewer confirms it may leave",
+                           f"data is not {k_min}-anonymous on {', '.join(quasi)}, as the policy "
+                           "needs", quasi, details)
+    return CheckResult("raw_exposure", REVIEW, f"row-level output, at least {k_min}-anonymous "
+                       f"on {', '.join(quasi)}: the reviewer confirms it may leave",
                        details=details)
 
 
