@@ -397,9 +397,10 @@ def shown_rows(data: Storage, job: Job, limit: int) -> dict[str, Any] | None:
     return {"columns": columns, "rows": rows, "simulated": True, "total_rows": job.output_rows}
 
 
-def view(data: Storage, policy: Policy, job: Job, actor: Actor) -> dict[str, Any]:
+def view(data: Storage, policy: Policy, job: Job, actor: Actor,
+         now: dt.datetime | None = None) -> dict[str, Any]:
     """A job as ``actor`` may read it (:func:`sandbox.visibility.shown`), and for a simulated
     job its first rows (up to the policy's max_simulated_rows_shown)."""
-    shown = visibility.shown(policy, job, actor)
+    shown = visibility.shown(policy, job, actor, now)
     shown["result"] = shown_rows(data, job, int(policy.sandbox["max_simulated_rows_shown"]))
     return shown

@@ -14,8 +14,9 @@ import datetime as dt
 import math
 from typing import Any
 
+from catalog.models import utcnow
 from policies import Actor, Policy, Role
-from sandbox.models import Job
+from sandbox.models import FINAL_STATES, Job
 
 
 def row_band(rows: int, base: int) -> tuple[int, int]:
@@ -42,6 +43,23 @@ def _floor(value: str | None, seconds: int) -> str | None:
     return floored.isoformat(timespec="seconds") + "Z"
 
 
+def reveal_at(policy: Policy, job: Job) -> dt.datetime | None:
+    """When a finished real-data job's outcome shows to its merchant: its start plus its
+    duration rounded up to ``real_timing_seconds``. Polling the status would otherwise time
+    the job to the poll's interval (a slow branch taken or not is a bit of a value)."""
+    if job.status not in FINAL_STATES or job.started_at is None:
+        return None
+    step = int(policy.sandbox["real_timing_seconds"])
+    ran = max((job.duration_ms or 0) / 1000, 0.001)
+    return job.started_at + dt.timedelta(seconds=math.ceil(ran / step) * step)
+
+
+def seconds_until_shown(policy: Policy, job: Job, now: dt.datetime | None = None) -> float:
+    """How long a real-data job's merchant still waits for its outcome (0 when shown)."""
+    until = reveal_at(policy, job) if job.target == "real" else None
+    return 0.0 if until is None else max(0.0, (until - (now or utcnow())).total_seconds())
+
+
 def coarse(policy: Policy, shown: dict[str, Any]) -> dict[str, Any]:
     """``shown`` (a job's full view) with only what a real job's merchant may read."""
     base = int(policy.sandbox["real_row_band_base"])
@@ -61,8 +79,10 @@ def coarse(policy: Policy, shown: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def shown(policy: Policy, job: Job, actor: Actor) -> dict[str, Any]:
-    """``job`` as ``actor`` may read it (the caller has checked the actor may read it at all)."""
+def shown(policy: Policy, job: Job, actor: Actor,
+          now: dt.datetime | None = None) -> dict[str, Any]:
+    """``job`` as ``actor`` may read it (the caller has checked the actor may read it at all).
+    A real-data job's merchant sees it running until :func:`reveal_at`."""
     data = job.as_dict()
     if data.get("output"):
         data["output"]["rows_text"] = f"{data['output']['rows']:,}"
@@ -73,4 +93,8 @@ def shown(policy: Policy, job: Job, actor: Actor) -> dict[str, Any]:
         data["error_detail"] = job.error_detail
     elif actor.role == Role.MERCHANT and job.target == "real":
         data = coarse(policy, data)
+        until = reveal_at(policy, job)
+        if until is not None and (now or utcnow()) < until:
+            data.update(status="running", output=None, error=None, error_class=None,
+                        finished_at=None, duration_s=None, duration_text=None)
     return data

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -621,7 +622,10 @@ def job_submit(grant_id: int, sql: str, output_name: str, target: str, wait: boo
         job_id = jobs.submit(session, actor, h.policy, h.data, grant_id, sql, output_name,
                              target).id
     if wait:
-        h.run_job(job_id)
+        from sandbox import visibility
+
+        # A real job's outcome shows at its rounded duration (see sandbox.visibility).
+        time.sleep(visibility.seconds_until_shown(h.policy, h.run_job(job_id)))
     data = _job_view(h, actor, job_id)
     _print(data, as_json, _job_text)
     if wait and data["status"] != "succeeded":

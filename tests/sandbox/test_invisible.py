@@ -3,6 +3,7 @@ figures, never values (errors, row counts, hashes, timings), and probing raises 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -26,6 +27,9 @@ LEAKING = [
     "SELECT CAST(fee * 1e30 AS INTEGER) AS e FROM visits",
     "SELECT make_date(CAST(age AS BIGINT) * 100000, 1, 1) AS e FROM visits",
 ]
+
+
+LATER = dt.datetime(2100, 1, 1)  # when every finished job's outcome shows
 
 
 def submit(home, actor, grant_id, sql, output="out", target="real"):
@@ -54,7 +58,7 @@ def test_real_job_errors_show_a_class_and_a_reference_never_values(home, people,
     values = distinct_values(home, grant_id)
     with home.store.read() as s:
         job = s.get(Job, job_id)
-        merchant_view = jobs.view(home.data, home.policy, job, people.merchant)
+        merchant_view = jobs.view(home.data, home.policy, job, people.merchant, LATER)
         admin_view = jobs.view(home.data, home.policy, job, people.admin)
         ledger = [e.payload for e in s.scalars(select(LedgerEvent).where(
             LedgerEvent.subject == f"job:{job_id}"))]
@@ -89,8 +93,8 @@ def test_a_real_job_shows_its_merchant_a_band_of_rows_no_hash_coarse_times(home,
     with home.store.read() as s:
         job = s.get(Job, job_id)
         rows = job.output_rows
-        mine = jobs.view(home.data, home.policy, job, people.merchant)
-        listed = [visibility.shown(home.policy, j, people.merchant)
+        mine = jobs.view(home.data, home.policy, job, people.merchant, LATER)
+        listed = [visibility.shown(home.policy, j, people.merchant, LATER)
                   for j in jobs.list_jobs(s, people.merchant, grant_id)]
     assert 137 < rows < 1000
     for shown in (mine, listed[0]):
@@ -108,6 +112,24 @@ def test_the_simulated_target_and_the_operators_see_exact_figures(home, people, 
         job = s.get(Job, job_id)
         assert visibility.shown(home.policy, job, people.merchant)["output"]["rows"] == 123
         assert visibility.shown(home.policy, job, people.admin)["output"]["sha256"]
+
+
+def test_a_real_jobs_outcome_shows_at_its_rounded_duration(home, people, grant_id):
+    # Polling the status would time the job to the poll's interval: until its start plus its
+    # rounded duration, the merchant sees it running.
+    job_id = submit(home, people.merchant, grant_id, "SELECT count(*) AS n FROM visits")
+    job = home.run_job(job_id)
+    shown_at = visibility.reveal_at(home.policy, job)
+    step = home.policy.sandbox["real_timing_seconds"]
+    assert (shown_at - job.started_at).total_seconds() % step == 0
+    before = visibility.shown(home.policy, job, people.merchant, shown_at - dt.timedelta(seconds=1))
+    assert before["status"] == "running" and before["output"] is None
+    after = visibility.shown(home.policy, job, people.merchant, shown_at)
+    assert after["status"] == "succeeded" and after["output"]["rows_text"] == "1–9"
+    assert (after["duration_s"] == (shown_at - job.started_at).total_seconds())
+    # Reviewers, administrators and simulated jobs are not delayed.
+    assert visibility.shown(home.policy, job, people.admin, job.finished_at)["status"] == "succeeded"
+    assert 0 < visibility.seconds_until_shown(home.policy, job, job.finished_at) <= step
 
 
 @pytest.mark.parametrize("band", [(0, (0, 0)), (1, (1, 9)), (9, (1, 9)), (10, (10, 99)),

@@ -203,6 +203,10 @@ def test_another_organization_cannot_open_anything_by_editing_the_url(app, home,
 
 
 def test_no_page_shows_the_rows_of_an_unreleased_real_output(app, home, people, grant_id):
+    from sandbox import visibility
+    from tests.helpers import set_policy
+
+    set_policy(home, real_timing_seconds="1")  # the real job's outcome shows within a second
     merchant = console(app, M)
     csrf = csrf_of(merchant.get(f"/workspace/{grant_id}").text)
     sql = "SELECT 'ZQX' || CAST(sum(age) * 7919 AS VARCHAR) AS marker, district FROM visits GROUP BY 2"
@@ -212,7 +216,7 @@ def test_no_page_shows_the_rows_of_an_unreleased_real_output(app, home, people, 
             "csrf": csrf, "target": target, "output_name": f"m_{target}", "sql": sql},
             follow_redirects=False)
         ids[target] = int(response.headers["location"].rsplit("/", 1)[1])
-        home.run_job(ids[target])
+        time.sleep(visibility.seconds_until_shown(home.policy, home.run_job(ids[target])))
     real = home.root / merchant_output(home, ids["real"])
     secrets_ = {str(v) for v in pq.read_table(real).column("marker").to_pylist()}
     simulated = merchant.get(f"/jobs/{ids['simulated']}").text
