@@ -44,13 +44,14 @@ def _floor(value: str | None, seconds: int) -> str | None:
 
 
 def reveal_at(policy: Policy, job: Job) -> dt.datetime | None:
-    """When a finished real-data job's outcome shows to its merchant: its start plus its
-    duration rounded up to ``real_timing_seconds``. Polling the status would otherwise time
-    the job to the poll's interval (a slow branch taken or not is a bit of a value)."""
-    if job.status not in FINAL_STATES or job.started_at is None:
+    """When a finished real-data job's outcome shows to its merchant: its start plus the time
+    to its recorded end rounded up to ``real_timing_seconds`` (never before that end).
+    Polling the status would otherwise time the job to the poll's interval (a slow branch
+    taken or not is a bit of a value)."""
+    if job.status not in FINAL_STATES or job.started_at is None or job.finished_at is None:
         return None
     step = int(policy.sandbox["real_timing_seconds"])
-    ran = max((job.duration_ms or 0) / 1000, 0.001)
+    ran = max((job.finished_at - job.started_at).total_seconds(), 0.001)
     return job.started_at + dt.timedelta(seconds=math.ceil(ran / step) * step)
 
 

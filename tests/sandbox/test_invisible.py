@@ -126,7 +126,7 @@ def test_a_real_jobs_outcome_shows_at_its_rounded_duration(home, people, grant_i
     assert before["status"] == "running" and before["output"] is None
     after = visibility.shown(home.policy, job, people.merchant, shown_at)
     assert after["status"] == "succeeded" and after["output"]["rows_text"] == "1–9"
-    assert (after["duration_s"] == (shown_at - job.started_at).total_seconds())
+    assert job.finished_at <= shown_at and after["duration_s"] % step == 0
     # Reviewers, administrators and simulated jobs are not delayed.
     assert visibility.shown(home.policy, job, people.admin, job.finished_at)["status"] == "succeeded"
     assert 0 < visibility.seconds_until_shown(home.policy, job, job.finished_at) <= step
