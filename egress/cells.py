@@ -145,7 +145,7 @@ _STATS: dict[str, dict[str, str]] = {
     "linear": {"n": "{contributors}", "sum": "sum(a0)", "max": "max(a0)",
                "top2": "list_sum(max(a0, 2))", "topn": "list_sum(max(a0, {nk_n}))",
                "negative": "sum(CASE WHEN a0 < 0 THEN 1 ELSE 0 END)",
-               "present": "count(a0)", "rows": "count(*)"},
+               "present": "count(a0)", "rows": "count(*)", "nonzero": "{nonzero}"},
     "position": {"n": "{contributors}", "present": "count(a0)", "rows": "count(*)"},
     "endpoint": {"n": "{contributors}", "present": "count(a0)", "rows": "count(*)"},
     "mode": {"n": "{contributors}", "present": "count(a0)", "rows": "count(*)"},
@@ -156,16 +156,17 @@ _STATS: dict[str, dict[str, str]] = {
 }
 
 
-def _contributors(node: dict[str, Any], persons: set[str] | None) -> tuple[str, str] | Shape:
+def _contributors(node: dict[str, Any],
+                  persons: set[str] | None) -> tuple[str, str, str | None] | Shape:
     """SQL counting a group's contributors, and the source rows it covers. With ``persons``
     (the tables that carry :data:`~sandbox.engine.PERSON_COLUMN` and ``ROW_COLUMN``): the
     distinct contributors of each table the aggregate reads (the fewest, when it joins
     several), so neither repeated rows of one person nor rows multiplied by a join or
     ``range()`` count twice; and the distinct source rows (or row pairs of a join), which add
-    up over a partition for the differencing check. Without, its rows both. A :class:`Shape`
-    of kind ``unknown`` when they cannot be counted."""
+    up over a partition for the differencing check (with the expression naming a source row).
+    Without, its rows both. A :class:`Shape` of kind ``unknown`` when they cannot be counted."""
     if persons is None:
-        return "count(*)", "count(*)"
+        return "count(*)", "count(*)", None
     source = node.get("from_table")
     if any(n.get("type") == "SUBQUERY" for n in _walk(source)):
         return Shape("unknown", "the aggregate reads a subquery: its cells' contributors cannot "
@@ -183,10 +184,10 @@ def _contributors(node: dict[str, Any], persons: set[str] | None) -> tuple[str, 
         counts.append(f'count(DISTINCT "{alias}"."{PERSON_COLUMN}")')
         rows.append(f'"{alias}"."{ROW_COLUMN}"')
     if not counts:
-        return "count(*)", "count(*)"  # FROM range(...) alone: no data, no contributor
-    if len(counts) == 1:
-        return counts[0], f"count(DISTINCT {rows[0]})"
-    return f"least({', '.join(counts)})", f"count(DISTINCT ({', '.join(rows)}))"
+        return "count(*)", "count(*)", None  # FROM range(...) alone: no data, no contributor
+    row = rows[0] if len(rows) == 1 else f"({', '.join(rows)})"
+    least = counts[0] if len(counts) == 1 else f"least({', '.join(counts)})"
+    return least, f"count(DISTINCT {row})", row
 
 
 def _with_filter(expression: dict[str, Any], condition: Any) -> dict[str, Any]:
@@ -227,7 +228,11 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
     counted = _contributors(node, persons)
     if isinstance(counted, Shape):
         return counted
-    contributors, covered = counted
+    contributors, covered, row = counted
+    # Source rows whose value moves a sum: two sums over the same cells whose rows differ by
+    # a few (sum(x) and sum(CASE WHEN id <> 'X' THEN x ELSE 0 END)) isolate those rows.
+    nonzero = (f"count(DISTINCT CASE WHEN a0 <> 0 THEN {row} END)" if row is not None
+               else "count(CASE WHEN a0 <> 0 THEN 1 END)")
     names = list(outputs)
     shape = Shape("aggregate", margins=len(node.get("group_sets") or []) > 1)
     extra: list[dict[str, Any]] = []
@@ -249,7 +254,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
             if kind in ("linear", "position", "endpoint", "mode", "shape") and not arguments:
                 templates = _STATS["unknown"]
             parsed = _expressions(", ".join(templates.values()).format(
-                nk_n=int(nk_n), contributors=contributors))
+                nk_n=int(nk_n), contributors=contributors, nonzero=nonzero))
             for stat, expression in zip(templates, parsed, strict=True):
                 expression = _substitute(expression, {f"a{i}": arg for i, arg in
                                                       enumerate(arguments[:2])})

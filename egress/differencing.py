@@ -8,6 +8,11 @@ keys, or finer keys summed to coarser ones), a difference of 1 to threshold-1 ro
 difference isolates that few people (as Google Ads Data Hub's difference checks do). Margins of
 one output are compared the same way: a subtotal minus the cells shown under it must not be
 small either.
+
+Sums are differenced too: for each sum-like statistic a cell also records the source rows whose
+value is not zero (the ``nonzero`` measure). Two sums over cells whose nonzero rows differ by a
+few, in two outputs or in one (``sum(x)`` beside ``sum(CASE WHEN id <> 'X' THEN x ELSE 0
+END)``), tell those rows' values.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from egress.cells import Shape
 
 SUBSET = "tds__subset"
 ROWS = "tds__rows"
+MEASURE = "tds__measure"  # "rows": source rows a cell covers; "nonzero": those moving a sum
+AGGREGATE = "tds__aggregate"  # which sum of the output a "nonzero" count is of (-1 for rows)
 SELF = "this output"
 
 
@@ -38,7 +45,8 @@ def key_sources(shape: Shape, traced: dict[str, Any]) -> dict[str, str]:
 
 
 def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str]) -> pa.Table:
-    """The cells of one output: key subset, key values (as text) per source column, rows."""
+    """The cells of one output: key subset, key values (as text) per source column, and per
+    measure the rows (see the module's docstring)."""
     grouping = stats.column(shape.grouping_column).to_pylist() if shape.grouping_column \
         else [0] * stats.num_rows
     keys = list(shape.keys)
@@ -46,16 +54,29 @@ def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str]) -> pa.Ta
     columns: dict[str, list[Any]] = {SUBSET: [], ROWS: stats.column(shape.rows_column).to_pylist()}
     for source in sorted(set(sources.values())):
         columns[source] = []
+    cells = _cells(grouping, keys, values, sources, shape.grouping_column is not None, columns)
+    measures = [("rows", -1, columns.pop(ROWS))] + [
+        ("nonzero", a.index, stats.column(a.stats["nonzero"]).to_pylist())
+        for a in shape.aggregates if "nonzero" in a.stats]
+    parts = [pa.table({**cells, MEASURE: [measure] * len(counts),
+                       AGGREGATE: pa.array([index] * len(counts), pa.int32()),
+                       ROWS: pa.array(counts, pa.int64())})
+             for measure, index, counts in measures]
+    return pa.concat_tables([parts[0], *(p.cast(parts[0].schema) for p in parts[1:])])
+
+
+def _cells(grouping: list[Any], keys: list[str], values: dict[str, list[Any]],
+           sources: dict[str, str], margins: bool, columns: dict[str, list[Any]]
+           ) -> dict[str, list[Any]]:
     for row, bits in enumerate(grouping):
         # GROUPING(): bit i (from the left, of len(keys)) set means key i is aggregated away
         present = [k for i, k in enumerate(keys)
-                   if not (int(bits) >> (len(keys) - 1 - i)) & 1] if shape.grouping_column \
-            else keys
+                   if not (int(bits) >> (len(keys) - 1 - i)) & 1] if margins else keys
         columns[SUBSET].append(",".join(sorted(sources[k] for k in present)))
         for source in sorted(set(sources.values())):
             hits = [values[k][row] for k in present if sources[k] == source]
             columns[source].append(hits[0] if hits else None)
-    return pa.table(columns)
+    return columns
 
 
 def normal(value: str | None) -> str | None:
@@ -80,30 +101,56 @@ def save(path: Path, table: pa.Table) -> None:
 
 def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,
             limit: int = 100) -> list[dict[str, Any]]:
-    """Pairs of cells whose row counts differ by 1 to threshold-1 where one rolls up onto the
-    other. ``earlier`` maps a label (e.g. ``egress:12``) to a fingerprint; the current output is
-    compared with itself too (its margins)."""
-    found: list[dict[str, Any]] = []
+    """Pairs of cells whose row counts (of one measure) differ by 1 to threshold-1 where one
+    rolls up onto the other, and sums of one cell whose nonzero rows differ so. ``earlier``
+    maps a label (e.g. ``egress:12``) to a fingerprint; the current output is compared with
+    itself too (its margins)."""
+    found: list[dict[str, Any]] = _within_cells(current, threshold, limit)
     con = duckdb.connect()
-    con.register("cur", current)
+    con.register("cur", _measured(current))
     for label, table in [(SELF, current), *earlier.items()]:
-        con.register("old", table)
-        subsets = {"cur": set(current.column(SUBSET).to_pylist()),
-                   "old": set(table.column(SUBSET).to_pylist())}
-        # finer cells of one side summed onto coarser (or equal) cells of the other; within the
-        # output itself one direction covers every pair
-        for fine_table, coarse_table in [("cur", "old")] if label == SELF else \
-                [("cur", "old"), ("old", "cur")]:
-            for fine in subsets[fine_table]:
-                for coarse in subsets[coarse_table]:
-                    if not _split(coarse) <= _split(fine) or (label == SELF and fine == coarse):
-                        continue
-                    found.extend(_differences(con, fine_table, coarse_table, fine, coarse,
-                                              sorted(_split(coarse)), threshold, label,
-                                              limit - len(found)))
-                    if len(found) >= limit:
-                        return found
+        con.register("old", _measured(table))
+        for measure in ("rows", "nonzero"):
+            subsets = {side: {r[0] for r in con.execute(
+                f"SELECT DISTINCT {SUBSET} FROM {side} WHERE {MEASURE} = ?", [measure]).fetchall()}
+                for side in ("cur", "old")}
+            # finer cells of one side summed onto coarser (or equal) cells of the other; within
+            # the output itself one direction covers every pair
+            for fine_table, coarse_table in [("cur", "old")] if label == SELF else \
+                    [("cur", "old"), ("old", "cur")]:
+                for fine in subsets[fine_table]:
+                    for coarse in subsets[coarse_table]:
+                        if not _split(coarse) <= _split(fine) or (label == SELF and fine == coarse):
+                            continue
+                        found.extend(_differences(con, fine_table, coarse_table, fine, coarse,
+                                                  sorted(_split(coarse)), threshold, label,
+                                                  measure, limit - len(found)))
+                        if len(found) >= limit:
+                            return found
     return found
+
+
+def _measured(table: pa.Table) -> pa.Table:
+    """A fingerprint saved before measures were recorded holds rows only."""
+    if MEASURE in table.column_names:
+        return table
+    return table.append_column(MEASURE, pa.array(["rows"] * table.num_rows, pa.string())) \
+        .append_column(AGGREGATE, pa.array([-1] * table.num_rows, pa.int32()))
+
+
+def _within_cells(current: pa.Table, threshold: int, limit: int) -> list[dict[str, Any]]:
+    """Sums of one cell of the output whose nonzero rows differ by 1 to threshold-1."""
+    con = duckdb.connect()
+    con.register("cur", _measured(current))
+    keys = [c for c in current.column_names if c not in (SUBSET, ROWS, MEASURE, AGGREGATE)]
+    group = ", ".join([SUBSET, *(_quote(k) for k in keys)])
+    rows = con.execute(f"""
+        SELECT {group} FROM cur WHERE {MEASURE} = 'nonzero' GROUP BY ALL
+        HAVING max({ROWS}) - min({ROWS}) BETWEEN 1 AND ? - 1 LIMIT ?""",
+                       [threshold, limit]).fetchall()
+    return [{"compared_with": SELF, "cell": {k: v for k, v in zip(keys, r[1:], strict=True)
+                                             if v is not None},
+             "keys": {"finer": r[0], "coarser": r[0]}, "measure": "nonzero"} for r in rows]
 
 
 def _split(subset: str) -> set[str]:
@@ -115,7 +162,7 @@ def _quote(name: str) -> str:
 
 
 def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: str, fine: str,
-                 coarse: str, keys: list[str], threshold: int, label: str,
+                 coarse: str, keys: list[str], threshold: int, label: str, measure: str,
                  limit: int) -> list[dict[str, Any]]:
     # Each key is a column of both tables: a fingerprint has a column per source its subsets
     # name.
@@ -123,17 +170,16 @@ def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: 
     join = " AND ".join(f"f.{_quote(k)} IS NOT DISTINCT FROM c.{_quote(k)}" for k in keys) \
         or "TRUE"
     rows = con.execute(f"""
-        WITH f AS (SELECT {select}{',' if keys else ''} sum({ROWS}) AS n FROM {fine_table}
-                   WHERE {SUBSET} = ? {'GROUP BY ALL' if keys else ''}),
+        WITH f AS (SELECT {select}{',' if keys else ''} {AGGREGATE}, sum({ROWS}) AS n
+                   FROM {fine_table} WHERE {SUBSET} = ? AND {MEASURE} = ? GROUP BY ALL),
              c AS (SELECT {select}{',' if keys else ''} {ROWS} AS n FROM {coarse_table}
-                   WHERE {SUBSET} = ?)
+                   WHERE {SUBSET} = ? AND {MEASURE} = ?)
         SELECT {', '.join(f'c.{_quote(k)}' for k in keys) or "NULL"}, c.n, f.n
         FROM f JOIN c ON {join}
         WHERE abs(c.n - f.n) BETWEEN 1 AND ? - 1
-        LIMIT ?""", [fine, coarse, threshold, limit]).fetchall()
+        LIMIT ?""", [fine, measure, coarse, measure, threshold, limit]).fetchall()
     return [{"compared_with": label, "cell": dict(zip(keys, r[:len(keys)], strict=True)),
              "rows": int(r[-2]) if fine_table == "old" else int(r[-1]),
              "other_rows": int(r[-1]) if fine_table == "old" else int(r[-2]),
-             "difference": abs(int(r[-2]) - int(r[-1])),
+             "difference": abs(int(r[-2]) - int(r[-1])), "measure": measure,
              "keys": {"finer": fine, "coarser": coarse}} for r in rows]
-

@@ -282,3 +282,36 @@ def test_differencing_matches_keys_after_normalisation():
     assert normal(" 01") == normal("1.0") == normal("１") == "1"
     assert normal("Tianhe ") == normal("ＴＩＡＮＨＥ") == "tianhe"
     assert normal(None) is None and normal("1.5") == "1.5"
+
+
+def _oldest(visits_file):
+    return max(pq.read_table(visits_file, columns=["age"]).column("age").to_pylist())
+
+
+def test_two_sums_of_one_cell_that_differ_by_a_few_rows_fail(home, people, grant_id, visits_file):
+    # sum(x) beside the same sum without one person's rows tells that person's x.
+    masked = f"sum(CASE WHEN age <> {_oldest(visits_file)} THEN fee ELSE 0 END)"
+    req = ask(home, people, job(home, people, grant_id, f"SELECT district, sum(fee) AS a, "
+                                f"{masked} AS b FROM visits GROUP BY 1 HAVING count(*) >= 10"))
+    check = next(c for c in req["checks"] if c["name"] == "differencing")
+    assert check["verdict"] == "fail"
+    assert check["details"]["differences"][0]["compared_with"] == "this output"
+
+
+def test_a_sum_released_again_without_a_few_rows_fails(home, people, grant_id, visits_file):
+    first = ask(home, people, job(home, people, grant_id, "SELECT district, sum(fee) AS s FROM "
+                                  "visits GROUP BY 1 HAVING count(*) >= 10"), draft=True)
+    masked = f"sum(CASE WHEN age <> {_oldest(visits_file)} THEN fee ELSE 0 END)"
+    second = ask(home, people, job(home, people, grant_id, f"SELECT district, {masked} AS s "
+                                   "FROM visits GROUP BY 1 HAVING count(*) >= 10", "masked"))
+    check = next(c for c in second["checks"] if c["name"] == "differencing")
+    assert check["verdict"] == "fail"
+    assert {d["compared_with"] for d in check["details"]["differences"]} == {
+        f"egress:{first['id']}"}
+    # The same sums over the same rows are no difference: asked again, only the masked
+    # request (which the merchant's own checks saw) differs from it.
+    again = ask(home, people, job(home, people, grant_id, "SELECT district, sum(fee) AS total "
+                                  "FROM visits GROUP BY 1 HAVING count(*) >= 10", "again"))
+    check = next(c for c in again["checks"] if c["name"] == "differencing")
+    assert {d["compared_with"] for d in check["details"]["differences"]} == {
+        f"egress:{second['id']}"}
