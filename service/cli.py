@@ -127,7 +127,7 @@ def _demo_text(d: dict[str, Any]) -> str:
         f"Demo finished in {d['seconds']} s. The release verifies: {d['release_verified']}.",
         f"  datasets:    {', '.join(x['name'] + ' (' + x['registration_no'] + ')' for x in d['datasets'])}",
         f"  application: {d['application_id']} -> grant {d['grant_id']}",
-        f"  job:         {d['job_id']} ({d['job_rows']} rows, kept inside the platform)",
+        f"  job:         {d['job_id']} ({d['job_rows']} rows, a band; kept inside the platform)",
         f"  egress:      request {d['egress_id']}, product {d['product_no']}",
         f"  release:     {d['release_path']}",
         f"  ledger:      {d['ledger_events']} events, valid: {d['ledger_valid']}",

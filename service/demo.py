@@ -177,7 +177,7 @@ def run_demo(home: Home, seed: int = 20251125,
     return {
         "home": str(home.root), "seconds": round(time.monotonic() - started, 2),
         "datasets": registered, "application_id": app_id, "grant_id": grant_id,
-        "job_id": job_id, "job_rows": job["output"]["rows"], "egress_id": egress_id,
+        "job_id": job_id, "job_rows": job["output"]["rows_text"], "egress_id": egress_id,
         "product_no": release["product_no"], "release_id": release["id"],
         "release_path": str(bundle), "release_verified": verified["valid"],
         "ledger_events": ledger.events, "ledger_valid": ledger.valid, "tokens": tokens,

@@ -46,6 +46,7 @@ def test_demo_ends_with_a_verified_release(demo):
     assert set(result["tokens"]) >= {"admin", "provider", "merchant", "reviewer"}
     assert [d["name"] for d in result["datasets"]] == [
         "hospital_visits", "enterprise_registry", "traffic_records"]
+    assert result["job_rows"] == "10–99"  # a band: the exact count of real data is not shown
     verified = tds("release", "verify", result["release_path"], "--json", home=home)
     assert verified.returncode == 0 and json.loads(verified.stdout)["valid"]
 
