@@ -112,7 +112,7 @@ def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
     released = pq.read_table(output)
     if released.num_rows != stats.num_rows:
         return None
-    aligned = stats if not keys else _by_keys(output, stats, keys)
+    aligned = stats if not keys else _by_keys(released, stats, keys)
     if aligned is None:
         return None
     try:
@@ -134,12 +134,11 @@ def _same(again: pa.ChunkedArray, released: pa.ChunkedArray) -> bool:
                 and np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
 
 
-def _by_keys(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
+def _by_keys(released: pa.Table, stats: pa.Table, keys: list[str]) -> pa.Table | None:
     rows = stats.num_rows
     con = duckdb.connect()
-    con.register("s", stats.append_column("tds__i", pa.array(range(stats.num_rows))))
-    con.register("o", con.read_parquet(str(output)).select(
-        "row_number() OVER () - 1 AS tds__o, *").to_arrow_table())
+    con.register("s", stats.append_column("tds__i", pa.array(range(rows))))
+    con.register("o", released.append_column("tds__o", pa.array(range(released.num_rows))))
     on = " AND ".join(f'o."{k}" IS NOT DISTINCT FROM s."{k}"' for k in
                       (k.replace('"', '""') for k in keys))
     pairs = con.execute(f"SELECT tds__o, tds__i FROM o JOIN s ON {on} ORDER BY tds__o").fetchall()

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from sandbox.engine import PERSON_COLUMN, ROW_COLUMN
-from sandbox.gate import _parser, _walk, check
+from sandbox.gate import _parser, _walk, check, cte_names
 
 # How ACRO's ontology treats each family of statistics (acro.table_utils.AGGFUNC_TO_TYPE and
 # statbarns.json): which rules a cell of that statistic must pass.
@@ -171,8 +171,7 @@ def _contributors(node: dict[str, Any],
     if any(n.get("type") == "SUBQUERY" for n in _walk(source)):
         return Shape("unknown", "the aggregate reads a subquery: its cells' contributors cannot "
                      "be counted (aggregate the granted datasets directly)")
-    ctes = {str(e.get("key")).lower() for n in _walk(node) if isinstance(n.get("cte_map"), dict)
-            for e in n["cte_map"].get("map", []) if isinstance(e, dict)}
+    ctes = set(cte_names(node))
     counts, rows = [], []
     for table in (n for n in _walk(source) if n.get("type") == "BASE_TABLE"):
         name = table.get("table_name") or ""

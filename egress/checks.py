@@ -180,9 +180,10 @@ def cross_border(abroad: bool, application_abroad: bool, policy: Policy) -> Chec
 
 def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Policy,
                  output: Path) -> CheckResult:
-    """Raw or sensitive data exposed (review point 3): row-level outputs are flagged; those of
-    L3+ data need the level's k-anonymity on the catalog's quasi-identifiers; no output column
-    may carry a raw (not pseudonymized) identifier column, whatever its values look like."""
+    """Raw or sensitive data exposed (review point 3): row-level outputs of any level need the
+    level's k-anonymity on the catalog's quasi-identifiers (and fail without them); no key, nor
+    aggregate value other than a count, may carry a raw (not pseudonymized) identifier column,
+    whatever its values look like."""
     items = _items(grant)
     # Keys, and aggregate values other than counts: sum(CAST(id AS HUGEINT)) or
     # string_agg(hex(id)) carry an identifier as much as a key does; count(DISTINCT id) does not.
@@ -304,10 +305,9 @@ def differencing(found: list[dict[str, Any]], threshold: int, compared: int) -> 
     """Cells that differ from another output's (or a margin's) by a few source rows. The
     check keeps which cells and where, never the counts: the merchant reads it (a draft's
     too), and exact small counts of real data would be an oracle."""
-    shown = [{k: d[k] for k in ("compared_with", "cell", "keys")} for d in found]
-    details = {"threshold": threshold, "compared_with": compared, "differences": shown}
+    details = {"threshold": threshold, "compared_with": compared, "differences": found}
     if found:
-        first = shown[0]
+        first = found[0]
         return CheckResult(
             "differencing", FAIL, f"{len(found)} cell(s) differ from another output's or "
             f"margin's by fewer than {threshold} source rows (e.g. {first['cell']} against "

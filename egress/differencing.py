@@ -105,9 +105,10 @@ def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,
     rolls up onto the other, and sums of one cell whose nonzero rows differ so. ``earlier``
     maps a label (e.g. ``egress:12``) to a fingerprint; the current output is compared with
     itself too (its margins)."""
-    found: list[dict[str, Any]] = _within_cells(current, threshold, limit)
     con = duckdb.connect()
     con.register("cur", _measured(current))
+    found = _within_cells(con, [c for c in current.column_names if c not in (SUBSET, ROWS)],
+                          threshold, limit)
     for label, table in [(SELF, current), *earlier.items()]:
         con.register("old", _measured(table))
         for measure in ("rows", "nonzero"):
@@ -138,11 +139,11 @@ def _measured(table: pa.Table) -> pa.Table:
         .append_column(AGGREGATE, pa.array([-1] * table.num_rows, pa.int32()))
 
 
-def _within_cells(current: pa.Table, threshold: int, limit: int) -> list[dict[str, Any]]:
-    """Sums of one cell of the output whose nonzero rows differ by 1 to threshold-1."""
-    con = duckdb.connect()
-    con.register("cur", _measured(current))
-    keys = [c for c in current.column_names if c not in (SUBSET, ROWS, MEASURE, AGGREGATE)]
+def _within_cells(con: duckdb.DuckDBPyConnection, columns: list[str], threshold: int,
+                  limit: int) -> list[dict[str, Any]]:
+    """Sums of one cell of the output (``cur``) whose nonzero rows differ by 1 to
+    threshold-1; ``columns`` are the fingerprint's columns but the subset and the rows."""
+    keys = [c for c in columns if c not in (MEASURE, AGGREGATE)]
     group = ", ".join([SUBSET, *(_quote(k) for k in keys)])
     rows = con.execute(f"""
         SELECT {group} FROM cur WHERE {MEASURE} = 'nonzero' GROUP BY ALL
@@ -150,7 +151,7 @@ def _within_cells(current: pa.Table, threshold: int, limit: int) -> list[dict[st
                        [threshold, limit]).fetchall()
     return [{"compared_with": SELF, "cell": {k: v for k, v in zip(keys, r[1:], strict=True)
                                              if v is not None},
-             "keys": {"finer": r[0], "coarser": r[0]}, "measure": "nonzero"} for r in rows]
+             "keys": {"finer": r[0], "coarser": r[0]}} for r in rows]
 
 
 def _split(subset: str) -> set[str]:
@@ -174,12 +175,10 @@ def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: 
                    FROM {fine_table} WHERE {SUBSET} = ? AND {MEASURE} = ? GROUP BY ALL),
              c AS (SELECT {select}{',' if keys else ''} {ROWS} AS n FROM {coarse_table}
                    WHERE {SUBSET} = ? AND {MEASURE} = ?)
-        SELECT {', '.join(f'c.{_quote(k)}' for k in keys) or "NULL"}, c.n, f.n
+        SELECT {', '.join(f'c.{_quote(k)}' for k in keys) or "NULL"}
         FROM f JOIN c ON {join}
         WHERE abs(c.n - f.n) BETWEEN 1 AND ? - 1
         LIMIT ?""", [fine, measure, coarse, measure, threshold, limit]).fetchall()
-    return [{"compared_with": label, "cell": dict(zip(keys, r[:len(keys)], strict=True)),
-             "rows": int(r[-2]) if fine_table == "old" else int(r[-1]),
-             "other_rows": int(r[-1]) if fine_table == "old" else int(r[-2]),
-             "difference": abs(int(r[-2]) - int(r[-1])), "measure": measure,
+    # Which cells and where, never the counts: the merchant reads them (see checks.differencing).
+    return [{"compared_with": label, "cell": dict(zip(keys, r, strict=True)),
              "keys": {"finer": fine, "coarser": coarse}} for r in rows]

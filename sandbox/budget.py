@@ -12,7 +12,6 @@ same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,27 +41,29 @@ def spent_today(session: Session, policy: Policy, grant_id: int) -> int:
         Job.created_at >= day_start(policy))) or 0
 
 
-def before_submit(session: Session, policy: Policy, grant: Grant) -> None:
-    """Refuse a real-data job once the grant's budget of the day is spent (nothing changes)."""
+def before_submit(session: Session, policy: Policy, grant: Grant) -> int:
+    """Refuse a real-data job once the grant's budget of the day is spent (nothing changes);
+    else the real-data jobs the grant submitted today."""
     limit = int(policy.sandbox["real_jobs_per_grant_day"])
-    if spent_today(session, policy, grant.id) >= limit:
+    spent = spent_today(session, policy, grant.id)
+    if spent >= limit:
         raise QueryRefused(f"the grant's budget of {limit} real-data jobs a day is spent; it "
                            f"renews at midnight ({policy.web['timezone']}). Develop on "
                            "simulated data meanwhile")
+    return spent
 
 
-def after_submit(session: Session, policy: Policy, grant: Grant, job: Job) -> None:
-    """Alerts a newly queued real-data job raises: the budget spent, or a repeated shape."""
+def after_submit(session: Session, policy: Policy, grant: Grant, job: Job, spent: int) -> None:
+    """Alerts a newly queued real-data job raises (``spent``: the grant's real jobs today
+    before it): the budget spent, or a repeated shape."""
     limit = int(policy.sandbox["real_jobs_per_grant_day"])
-    if spent_today(session, policy, grant.id) == limit:
+    if spent + 1 == limit:
         raise_alert(session, grant, "budget_spent", {"jobs_today": limit, "job_id": job.id})
     latest = _latest(session, policy, grant.id)
-    shapes = Counter(j.shape for j in latest if j.shape)
-    same = shapes.get(job.shape, 0)
-    if job.shape and same >= int(policy.sandbox["probe_same_shape"]):
+    same = [j.id for j in latest if job.shape and j.shape == job.shape]
+    if len(same) >= int(policy.sandbox["probe_same_shape"]):
         raise_alert(session, grant, "repeated_shape", {
-            "window": len(latest), "same_shape": same,
-            "job_ids": [j.id for j in latest if j.shape == job.shape]})
+            "window": len(latest), "same_shape": len(same), "job_ids": same})
 
 
 def after_failure(session: Session, policy: Policy, job: Job) -> None:

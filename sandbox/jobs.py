@@ -113,8 +113,7 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
         raise QueryRefused(f"output names may not start with {', '.join(RESERVED_PREFIXES)}")
     visible = table_names(session, grant, target)
     tree = gate.authorize(sql, visible, policy.sandbox, target)
-    if target == "real":
-        budget.before_submit(session, policy, grant)
+    spent = budget.before_submit(session, policy, grant) if target == "real" else 0
     taken = session.scalar(select(Job.id).where(
         Job.grant_id == grant.id, Job.target == target, Job.output_name == output_name,
         Job.status.in_(("queued", "running", "succeeded"))))
@@ -130,7 +129,7 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
         "sources": job.sources,
     })
     if target == "real":
-        budget.after_submit(session, policy, grant, job)
+        budget.after_submit(session, policy, grant, job, spent)
     _queued(session, job)
     return job
 
