@@ -202,7 +202,7 @@ def complete(session: Session, data: Storage, job_id: int, worker: str, outcome:
         status, error = "failed", "the grant ended while the job ran; its output was discarded"
         error_class, disclosive = "grant_ended", False
     if job.cancel_requested and status != "cancelled":
-        status, error, error_class, disclosive = "cancelled", "cancelled by request", "cancelled", False
+        status, error, error_class, disclosive = "cancelled", "cancelled by request", None, False
     if status == "succeeded":
         relative = output_relative(job)
         target = data.local(relative)

@@ -226,8 +226,7 @@ class LocalPool:
             run = self.running.get(job_id)
             if run is not None:
                 run.process.kill()
-                self._record(run, {"status": "cancelled", "error": "cancelled by request",
-                                        "error_class": "cancelled"})
+                self._record(run, {"status": "cancelled", "error": "cancelled by request"})
 
 
 def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secret: bytes,
@@ -292,9 +291,8 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
                     cancelled = jobs.heartbeat(session, worker, [job_id])
                 if cancelled:
                     process.kill()
-                    return record(transaction, data, policy, worker, run, {
-                        "status": "cancelled", "error": "cancelled by request",
-                        "error_class": "cancelled"})
+                    return record(transaction, data, policy, worker, run,
+                                  {"status": "cancelled", "error": "cancelled by request"})
         return record(transaction, data, policy, worker, run, process.outcome())
     finally:
         process.kill()

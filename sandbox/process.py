@@ -173,8 +173,8 @@ def hard_limit(settings: dict[str, Any]) -> float:
 
 def timed_out(settings: dict[str, Any]) -> dict[str, Any]:
     """The outcome of a job process killed at :func:`hard_limit`."""
-    failure = JobTimedOut.after(settings["max_execution_seconds"])
-    return {"status": "timed_out", "error": failure.message, "error_class": failure.error_class}
+    return {"status": "timed_out",
+            "error": JobTimedOut.after(settings["max_execution_seconds"]).message}
 
 
 def run_once(spec: dict[str, Any]) -> dict[str, Any]:
