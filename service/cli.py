@@ -86,6 +86,11 @@ def acting(token: str | None) -> Actor:
                             h.policy.api["token_days"])
 
 
+def acting_or_operator(token: str | None) -> Actor:
+    """The token's user when a token is given, else the home's operator (an administrator)."""
+    return acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
+
+
 token_option = click.option("--token", help="API token (default: $TDS_TOKEN)")
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON")
 
@@ -548,7 +553,7 @@ def grant_revoke(grant_id: int, reason: str, token: str | None, as_json: bool) -
     """Revoke a grant: new jobs are refused and the workspace data is deleted."""
     from catalog.applications import revoke
 
-    actor = acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
+    actor = acting_or_operator(token)
     h = ready_home()
     with h.store.transaction() as session:
         data = revoke(session, actor, grant_id, reason, h.data).as_dict()
@@ -574,7 +579,7 @@ def alert_list(open_only: bool, token: str | None, as_json: bool) -> None:
     """The alerts, newest first (administrators)."""
     from sandbox import budget
 
-    actor = acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
+    actor = acting_or_operator(token)
     with ready_home().store.read() as session:
         data = [a.as_dict() for a in budget.list_alerts(session, actor, open_only)]
     _print(data, as_json, lambda rows: "\n".join(_alert_text(a) for a in rows) or "(no alerts)")
@@ -588,7 +593,7 @@ def alert_ack(alert_id: int, token: str | None, as_json: bool) -> None:
     """Mark an alert as looked into (a new alert of its kind may then be raised)."""
     from sandbox import budget
 
-    actor = acting(token) if (token or os.environ.get("TDS_TOKEN")) else OPERATOR
+    actor = acting_or_operator(token)
     with ready_home().store.transaction() as session:
         data = budget.acknowledge(session, actor, alert_id).as_dict()
     _print(data, as_json, _alert_text)
