@@ -64,20 +64,28 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
                 assessment = disclosure.assess(shape, stats, rules)
         except SandboxError as exc:
             problem = f"the disclosure statistics could not be computed: {exc.message}"
-    found, compared = [], 0
+    hidden = mitigate.hidden_cells(shape, stats, assessment) \
+        if assessment is not None and "suppress" in req.mitigation else {}
+    found, recovered, compared = [], [], 0
     if stats is not None:
         sources = differencing.key_sources(shape, traced)
-        mine = differencing.fingerprint(shape, stats, sources)
+        rows_hidden = np.zeros(stats.num_rows, dtype=bool)
+        for mask in hidden.values():
+            rows_hidden |= mask
+        mine = differencing.fingerprint(shape, stats, sources, rows_hidden.tolist())
         differencing.save(folder / "cells.parquet", mine)
-        earlier = _earlier_fingerprints(session, data, req, set(job.sources or {}))
+        earlier, released = _earlier_fingerprints(session, data, req, set(job.sources or {}))
         compared = len(earlier)
         found = differencing.compare(mine, earlier, policy.differencing_threshold)
+        recovered = differencing.recoverable(
+            mine, {k: t for k, t in earlier.items() if k in released},
+            {k: t for k, t in earlier.items() if k not in released})
     release_output, done = output, {}
     sdc = checks.disclosure(shape, assessment, problem)
     if req.mitigation != "none" and assessment is not None:
         release_output = folder / "output.parquet"
         done = mitigate.apply(output, release_output, shape, stats, assessment, req.mitigation,
-                              int(rules["round_base"]))
+                              int(rules["round_base"]), hidden)
         req.mitigated_path = f"{relative}/output.parquet"
         if sdc.verdict == checks.FAIL and "suppress" in req.mitigation:
             sdc.verdict = checks.REVIEW
@@ -91,7 +99,7 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         checks.personal_information(release_output, policy, shape, traced, grant),
         checks.trade_secrets(shape, traced, grant),
         sdc,
-        checks.differencing(found, policy.differencing_threshold, compared)
+        checks.differencing(found, policy.differencing_threshold, compared, recovered)
         if stats is not None else CheckResult(
             "differencing", checks.PASS if shape.kind == "row" else checks.FAIL,
             "not an aggregate output" if shape.kind == "row" else
@@ -148,12 +156,12 @@ def _by_keys(released: pa.Table, stats: pa.Table, keys: list[str]) -> pa.Table |
 
 
 def _earlier_fingerprints(session: Session, data: Storage, req: EgressRequest,
-                          datasets: set[str]) -> dict[str, pa.Table]:
+                          datasets: set[str]) -> tuple[dict[str, pa.Table], set[str]]:
     """The fingerprints to compare ``req``'s cells with: every other request of its own
     organization (drafts, withdrawn and rejected ones too: their checks told the merchant
     something of their cells) and the released outputs of other organizations, over the same
-    datasets."""
-    found = {}
+    datasets; and the labels of those released."""
+    found, released = {}, set()
     query = select(EgressRequest).where(EgressRequest.id != req.id, or_(
         EgressRequest.org == req.org, EgressRequest.status == "released"))
     for other in session.scalars(query.order_by(EgressRequest.id)):
@@ -165,4 +173,6 @@ def _earlier_fingerprints(session: Session, data: Storage, req: EgressRequest,
         with contextlib.suppress(FileNotFoundError):
             path = data.fetch(f"{folder_of(other.id)}/cells.parquet")
             found[label] = pq.read_table(path)
-    return found
+            if other.status == "released":
+                released.add(label)
+    return found, released

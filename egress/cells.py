@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sandbox.engine import PERSON_COLUMN, ROW_COLUMN
 from sandbox.gate import _parser, _walk, check, cte_names
+from sandbox.spec import PERSON_COLUMN, ROW_COLUMN
 
 # How ACRO's ontology treats each family of statistics (acro.table_utils.AGGFUNC_TO_TYPE and
 # statbarns.json): which rules a cell of that statistic must pass.

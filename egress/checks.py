@@ -301,11 +301,22 @@ def disclosure(shape: Shape, assessment: Assessment | None, problem: str = "",
                        sorted({f["column"] for f in flagged}), details)
 
 
-def differencing(found: list[dict[str, Any]], threshold: int, compared: int) -> CheckResult:
-    """Cells that differ from another output's (or a margin's) by a few source rows. The
-    check keeps which cells and where, never the counts: the merchant reads it (a draft's
-    too), and exact small counts of real data would be an oracle."""
-    details = {"threshold": threshold, "compared_with": compared, "differences": found}
+def differencing(found: list[dict[str, Any]], threshold: int, compared: int,
+                 recovered: list[dict[str, Any]] | None = None) -> CheckResult:
+    """Cells that differ from another output's (or a margin's) by a few source rows, and
+    suppressed cells that this output would let be recovered by subtraction. The check keeps
+    which cells and where, never the counts: the merchant reads it (a draft's too), and exact
+    small counts of real data would be an oracle."""
+    recovered = recovered or []
+    details = {"threshold": threshold, "compared_with": compared, "differences": found,
+               "recoverable": recovered}
+    if recovered:
+        first = recovered[0]
+        return CheckResult(
+            "differencing", FAIL, f"{len(recovered)} suppressed cell(s) could be recovered by "
+            f"subtraction once this output is released (e.g. {first['cell']}, suppressed in "
+            f"{first['suppressed_in']}, from {', '.join(first['completed_by'])}): suppress "
+            "more cells or leave out the margin", details=details)
     if found:
         first = found[0]
         return CheckResult(

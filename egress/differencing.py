@@ -9,6 +9,11 @@ difference isolates that few people (as Google Ads Data Hub's difference checks 
 one output are compared the same way: a subtotal minus the cells shown under it must not be
 small either.
 
+Suppressed cells are recorded (``tds__shown`` false) so that no later release completes them:
+a cell hidden in one release (or in the output checked) is recoverable once its margin and
+every other cell under that margin are shown, in any mix of the organization's releases, other
+organizations' releases and the output checked (secondary suppression across releases).
+
 Sums are differenced too: for each sum-like statistic a cell also records the source rows whose
 value is not zero (the ``nonzero`` measure). Two sums over cells whose nonzero rows differ by a
 few, in two outputs or in one (``sum(x)`` beside ``sum(CASE WHEN id <> 'X' THEN x ELSE 0
@@ -24,6 +29,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from egress.cells import Shape
@@ -32,6 +38,7 @@ SUBSET = "tds__subset"
 ROWS = "tds__rows"
 MEASURE = "tds__measure"  # "rows": source rows a cell covers; "nonzero": those moving a sum
 AGGREGATE = "tds__aggregate"  # which sum of the output a "nonzero" count is of (-1 for rows)
+SHOWN = "tds__shown"  # false: the cell was suppressed in what was (or will be) released
 SELF = "this output"
 
 
@@ -44,9 +51,11 @@ def key_sources(shape: Shape, traced: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str]) -> pa.Table:
-    """The cells of one output: key subset, key values (as text) per source column, and per
-    measure the rows (see the module's docstring)."""
+def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str],
+                hidden: list[bool] | None = None) -> pa.Table:
+    """The cells of one output: key subset, key values (as text) per source column, per
+    measure the rows (see the module's docstring), and whether the cell is shown (``hidden``:
+    per row of ``stats``, true where mitigation suppressed a value of the row)."""
     grouping = stats.column(shape.grouping_column).to_pylist() if shape.grouping_column \
         else [0] * stats.num_rows
     keys = list(shape.keys)
@@ -58,9 +67,11 @@ def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str]) -> pa.Ta
     measures = [("rows", -1, columns.pop(ROWS))] + [
         ("nonzero", a.index, stats.column(a.stats["nonzero"]).to_pylist())
         for a in shape.aggregates if "nonzero" in a.stats]
+    shown = pa.array([not h for h in hidden] if hidden is not None else [True] * stats.num_rows,
+                     pa.bool_())
     parts = [pa.table({**cells, MEASURE: [measure] * len(counts),
                        AGGREGATE: pa.array([index] * len(counts), pa.int32()),
-                       ROWS: pa.array(counts, pa.int64())})
+                       ROWS: pa.array(counts, pa.int64()), SHOWN: shown})
              for measure, index, counts in measures]
     return pa.concat_tables([parts[0], *(p.cast(parts[0].schema) for p in parts[1:])])
 
@@ -107,8 +118,8 @@ def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,
     itself too (its margins)."""
     con = duckdb.connect()
     con.register("cur", _measured(current))
-    found = _within_cells(con, [c for c in current.column_names if c not in (SUBSET, ROWS)],
-                          threshold, limit)
+    found = _within_cells(con, [c for c in current.column_names
+                                if c not in (SUBSET, ROWS, SHOWN)], threshold, limit)
     for label, table in [(SELF, current), *earlier.items()]:
         con.register("old", _measured(table))
         for measure in ("rows", "nonzero"):
@@ -132,11 +143,75 @@ def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,
 
 
 def _measured(table: pa.Table) -> pa.Table:
-    """A fingerprint saved before measures were recorded holds rows only."""
+    """A fingerprint saved before measures were recorded holds rows only; one saved before
+    suppression was recorded shows every cell."""
+    if SHOWN not in table.column_names:
+        table = table.append_column(SHOWN, pa.array([True] * table.num_rows, pa.bool_()))
     if MEASURE in table.column_names:
         return table
     return table.append_column(MEASURE, pa.array(["rows"] * table.num_rows, pa.string())) \
         .append_column(AGGREGATE, pa.array([-1] * table.num_rows, pa.int32()))
+
+
+Cell = tuple[str, tuple[tuple[str, str | None], ...]]  # (subset, ((source, value), ...))
+
+
+def _cell_rows(table: pa.Table) -> list[tuple[Cell, bool]]:
+    """Each cell of a fingerprint once (its rows measure) and whether it is shown."""
+    table = _measured(table)
+    rows = table.filter(pc.equal(table.column(MEASURE), "rows")).to_pylist()
+    return [((r[SUBSET], tuple((s, r.get(s)) for s in sorted(_split(r[SUBSET])))), r[SHOWN])
+            for r in rows]
+
+
+def recoverable(current: pa.Table, released: dict[str, pa.Table], others: dict[str, pa.Table],
+                limit: int = 100) -> list[dict[str, Any]]:
+    """Suppressed cells that subtraction recovers once the current output is released.
+
+    A cell hidden in a release or in ``current`` is recoverable when, for one of its keys, the
+    margin without that key is shown and so is every other cell under that margin, each in
+    ``current`` or one of the ``released`` fingerprints. Which cells sit under a margin is
+    taken from every fingerprint (``others``: drafts and withdrawn requests too, whose cells
+    exist though they were not released). Only risks the current output takes part in are
+    reported: one it shows a cell of, or hides the cell of."""
+    shown: dict[Cell, str] = {}
+    hidden: dict[Cell, str] = {}
+    mine_shown: set[Cell] = set()
+    mine_hidden: set[Cell] = set()
+    everything: set[Cell] = set()
+    for label, table in [(SELF, current), *released.items(), *others.items()]:
+        for cell, is_shown in _cell_rows(table):
+            everything.add(cell)
+            if label in others:
+                continue
+            (shown if is_shown else hidden).setdefault(cell, label)
+            if label == SELF:
+                (mine_shown if is_shown else mine_hidden).add(cell)
+    # members of each relation: (subset, the key left out, the other keys' values) -> cells
+    under: dict[tuple[str, str, tuple[tuple[str, str | None], ...]], set[Cell]] = {}
+    for cell in everything:
+        subset, values = cell
+        for i, (source, _) in enumerate(values):
+            under.setdefault((subset, source, values[:i] + values[i + 1:]), set()).add(cell)
+    found: list[dict[str, Any]] = []
+    for cell in sorted(hidden.keys() - shown.keys(), key=str):  # shown elsewhere: no secret
+        subset, values = cell
+        for i, (source, _) in enumerate(values):
+            rest = values[:i] + values[i + 1:]
+            margin = (",".join(sorted(s for s, _ in rest)), rest)
+            siblings = under[(subset, source, rest)] - {cell}
+            if margin not in shown or not all(s in shown for s in siblings):
+                continue
+            if cell not in mine_hidden and margin not in mine_shown and \
+                    not siblings & mine_shown:
+                continue
+            found.append({"cell": {s: v for s, v in values if v is not None},
+                          "suppressed_in": hidden[cell],
+                          "completed_by": sorted({shown[margin], *(shown[s] for s in siblings)})})
+            break
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _within_cells(con: duckdb.DuckDBPyConnection, columns: list[str], threshold: int,

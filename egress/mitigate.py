@@ -78,14 +78,18 @@ def _relations(shape: Shape, stats: pa.Table) -> list[list[int]]:
 
 
 def apply(output: Path, target: Path, shape: Shape, stats: pa.Table, assessment: Assessment,
-          mitigation: str, base: int) -> dict[str, int]:
+          mitigation: str, base: int, hidden: dict[str, np.ndarray] | None = None
+          ) -> dict[str, int]:
     """Write the mitigated output to ``target`` (``stats`` rows are in ``output``'s order);
-    return how many cells were suppressed and rounded."""
+    return how many cells were suppressed and rounded. ``hidden``: :func:`hidden_cells`, when
+    already known."""
     table = pq.read_table(output)
     done = {"suppressed": 0, "secondary": 0, "rounded": 0}
     if "suppress" in mitigation:
         primary = assessment.failing()
-        for column, mask in hidden_cells(shape, stats, assessment).items():
+        if hidden is None:
+            hidden = hidden_cells(shape, stats, assessment)
+        for column, mask in hidden.items():
             index = table.column_names.index(column)
             table = table.set_column(index, column, pc.if_else(
                 pa.array(mask), pa.scalar(None, table.column(column).type), table.column(column)))

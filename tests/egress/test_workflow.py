@@ -315,3 +315,49 @@ def test_a_sum_released_again_without_a_few_rows_fails(home, people, grant_id, v
     check = next(c for c in again["checks"] if c["name"] == "differencing")
     assert {d["compared_with"] for d in check["details"]["differences"]} == {
         f"egress:{second['id']}"}
+
+
+def test_a_cell_suppressed_in_a_release_cannot_be_completed_by_a_later_one(home, people,
+                                                                            grant_id, visits_file):
+    """Secondary suppression across releases: the first release hides a district's small
+    paediatrics cell and, to protect it from its margin, a second cell of the district; a
+    later request showing only that second cell lets the small one be recovered as margin
+    minus the cells the two releases show together, though neither release alone does."""
+    import duckdb
+
+    kind = ("CASE WHEN department = '儿科' THEN 'a' WHEN department IN ('内科', '口腔科', "
+            "'外科') THEN 'b' ELSE 'c' END")
+    first = ask(home, people, job(home, people, grant_id, f"SELECT district, {kind} AS kind, "
+                                  f"count(*) AS n FROM visits GROUP BY ROLLUP (district, {kind})",
+                                  "by_kind"), mitigation="suppress")
+    vote(home, people.reviewer, first["id"])
+    assert vote(home, people.reviewer2, first["id"])["status"] == "released"
+    counts = dict(((d, k), n) for d, k, n in duckdb.sql(
+        f"SELECT district, {kind}, count(*) FROM '{visits_file}' GROUP BY 1, 2").fetchall())
+    with home.store.read() as s:
+        released = pq.read_table(home.root / s.get(EgressRequest, first["id"]).mitigated_path)
+    hidden = {(r["district"], r["kind"]) for r in released.to_pylist()
+              if r["kind"] is not None and r["n"] is None}
+    # a district with one small cell, hidden with one large one, and one large cell shown
+    district, second = next((d, k) for d, k in sorted(hidden) if counts[(d, k)] >= 10 and
+                            counts[(d, "a")] < 10 and {(d, "b"), (d, "c")} - hidden)
+
+    def later(where: str, name: str) -> dict:
+        req = ask(home, people, job(home, people, grant_id, f"SELECT district, {kind} AS kind, "
+                                    f"count(*) AS n FROM visits WHERE {where} GROUP BY 1, 2",
+                                    name))
+        return next(c for c in req["checks"] if c["name"] == "differencing")
+
+    check = later(f"district = '{district}' AND {kind} = '{second}'", "second_cell")
+    assert check["verdict"] == "fail", check
+    (found,) = check["details"]["recoverable"]
+    assert found == {"cell": {"visits.district": district, "visits.department": "a"},
+                     "suppressed_in": f"egress:{first['id']}",
+                     "completed_by": sorted({"this output", f"egress:{first['id']}"})}
+    assert check["details"]["differences"] == []  # no two outputs alone differ by a few rows
+    assert "suppressed" in check["message"]
+    # A district whose cells were all shown has nothing to complete.
+    shown = next(d for (d, k), n in sorted(counts.items()) if k == "a" and n >= 10 and
+                 not {(d, "a"), (d, "b"), (d, "c")} & hidden)
+    check = later(f"district = '{shown}' AND {kind} = 'b'", "nothing_hidden")
+    assert check["details"]["recoverable"] == [] and check["verdict"] == "pass", check
