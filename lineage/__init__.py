@@ -1,23 +1,56 @@
-"""The tamper-evident ledger, its signed checkpoints and verification; the shared table base."""
+"""The tamper-evident ledger, its signed checkpoints and verification; the shared table base.
 
-from lineage.base import Base
-from lineage.errors import LedgerError, LineageError, SigningKeyError
-from lineage.ledger import (
-    Checkpoint,
-    LedgerCheckpoint,
-    LedgerEvent,
-    LedgerNode,
-    append,
-    committed,
-    forget_head,
-    seal,
-    witness,
-)
-from lineage.signing import Signer, create_keypair, load_public, load_signer
-from lineage.verify import Verification, verify_ledger
+Names load on first use (PEP 562): a command that only needs the home's paths or a key file's
+name does not pay for SQLAlchemy and the ledger's tables."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "Base": "lineage.base",
+    "LedgerError": "lineage.errors", "LineageError": "lineage.errors",
+    "SigningKeyError": "lineage.errors",
+    "Checkpoint": "lineage.ledger", "LedgerCheckpoint": "lineage.ledger",
+    "LedgerEvent": "lineage.ledger", "LedgerNode": "lineage.ledger", "append": "lineage.ledger",
+    "committed": "lineage.ledger", "forget_head": "lineage.ledger", "seal": "lineage.ledger",
+    "witness": "lineage.ledger",
+    "Signer": "lineage.signing", "create_keypair": "lineage.signing",
+    "load_public": "lineage.signing", "load_signer": "lineage.signing",
+    "Verification": "lineage.verify", "verify_ledger": "lineage.verify",
+}
 
 __all__ = [
     "Base", "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LedgerNode", "LineageError",
     "Signer", "SigningKeyError", "Verification", "append", "committed", "create_keypair",
     "forget_head", "load_public", "load_signer", "seal", "verify_ledger", "witness",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'lineage' has no attribute {name!r}") from None
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from lineage.base import Base
+    from lineage.errors import LedgerError, LineageError, SigningKeyError
+    from lineage.ledger import (
+        Checkpoint,
+        LedgerCheckpoint,
+        LedgerEvent,
+        LedgerNode,
+        append,
+        committed,
+        forget_head,
+        seal,
+        witness,
+    )
+    from lineage.signing import Signer, create_keypair, load_public, load_signer
+    from lineage.verify import Verification, verify_ledger

@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,44 +27,9 @@ import pyarrow.parquet as pq
 from policies import parse_size
 from sandbox import functions
 from sandbox.errors import JobFailed, JobTimedOut
+from sandbox.spec import PERSON_COLUMN, ROW_COLUMN, Exposure
 
 STAGE_ALIAS = "granted"
-# The contributor of each row, in the platform's own runs for the egress checks only: the
-# pseudonym of the dataset's person key, or the row's number when it has none.
-PERSON_COLUMN = "tds__person"
-ROW_COLUMN = "tds__row"  # ... and the row's number (source rows a cell covers, for differencing)
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """One table the job may read: a Parquet file and the columns of it that are granted.
-
-    ``staged`` tables are copied into the grant's stage file (datasets); the others are read
-    through an Arrow dataset (earlier outputs). ``pseudonymized`` columns are staged as keyed
-    pseudonyms instead of their values. A ``person`` (staged tables of the platform's own
-    check runs only) adds :data:`PERSON_COLUMN`: the pseudonym of that column, or with ""
-    the row number."""
-
-    name: str
-    path: Path
-    columns: tuple[str, ...]
-    staged: bool = True
-    pseudonymized: tuple[str, ...] = field(default=())
-    person: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "path": str(self.path), "columns": list(self.columns),
-                "staged": self.staged, "pseudonymized": list(self.pseudonymized),
-                "person": self.person}
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> Exposure:
-        return cls(raw["name"], Path(raw["path"]), tuple(raw["columns"]), bool(raw["staged"]),
-                   tuple(raw.get("pseudonymized", ())), raw.get("person"))
-
-    def visible(self) -> tuple[str, ...]:
-        """The columns a query over this table sees."""
-        return self.columns + ((PERSON_COLUMN, ROW_COLUMN) if self.person is not None else ())
 
 
 def _quote(name: str) -> str:
@@ -175,20 +140,38 @@ def lock(con: duckdb.DuckDBPyConnection, exposures: list[Exposure], stage_file: 
             columns = ", ".join(_quote(c) for c in e.visible())
             con.execute(f"CREATE VIEW {_quote(e.name)} AS SELECT {columns} "
                         f"FROM {STAGE_ALIAS}.{_quote(e.name)}")
+        elif e.native:
+            columns = ", ".join(_quote(c) for c in e.columns)
+            try:
+                con.execute(f"CREATE VIEW {_quote(e.name)} AS SELECT {columns} "
+                            f"FROM read_parquet({_literal(native_link(e))})")
+            except duckdb.Error as exc:
+                raise JobFailed(f"{e.name} cannot be read as Parquet with those columns") \
+                    from exc
         else:
             con.register(e.name, _projected(e))
+    readable = [str(Path(native_link(e)).absolute()) for e in exposures if e.native]
     # Order matters: directories are set while external access is still on, the lock is last.
-    for name, value in lockdown_settings(settings, output):
+    for name, value in lockdown_settings(settings, output, readable):
         con.execute(f"SET {name} = {_literal(value)}")
     return con
 
 
-def lockdown_settings(settings: dict[str, Any], output: Path | None = None
-                      ) -> list[tuple[str, Any]]:
+def native_link(exposure: Exposure) -> str:
+    """The neutral name, in the job's working directory, of a ``native`` exposure's file."""
+    return f"input-{exposure.name}.parquet"
+
+
+def lockdown_settings(settings: dict[str, Any], output: Path | None = None,
+                      readable: list[str] | None = None) -> list[tuple[str, Any]]:
     """The settings applied to every job connection, in the order they must be applied.
-    ``output``, the one file the job's result is written to, stays writable."""
+    ``output``, the one file the job's result is written to, and the ``readable`` links of
+    native exposures stay open to DuckDB (it does not tell reading from writing: the gate's
+    SELECT-only rule is what keeps those from being written)."""
     spill = str(settings["max_temp_directory_size"])
-    writable = [("allowed_paths", [str(Path(output).absolute())])] if output else []
+    opened = [str(Path(output).absolute())] if output else []
+    opened += readable or []
+    writable = [("allowed_paths", opened)] if opened else []
     return [
         *writable,
         ("secret_directory", "secrets"),

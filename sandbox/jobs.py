@@ -29,9 +29,10 @@ from lineage import append
 from lineage.base import on_rollback
 from policies import SYSTEM, Actor, Policy, Role, require
 from sandbox import budget, gate, visibility
-from sandbox.engine import Exposure, first_rows
+from sandbox.engine import first_rows
 from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
+from sandbox.spec import Exposure
 from storage import Storage, StorageError
 
 TARGETS = ("real", "simulated")

@@ -32,10 +32,9 @@ from anonymize.operators import pseudonym_key
 from catalog.applications import workspace_path
 from policies import Policy
 from sandbox import jobs
-from sandbox.engine import Exposure
 from sandbox.models import FINAL_STATES, Job
 from sandbox.process import JobProcess, WarmSpares, hard_limit, timed_out
-from sandbox.runner import OUTPUT_NAME
+from sandbox.spec import OUTPUT_NAME, Exposure
 from storage import Storage
 
 log = logging.getLogger(__name__)

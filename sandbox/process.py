@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.errors import JobTimedOut
-from sandbox.runner import RESULT_NAME
+from sandbox.spec import RESULT_NAME
 
 # DuckDB stops a query at the policy's time limit itself; killing the process this much later
 # is the backstop for a process that no longer answers.
@@ -177,9 +177,10 @@ def timed_out(settings: dict[str, Any]) -> dict[str, Any]:
             "error": JobTimedOut.after(settings["max_execution_seconds"]).message}
 
 
-def run_once(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run one spec in a fresh job process and wait for its outcome (``tds sandbox run``)."""
-    process = JobProcess(int(spec["settings"]["job_nice"]))
+def run_once(spec: dict[str, Any], process: JobProcess | None = None) -> dict[str, Any]:
+    """Run one spec in ``process`` (started earlier to warm while the spec was made) or a
+    fresh job process, and wait for its outcome (``tds sandbox run``)."""
+    process = process or JobProcess(int(spec["settings"]["job_nice"]))
     process.start(spec)
     if not process.wait(hard_limit(spec["settings"])):
         process.kill()

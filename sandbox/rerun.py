@@ -21,7 +21,7 @@ from sandbox.errors import JobFailed
 from sandbox.models import Job
 from sandbox.pool import job_directory, job_spec
 from sandbox.process import run_once
-from sandbox.runner import OUTPUT_NAME
+from sandbox.spec import OUTPUT_NAME
 from storage import Storage
 
 

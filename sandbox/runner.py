@@ -26,9 +26,7 @@ import pyarrow  # noqa: F401
 from policies import parse_size
 from sandbox import engine, functions, gate
 from sandbox.errors import JobFailed, JobTimedOut, SandboxError, storage_error
-
-RESULT_NAME = "result.json"
-OUTPUT_NAME = "output.parquet"
+from sandbox.spec import OUTPUT_NAME, RESULT_NAME
 
 
 def _limit(which: int, value: int) -> None:
@@ -97,6 +95,9 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
         os.chdir(workdir)
         if stage_file is not None:
             stage_file = _local_copy(stage_file, Path(engine.STAGE_ALIAS + ".duckdb"))
+        for e in exposures:
+            if e.native:
+                os.symlink(e.path, engine.native_link(e))
         lap("stage")
         apply_limits(settings)
         output = workdir / OUTPUT_NAME if spec["keep_output"] else None

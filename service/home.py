@@ -12,13 +12,23 @@ import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lineage import Signer, create_keypair, load_signer
-from lineage.signing import PRIVATE_NAME, PUBLIC_NAME, key_id, load_public
+from lineage.signing import (
+    PRIVATE_NAME,
+    PUBLIC_NAME,
+    Signer,
+    create_keypair,
+    key_id,
+    load_public,
+    load_signer,
+)
 from policies import Policy, default_policy_text, load_policy
 from service.errors import NotInitialized
-from service.store import Store
-from storage import Storage, open_storage
+
+if TYPE_CHECKING:  # the store and storage load when first used, not with the home's paths
+    from service.store import Store
+    from storage import Storage
 
 POLICY_NAME = "policy.toml"
 PSEUDONYM_SECRET_NAME = "pseudonym.secret"
@@ -46,6 +56,8 @@ class Home:
         """Where datasets, previews, workspaces, releases and ledger archives live."""
         cached = self.__dict__.get("_data")
         if cached is None or cached[0] != self.storage:
+            from storage import open_storage
+
             self.__dict__["_data"] = cached = (self.storage, open_storage(self.storage, self.root))
         return cached[1]
 
@@ -225,5 +237,7 @@ class Home:
 
     @cached_property
     def store(self) -> Store:
+        from service.store import Store
+
         return Store(self.url, signer=lambda: self.signer, witness_path=self.witness_path,
                      origin=lambda: self.origin)

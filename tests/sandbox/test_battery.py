@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox import engine, gate, jobs, runner
+from sandbox import engine, gate, jobs, runner, spec
 from sandbox.errors import QueryRefused
 from tests.helpers import refused, set_policy, snapshot
 
@@ -194,7 +194,7 @@ LOCKED = [
 @pytest.fixture
 def locked(tmp_path, visits_file, monkeypatch):
     """A job's locked connection over two granted columns of the visits file."""
-    exposure = engine.Exposure("visits", visits_file, ("district", "fee"))
+    exposure = spec.Exposure("visits", visits_file, ("district", "fee"))
     work = tmp_path / "job"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -232,7 +232,7 @@ def test_no_host_path_shows_in_views_or_settings(locked, tmp_path, visits_file):
 
 
 def test_the_stage_holds_only_granted_columns(tmp_path, visits_file):
-    exposure = engine.Exposure("visits", visits_file, ("district", "fee"))
+    exposure = spec.Exposure("visits", visits_file, ("district", "fee"))
     stage_file = engine.stage(tmp_path / "stage", [exposure], b"k" * 32)
     con = duckdb.connect(str(stage_file), read_only=True)
     assert [r[0] for r in con.execute("DESCRIBE visits").fetchall()] == ["district", "fee"]

@@ -69,10 +69,28 @@ def test_sandbox_run_writes_the_result_to_a_file(files, tmp_path, suffix):
     ("COPY v TO '/tmp/x.csv'", "only SELECT"),
     ("SELECT 1; SELECT 2", "exactly one statement"),
     ("SELECT * FROM w", "no table 'w'"),
+    # DuckDB itself may open the Parquet file (read natively, through a link of this name in
+    # the job's directory): only the gate keeps the SQL from naming it.
+    ("SELECT * FROM read_parquet('input-v.parquet')", "read_parquet()"),
+    ("SELECT * FROM 'input-v.parquet'", "no table"),
+    ("SELECT * FROM parquet_scan('input-v.parquet')", "parquet_scan()"),
 ])
 def test_sandbox_run_refuses_with_exit_1_and_a_json_error(files, tmp_path, sql, message):
     code, out = run("--data", f"v={files[0]}", "--sql", sql, home=tmp_path)
     assert code == 1 and message in out["error"] and set(out) == {"error"}
+
+
+def test_sandbox_run_leaves_its_input_file_as_it_was_and_names_no_host_path(files, tmp_path):
+    import hashlib
+
+    before = hashlib.sha256(files[0].read_bytes()).hexdigest()
+    code, out = run("--data", f"v={files[0]}:district,fee", "--sql",
+                    "SELECT district::INTEGER AS d FROM v", home=tmp_path)
+    assert code == 1 and str(files[0].parent) not in out["error"]
+    assert "/tmp" not in out["error"] and "input-v" not in out["error"]
+    code, _ = run("--data", f"v={files[0]}:district", "--sql", "SELECT count(*) AS n FROM v",
+                  home=tmp_path)
+    assert code == 0 and hashlib.sha256(files[0].read_bytes()).hexdigest() == before
 
 
 def test_sandbox_run_refuses_bad_data_arguments(files, tmp_path):
