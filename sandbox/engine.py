@@ -21,7 +21,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from policies import parse_size
@@ -94,9 +93,11 @@ def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> P
         return target
 
 
-def _projected(exposure: Exposure) -> ds.Dataset:
+def _projected(exposure: Exposure) -> Any:
     # An Arrow dataset whose schema holds only the granted columns: the others cannot be read
     # through it, whatever SQL the job runs, and no host path shows through DuckDB.
+    import pyarrow.dataset as ds  # here: it loads pandas, which a job over stages never needs
+
     full = ds.dataset(exposure.path, format="parquet")
     try:
         fields = [full.schema.field(c) for c in exposure.columns]

@@ -13,10 +13,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from catalog.files import read_table, write_parquet_atomically
 from catalog.names import identifier
 from sandbox.errors import QueryRefused
 from sandbox.process import JobProcess, run_once
@@ -80,6 +76,12 @@ def _exposure(root: Path, name: str, path: Path, columns: tuple[str, ...] | None
     only here: the files are the caller's own, on the caller's machine. Workspace jobs never
     read a file this way: datasets are staged with only the granted columns and earlier
     outputs are read through projected Arrow datasets."""
+    # Arrow loads here, after the job process was started: the two load side by side.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from catalog.files import read_table, write_parquet_atomically
+
     if not path.is_file():
         raise QueryRefused(f"no file {path}")
     if path.suffix.lower() == ".parquet":
@@ -109,6 +111,7 @@ def _deliver(produced: Path, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
         import pyarrow.csv as pcsv
+        import pyarrow.parquet as pq
 
         pcsv.write_csv(pq.read_table(produced), out)
     else:
