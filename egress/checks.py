@@ -52,20 +52,28 @@ def datasets_read(session: Session, job: Job) -> dict[str, dict[str, Any]]:
 
 def lineage(session: Session, job: Job) -> dict[str, Any]:
     """Each output column of ``job`` traced to the dataset columns it is computed from, through
-    earlier outputs it read (DuckDB's parse tree, :mod:`sandbox.columns`). ``exact`` is False
-    when the query's shape made the trace fall back to every column the query mentions."""
+    earlier outputs it read (DuckDB's parse tree checked against its plan,
+    :mod:`sandbox.columns`). ``exact`` is False when the query's shape made the trace fall back
+    to every column the query mentions or reads."""
     tables: dict[str, list[str]] = {}
+    types: dict[str, dict[str, str]] = {}
     earlier: dict[str, Job] = {}
+    grant = session.get(Grant, job.grant_id)
+    schemas = {item.dataset_version.dataset.name: item.dataset_version.schema
+               for item in (grant.items if grant is not None else [])}
     for name, source in (job.sources or {}).items():
         if source.get("kind") == "dataset":
             tables[name] = list(source.get("columns", []))
+            types[name] = {c["name"]: c["type"] for c in schemas.get(name, [])}
         elif source.get("kind") == "output":
             found = session.get(Job, source["job_id"])
             if found is not None and found.id != job.id:
                 earlier[name] = found
                 tables[name] = [c["name"] for c in found.output_schema or []]
+                types[name] = {c["name"]: c["type"] for c in found.output_schema or []}
     outputs = [c["name"] for c in job.output_schema or []]
-    traced = column_lineage(job.sql, tables, outputs)
+    # checked against the query's plan: what the parse tree missed is not exact
+    traced = column_lineage(job.sql, tables, outputs, types)
     deeper = {table: lineage(session, found) for table, found in earlier.items()}
     exact = traced["exact"] and all(d["exact"] for d in deeper.values())
     columns: dict[str, list[list[str]]] = {}
