@@ -284,6 +284,20 @@ def test_aggregate_values_traced_to_raw_identifiers_fail(home, people, visits_fi
     assert verdicts(counted)["raw_exposure"] == "pass"
 
 
+def test_a_whole_row_behind_a_table_alias_traces_to_every_column(home, people, visits_file):
+    # `v` alone is the row of visits as a STRUCT: hashed or cast to JSON it carries the raw ID.
+    from egress import checks
+    from sandbox.models import Job
+
+    grant = granted(home, people, visits_file, "L2", ["district", "resident_id"])
+    job_id = job(home, people, grant, "SELECT district, md5(to_json(v)) AS h FROM visits v", "h")
+    with home.store.read() as s:
+        traced = checks.lineage(s, s.get(Job, job_id))
+    assert ["visits", "resident_id"] in traced["columns"]["h"]
+    req = ask(home, people, job_id)
+    assert verdicts(req)["raw_exposure"] == "fail"
+
+
 def test_the_statistics_run_must_reproduce_the_released_file(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
