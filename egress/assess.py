@@ -61,6 +61,10 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
                 problem = ("the statistics run did not reproduce the output's cells (is the "
                            "query deterministic?): what is released cannot be assessed")
             else:
+                if shape.dominance_sql:  # dominance over persons' totals, not rows
+                    stats = cells.dominance(shape, stats, over_job_inputs(
+                        session, data, policy, secret, job, shape.dominance_sql),
+                        int(rules["nk_n"]))
                 assessment = disclosure.assess(shape, stats, rules)
         except SandboxError as exc:
             problem = f"the disclosure statistics could not be computed: {exc.message}"

@@ -77,6 +77,9 @@ class Shape:
     aggregates: list[Aggregate] = field(default_factory=list)
     margins: bool = False  # GROUPING SETS / ROLLUP / CUBE: the output holds subtotals
     stats_sql: str | None = None
+    # Per contributor and cell, the part of each sum-like aggregate: dominance (NK, p-ratio)
+    # is judged on persons' totals, not on rows (see :func:`dominance`).
+    dominance_sql: str | None = None
     grouping_column: str | None = None
     rows_column: str | None = None  # rows of the source in each group (no FILTER)
 
@@ -204,6 +207,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
     aggregate, its statistics query (see :func:`_contributors` for ``persons``)."""
     tree = check(sql, max_length=10**7, max_depth=10**4)
     node = tree["statements"][0]["node"]
+    original = copy.deepcopy(tree)
     if node.get("type") != "SELECT_NODE":
         return Shape("unknown", "the query combines several SELECTs (UNION, INTERSECT, ...): "
                      "its cells cannot be traced to their contributors")
@@ -274,6 +278,103 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
     extra.append(rows)
     node["select_list"] = [dict(entry, alias=name) for entry, name
                            in zip(select_list, names, strict=True)] + extra
-    shape.stats_sql = _parser().cursor().execute("SELECT json_deserialize_sql(?::JSON)",
-                                                 [json.dumps(tree)]).fetchone()[0]
+    shape.stats_sql = _sql(tree)
+    linear = [(a, call) for a, call in zip(shape.aggregates,
+                                           [c for calls in calls_per_entry for c in calls],
+                                           strict=True) if "topn" in a.stats]
+    if persons is not None and linear:
+        shape.dominance_sql = _dominance_sql(original, names, linear, shape.margins)
     return shape
+
+
+def _sql(tree: dict[str, Any]) -> str:
+    return _parser().cursor().execute("SELECT json_deserialize_sql(?::JSON)",
+                                      [json.dumps(tree)]).fetchone()[0]
+
+
+def _dominance_sql(tree: dict[str, Any], names: list[str],
+                   linear: list[tuple[Aggregate, dict[str, Any]]], margins: bool) -> str | None:
+    """The job's aggregate grouped by each source table's contributor too: per cell and
+    person, the part of each sum-like aggregate (``tds__<i>_part``), with the source's number
+    (``tds__source``); None when no table carries contributors. The select list keeps the
+    job's own entries first, so GROUP BY positions and GROUP BY ALL still mean what they
+    meant; HAVING, ORDER BY and LIMIT go (every cell is judged)."""
+    node = tree["statements"][0]["node"]
+    aliases = [(t.get("alias") or t.get("table_name") or "").replace('"', '""')
+               for t in _walk(node.get("from_table")) if t.get("type") == "BASE_TABLE"]
+    parts = []
+    for source, alias in enumerate(aliases):
+        part = copy.deepcopy(tree)
+        n = part["statements"][0]["node"]
+        entries = [dict(e, alias=name) for e, name in zip(n["select_list"], names, strict=True)]
+        if margins:
+            grouping = _substitute(_expressions("GROUPING(" + ", ".join(
+                f"k{i}" for i in range(len(n["group_expressions"]))) + ")")[0],
+                {f"k{i}": g for i, g in enumerate(n["group_expressions"])})
+            entries.append(dict(grouping, alias=f"{PREFIX}grouping"))
+        person = _expressions(f'"{alias}"."{PERSON_COLUMN}", {source}')
+        entries += [dict(person[0], alias=f"{PREFIX}person"),
+                    dict(person[1], alias=f"{PREFIX}source")]
+        for aggregate, call in linear:
+            arguments = [a.get("expression", a) if isinstance(a, dict) else a
+                         for a in call.get("arguments") or call.get("children") or []]
+            expression = _substitute(_expressions("sum(a0)")[0], {"a0": arguments[0]})
+            expression = _with_filter(expression, call.get("filter"))
+            entries.append(dict(expression, alias=f"{PREFIX}{aggregate.index}_part"))
+        n["select_list"] = entries
+        n["having"] = None
+        n["modifiers"] = []
+        if n.get("group_expressions"):
+            n["group_expressions"].append(copy.deepcopy(person[0]))
+            last = len(n["group_expressions"]) - 1
+            n["group_sets"] = [sorted(set(g) | {last}) for g in n["group_sets"] or [[]]]
+        parts.append(_sql(part))
+    return " UNION ALL ".join(f"({p})" for p in parts) if parts else None
+
+
+def dominance(shape: Shape, stats: Any, parts: Any, nk_n: int) -> Any:
+    """``stats`` with each sum-like aggregate's largest, two largest and ``nk_n`` largest
+    contributions taken over persons' totals per cell (``parts``: the result of
+    :attr:`Shape.dominance_sql`), the largest over the source tables: a person's many small
+    rows are one large contribution. Cells are matched by their keys (and grouping)."""
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    keys = [*shape.keys, *([shape.grouping_column] if shape.grouping_column else [])]
+    quoted = [_quote(k) for k in keys]
+    linear = [a for a in shape.aggregates if "topn" in a.stats]
+    per_source = ", ".join(
+        f"max({PREFIX}{a.index}_part) AS m{a.index}, "
+        f"list_sum(max({PREFIX}{a.index}_part, 2)) AS t{a.index}, "
+        f"list_sum(max({PREFIX}{a.index}_part, {int(nk_n)})) AS n{a.index}" for a in linear)
+    across = ", ".join(f"max(m{a.index}) AS m{a.index}, max(t{a.index}) AS t{a.index}, "
+                       f"max(n{a.index}) AS n{a.index}" for a in linear)
+    group = ", ".join([*quoted, f"{PREFIX}source"])
+    con.register("parts", parts)
+    con.register("stats", stats.append_column(f"{PREFIX}i", pa.array(range(stats.num_rows))))
+    on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in quoted) or "TRUE"
+    found = con.sql(f"""
+        WITH by_source AS (SELECT {group}, {per_source} FROM parts GROUP BY {group}),
+             d AS (SELECT {', '.join(quoted) or "1 AS one"}, {across} FROM by_source
+                   {'GROUP BY ' + ', '.join(quoted) if quoted else ''})
+        SELECT s.{PREFIX}i, {', '.join(f'd.m{a.index}, d.t{a.index}, d.n{a.index}'
+                                       for a in linear)}
+        FROM stats s LEFT JOIN d ON {on} ORDER BY s.{PREFIX}i""").to_arrow_table()
+    out = stats
+    for a in linear:
+        for stat, column in (("max", f"m{a.index}"), ("top2", f"t{a.index}"),
+                             ("topn", f"n{a.index}")):
+            name = a.stats[stat]
+            old = out.column(name)
+            new = found.column(column)
+            # a cell the persons' run did not see keeps its rows' figure (never expected)
+            merged = pa.chunked_array([pa.compute.coalesce(
+                new.combine_chunks().cast(pa.float64()), old.combine_chunks().cast(pa.float64()))])
+            out = out.set_column(out.column_names.index(name), name, merged)
+    return out
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+

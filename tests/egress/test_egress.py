@@ -260,6 +260,37 @@ def test_a_person_with_many_rows_is_one_contributor(home, people, visits_file, t
     assert verdict == "fail" and counts["threshold"] == len(set(table.column("district")))
 
 
+@pytest.mark.parametrize("one_person", [False, True])
+def test_dominance_is_judged_on_persons_totals_not_rows(home, people, visits_file, tmp_path,
+                                                        one_person):
+    """Twenty visits of 500 in the busiest district beside others' visits of 1: no two rows
+    dominate the district's sum; when the twenty are one person's, that person's total does
+    (NK 2, 0.9) though the district still has enough persons."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(visits_file)
+    districts = table.column("district").to_pylist()
+    busiest = max(set(districts), key=districts.count)
+    ids = table.column("resident_id").to_pylist()
+    first = [i for i, d in enumerate(districts) if d == busiest][:20]
+    fees = [500.0 if i in first else 1.0 for i in range(table.num_rows)]
+    persons = [ids[first[0]] if one_person and i in first else v for i, v in enumerate(ids)]
+    table = table.set_column(table.column_names.index("fee"), "fee", pa.array(fees))
+    table = table.set_column(table.column_names.index("resident_id"), "resident_id",
+                             pa.array(persons))
+    pq.write_table(table, tmp_path / "visits.parquet")
+    grant = granted(home, people, tmp_path / "visits.parquet")
+    verdict, counts = _contributors(ask(home, people, job(
+        home, people, grant, "SELECT district, sum(fee) AS total FROM visits GROUP BY 1 "
+        "HAVING count(*) >= 10")))
+    assert counts.get("threshold", 0) == 0, counts
+    if one_person:
+        assert verdict == "fail" and counts["nk_rule"] == 1, counts
+    else:
+        assert counts.get("nk_rule", 0) == 0, counts
+
+
 @pytest.mark.parametrize("sql", [
     "SELECT department, mode(district) AS m FROM visits GROUP BY 1",
     "SELECT district, quantile_disc(fee, 1.0) AS q FROM visits GROUP BY 1",
