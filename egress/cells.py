@@ -65,6 +65,7 @@ class Aggregate:
     column: str  # the output column it is part of
     alone: bool  # the output column is exactly this call (so its value is the statistic)
     stats: dict[str, str] = field(default_factory=dict)  # statistic -> column of the query
+    values: tuple[str, ...] = ()  # the columns its argument reads (names, sorted)
 
 
 @dataclass
@@ -251,6 +252,9 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
             counter += 1
             arguments = [a.get("expression", a) if isinstance(a, dict) else a
                          for a in call.get("arguments") or call.get("children") or []]
+            aggregate.values = tuple(sorted({
+                n["column_names"][-1] for n in _walk(arguments[:1])
+                if n.get("class") == "COLUMN_REF" and n.get("column_names")}))
             templates = _STATS[kind]
             if kind == "regression" and len(arguments) < 2:
                 templates = _STATS["unknown"]

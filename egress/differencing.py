@@ -15,9 +15,10 @@ every other cell under that margin are shown, in any mix of the organization's r
 organizations' releases and the output checked (secondary suppression across releases).
 
 Sums are differenced too: for each sum-like statistic a cell also records the source rows whose
-value is not zero (the ``nonzero`` measure). Two sums over cells whose nonzero rows differ by a
-few, in two outputs or in one (``sum(x)`` beside ``sum(CASE WHEN id <> 'X' THEN x ELSE 0
-END)``), tell those rows' values.
+value is not zero (the ``nonzero`` measure) and the columns the sum adds up. Two sums of a
+column in common over cells whose nonzero rows differ by a few, in two outputs or in one
+(``sum(x)`` beside ``sum(CASE WHEN id <> 'X' THEN x ELSE 0 END)``), tell those rows' values;
+sums of unrelated columns (``sum(fee)`` beside ``sum(age)``) are not compared.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ROWS = "tds__rows"
 MEASURE = "tds__measure"  # "rows": source rows a cell covers; "nonzero": those moving a sum
 AGGREGATE = "tds__aggregate"  # which sum of the output a "nonzero" count is of (-1 for rows)
 SHOWN = "tds__shown"  # false: the cell was suppressed in what was (or will be) released
+VALUES = "tds__values"  # the columns a sum adds up: sums are compared only when they share one
 SELF = "this output"
 
 
@@ -64,15 +66,16 @@ def fingerprint(shape: Shape, stats: pa.Table, sources: dict[str, str],
     for source in sorted(set(sources.values())):
         columns[source] = []
     cells = _cells(grouping, keys, values, sources, shape.grouping_column is not None, columns)
-    measures = [("rows", -1, columns.pop(ROWS))] + [
-        ("nonzero", a.index, stats.column(a.stats["nonzero"]).to_pylist())
+    measures = [("rows", -1, None, columns.pop(ROWS))] + [
+        ("nonzero", a.index, list(a.values), stats.column(a.stats["nonzero"]).to_pylist())
         for a in shape.aggregates if "nonzero" in a.stats]
     shown = pa.array([not h for h in hidden] if hidden is not None else [True] * stats.num_rows,
                      pa.bool_())
     parts = [pa.table({**cells, MEASURE: [measure] * len(counts),
                        AGGREGATE: pa.array([index] * len(counts), pa.int32()),
-                       ROWS: pa.array(counts, pa.int64()), SHOWN: shown})
-             for measure, index, counts in measures]
+                       ROWS: pa.array(counts, pa.int64()), SHOWN: shown,
+                       VALUES: pa.array([values] * len(counts), pa.list_(pa.string()))})
+             for measure, index, values, counts in measures]
     return pa.concat_tables([parts[0], *(p.cast(parts[0].schema) for p in parts[1:])])
 
 
@@ -119,7 +122,7 @@ def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,
     con = duckdb.connect()
     con.register("cur", _measured(current))
     found = _within_cells(con, [c for c in current.column_names
-                                if c not in (SUBSET, ROWS, SHOWN)], threshold, limit)
+                                if c not in (SUBSET, ROWS, SHOWN, VALUES)], threshold, limit)
     for label, table in [(SELF, current), *earlier.items()]:
         con.register("old", _measured(table))
         for measure in ("rows", "nonzero"):
@@ -147,6 +150,8 @@ def _measured(table: pa.Table) -> pa.Table:
     suppression was recorded shows every cell."""
     if SHOWN not in table.column_names:
         table = table.append_column(SHOWN, pa.array([True] * table.num_rows, pa.bool_()))
+    if VALUES not in table.column_names:  # saved before: its sums compare with every sum
+        table = table.append_column(VALUES, pa.nulls(table.num_rows, pa.list_(pa.string())))
     if MEASURE in table.column_names:
         return table
     return table.append_column(MEASURE, pa.array(["rows"] * table.num_rows, pa.string())) \
@@ -219,14 +224,24 @@ def _within_cells(con: duckdb.DuckDBPyConnection, columns: list[str], threshold:
     """Sums of one cell of the output (``cur``) whose nonzero rows differ by 1 to
     threshold-1; ``columns`` are the fingerprint's columns but the subset and the rows."""
     keys = [c for c in columns if c not in (MEASURE, AGGREGATE)]
-    group = ", ".join([SUBSET, *(_quote(k) for k in keys)])
+    same = " AND ".join(f"a.{_quote(k)} IS NOT DISTINCT FROM b.{_quote(k)}"
+                        for k in [SUBSET, *keys])
     rows = con.execute(f"""
-        SELECT {group} FROM cur WHERE {MEASURE} = 'nonzero' GROUP BY ALL
-        HAVING max({ROWS}) - min({ROWS}) BETWEEN 1 AND ? - 1 LIMIT ?""",
-                       [threshold, limit]).fetchall()
+        SELECT DISTINCT {', '.join(f'a.{_quote(k)}' for k in [SUBSET, *keys])}
+        FROM cur a JOIN cur b ON {same} AND a.{AGGREGATE} < b.{AGGREGATE}
+            AND {_sharing('a', 'b')}
+        WHERE a.{MEASURE} = 'nonzero' AND b.{MEASURE} = 'nonzero'
+            AND abs(a.{ROWS} - b.{ROWS}) BETWEEN 1 AND ? - 1
+        LIMIT ?""", [threshold, limit]).fetchall()
     return [{"compared_with": SELF, "cell": {k: v for k, v in zip(keys, r[1:], strict=True)
                                              if v is not None},
              "keys": {"finer": r[0], "coarser": r[0]}} for r in rows]
+
+
+def _sharing(a: str, b: str) -> str:
+    """SQL: two measures of sums that add up a column in common (or of unknown columns)."""
+    return (f"({a}.{VALUES} IS NULL OR {b}.{VALUES} IS NULL OR "
+            f"list_has_any({a}.{VALUES}, {b}.{VALUES}))")
 
 
 def _split(subset: str) -> set[str]:
@@ -246,12 +261,13 @@ def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: 
     join = " AND ".join(f"f.{_quote(k)} IS NOT DISTINCT FROM c.{_quote(k)}" for k in keys) \
         or "TRUE"
     rows = con.execute(f"""
-        WITH f AS (SELECT {select}{',' if keys else ''} {AGGREGATE}, sum({ROWS}) AS n
+        WITH f AS (SELECT {select}{',' if keys else ''} {AGGREGATE}, {VALUES},
+                          sum({ROWS}) AS n
                    FROM {fine_table} WHERE {SUBSET} = ? AND {MEASURE} = ? GROUP BY ALL),
-             c AS (SELECT {select}{',' if keys else ''} {ROWS} AS n FROM {coarse_table}
-                   WHERE {SUBSET} = ? AND {MEASURE} = ?)
-        SELECT {', '.join(f'c.{_quote(k)}' for k in keys) or "NULL"}
-        FROM f JOIN c ON {join}
+             c AS (SELECT {select}{',' if keys else ''} {VALUES}, {ROWS} AS n
+                   FROM {coarse_table} WHERE {SUBSET} = ? AND {MEASURE} = ?)
+        SELECT DISTINCT {', '.join(f'c.{_quote(k)}' for k in keys) or "NULL"}
+        FROM f JOIN c ON {join} AND {_sharing('f', 'c')}
         WHERE abs(c.n - f.n) BETWEEN 1 AND ? - 1
         LIMIT ?""", [fine, measure, coarse, measure, threshold, limit]).fetchall()
     # Which cells and where, never the counts: the merchant reads them (see checks.differencing).
