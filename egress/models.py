@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import utcnow
@@ -14,6 +14,7 @@ from lineage.base import Base
 
 class EgressRequest(Base):
     __tablename__ = "egress_requests"
+    __table_args__ = (Index("ix_egress_requests_deadline", "status", "deadline"),)  # sweeps
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("sandbox_jobs.id"), index=True)

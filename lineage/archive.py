@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import DateTime, Integer, String, Text, func, select, text
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lineage.base import Base, on_rollback
@@ -34,6 +34,13 @@ COLUMNS = ("seq", "time", "actor", "actor_id", "action", "subject", "payload", "
 
 class ArchiveError(LedgerError):
     kind = "invalid"
+
+
+# SQLite only (PostgreSQL's trigger asks a setting instead, migration 0005): a row here is the
+# permit the purge trigger asks for; without it no ledger event can be deleted, so only
+# archive.purge, which inserts and removes it in its transaction, ever can.
+PURGE_PERMITS = Table("ledger_purge_permits", Base.metadata,
+                      Column("id", Integer, primary_key=True))
 
 
 class LedgerArchive(Base):

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, select, text
+from sqlalchemy import Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lineage import merkle
@@ -38,6 +38,11 @@ _ADVISORY_LOCK = 0x7D5_1ED6  # any constant: serializes appends across PostgreSQ
 
 class LedgerEvent(Base):
     __tablename__ = "ledger_events"
+    # Searches by actor, action or subject read the newest first; reports read by time.
+    __table_args__ = (Index("ix_ledger_events_time", "time"),
+                      Index("ix_ledger_events_actor_seq", "actor", "seq"),
+                      Index("ix_ledger_events_action_seq", "action", "seq"),
+                      Index("ix_ledger_events_subject_seq", "subject", "seq"))
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     time: Mapped[str] = mapped_column(String(32))

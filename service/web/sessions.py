@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, ForeignKey, String, delete, select
+from sqlalchemy import DateTime, ForeignKey, Index, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.models import utcnow
@@ -27,9 +27,10 @@ TOUCH_EVERY = dt.timedelta(seconds=30)
 
 class WebSession(Base):
     __tablename__ = "service_web_sessions"
+    __table_args__ = (Index("ix_service_web_sessions_user", "user_id"),)
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("service_users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("service_users.id"))
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
