@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from catalog import names
 from catalog.models import utcnow
-from egress import requests, workflow
+from egress import requesting, workflow
 from egress.checks import FAIL
 from egress.errors import Conflict, InvalidRequest, ReviewRefused
 from egress.models import EgressRequest, EgressReview
@@ -45,7 +45,7 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
     comment says what to change); one ``reject`` is final; the last approval needed signs the
     release."""
     require(actor, Role.REVIEWER)
-    req = requests.get(session, actor, request_id)
+    req = requesting.get(session, actor, request_id)
     if decision not in DECISIONS:
         raise InvalidRequest(f"decision must be one of {', '.join(DECISIONS)}")
     if req.status not in ("submitted", "in_review"):
@@ -83,7 +83,7 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
     elif sum(r.decision == "approve" for r in req.current_votes()) >= req.required_approvals:
         workflow.move(session, actor, req, "approved", {"approvals": req.required_approvals})
         req.decided_at = utcnow()
-        requests.release_approved(session, actor, data, signer, req)
+        requesting.release_approved(session, actor, data, signer, req)
     return req
 
 

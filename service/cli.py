@@ -827,15 +827,15 @@ def egress_request(job_id: int, product: str, purpose: str, sources: tuple[str, 
                    abroad: bool, justify: tuple[str, ...], mitigation: str, draft: bool,
                    token: str | None, as_json: bool) -> None:
     """Request release of a job's output; automatic checks run at once."""
-    from egress import requests
+    from egress import requesting
 
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        req = requests.request(session, actor, h.policy, h.data, h.pseudonym_secret, job_id,
+        req = requesting.request(session, actor, h.policy, h.data, h.pseudonym_secret, job_id,
                                product, purpose, list(sources), abroad,
                                _pairs(justify, "--justify"), mitigation, draft)
-        data = requests.view(req, actor)
+        data = requesting.view(req, actor)
     _print(data, as_json, _egress_text)
 
 
@@ -860,11 +860,11 @@ def _egress_text(d: dict[str, Any]) -> str:
 @json_option
 def egress_list(status: str | None, token: str | None, as_json: bool) -> None:
     """Requests you may see (reviewers: sorted by deadline)."""
-    from egress import requests
+    from egress import requesting
 
     actor = acting(token)
     with ready_home().store.read() as session:
-        data = [requests.view(r, actor) for r in requests.list_requests(session, actor, status)]
+        data = [requesting.view(r, actor) for r in requesting.list_requests(session, actor, status)]
     _print(data, as_json, lambda rows: "\n".join(_egress_text(r) for r in rows) or "(none)")
 
 
@@ -873,11 +873,11 @@ def egress_list(status: str | None, token: str | None, as_json: bool) -> None:
 @token_option
 @json_option
 def egress_show(request_id: int, token: str | None, as_json: bool) -> None:
-    from egress import requests
+    from egress import requesting
 
     actor = acting(token)
     with ready_home().store.read() as session:
-        data = requests.view(requests.get(session, actor, request_id), actor)
+        data = requesting.view(requesting.get(session, actor, request_id), actor)
     _print(data, as_json, _egress_text)
 
 
@@ -895,15 +895,15 @@ def egress_resubmit(request_id: int, job_id: int | None, justify: tuple[str, ...
                     as_json: bool) -> None:
     """Submit a draft, answer a return, or update a request under review (checks run again;
     earlier votes no longer count)."""
-    from egress import requests
+    from egress import requesting
 
     actor = acting(token)
     h = ready_home()
     with h.store.transaction() as session:
-        req = requests.resubmit(session, actor, h.policy, h.data, h.pseudonym_secret,
+        req = requesting.resubmit(session, actor, h.policy, h.data, h.pseudonym_secret,
                                 request_id, job_id, _pairs(justify, "--justify") or None,
                                 mitigation, comment)
-        data = requests.view(req, actor)
+        data = requesting.view(req, actor)
     _print(data, as_json, _egress_text)
 
 
@@ -914,11 +914,11 @@ def egress_resubmit(request_id: int, job_id: int | None, justify: tuple[str, ...
 @json_option
 def egress_withdraw(request_id: int, reason: str, token: str | None, as_json: bool) -> None:
     """Withdraw a request (final)."""
-    from egress import requests
+    from egress import requesting
 
     actor = acting(token)
     with ready_home().store.transaction() as session:
-        data = requests.view(requests.withdraw(session, actor, request_id, reason), actor)
+        data = requesting.view(requesting.withdraw(session, actor, request_id, reason), actor)
     _print(data, as_json, _egress_text)
 
 
@@ -942,7 +942,7 @@ def egress_review(request_id: int, decision: str | None, comment: str, private_c
                   points: tuple[str, ...], overrides: tuple[str, ...], reasons: tuple[str, ...],
                   token: str | None, as_json: bool) -> None:
     """Vote on an egress request; the last approval needed signs the release."""
-    from egress import requests, review
+    from egress import requesting, review
 
     if decision is None:
         raise click.UsageError("give one of --approve, --reject or --return")
@@ -958,7 +958,7 @@ def egress_review(request_id: int, decision: str | None, comment: str, private_c
         req = review.vote(session, actor, h.policy, h.data, h.signer, request_id, decision,
                           comment, private_comment, checklist, dict(zip(overrides, reasons,
                                                                         strict=True)))
-        data = requests.view(req, actor)
+        data = requesting.view(req, actor)
     _print(data, as_json, _egress_text)
 
 
@@ -984,11 +984,11 @@ def product() -> None:
 @json_option
 def product_list(token: str | None, as_json: bool) -> None:
     """Released products with their registration numbers and source datasets'."""
-    from egress import requests
+    from egress import requesting
 
     actor = acting(token)
     with ready_home().store.read() as session:
-        data = requests.products(session, actor)
+        data = requesting.products(session, actor)
     _print(data, as_json, lambda rows: "\n".join(
         f"{r['product_no']}  {r['product']}  ({r['org']}, {r['created_at']}) from "
         + ", ".join(f"{s['dataset']} {s['registration_no']} v{s['version']}" for s in r["sources"])
@@ -1004,11 +1004,11 @@ def release() -> None:
 @token_option
 @json_option
 def release_list(token: str | None, as_json: bool) -> None:
-    from egress import requests
+    from egress import requesting
 
     actor = acting(token)
     with ready_home().store.read() as session:
-        data = [r.as_dict() for r in requests.list_releases(session, actor)]
+        data = [r.as_dict() for r in requesting.list_releases(session, actor)]
     _print(data, as_json)
 
 

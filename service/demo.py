@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from catalog import applications, datasets, previews
-from egress import requests, review
+from egress import requesting, review
 from egress.bundle import verify_bundle
 from lineage import verify_ledger
 from policies import OPERATOR
@@ -154,7 +154,7 @@ def run_demo(home: Home, seed: int = 20251125,
         "count of real data is not shown)")
 
     with tx() as s:
-        req = requests.request(s, actors["merchant"], policy, home.data, home.pseudonym_secret,
+        req = requesting.request(s, actors["merchant"], policy, home.data, home.pseudonym_secret,
                                job_id, "各区科室月度门诊量与平均费用统计表", "卫生资源规划", [visits])
         egress_id = req.id
         verdicts = {c["name"]: c["verdict"] for c in req.checks}

@@ -19,7 +19,7 @@ from procrastinate.jobs import Status
 from sqlalchemy.orm import Session
 
 from catalog import applications
-from egress import requests, review
+from egress import requesting, review
 from lineage.ledger import copy_witness
 from policies import Policy
 from sandbox import jobs
@@ -96,7 +96,7 @@ def build(rt: Runtime) -> App:
             done = applications.sweep_overdue(session, rt.policy)
             done["escalated_egress"] = review.sweep(session, rt.policy)
         with rt.read() as session:
-            done["orphan_releases"] = requests.remove_orphans(
+            done["orphan_releases"] = requesting.remove_orphans(
                 session, rt.data, dt.timedelta(minutes=int(settings["orphan_minutes"])))
         return done
 

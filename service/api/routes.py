@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from catalog import applications, datasets, previews
-from egress import requests as egress_requests
+from egress import requesting as egress_requests
 from egress import review as egress_review_module
 from egress.bundle import zipped
 from lineage import append, audit, graph, proofs, verify_ledger

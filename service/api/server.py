@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from catalog.applications import sweep
-from egress.requests import remove_orphans
+from egress.requesting import remove_orphans
 from egress.review import sweep as egress_sweep
 from service.api.app import create_app
 from service.home import Home

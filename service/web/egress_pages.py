@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from catalog import applications
-from egress import requests as egress_requests
+from egress import requesting as egress_requests
 from egress import review as egress_review
 from egress.bundle import verify_bundle, zipped
 from egress.checks import CHECK_NAMES

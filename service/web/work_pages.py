@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from catalog import applications
-from egress import requests as egress_requests
+from egress import requesting as egress_requests
 from policies import Role
 from policies.errors import DomainError
 from sandbox import jobs, visibility

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from catalog import applications
-from egress import requests, review
+from egress import requesting, review
 from egress.bundle import verify_bundle
 from sandbox import jobs
 from service.demo import CHECKLIST
@@ -26,7 +26,7 @@ def job(home, people, grant_id, sql=AGGREGATE, name="product"):
 
 def ask(home, people, job_id, sources=("visits",), abroad=False, **options):
     with home.store.transaction() as s:
-        return requests.request(s, people.merchant, home.policy, home.data,
+        return requesting.request(s, people.merchant, home.policy, home.data,
                                 home.pseudonym_secret, job_id, "统计表", "卫生规划",
                                 list(sources), abroad, **options).as_dict()
 
@@ -64,7 +64,7 @@ def test_aggregate_passes_checks_and_two_approvals_release_a_verified_bundle(hom
     done = vote(home, people.reviewer2, req["id"])
     assert done["status"] == "released"
     with home.store.read() as s:
-        release = requests.list_releases(s, people.merchant)[0]
+        release = requesting.list_releases(s, people.merchant)[0]
         bundle = home.root / release.path
     pub = (home.keys_dir / "platform_ed25519.pub.pem").read_bytes()
     result = verify_bundle(bundle, pub)
@@ -82,7 +82,7 @@ def test_a_damaged_bundle_does_not_verify(home, people, grant_id, damage, tmp_pa
     vote(home, people.reviewer, req["id"])
     vote(home, people.reviewer2, req["id"])
     with home.store.read() as s:
-        bundle = home.root / requests.list_releases(s, people.merchant)[0].path
+        bundle = home.root / requesting.list_releases(s, people.merchant)[0].path
     if damage == "output":
         with (bundle / "output.parquet").open("ab") as f:
             f.write(b"x")
@@ -169,15 +169,15 @@ def test_a_reviewer_votes_once_and_a_rejection_is_final(home, people, grant_id):
 def test_other_organizations_cannot_request_or_download(home, people, grant_id):
     job_id = job(home, people, grant_id)
     with refused(home, f"no job {job_id}", "not_found"), home.store.transaction() as s:
-        requests.request(s, people.merchant_b, home.policy, home.data, home.pseudonym_secret,
+        requesting.request(s, people.merchant_b, home.policy, home.data, home.pseudonym_secret,
                          job_id, "p", "p", ["visits"])
     req = ask(home, people, job_id)
     vote(home, people.reviewer, req["id"])
     vote(home, people.reviewer2, req["id"])
     with home.store.read() as s:
-        release_id = requests.list_releases(s, people.merchant)[0].id
+        release_id = requesting.list_releases(s, people.merchant)[0].id
     with refused(home, f"no release {release_id}", "not_found"), home.store.transaction() as s:
-        requests.download(s, people.merchant_b, home.data, release_id)
+        requesting.download(s, people.merchant_b, home.data, release_id)
 
 
 def test_failed_job_has_nothing_to_release(home, people, grant_id):

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from catalog import applications
-from egress import requests, review
+from egress import requesting, review
 from egress.models import EgressRequest
 from lineage import LedgerEvent
 from tests.conftest import apply, register
@@ -24,12 +24,12 @@ SMALL = "SELECT district, department, count(*) AS n FROM visits GROUP BY ROLLUP 
 
 def show(home, actor, request_id):
     with home.store.read() as s:
-        return requests.view(requests.get(s, actor, request_id), actor)
+        return requesting.view(requesting.get(s, actor, request_id), actor)
 
 
 def resubmit(home, people, request_id, **options):
     with home.store.transaction() as s:
-        return requests.resubmit(s, people.merchant, home.policy, home.data,
+        return requesting.resubmit(s, people.merchant, home.policy, home.data,
                                  home.pseudonym_secret, request_id, **options).as_dict()
 
 
@@ -89,7 +89,7 @@ def test_a_failing_check_needs_the_merchants_justification_and_each_approvers_ov
     done = vote(home, people.reviewer2, req["id"], overrides={"disclosure": "同意例外"})
     assert done["status"] == "released"
     with home.store.read() as s:
-        bundle = home.root / requests.list_releases(s, people.merchant)[0].path
+        bundle = home.root / requesting.list_releases(s, people.merchant)[0].path
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert all(a["overrides"] == {"disclosure": a["overrides"]["disclosure"]}
                for a in manifest["approvals"])
@@ -115,7 +115,7 @@ def test_return_resubmit_resets_votes_and_withdraw_is_final(home, people, grant_
     assert again["votes_in"] == 0  # the first round's approval no longer counts
     vote(home, people.reviewer, req["id"])  # the same reviewer votes again in the new round
     with home.store.transaction() as s:
-        requests.withdraw(s, people.merchant, req["id"], "不再需要")
+        requesting.withdraw(s, people.merchant, req["id"], "不再需要")
     assert show(home, people.merchant, req["id"])["status"] == "withdrawn"
     for attempt in (lambda: vote(home, people.reviewer2, req["id"]),
                     lambda: resubmit(home, people, req["id"])):
@@ -132,7 +132,7 @@ def test_a_draft_is_not_reviewed_until_submitted(home, people, grant_id):
     req = ask(home, people, job(home, people, grant_id), draft=True)
     assert req["status"] == "draft" and req["deadline"] is None
     with home.store.read() as s:
-        assert requests.list_requests(s, people.reviewer) == []
+        assert requesting.list_requests(s, people.reviewer) == []
     assert resubmit(home, people, req["id"])["status"] == "submitted"
 
 
@@ -197,8 +197,8 @@ def test_the_bundle_carries_acros_results(home, people, grant_id):
     vote(home, people.reviewer, req["id"])
     vote(home, people.reviewer2, req["id"])
     with home.store.read() as s:
-        bundle = home.root / requests.list_releases(s, people.merchant)[0].path
-        products = requests.products(s, people.merchant)
+        bundle = home.root / requesting.list_releases(s, people.merchant)[0].path
+        products = requesting.products(s, people.merchant)
     results = json.loads((bundle / "results.json").read_text())
     output = results["results"]["output_0"]
     assert {"uid", "status", "type", "properties", "files", "outcome", "command", "summary",
@@ -235,9 +235,9 @@ def test_an_approved_release_is_logged_and_downloads_are_logged(home, people, gr
     vote(home, people.reviewer, req["id"])
     vote(home, people.reviewer2, req["id"])
     with home.store.read() as s:
-        release_id = requests.list_releases(s, people.merchant)[0].id
+        release_id = requesting.list_releases(s, people.merchant)[0].id
     with home.store.transaction() as s:
-        requests.download(s, people.merchant, home.data, release_id)
+        requesting.download(s, people.merchant, home.data, release_id)
     with home.store.read() as s:
         actions = {e.action for e in s.query(LedgerEvent)}
     assert {"egress.approved", "egress.released", "release.created",

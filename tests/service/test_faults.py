@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from egress import requests
+from egress import requesting
 from egress.bundle import verify_bundle
 from egress.models import EgressRequest, EgressReview, Release
 from lineage import LedgerEvent, verify_ledger
@@ -86,7 +86,7 @@ def test_kill_9_of_the_api_during_an_egress_approval_is_all_or_nothing(home, peo
                 # All: the release, its event and a bundle that verifies (its proof is written
                 # on download if the kill came between the commit and the proof).
                 assert len(releases) == 1 and votes == 2
-                directory = requests.download(s, people.merchant, home.data, releases[0].id)
+                directory = requesting.download(s, people.merchant, home.data, releases[0].id)
                 assert verify_bundle(directory)["valid"]
             else:
                 # Nothing: the vote, the release and its event are all absent.
@@ -112,7 +112,7 @@ def test_kill_9_of_the_api_during_an_egress_approval_is_all_or_nothing(home, peo
         server.wait()
     with home.store.read() as s:
         # Bundles a killed transaction left behind are swept; every committed one stays.
-        requests.remove_orphans(s, home.data, dt.timedelta(0))
+        requesting.remove_orphans(s, home.data, dt.timedelta(0))
         owned = {r.path for r in s.scalars(select(Release))}
     on_disk = {f"releases/{p.name}" for p in home.data.local("releases").iterdir()}
     assert on_disk == owned and len(owned) == len(pending)
@@ -291,7 +291,7 @@ def test_a_release_on_full_storage_records_no_approval_and_can_be_approved_later
                              "HAVING count(*) >= 10", "product").id
     assert home.run_job(job_id).status == "succeeded"
     with home.store.transaction() as s:
-        request_id = requests.request(s, people.merchant, home.policy, home.data,
+        request_id = requesting.request(s, people.merchant, home.policy, home.data,
                                       home.pseudonym_secret, job_id, "统计表", "卫生规划",
                                       ["visits"], False).id
 
@@ -314,5 +314,5 @@ def test_a_release_on_full_storage_records_no_approval_and_can_be_approved_later
     assert approve(people.reviewer2) == "released"
     with home.store.read() as s:
         (release,) = s.scalars(select(Release)).all()
-        assert verify_bundle(requests.download(s, people.merchant, home.data, release.id))["valid"]
+        assert verify_bundle(requesting.download(s, people.merchant, home.data, release.id))["valid"]
     assert ledger_valid(home)

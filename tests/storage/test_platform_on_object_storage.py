@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from catalog import applications
-from egress import requests
+from egress import requesting
 from egress.bundle import verify_bundle
 from lineage import verify_ledger
 from sandbox import jobs
@@ -85,7 +85,7 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
     new_machine(home)
     assert vote(home, people.reviewer2, req["id"])["status"] == "released"
     with home.store.read() as s:
-        (release,) = [(r.id, r.path) for r in requests.list_releases(s, people.merchant)]
+        (release,) = [(r.id, r.path) for r in requesting.list_releases(s, people.merchant)]
     stored = objects(home, release[1])
     assert {p.rsplit("/", 1)[1] for p in stored} >= {
         "manifest.json", "manifest.sig", "output.parquet", "platform.pub.pem",
@@ -93,7 +93,7 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
 
     new_machine(home)
     with home.store.transaction() as s:
-        bundle = requests.download(s, people.merchant, home.data, release[0])
+        bundle = requesting.download(s, people.merchant, home.data, release[0])
     checked = verify_bundle(bundle, (home.keys_dir / "platform_ed25519.pub.pem").read_bytes())
     assert checked["valid"] and checked["logged"], checked["problems"]
     assert pq.read_table(bundle / "output.parquet").num_rows == job.output_rows
