@@ -25,6 +25,11 @@ def identifier(value: str, what: str, max_length: int) -> str:
     return value
 
 
+def quote_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (DuckDB), whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def text(value: str, what: str, max_length: int, *, required: bool = True,
          multiline: bool = False) -> str:
     """Free text (Chinese welcome): no control characters, bounded length, trimmed."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from catalog.names import quote_identifier
 from sandbox.gate import _parser, _walk, check, cte_names
 from sandbox.spec import PERSON_COLUMN, ROW_COLUMN
 
@@ -346,7 +347,7 @@ def dominance(shape: Shape, stats: Any, parts: Any, nk_n: int) -> Any:
 
     con = duckdb.connect()
     keys = [*shape.keys, *([shape.grouping_column] if shape.grouping_column else [])]
-    quoted = [_quote(k) for k in keys]
+    quoted = [quote_identifier(k) for k in keys]
     linear = [a for a in shape.aggregates if "topn" in a.stats]
     per_source = ", ".join(
         f"max({PREFIX}{a.index}_part) AS m{a.index}, "
@@ -377,8 +378,3 @@ def dominance(shape: Shape, stats: Any, parts: Any, nk_n: int) -> Any:
                 new.combine_chunks().cast(pa.float64()), old.combine_chunks().cast(pa.float64()))])
             out = out.set_column(out.column_names.index(name), name, merged)
     return out
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-

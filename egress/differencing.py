@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from catalog.names import quote_identifier
 from egress.cells import Shape
 
 SUBSET = "tds__subset"
@@ -224,10 +225,10 @@ def _within_cells(con: duckdb.DuckDBPyConnection, columns: list[str], threshold:
     """Sums of one cell of the output (``cur``) whose nonzero rows differ by 1 to
     threshold-1; ``columns`` are the fingerprint's columns but the subset and the rows."""
     keys = [c for c in columns if c not in (MEASURE, AGGREGATE)]
-    same = " AND ".join(f"a.{_quote(k)} IS NOT DISTINCT FROM b.{_quote(k)}"
+    same = " AND ".join(f"a.{quote_identifier(k)} IS NOT DISTINCT FROM b.{quote_identifier(k)}"
                         for k in [SUBSET, *keys])
     rows = con.execute(f"""
-        SELECT DISTINCT {', '.join(f'a.{_quote(k)}' for k in [SUBSET, *keys])}
+        SELECT DISTINCT {', '.join(f'a.{quote_identifier(k)}' for k in [SUBSET, *keys])}
         FROM cur a JOIN cur b ON {same} AND a.{AGGREGATE} < b.{AGGREGATE}
             AND {_sharing('a', 'b')}
         WHERE a.{MEASURE} = 'nonzero' AND b.{MEASURE} = 'nonzero'
@@ -248,25 +249,21 @@ def _split(subset: str) -> set[str]:
     return set(subset.split(",")) if subset else set()
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _differences(con: duckdb.DuckDBPyConnection, fine_table: str, coarse_table: str, fine: str,
                  coarse: str, keys: list[str], threshold: int, label: str, measure: str,
                  limit: int) -> list[dict[str, Any]]:
     # Each key is a column of both tables: a fingerprint has a column per source its subsets
     # name.
-    select = ", ".join(_quote(k) for k in keys)
-    join = " AND ".join(f"f.{_quote(k)} IS NOT DISTINCT FROM c.{_quote(k)}" for k in keys) \
-        or "TRUE"
+    select = ", ".join(quote_identifier(k) for k in keys)
+    join = " AND ".join(f"f.{q} IS NOT DISTINCT FROM c.{q}"
+                        for q in map(quote_identifier, keys)) or "TRUE"
     rows = con.execute(f"""
         WITH f AS (SELECT {select}{',' if keys else ''} {AGGREGATE}, {VALUES},
                           sum({ROWS}) AS n
                    FROM {fine_table} WHERE {SUBSET} = ? AND {MEASURE} = ? GROUP BY ALL),
              c AS (SELECT {select}{',' if keys else ''} {VALUES}, {ROWS} AS n
                    FROM {coarse_table} WHERE {SUBSET} = ? AND {MEASURE} = ?)
-        SELECT DISTINCT {', '.join(f'c.{_quote(k)}' for k in keys) or "NULL"}
+        SELECT DISTINCT {', '.join(f'c.{quote_identifier(k)}' for k in keys) or "NULL"}
         FROM f JOIN c ON {join} AND {_sharing('f', 'c')}
         WHERE abs(c.n - f.n) BETWEEN 1 AND ? - 1
         LIMIT ?""", [fine, measure, coarse, measure, threshold, limit]).fetchall()

@@ -23,16 +23,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from catalog.names import quote_identifier
 from policies import parse_size
 from sandbox import functions
 from sandbox.errors import JobFailed, JobTimedOut
 from sandbox.spec import PERSON_COLUMN, ROW_COLUMN, Exposure
 
 STAGE_ALIAS = "granted"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def stage_key(exposures: list[Exposure]) -> str:
@@ -72,16 +69,16 @@ def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> P
                 if missing:
                     raise JobFailed(f"granted column {missing[0]!r} is missing from {e.name}")
                 select = ", ".join(
-                    f"tds_pseudonym(CAST({_quote(c)} AS VARCHAR)) AS {_quote(c)}"
-                    if c in e.pseudonymized else _quote(c) for c in e.columns)
+                    f"tds_pseudonym(CAST({quote_identifier(c)} AS VARCHAR)) AS {quote_identifier(c)}"
+                    if c in e.pseudonymized else quote_identifier(c) for c in e.columns)
                 if e.person == "":
                     select += f", row_number() OVER () AS {PERSON_COLUMN}"
                 elif e.person is not None:
-                    select += (f", tds_pseudonym(CAST({_quote(e.person)} AS VARCHAR)) "
+                    select += (f", tds_pseudonym(CAST({quote_identifier(e.person)} AS VARCHAR)) "
                                f"AS {PERSON_COLUMN}")
                 if e.person is not None:
                     select += f", row_number() OVER () AS {ROW_COLUMN}"
-                con.execute(f"CREATE TABLE {_quote(e.name)} AS SELECT {select} "
+                con.execute(f"CREATE TABLE {quote_identifier(e.name)} AS SELECT {select} "
                             f"FROM read_parquet(?)", [str(e.path)])
             con.execute("CHECKPOINT")
         finally:
@@ -138,13 +135,13 @@ def lock(con: duckdb.DuckDBPyConnection, exposures: list[Exposure], stage_file: 
         con.execute(f"ATTACH ? AS {STAGE_ALIAS} (READ_ONLY)", [str(stage_file)])
     for e in exposures:
         if e.staged:
-            columns = ", ".join(_quote(c) for c in e.visible())
-            con.execute(f"CREATE VIEW {_quote(e.name)} AS SELECT {columns} "
-                        f"FROM {STAGE_ALIAS}.{_quote(e.name)}")
+            columns = ", ".join(quote_identifier(c) for c in e.visible())
+            con.execute(f"CREATE VIEW {quote_identifier(e.name)} AS SELECT {columns} "
+                        f"FROM {STAGE_ALIAS}.{quote_identifier(e.name)}")
         elif e.native:
-            columns = ", ".join(_quote(c) for c in e.columns)
+            columns = ", ".join(quote_identifier(c) for c in e.columns)
             try:
-                con.execute(f"CREATE VIEW {_quote(e.name)} AS SELECT {columns} "
+                con.execute(f"CREATE VIEW {quote_identifier(e.name)} AS SELECT {columns} "
                             f"FROM read_parquet({_literal(native_link(e))})")
             except duckdb.Error as exc:
                 raise JobFailed(f"{e.name} cannot be read as Parquet with those columns") \

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from catalog.names import quote_identifier
 from sandbox import functions
 
 # On empty tables these would prove scans empty and drop them: the plan must show every read.
@@ -49,7 +50,7 @@ def columns_read(sql: str, tables: dict[str, list[tuple[str, str]]]
         for name, columns in tables.items():
             empty = pa.schema([(c, arrow_type(t)) for c, t in columns]).empty_table()
             con.register("tds__empty", empty)
-            con.execute(f"CREATE TABLE {_quote(name)} AS SELECT * FROM tds__empty")
+            con.execute(f"CREATE TABLE {quote_identifier(name)} AS SELECT * FROM tds__empty")
             con.unregister("tds__empty")
         con.execute(f"SET disabled_optimizers = '{_DISABLED}'")
         con.execute("SET enable_external_access = false")
@@ -89,7 +90,3 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(tree, dict):
         yield tree
         yield from _nodes(tree.get("children") or [])
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
