@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from catalog.names import quote_identifier
 from sandbox.gate import _parser, _walk, check, cte_names
 from sandbox.spec import PERSON_COLUMN, ROW_COLUMN
@@ -161,6 +165,18 @@ _STATS: dict[str, dict[str, str]] = {
 }
 
 
+def _arguments(call: dict[str, Any]) -> list[Any]:
+    """The argument expressions of an aggregate call."""
+    return [a.get("expression", a) if isinstance(a, dict) else a
+            for a in call.get("arguments") or call.get("children") or []]
+
+
+def _tables(source: Any) -> list[tuple[str, str]]:
+    """Each base table a FROM clause reads: its name, and the name it goes by there."""
+    return [(t.get("table_name") or "", t.get("alias") or t.get("table_name") or "")
+            for t in _walk(source) if t.get("type") == "BASE_TABLE"]
+
+
 def _contributors(node: dict[str, Any],
                   persons: set[str] | None) -> tuple[str, str, str | None] | Shape:
     """SQL counting a group's contributors, and the source rows it covers. With ``persons``
@@ -178,15 +194,13 @@ def _contributors(node: dict[str, Any],
                      "be counted (aggregate the granted datasets directly)")
     ctes = set(cte_names(node))
     counts, rows = [], []
-    for table in (n for n in _walk(source) if n.get("type") == "BASE_TABLE"):
-        name = table.get("table_name") or ""
+    for name, alias in _tables(source):
         if name.lower() in ctes or name not in persons:
             return Shape("unknown", f"the aggregate reads {name!r}, a CTE or an earlier output "
                          "of the workspace: its cells' contributors cannot be counted (aggregate "
                          "the granted datasets directly)")
-        alias = (table.get("alias") or name).replace('"', '""')
-        counts.append(f'count(DISTINCT "{alias}"."{PERSON_COLUMN}")')
-        rows.append(f'"{alias}"."{ROW_COLUMN}"')
+        counts.append(f"count(DISTINCT {quote_identifier(alias)}.{PERSON_COLUMN})")
+        rows.append(f"{quote_identifier(alias)}.{ROW_COLUMN}")
     if not counts:
         return "count(*)", "count(*)", None  # FROM range(...) alone: no data, no contributor
     row = rows[0] if len(rows) == 1 else f"({', '.join(rows)})"
@@ -209,7 +223,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
     aggregate, its statistics query (see :func:`_contributors` for ``persons``)."""
     tree = check(sql, max_length=10**7, max_depth=10**4)
     node = tree["statements"][0]["node"]
-    original = copy.deepcopy(tree)
+    original = copy.deepcopy(tree) if persons is not None else None  # for _dominance_sql
     if node.get("type") != "SELECT_NODE":
         return Shape("unknown", "the query combines several SELECTs (UNION, INTERSECT, ...): "
                      "its cells cannot be traced to their contributors")
@@ -251,8 +265,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
             kind = KINDS.get(function, "unknown")
             aggregate = Aggregate(counter, function, kind, column, alone=call is entry)
             counter += 1
-            arguments = [a.get("expression", a) if isinstance(a, dict) else a
-                         for a in call.get("arguments") or call.get("children") or []]
+            arguments = _arguments(call)
             aggregate.values = tuple(sorted({
                 n["column_names"][-1] for n in _walk(arguments[:1])
                 if n.get("class") == "COLUMN_REF" and n.get("column_names")}))
@@ -287,7 +300,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
     linear = [(a, call) for a, call in zip(shape.aggregates,
                                            [c for calls in calls_per_entry for c in calls],
                                            strict=True) if "topn" in a.stats]
-    if persons is not None and linear:
+    if original is not None and linear:
         shape.dominance_sql = _dominance_sql(original, names, linear, shape.margins)
     return shape
 
@@ -305,10 +318,8 @@ def _dominance_sql(tree: dict[str, Any], names: list[str],
     job's own entries first, so GROUP BY positions and GROUP BY ALL still mean what they
     meant; HAVING, ORDER BY and LIMIT go (every cell is judged)."""
     node = tree["statements"][0]["node"]
-    aliases = [(t.get("alias") or t.get("table_name") or "").replace('"', '""')
-               for t in _walk(node.get("from_table")) if t.get("type") == "BASE_TABLE"]
     parts = []
-    for source, alias in enumerate(aliases):
+    for source, (_, alias) in enumerate(_tables(node.get("from_table"))):
         part = copy.deepcopy(tree)
         n = part["statements"][0]["node"]
         entries = [dict(e, alias=name) for e, name in zip(n["select_list"], names, strict=True)]
@@ -317,13 +328,11 @@ def _dominance_sql(tree: dict[str, Any], names: list[str],
                 f"k{i}" for i in range(len(n["group_expressions"]))) + ")")[0],
                 {f"k{i}": g for i, g in enumerate(n["group_expressions"])})
             entries.append(dict(grouping, alias=f"{PREFIX}grouping"))
-        person = _expressions(f'"{alias}"."{PERSON_COLUMN}", {source}')
+        person = _expressions(f"{quote_identifier(alias)}.{PERSON_COLUMN}, {source}")
         entries += [dict(person[0], alias=f"{PREFIX}person"),
                     dict(person[1], alias=f"{PREFIX}source")]
         for aggregate, call in linear:
-            arguments = [a.get("expression", a) if isinstance(a, dict) else a
-                         for a in call.get("arguments") or call.get("children") or []]
-            expression = _substitute(_expressions("sum(a0)")[0], {"a0": arguments[0]})
+            expression = _substitute(_expressions("sum(a0)")[0], {"a0": _arguments(call)[0]})
             expression = _with_filter(expression, call.get("filter"))
             entries.append(dict(expression, alias=f"{PREFIX}{aggregate.index}_part"))
         n["select_list"] = entries
@@ -337,14 +346,11 @@ def _dominance_sql(tree: dict[str, Any], names: list[str],
     return " UNION ALL ".join(f"({p})" for p in parts) if parts else None
 
 
-def dominance(shape: Shape, stats: Any, parts: Any, nk_n: int) -> Any:
+def dominance(shape: Shape, stats: pa.Table, parts: pa.Table, nk_n: int) -> pa.Table:
     """``stats`` with each sum-like aggregate's largest, two largest and ``nk_n`` largest
     contributions taken over persons' totals per cell (``parts``: the result of
     :attr:`Shape.dominance_sql`), the largest over the source tables: a person's many small
     rows are one large contribution. Cells are matched by their keys (and grouping)."""
-    import duckdb
-    import pyarrow as pa
-
     con = duckdb.connect()
     keys = [*shape.keys, *([shape.grouping_column] if shape.grouping_column else [])]
     quoted = [quote_identifier(k) for k in keys]
@@ -374,7 +380,7 @@ def dominance(shape: Shape, stats: Any, parts: Any, nk_n: int) -> Any:
             old = out.column(name)
             new = found.column(column)
             # a cell the persons' run did not see keeps its rows' figure (never expected)
-            merged = pa.chunked_array([pa.compute.coalesce(
+            merged = pa.chunked_array([pc.coalesce(
                 new.combine_chunks().cast(pa.float64()), old.combine_chunks().cast(pa.float64()))])
             out = out.set_column(out.column_names.index(name), name, merged)
     return out
