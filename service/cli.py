@@ -833,8 +833,8 @@ def egress_request(job_id: int, product: str, purpose: str, sources: tuple[str, 
     h = ready_home()
     with h.store.transaction() as session:
         req = requesting.request(session, actor, h.policy, h.data, h.pseudonym_secret, job_id,
-                               product, purpose, list(sources), abroad,
-                               _pairs(justify, "--justify"), mitigation, draft)
+                                 product, purpose, list(sources), abroad,
+                                 _pairs(justify, "--justify"), mitigation, draft)
         data = requesting.view(req, actor)
     _print(data, as_json, _egress_text)
 
@@ -901,8 +901,8 @@ def egress_resubmit(request_id: int, job_id: int | None, justify: tuple[str, ...
     h = ready_home()
     with h.store.transaction() as session:
         req = requesting.resubmit(session, actor, h.policy, h.data, h.pseudonym_secret,
-                                request_id, job_id, _pairs(justify, "--justify") or None,
-                                mitigation, comment)
+                                  request_id, job_id, _pairs(justify, "--justify") or None,
+                                  mitigation, comment)
         data = requesting.view(req, actor)
     _print(data, as_json, _egress_text)
 

@@ -155,7 +155,7 @@ def run_demo(home: Home, seed: int = 20251125,
 
     with tx() as s:
         req = requesting.request(s, actors["merchant"], policy, home.data, home.pseudonym_secret,
-                               job_id, "各区科室月度门诊量与平均费用统计表", "卫生资源规划", [visits])
+                                 job_id, "各区科室月度门诊量与平均费用统计表", "卫生资源规划", [visits])
         egress_id = req.id
         verdicts = {c["name"]: c["verdict"] for c in req.checks}
     say(f"Egress request {egress_id}: checks {verdicts}")

@@ -27,8 +27,8 @@ def job(home, people, grant_id, sql=AGGREGATE, name="product"):
 def ask(home, people, job_id, sources=("visits",), abroad=False, **options):
     with home.store.transaction() as s:
         return requesting.request(s, people.merchant, home.policy, home.data,
-                                home.pseudonym_secret, job_id, "统计表", "卫生规划",
-                                list(sources), abroad, **options).as_dict()
+                                  home.pseudonym_secret, job_id, "统计表", "卫生规划",
+                                  list(sources), abroad, **options).as_dict()
 
 
 def vote(home, actor, request_id, approve=True, comment="同意", **options):
@@ -170,7 +170,7 @@ def test_other_organizations_cannot_request_or_download(home, people, grant_id):
     job_id = job(home, people, grant_id)
     with refused(home, f"no job {job_id}", "not_found"), home.store.transaction() as s:
         requesting.request(s, people.merchant_b, home.policy, home.data, home.pseudonym_secret,
-                         job_id, "p", "p", ["visits"])
+                           job_id, "p", "p", ["visits"])
     req = ask(home, people, job_id)
     vote(home, people.reviewer, req["id"])
     vote(home, people.reviewer2, req["id"])

@@ -30,7 +30,7 @@ def show(home, actor, request_id):
 def resubmit(home, people, request_id, **options):
     with home.store.transaction() as s:
         return requesting.resubmit(s, people.merchant, home.policy, home.data,
-                                 home.pseudonym_secret, request_id, **options).as_dict()
+                                   home.pseudonym_secret, request_id, **options).as_dict()
 
 
 def test_votes_stay_blind_until_all_are_in(home, people, grant_id):

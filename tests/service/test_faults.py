@@ -292,8 +292,8 @@ def test_a_release_on_full_storage_records_no_approval_and_can_be_approved_later
     assert home.run_job(job_id).status == "succeeded"
     with home.store.transaction() as s:
         request_id = requesting.request(s, people.merchant, home.policy, home.data,
-                                      home.pseudonym_secret, job_id, "统计表", "卫生规划",
-                                      ["visits"], False).id
+                                        home.pseudonym_secret, job_id, "统计表", "卫生规划",
+                                        ["visits"], False).id
 
     def approve(reviewer):
         with home.store.transaction() as s:
