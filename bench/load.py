@@ -65,11 +65,11 @@ def tds(home: Path, *args: str, env: dict | None = None) -> dict:
 def prepare(home: Path, clients: int, database_url: str | None) -> dict[str, list[str]]:
     """A home with the dataset, its preview, and ``clients`` merchants in orgs of five, each
     org with a grant. Returns tokens and grant ids per merchant."""
+    from accounts.users import add_user
     from catalog import applications, datasets, previews
     from policies import OPERATOR
     from service import demo_data
     from service.home import Home
-    from service.users import add_user
 
     h = Home(home, database_url)
     h.init()

@@ -40,12 +40,12 @@ from pathlib import Path
 
 import duckdb
 
+from accounts.users import add_user
 from catalog import applications, datasets
 from policies import OPERATOR
 from sandbox import jobs
 from sandbox.pool import wait_for
 from service.home import Home
-from service.users import add_user
 
 DATA = Path(__file__).parent / ".data"
 QUERIES = {

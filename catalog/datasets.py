@@ -16,7 +16,8 @@ from catalog.files import read_table, schema_of, sha256_file, write_parquet_atom
 from catalog.models import Dataset, DatasetVersion, utcnow
 from lineage import append
 from lineage.base import on_rollback
-from policies import LEVELS, Actor, Policy, Role, require
+from policies import LEVELS, Actor, Policy, Role
+from policies.permissions import Action, permit
 from storage import Storage
 
 ATTRIBUTES = ("open", "conditional", "restricted")
@@ -51,7 +52,7 @@ def _validate(reg: Registration, policy: Policy) -> Registration:
 def register(session: Session, actor: Actor, policy: Policy, data: Storage, source: Path,
              reg: Registration) -> DatasetVersion:
     """Register ``source`` as a new dataset, or as a new version of the provider's dataset."""
-    require(actor, Role.PROVIDER, Role.ADMIN)
+    permit(actor, Action.DATASET_REGISTER)
     reg = _validate(reg, policy)
     try:
         size = source.stat().st_size
@@ -143,10 +144,8 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
     suggestions where given: entity per column (None: no identifier), the quasi-identifier and
     confidential columns (each list replaces the earlier one), the dataset's level, and the
     person key ("" for none: each row is then its own contributor)."""
-    require(actor, Role.PROVIDER, Role.ADMIN)
-    dataset = get(session, name)
-    if actor.role != Role.ADMIN and dataset.provider_id != actor.id:
-        raise NotFound(f"no dataset named {name[:80]!r} of yours")
+    permit(actor, Action.DATASET_CLASSIFY)
+    dataset = get_provided(session, actor, name)
     version = dataset.latest
     known = set(version.column_names)
     entities = dict(entities or {})
@@ -215,6 +214,23 @@ def list_datasets(session: Session, domain: str | None = None, level: str | None
         query = query.where(Dataset.level == level)
     if attribute:
         query = query.where(Dataset.attribute == attribute)
+    return list(session.scalars(query))
+
+
+def get_provided(session: Session, actor: Actor, name: str) -> Dataset:
+    """A dataset ``actor`` registered (administrators: any), else NotFound."""
+    dataset = get(session, name)
+    if actor.role != Role.ADMIN and dataset.provider_id != actor.id:
+        raise NotFound(f"no dataset named {name[:80]!r} of yours")
+    return dataset
+
+
+def list_provided(session: Session, actor: Actor) -> list[Dataset]:
+    """The datasets ``actor`` registered (administrators: all), by name."""
+    permit(actor, Action.DATASET_REGISTER)
+    query = select(Dataset).order_by(Dataset.name)
+    if actor.role != Role.ADMIN:
+        query = query.where(Dataset.provider_id == actor.id)
     return list(session.scalars(query))
 
 

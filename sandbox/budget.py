@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Grant, utcnow
 from lineage import append
-from policies import SYSTEM, Actor, Policy, Role, require
+from policies import SYSTEM, Actor, Policy
+from policies.permissions import Action, permit
 from sandbox.errors import NotFound, QueryRefused
 from sandbox.models import Alert, Job
 
@@ -97,7 +98,7 @@ def raise_alert(session: Session, grant: Grant, kind: str, details: dict[str, An
 
 
 def list_alerts(session: Session, actor: Actor, open_only: bool = False) -> list[Alert]:
-    require(actor, Role.ADMIN)
+    permit(actor, Action.ALERT_MANAGE)
     query = select(Alert).order_by(Alert.id.desc())
     if open_only:
         query = query.where(Alert.acknowledged_at.is_(None))
@@ -106,7 +107,7 @@ def list_alerts(session: Session, actor: Actor, open_only: bool = False) -> list
 
 def acknowledge(session: Session, actor: Actor, alert_id: int) -> Alert:
     """An administrator has looked into an alert (a new one of its kind may then be raised)."""
-    require(actor, Role.ADMIN)
+    permit(actor, Action.ALERT_MANAGE)
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")

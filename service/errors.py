@@ -1,4 +1,4 @@
-"""Errors of the service shell (store, home, authentication)."""
+"""Errors of the service shell (store, home)."""
 
 from policies.errors import DomainError
 
@@ -11,17 +11,6 @@ class NotInitialized(ServiceError):
     kind = "unavailable"
 
 
-class Unauthenticated(ServiceError):
-    kind = "unauthenticated"
-
-
-class InvalidInput(ServiceError):
-    kind = "invalid"
-
-
 class Conflict(ServiceError):
     kind = "conflict"
 
-
-class NotFound(ServiceError):
-    kind = "not_found"

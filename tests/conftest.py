@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from accounts.users import add_user
 from catalog import applications, datasets
 from policies import OPERATOR, Actor
 from service import demo_data
 from service.home import Home
-from service.users import add_user
 
 PG_BASE = os.environ.get("TDS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKEND = os.environ.get("TDS_TEST_DATABASE", "sqlite")

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from accounts.sessions import sign_in, sign_out
 from policies import Role
 from service.limits import RateLimited
 from service.web import i18n
@@ -22,7 +23,6 @@ from service.web.base import (
     member,
     render,
 )
-from service.web.sessions import sign_in, sign_out
 from service.web.vocabulary import N_
 
 router = APIRouter()

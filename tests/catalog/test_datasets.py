@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.users import add_user
 from catalog import datasets
 from policies import OPERATOR
 from service import demo_data
-from service.users import add_user
 from tests.conftest import register
 from tests.helpers import refused
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from accounts.users import add_user
 from lineage import verify_ledger
 from lineage.ledger import copy_witness, read_witness
 from policies import OPERATOR
-from service.users import add_user
 
 
 def test_the_copy_holds_every_checkpoint_once_and_verifies(home, tmp_path):

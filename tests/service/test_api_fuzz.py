@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from accounts.users import add_user
 from catalog import applications
 from policies import OPERATOR
 from service.api.app import create_app
 from service.home import Home
-from service.users import add_user
 from tests.conftest import apply, register
 from tests.service.test_api import EXPECTED
 

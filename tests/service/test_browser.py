@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from accounts.users import add_user
 from egress.bundle import verify_bundle
 from policies import OPERATOR
 from service import demo_data
 from service.api.app import create_app
 from service.home import Home
-from service.users import add_user
 from tests.service.web_helpers import PASSWORD, set_passwords
 
 pytestmark = pytest.mark.browser

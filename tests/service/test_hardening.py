@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from accounts.users import User
 from catalog import datasets
 from lineage.ledger import LedgerEvent
 from service.api.app import create_app
 from service.limits import WINDOW_SECONDS, Window
-from service.users import User
 from tests.service.web_helpers import PASSWORD, set_passwords, sign_in
 
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
+from accounts.users import User
 from service import store as store_module
 from service.home import Home
-from service.users import User
 from tests.conftest import BACKEND
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="pooled PostgreSQL connections")

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from accounts.sessions import WebSession
+from accounts.users import User
 from lineage.ledger import LedgerEvent
 from service.api.app import create_app
-from service.users import User
 from service.web import catalogs
-from service.web.sessions import WebSession
 from tests.conftest import COLUMNS, apply, register
 from tests.service.web_helpers import PASSWORD, console, csrf_of, set_passwords, sign_in
 

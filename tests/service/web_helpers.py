@@ -6,9 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
+from accounts.passwords import set_password
 from policies import OPERATOR
 from service.home import Home
-from service.passwords import set_password
 
 PASSWORD = "correct horse battery"
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy import DateTime, ForeignKey, Index, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from accounts.passwords import check_password
+from accounts.users import ANONYMOUS, User
 from catalog.models import utcnow
 from lineage import append
 from lineage.base import Base
 from policies import Actor, Policy
-from service.passwords import check_password
-from service.users import ANONYMOUS, User
 
 # Last-seen times are written at most this often, so reading pages does not write every time.
 TOUCH_EVERY = dt.timedelta(seconds=30)

@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
+from accounts.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from catalog.models import utcnow
 from catalog.names import identifier, text
 from lineage import append
 from lineage.base import Base
-from policies import Actor, Forbidden, Role, require
+from policies import Actor, Forbidden, Role
+from policies.permissions import Action, permit
 from policies.roles import ORG_ROLES
-from service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "tds_"
 # The ledger's actor for events of nobody signed in (failed sign-ins); it never authorizes.
@@ -67,7 +68,7 @@ def hash_token(token: str) -> str:
 def add_user(session: Session, actor: Actor, name: str, role: str,
              org: str | None = None) -> tuple[User, str]:
     """Create a user; return it with its API token, which is shown only this once."""
-    require(actor, Role.ADMIN)
+    permit(actor, Action.USER_MANAGE)
     name = identifier(name, "user name", 63)
     try:
         role_ = Role(role)
@@ -147,7 +148,7 @@ def rotate_token(session: Session, actor: Actor, name: str) -> tuple[User, str]:
 
 def set_status(session: Session, actor: Actor, name: str, active: bool) -> User:
     """Disable a user (its token and console sessions stop working) or enable it again."""
-    require(actor, Role.ADMIN)
+    permit(actor, Action.USER_MANAGE)
     user = get_user(session, name)
     if actor.id is not None and user.id == actor.id and not active:
         raise InvalidInput("you cannot disable yourself; ask another administrator")
@@ -160,7 +161,7 @@ def set_status(session: Session, actor: Actor, name: str, active: bool) -> User:
 
 def list_organizations(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """Organizations with their members per role."""
-    require(actor, Role.ADMIN)
+    permit(actor, Action.USER_MANAGE)
     rows = []
     for org in session.scalars(select(Organization).order_by(Organization.name)):
         members = session.scalars(select(User).where(User.org_id == org.id)).all()
@@ -172,7 +173,7 @@ def list_organizations(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
-    require(actor, Role.ADMIN)
+    permit(actor, Action.USER_MANAGE)
     return list(session.scalars(select(User).order_by(User.id)))
 
 

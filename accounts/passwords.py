@@ -6,10 +6,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
+from accounts.errors import InvalidInput
+from accounts.users import User, get_user
 from lineage import append
-from policies import Actor, Policy, Role, require
-from service.errors import InvalidInput
-from service.users import User, get_user
+from policies import Actor, Policy
+from policies.permissions import Action, permit
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown user name as slow as a wrong password.
@@ -18,7 +19,7 @@ _DUMMY = _hasher.hash("tds-no-such-user")
 
 def set_password(session: Session, actor: Actor, policy: Policy, name: str, password: str) -> User:
     """Set a user's console password (operator or administrator); logged without the password."""
-    require(actor, Role.ADMIN)
+    permit(actor, Action.USER_MANAGE)
     minimum = int(policy.web["password_min_length"])
     if len(password) < minimum:
         raise InvalidInput(f"the password must have at least {minimum} characters")

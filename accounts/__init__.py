@@ -1,0 +1,1 @@
+"""Accounts: users, their organizations and roles, API tokens and console passwords."""

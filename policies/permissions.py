@@ -1,0 +1,92 @@
+"""Who may do what: one table from each user action to the roles allowed to perform it.
+
+The domain enforces it (:func:`permit`), the API and the console read it for their route guards
+(:func:`roles_for`), and the tests walk it as their role matrix. What an allowed role may then see
+(its own organization's objects, requests sent to it) is the domain's business, not this table's.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from policies.errors import Forbidden
+from policies.roles import Actor, Role
+
+
+class Action(StrEnum):
+    """A user action, named ``object.verb``."""
+
+    ACCOUNT_READ = "account.read"
+    ACCOUNT_TOKEN = "account.token"
+    USER_MANAGE = "user.manage"
+    DATASET_READ = "dataset.read"
+    DATASET_REGISTER = "dataset.register"
+    DATASET_CLASSIFY = "dataset.classify"
+    PREVIEW_BUILD = "preview.build"
+    APPLICATION_SUBMIT = "application.submit"
+    APPLICATION_READ = "application.read"
+    APPLICATION_DECIDE = "application.decide"
+    GRANT_READ = "grant.read"
+    GRANT_USE = "grant.use"
+    GRANT_REVOKE = "grant.revoke"
+    JOB_SUBMIT = "job.submit"
+    JOB_READ = "job.read"
+    JOB_CANCEL = "job.cancel"
+    ALERT_MANAGE = "alert.manage"
+    EGRESS_REQUEST = "egress.request"
+    EGRESS_READ = "egress.read"
+    EGRESS_REVIEW = "egress.review"
+    RELEASE_READ = "release.read"
+    RELEASE_DOWNLOAD = "release.download"
+    SWEEP = "sweep"
+    LEDGER_AUDIT = "ledger.audit"
+    LEDGER_MAINTAIN = "ledger.maintain"
+
+
+ALL_ROLES = frozenset(Role)
+_PEOPLE = frozenset({Role.MERCHANT, Role.REVIEWER, Role.ADMIN})  # those with organizations' work
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.ACCOUNT_READ: ALL_ROLES,
+    Action.ACCOUNT_TOKEN: ALL_ROLES,
+    Action.USER_MANAGE: frozenset({Role.ADMIN}),
+    Action.DATASET_READ: ALL_ROLES,
+    Action.DATASET_REGISTER: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.DATASET_CLASSIFY: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.PREVIEW_BUILD: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.APPLICATION_SUBMIT: frozenset({Role.MERCHANT}),
+    Action.APPLICATION_READ: _PEOPLE,
+    Action.APPLICATION_DECIDE: frozenset({Role.REVIEWER}),
+    Action.GRANT_READ: _PEOPLE,
+    Action.GRANT_USE: frozenset({Role.MERCHANT}),
+    Action.GRANT_REVOKE: frozenset({Role.ADMIN}),
+    Action.JOB_SUBMIT: frozenset({Role.MERCHANT}),
+    Action.JOB_READ: _PEOPLE,
+    Action.JOB_CANCEL: frozenset({Role.MERCHANT, Role.ADMIN}),
+    Action.ALERT_MANAGE: frozenset({Role.ADMIN}),
+    Action.EGRESS_REQUEST: frozenset({Role.MERCHANT}),
+    Action.EGRESS_READ: _PEOPLE,
+    Action.EGRESS_REVIEW: frozenset({Role.REVIEWER}),
+    Action.RELEASE_READ: _PEOPLE,
+    Action.RELEASE_DOWNLOAD: frozenset({Role.MERCHANT}),
+    Action.SWEEP: frozenset({Role.ADMIN}),
+    Action.LEDGER_AUDIT: frozenset({Role.ADMIN}),
+    Action.LEDGER_MAINTAIN: frozenset({Role.ADMIN}),
+}
+
+
+def roles_for(action: Action) -> tuple[Role, ...]:
+    """The roles allowed ``action``, in the order of :class:`Role` (for messages and guards)."""
+    allowed = PERMISSIONS[action]
+    return tuple(r for r in Role if r in allowed)
+
+
+def allowed(actor: Actor, action: Action) -> bool:
+    return actor.role in PERMISSIONS[action]
+
+
+def permit(actor: Actor, action: Action) -> None:
+    """Raise :class:`Forbidden` unless the actor's role may perform ``action``."""
+    if not allowed(actor, action):
+        names = ", ".join(r.value for r in roles_for(action))
+        raise Forbidden(f"this action needs the role {names}; you are {actor.role.value}")
