@@ -15,13 +15,15 @@ from catalog import names
 from catalog.datasets import get as get_dataset
 from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
 from catalog.models import Application, ApplicationItem, Grant, utcnow
+from catalog.states import APPLICATIONS, GRANTS, ApplicationStatus, GrantStatus
 from catalog.workdays import add_working_days
 from lineage import append
 from lineage.base import after_commit
-from policies import LEVELS, SYSTEM, Actor, Forbidden, Policy, Role, require
+from policies import LEVELS, SYSTEM, Actor, Forbidden, Policy, Role
+from policies.permissions import Action, permit
 from storage import Storage
 
-OPEN_STATES = ("submitted", "escalated")
+OPEN_STATES = tuple(sorted(s.value for s in APPLICATIONS.open))
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Request:
 
 
 def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Application:
-    require(actor, Role.MERCHANT)
+    permit(actor, Action.APPLICATION_SUBMIT)
     if not actor.org:
         raise InvalidInput("a merchant must belong to an organization to apply")
     scenario = names.text(req.scenario, "scenario name", 200)
@@ -116,7 +118,7 @@ def get(session: Session, actor: Actor, application_id: int) -> Application:
 
 
 def list_applications(session: Session, actor: Actor, status: str | None = None) -> list[Application]:
-    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    permit(actor, Action.APPLICATION_READ)
     query = select(Application).order_by(Application.deadline, Application.id)
     if actor.role == Role.MERCHANT:
         query = query.where(Application.org == actor.org)
@@ -127,14 +129,14 @@ def list_applications(session: Session, actor: Actor, status: str | None = None)
 
 def decide(session: Session, actor: Actor, policy: Policy, application_id: int, approve: bool,
            comment: str) -> Application:
-    require(actor, Role.REVIEWER)
+    permit(actor, Action.APPLICATION_DECIDE)
     app = get(session, actor, application_id)
-    if app.status not in OPEN_STATES:
-        raise Conflict(f"application {app.id} is {app.status} already")
+    decision = APPLICATIONS.move(app.id, app.status, ApplicationStatus.APPROVED if approve
+                                 else ApplicationStatus.REJECTED)
     if actor.org and actor.org == app.org:
         raise Forbidden("a reviewer may not decide an application of their own organization")
     comment = names.text(comment, "comment", 5000, required=not approve, multiline=True)
-    app.status = "approved" if approve else "rejected"
+    app.status = decision
     app.decided_at, app.decided_by, app.comment = utcnow(), actor.id, comment
     append(session, actor, f"application.{app.status}", f"application:{app.id}",
            {"comment_chars": len(comment)})
@@ -164,14 +166,6 @@ def _add_months(start: dt.datetime, months: int) -> dt.datetime:
                          day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def sweep(session: Session, policy: Policy, data: Storage,
-          now: dt.datetime | None = None) -> dict[str, list[int]]:
-    """Apply the policy's overdue action to late applications and end expired grants."""
-    done = sweep_overdue(session, policy, now)
-    done["expired_grants"] = expire_grants(session, data, now)
-    return done
-
-
 def silence_may_approve(policy: Policy, app: Application) -> bool:
     """Whether an overdue ``app`` may be deemed approved: never one that asks for raw
     identifiers or for data above the policy's ``deemed_approval_max_level`` (those escalate)."""
@@ -186,16 +180,17 @@ def sweep_overdue(session: Session, policy: Policy,
     today = (now or utcnow()).date()
     done: dict[str, list[int]] = {"deemed_approved": [], "escalated": []}
     overdue = list(session.scalars(select(Application).where(
-        Application.status == "submitted", Application.deadline < today)))
+        Application.status == ApplicationStatus.SUBMITTED, Application.deadline < today)))
     for app in overdue:
         if policy.overdue_action == "deemed_approved" and silence_may_approve(policy, app):
-            app.status, app.deemed, app.decided_at = "approved", True, utcnow()
+            app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.APPROVED)
+            app.deemed, app.decided_at = True, utcnow()
             append(session, SYSTEM, "application.deemed_approved", f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
             _grant(session, SYSTEM, app)
             done["deemed_approved"].append(app.id)
         else:
-            app.status = "escalated"
+            app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.ESCALATED)
             append(session, SYSTEM, "application.escalated", f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
             done["escalated"].append(app.id)
@@ -204,21 +199,19 @@ def sweep_overdue(session: Session, policy: Policy,
 
 def expire_grants(session: Session, data: Storage, now: dt.datetime | None = None) -> list[int]:
     """End the grants whose period is over; their workspaces are deleted after the commit."""
-    expired = list(session.scalars(select(Grant).where(Grant.status == "active",
+    expired = list(session.scalars(select(Grant).where(Grant.status == GrantStatus.ACTIVE,
                                                   Grant.expires_at <= (now or utcnow()))))
     for grant in expired:
-        _end(session, SYSTEM, grant, "expired", "the grant period ended", data)
+        _end(session, SYSTEM, grant, GrantStatus.EXPIRED, "the grant period ended", data)
     return [grant.id for grant in expired]
 
 
 def revoke(session: Session, actor: Actor, grant_id: int, reason: str, data: Storage) -> Grant:
-    require(actor, Role.ADMIN)
+    permit(actor, Action.GRANT_REVOKE)
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(f"no grant {grant_id}")
-    if grant.status != "active":
-        raise Conflict(f"grant {grant_id} is {grant.status} already")
-    _end(session, actor, grant, "revoked", names.text(reason, "reason", 2000), data)
+    _end(session, actor, grant, GrantStatus.REVOKED, names.text(reason, "reason", 2000), data)
     return grant
 
 
@@ -233,9 +226,10 @@ def workspace_path(grant_id: int) -> str:
 GRANT_END_HOOKS: list[Callable[[Session, Actor, Grant, Storage], None]] = []
 
 
-def _end(session: Session, actor: Actor, grant: Grant, status: str, reason: str,
+def _end(session: Session, actor: Actor, grant: Grant, status: GrantStatus, reason: str,
          data: Storage) -> None:
-    grant.status, grant.ended_at, grant.end_reason = status, utcnow(), reason
+    grant.status = GRANTS.move(grant.id, grant.status, status)
+    grant.ended_at, grant.end_reason = utcnow(), reason
     append(session, actor, f"grant.{status}", f"grant:{grant.id}",
            {"workspace_deleted": True, "reason_chars": len(reason)})
     for hook in GRANT_END_HOOKS:
@@ -253,7 +247,7 @@ def get_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
 
 def usable_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
     """The grant, if the actor's organization may run jobs on it now."""
-    require(actor, Role.MERCHANT)
+    permit(actor, Action.GRANT_USE)
     grant = get_grant(session, actor, grant_id)
     if grant.status != "active":
         raise GrantUnusable(f"grant {grant_id} is {grant.status}: no new jobs may use it")
@@ -263,7 +257,7 @@ def usable_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
 
 
 def list_grants(session: Session, actor: Actor) -> list[Grant]:
-    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    permit(actor, Action.GRANT_READ)
     query = select(Grant).order_by(Grant.id)
     if actor.role == Role.MERCHANT:
         query = query.where(Grant.org == actor.org)

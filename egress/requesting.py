@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,49 +23,77 @@ from egress.checks import CHECK_NAMES
 from egress.errors import Conflict, InvalidRequest, NotFound, StorageFull
 from egress.mitigate import MITIGATIONS
 from egress.models import EgressRequest, Release
+from egress.states import AWAITING_REVIEW
 from lineage import LedgerEvent, Signer, append, proofs
 from lineage.base import on_rollback
-from policies import Actor, Policy, Role, require, storage_full
+from policies import Actor, Policy, Role, storage_full
+from policies.permissions import Action, permit
 from sandbox.models import Job
 from storage import Storage
 
 OPEN = ("draft", "submitted", "in_review", "returned", "approved")
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What a merchant asks to release: a job's output as a named product, for a purpose, from
+    declared source datasets; written exceptions for checks it expects to fail, a mitigation,
+    and whether it is only a draft."""
+
+    job_id: int
+    product: str
+    purpose: str
+    sources: list[str]
+    abroad: bool = False
+    exceptions: dict[str, str] | None = None
+    mitigation: str = "none"
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """A resubmission: another output, more exceptions, another mitigation (None: as it was),
+    and the merchant's answer to the reviewers."""
+
+    job_id: int | None = None
+    exceptions: dict[str, str] | None = None
+    mitigation: str | None = None
+    comment: str = ""
+
+
 def request(session: Session, actor: Actor, policy: Policy, data: Storage, secret: bytes,
-            job_id: int, product: str, purpose: str, sources: list[str], abroad: bool = False,
-            exceptions: dict[str, str] | None = None, mitigation: str = "none",
-            draft: bool = False) -> EgressRequest:
+            ask: Ask) -> EgressRequest:
     """Ask to release a job's output. The automatic checks run at once; a draft waits for
     :func:`resubmit` (which submits it) before reviewers see it."""
-    require(actor, Role.MERCHANT)
-    job = _releasable_job(session, actor, job_id)
-    product = names.text(product, "product name", 200)
-    purpose = names.text(purpose, "purpose", 5000, multiline=True)
-    if not isinstance(sources, list) or not sources:
+    permit(actor, Action.EGRESS_REQUEST)
+    job = _releasable_job(session, actor, ask.job_id)
+    product = names.text(ask.product, "product name", 200)
+    purpose = names.text(ask.purpose, "purpose", 5000, multiline=True)
+    if not isinstance(ask.sources, list) or not ask.sources:
         raise InvalidRequest("declare the datasets the product is derived from")
-    declared = sorted({names.text(str(s), "source", 100) for s in sources})
+    declared = sorted({names.text(str(s), "source", 100) for s in ask.sources})
     grant = session.get(Grant, job.grant_id)
     levels = [item.dataset_version.dataset.level for item in grant.items]
     needed = max(policy.level(level).reviewers for level in levels)
-    if abroad or grant.application.abroad:
+    if ask.abroad or grant.application.abroad:
         needed += policy.cross_border_extra_approvals
     req = EgressRequest(job_id=job.id, grant_id=grant.id, org=job.org, requested_by=actor.id,
                         product=product, purpose=purpose, declared_sources=declared,
-                        abroad=bool(abroad), checks=[], required_approvals=needed, round=1,
-                        status="draft", mitigation=_mitigation(mitigation),
-                        exceptions=_exceptions(exceptions))
+                        abroad=bool(ask.abroad), checks=[], required_approvals=needed,
+                        round=1, status="draft", mitigation=_mitigation(ask.mitigation),
+                        exceptions=_exceptions(ask.exceptions))
     session.add(req)
     session.flush()
     results = assess.run(session, policy, data, secret, req, job)
     req.checks = [r.as_dict() for r in results]
-    append(session, actor, "egress.drafted" if draft else "egress.requested", f"egress:{req.id}", {
+    event = "egress.drafted" if ask.draft else "egress.requested"
+    append(session, actor, event, f"egress:{req.id}", {
         "job_id": job.id, "product": product, "declared_sources": declared,
-        "abroad": bool(abroad), "required_approvals": needed, "mitigation": req.mitigation,
+        "abroad": bool(ask.abroad), "required_approvals": needed, "mitigation": req.mitigation,
         "checks": {r.name: r.verdict for r in results},
         "exceptions": sorted(req.exceptions or {}),
     })
-    if not draft:
+    if not ask.draft:
         _submit(session, actor, policy, req)
     return req
 
@@ -109,17 +138,16 @@ def _submit(session: Session, actor: Actor, policy: Policy, req: EgressRequest) 
 
 
 def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secret: bytes,
-             request_id: int, job_id: int | None = None,
-             exceptions: dict[str, str] | None = None, mitigation: str | None = None,
-             comment: str = "") -> EgressRequest:
+             request_id: int, change: Change) -> EgressRequest:
     """Submit a draft, answer a return, or update a request under review. A new output (or
     new exceptions or mitigation) re-runs the checks, and every vote of the earlier round is
     void: reviewers vote again on what will actually leave."""
-    require(actor, Role.MERCHANT)
+    permit(actor, Action.EGRESS_REQUEST)
     req = get(session, actor, request_id)
     if req.status not in ("draft", "returned", "submitted", "in_review"):
         raise Conflict(f"egress request {req.id} is {req.status}; it cannot be resubmitted")
     job = session.get(Job, req.job_id)
+    job_id, exceptions, mitigation = change.job_id, change.exceptions, change.mitigation
     if job_id is not None and job_id != req.job_id:
         job = _releasable_job(session, actor, job_id)
         if job.grant_id != req.grant_id:
@@ -129,7 +157,8 @@ def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secr
         req.exceptions = {**(req.exceptions or {}), **_exceptions(exceptions)}
     if mitigation is not None:
         req.mitigation = _mitigation(mitigation)
-    comment = names.text(comment, "comment", 5000, multiline=True) if comment else ""
+    comment = names.text(change.comment, "comment", 5000, multiline=True) \
+        if change.comment else ""
     if req.status != "draft":
         req.round += 1
     results = assess.run(session, policy, data, secret, req, job)
@@ -147,7 +176,7 @@ def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secr
 
 
 def withdraw(session: Session, actor: Actor, request_id: int, reason: str = "") -> EgressRequest:
-    require(actor, Role.MERCHANT)
+    permit(actor, Action.EGRESS_REQUEST)
     req = get(session, actor, request_id)
     workflow.move(session, actor, req, "withdrawn",
                   {"reason": names.text(reason, "reason", 2000, multiline=True) if reason else ""})
@@ -156,7 +185,7 @@ def withdraw(session: Session, actor: Actor, request_id: int, reason: str = "") 
 
 
 def get(session: Session, actor: Actor, request_id: int) -> EgressRequest:
-    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    permit(actor, Action.EGRESS_READ)
     req = session.get(EgressRequest, request_id)
     if req is None or (actor.role == Role.MERCHANT and req.org != actor.org):
         raise NotFound(f"no egress request {request_id}")
@@ -166,7 +195,7 @@ def get(session: Session, actor: Actor, request_id: int) -> EgressRequest:
 def view(req: EgressRequest, actor: Actor) -> dict[str, Any]:
     """A request as ``actor`` may see it: votes stay blind to reviewers until all are in (or
     the request left review); merchants see public comments only, admins everything."""
-    undecided = req.status in ("submitted", "in_review")
+    undecided = req.status in AWAITING_REVIEW
     if actor.role == Role.ADMIN:
         return req.as_dict(reveal_votes=True, private=True)
     if actor.role == Role.REVIEWER:
@@ -184,7 +213,7 @@ def view(req: EgressRequest, actor: Actor) -> dict[str, Any]:
 
 
 def list_requests(session: Session, actor: Actor, status: str | None = None) -> list[EgressRequest]:
-    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    permit(actor, Action.EGRESS_READ)
     query = select(EgressRequest).order_by(EgressRequest.id)
     if actor.role == Role.MERCHANT:
         query = query.where(EgressRequest.org == actor.org)
@@ -288,7 +317,7 @@ def products(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def list_releases(session: Session, actor: Actor) -> list[Release]:
-    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    permit(actor, Action.RELEASE_READ)
     query = select(Release).join(EgressRequest).order_by(Release.id)
     if actor.role == Role.MERCHANT:
         query = query.where(EgressRequest.org == actor.org)
@@ -311,7 +340,7 @@ def remove_orphans(session: Session, data: Storage, older_than: dt.timedelta) ->
 
 def download(session: Session, actor: Actor, data: Storage, release_id: int) -> Path:
     """The bundle directory of a release, for the requesting organization only; logged."""
-    require(actor, Role.MERCHANT)
+    permit(actor, Action.RELEASE_DOWNLOAD)
     release = session.get(Release, release_id)
     if release is None or release.request.org != actor.org:
         raise NotFound(f"no release {release_id}")

@@ -9,6 +9,7 @@ failing check overridden with a reason, for which the merchant must have asked i
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -20,8 +21,10 @@ from egress import requesting, workflow
 from egress.checks import FAIL
 from egress.errors import Conflict, InvalidRequest, ReviewRefused
 from egress.models import EgressRequest, EgressReview
+from egress.states import AWAITING_REVIEW
 from lineage import Signer, append
-from policies import SYSTEM, Actor, Policy, Role, require
+from policies import SYSTEM, Actor, Policy
+from policies.permissions import Action, permit
 from storage import Storage
 
 # The six review points of the Measures (art. on egress review) and what each asks.
@@ -37,18 +40,31 @@ ANSWERS = ("yes", "no", "n/a")
 DECISIONS = ("approve", "reject", "return")
 
 
+@dataclass(frozen=True)
+class Ballot:
+    """A reviewer's vote: the decision, a public comment (the merchant reads it), a private one
+    (reviewers and administrators only), answers to the review points, and the failing checks
+    overridden with a reason each."""
+
+    decision: str
+    comment: str
+    private_comment: str = ""
+    checklist: dict[str, Any] | None = None
+    overrides: dict[str, str] | None = None
+
+
 def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: Signer,
-         request_id: int, decision: str, comment: str, private_comment: str = "",
-         checklist: dict[str, Any] | None = None,
-         overrides: dict[str, str] | None = None) -> EgressRequest:
+         request_id: int, ballot: Ballot) -> EgressRequest:
     """Record a reviewer's vote. ``return`` sends the request back for changes (the public
     comment says what to change); one ``reject`` is final; the last approval needed signs the
     release."""
-    require(actor, Role.REVIEWER)
+    permit(actor, Action.EGRESS_REVIEW)
     req = requesting.get(session, actor, request_id)
+    decision, comment, private_comment = ballot.decision, ballot.comment, ballot.private_comment
+    checklist, overrides = ballot.checklist, ballot.overrides
     if decision not in DECISIONS:
         raise InvalidRequest(f"decision must be one of {', '.join(DECISIONS)}")
-    if req.status not in ("submitted", "in_review"):
+    if req.status not in AWAITING_REVIEW:
         raise Conflict(f"egress request {req.id} is {req.status}, not awaiting review")
     if actor.org is None or actor.org == req.org:
         raise ReviewRefused("a reviewer may not review a request of their own organization")
@@ -136,7 +152,7 @@ def sweep(session: Session, policy: Policy, now: dt.datetime | None = None) -> l
     """Escalate reviews past their deadline (never approve them): one event each."""
     today = (now or utcnow()).date()
     late = list(session.scalars(select(EgressRequest).where(
-        EgressRequest.status.in_(("submitted", "in_review")), EgressRequest.deadline < today,
+        EgressRequest.status.in_([s.value for s in AWAITING_REVIEW]), EgressRequest.deadline < today,
         EgressRequest.escalated.is_(False))))
     for req in late:
         req.escalated = True

@@ -11,16 +11,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from catalog import applications, datasets, previews
-from egress import requesting, review
+from accounts.users import User
+from actions import Context, applications, catalog, egress, jobs, ledger, users
+from catalog.applications import Request
+from catalog.datasets import Registration
 from egress.bundle import verify_bundle
-from lineage import verify_ledger
-from policies import OPERATOR
-from sandbox import jobs, visibility
+from policies import OPERATOR, Actor, Role
 from service import demo_data
 from service.home import Home
-from service.passwords import set_password
-from service.users import User, add_user
 
 DEMO_SQL = """
 SELECT district, department, date_trunc('month', visit_date) AS month,
@@ -58,24 +56,24 @@ def run_demo(home: Home, seed: int = 20251125,
     home.init()
     say(f"Home {home.root} ({home.store.dialect} store, signing key {home.signer.key_id})")
     sfx = _suffix(home)
-    policy, tx = home.policy, home.store.transaction
+    operator = Context.of(home, OPERATOR)
 
     tokens: dict[str, str] = {}
     passwords: dict[str, str] = {}
-    actors = {}
-    with tx() as s:
-        for role, key, org in (
-            ("admin", "admin", None),
-            ("provider", "provider", None),
-            ("merchant", "merchant", "粤数科技有限公司"),
-            ("reviewer", "reviewer", "广东省政务服务和数据管理局"),
-            ("reviewer", "reviewer2", "广东省政务服务和数据管理局"),
-        ):
-            user, tokens[key] = add_user(s, OPERATOR, f"demo_{key}{sfx}", role, org)
-            # A fresh console password per user and run (printed once, like the tokens).
-            passwords[key] = secrets.token_urlsafe(9)
-            set_password(s, OPERATOR, policy, user.name, passwords[key])
-            actors[key] = user.actor()
+    acting: dict[str, Context] = {}
+    names: dict[str, str] = {}
+    for role, key, org in (
+        ("admin", "admin", None),
+        ("provider", "provider", None),
+        ("merchant", "merchant", "粤数科技有限公司"),
+        ("reviewer", "reviewer", "广东省政务服务和数据管理局"),
+        ("reviewer", "reviewer2", "广东省政务服务和数据管理局"),
+    ):
+        # A fresh console password per user and run (printed once, like the tokens).
+        passwords[key] = secrets.token_urlsafe(9)
+        created = users.add(operator, f"demo_{key}{sfx}", role, org, passwords[key])
+        tokens[key], names[key] = created["token"], created["name"]
+        acting[key] = operator.as_actor(Actor(created["id"], created["name"], Role(role), org))
     say("Users: an administrator, a provider, a merchant and two reviewers")
 
     specs = [
@@ -91,12 +89,10 @@ def run_demo(home: Home, seed: int = 20251125,
         for name, title, domain, level, attribute, table, filename in specs:
             encoding = "gb18030" if filename.endswith(".csv") else "utf-8"
             path = demo_data.write(table, Path(tmp) / filename, encoding)
-            with tx() as s:
-                version = datasets.register(
-                    s, actors["provider"], policy, home.data, path,
-                    datasets.Registration(name + sfx, title, domain, level, attribute,
-                                          f"演示数据：{title}（生成数据，非真实记录）"))
-                info = datasets.describe(version.dataset, detail=True)
+            info = catalog.register(acting["provider"], path, Registration(
+                name + sfx, title, domain, level, attribute,
+                f"演示数据：{title}（生成数据，非真实记录）"))
+            built = info.pop("preview")
             registered.append({"name": info["name"], "registration_no": info["registration_no"],
                                "rows": info["rows"], "level": info["level"],
                                "pii_columns": {c["name"]: c["entity"] for c in info["pii"]
@@ -104,7 +100,6 @@ def run_demo(home: Home, seed: int = 20251125,
             say(f"Registered {info['name']} ({info['registration_no']}, {info['rows']} rows, "
                 f"{encoding} {Path(filename).suffix[1:]}); PII columns: "
                 f"{', '.join(registered[-1]['pii_columns']) or 'none'}")
-            built = previews.build(tx, home.data, policy, version.id)
             registered[-1]["preview"] = built["report"] or {"error": built["error"]}
             if built["status"] != "ready":
                 raise RuntimeError(f"the simulated preview of {info['name']} failed: "
@@ -115,72 +110,60 @@ def run_demo(home: Home, seed: int = 20251125,
                 f"{built['report']['reused_identifier_values']}")
 
     visits = "hospital_visits" + sfx
-    with tx() as s:
-        app = applications.submit(s, actors["merchant"], policy, applications.Request(
-            scenario="门诊资源配置分析" + sfx,
-            description="按区、科室和月份统计门诊量与平均费用，支持医疗资源规划",
-            purpose="为卫生规划部门提供各区门诊负荷分析产品",
-            products="各区科室月度门诊量与平均费用统计表",
-            months=12,
-            items=[{"dataset": visits,
-                    "columns": ["district", "department", "visit_date", "fee", "age"]}],
-        ))
-        app_id, deadline = app.id, app.deadline
-    say(f"Application {app_id} submitted (decision due by {deadline})")
-    with tx() as s:
-        grant_id = applications.decide(s, actors["reviewer"], policy, app_id, True,
-                                       "用途明确，字段最小化，同意").grant.id
+    app = applications.submit(acting["merchant"], Request(
+        scenario="门诊资源配置分析" + sfx,
+        description="按区、科室和月份统计门诊量与平均费用，支持医疗资源规划",
+        purpose="为卫生规划部门提供各区门诊负荷分析产品",
+        products="各区科室月度门诊量与平均费用统计表",
+        months=12,
+        items=[{"dataset": visits,
+                "columns": ["district", "department", "visit_date", "fee", "age"]}],
+    ))
+    app_id = app["id"]
+    say(f"Application {app_id} submitted (decision due by {app['deadline']})")
+    grant_id = applications.decide(acting["reviewer"], app_id, True,
+                                   "用途明确，字段最小化，同意")["grant_id"]
     say(f"Application approved: grant {grant_id} for 12 months")
 
     sql = DEMO_SQL.replace("hospital_visits", visits)
-    with tx() as s:
-        trial_id = jobs.submit(s, actors["merchant"], policy, home.data, grant_id, sql,
-                               "visits_by_month", target="simulated").id
-    trial = home.run_job(trial_id)
-    if trial.status != "succeeded":
-        raise RuntimeError(f"demo job on simulated data failed: {trial.error}")
-    say(f"Job {trial_id} tried the SQL on simulated data: {trial.output_rows} rows, visible to the "
-        "merchant (simulated values)")
-    with tx() as s:
-        job_id = jobs.submit(s, actors["merchant"], policy, home.data, grant_id, sql,
-                             "visits_by_month").id
+    trial = jobs.wait(acting["merchant"], jobs.submit(acting["merchant"], grant_id, sql,
+                                                      "visits_by_month", "simulated")["id"])
+    if trial["status"] != "succeeded":
+        raise RuntimeError(f"demo job on simulated data failed: {trial['error']}")
+    say(f"Job {trial['id']} tried the SQL on simulated data: {trial['output']['rows_text']} "
+        "rows, visible to the merchant (simulated values)")
     # The merchant sees a real job's outcome at its rounded duration (sandbox.visibility).
-    time.sleep(visibility.seconds_until_shown(policy, home.run_job(job_id)))
-    with home.store.read() as s:
-        job = visibility.shown(policy, jobs.get(s, actors["merchant"], job_id), actors["merchant"])
+    job = jobs.wait(acting["merchant"], jobs.submit(acting["merchant"], grant_id, sql,
+                                                    "visits_by_month")["id"])
+    job_id = job["id"]
     if job["status"] != "succeeded":
         raise RuntimeError(f"demo job failed: {job['error']}")
     say(f"Job {job_id} ran in the sandbox: {job['output']['rows_text']} rows (a band: the exact "
         "count of real data is not shown)")
 
-    with tx() as s:
-        req = requesting.request(s, actors["merchant"], policy, home.data, home.pseudonym_secret,
-                                 job_id, "各区科室月度门诊量与平均费用统计表", "卫生资源规划", [visits])
-        egress_id = req.id
-        verdicts = {c["name"]: c["verdict"] for c in req.checks}
-    say(f"Egress request {egress_id}: checks {verdicts}")
+    req = egress.request(acting["merchant"], egress.Ask(
+        job_id, "各区科室月度门诊量与平均费用统计表", "卫生资源规划", [visits]))
+    egress_id = req["id"]
+    say(f"Egress request {egress_id}: checks "
+        f"{ {c['name']: c['verdict'] for c in req['checks']} }")
     for reviewer in ("reviewer", "reviewer2"):
-        with tx() as s:
-            req = review.vote(s, actors[reviewer], policy, home.data, home.signer, egress_id,
-                              "approve", "聚合统计，小格已抑制，无个人信息，同意出域",
-                              checklist=CHECKLIST)
-            status = req.status
-            release = req.release.as_dict() if req.release else None
-    if release is None:
-        raise RuntimeError(f"demo egress request ended {status}, not released")
+        req = egress.vote(acting[reviewer], egress_id, egress.Ballot(
+            "approve", "聚合统计，小格已抑制，无个人信息，同意出域", checklist=CHECKLIST))
+    if req["release_id"] is None:
+        raise RuntimeError(f"demo egress request ended {req['status']}, not released")
+    release = egress.release(acting["merchant"], req["release_id"])
     bundle = home.data.fetch(release["path"])
     verified = verify_bundle(bundle, (home.keys_dir / "platform_ed25519.pub.pem").read_bytes())
     say(f"Released {release['product_no']} to {bundle}; verified: {verified['valid']}")
-    with home.store.read() as s:
-        ledger = verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin)
-    say(f"Ledger: {ledger.events} events, valid: {ledger.valid}")
+    ledger_check = ledger.verify(operator)
+    say(f"Ledger: {ledger_check['events']} events, valid: {ledger_check['valid']}")
     return {
         "home": str(home.root), "seconds": round(time.monotonic() - started, 2),
         "datasets": registered, "application_id": app_id, "grant_id": grant_id,
         "job_id": job_id, "job_rows": job["output"]["rows_text"], "egress_id": egress_id,
         "product_no": release["product_no"], "release_id": release["id"],
         "release_path": str(bundle), "release_verified": verified["valid"],
-        "ledger_events": ledger.events, "ledger_valid": ledger.valid, "tokens": tokens,
-        "console": {key: {"user": actor.name, "password": passwords[key]}
-                    for key, actor in actors.items()},
+        "ledger_events": ledger_check["events"], "ledger_valid": ledger_check["valid"],
+        "tokens": tokens,
+        "console": {key: {"user": names[key], "password": passwords[key]} for key in acting},
     }

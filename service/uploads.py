@@ -10,12 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fastapi import BackgroundTasks
-
-from catalog import datasets, previews
+from actions import Context
+from actions import catalog as catalog_actions
+from catalog import datasets
 from catalog.errors import InvalidInput, StorageFull
-from policies import Actor, storage_full
-from service.home import Home
+from policies import storage_full
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
 
@@ -49,18 +48,10 @@ def saved(stream: BinaryIO, filename: str | None, scratch: Path, limit: int) -> 
         Path(tmp).unlink(missing_ok=True)
 
 
-def register_upload(home: Home, actor: Actor, stream: BinaryIO, filename: str | None,
-                    registration: datasets.Registration,
-                    background: BackgroundTasks) -> dict[str, Any]:
-    """Register an uploaded file as a dataset (or a new version of one) and build its simulated
-    preview after the response; returns the dataset as the catalog describes it."""
-    with saved(stream, filename, home.data.local("scratch"), home.policy.max_upload_bytes) as source, \
-            home.store.transaction() as session:
-        version = datasets.register(session, actor, home.policy, home.data, source,
-                                    registration)
-        described = datasets.describe(version.dataset, detail=True)
-        version_id = version.id
-    # The preview's state shows on the dataset while it is built.
-    background.add_task(previews.build, home.store.transaction, home.data, home.policy,
-                        version_id)
-    return described
+def register_upload(ctx: Context, stream: BinaryIO, filename: str | None,
+                    registration: datasets.Registration) -> dict[str, Any]:
+    """Register an uploaded file as a dataset (or a new version of one); its simulated preview
+    is built after the response (the dispatcher's deferred work). Returns the dataset as the
+    catalog describes it."""
+    with saved(stream, filename, ctx.data.local("scratch"), ctx.policy.max_upload_bytes) as source:
+        return catalog_actions.register(ctx, source, registration)

@@ -7,7 +7,6 @@ periodic tasks act only on what is due. Each commits its state changes with thei
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -18,10 +17,10 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.jobs import Status
 from sqlalchemy.orm import Session
 
-from catalog import applications
-from egress import requesting, review
+from actions import sweeps
+from actions.context import Context, SessionPair
 from lineage.ledger import copy_witness
-from policies import Policy
+from policies import SYSTEM, Policy
 from sandbox import jobs
 from sandbox.pool import run_one
 from sandbox.process import WarmSpares
@@ -90,20 +89,17 @@ def build(rt: Runtime) -> App:
         with rt.transaction() as session:
             return [job.id for job in jobs.recover(session, rt.policy)]
 
+    system = Context(SYSTEM, SessionPair(rt.transaction, rt.read), rt.policy, rt.data)
+
     @periodic("sweep", "sweep_cron")
-    def sweep() -> dict[str, list[int]]:
-        with rt.transaction() as session:
-            done = applications.sweep_overdue(session, rt.policy)
-            done["escalated_egress"] = review.sweep(session, rt.policy)
-        with rt.read() as session:
-            done["orphan_releases"] = requesting.remove_orphans(
-                session, rt.data, dt.timedelta(minutes=int(settings["orphan_minutes"])))
+    def sweep() -> dict[str, list]:
+        done: dict[str, list] = dict(sweeps.overdue(system))
+        done["orphan_releases"] = sweeps.orphan_releases(system)
         return done
 
     @periodic("expire_grants", "grant_expiry_cron")
     def expire_grants() -> list[int]:
-        with rt.transaction() as session:
-            return applications.expire_grants(session, rt.data)
+        return sweeps.expired_grants(system)
 
     @periodic("copy_witness", "witness_cron")
     def witness() -> int:

@@ -10,16 +10,14 @@ claimed by two pools of the same server and the pool's size stays the policy's. 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 
 import uvicorn
 from fastapi import FastAPI
 
-from catalog.applications import sweep
-from egress.requesting import remove_orphans
-from egress.review import sweep as egress_sweep
+from actions import Context, sweeps
+from policies import SYSTEM
 from service.api.app import create_app
 from service.home import Home
 
@@ -86,9 +84,4 @@ def _sweep_until(home: Home, stop: threading.Event) -> None:
 def sweep_once(home: Home) -> None:
     """Overdue applications and egress reviews, expired grants, release folders no committed
     release owns."""
-    with home.store.transaction() as session:
-        sweep(session, home.policy, home.data)
-        egress_sweep(session, home.policy)
-    with home.store.read() as session:
-        remove_orphans(session, home.data,
-                       dt.timedelta(minutes=int(home.policy.workers["orphan_minutes"])))
+    sweeps.everything(Context.of(home, SYSTEM))

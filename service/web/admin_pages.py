@@ -9,18 +9,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lineage import audit, graph, indicators, proofs, report, verify_ledger
-from lineage.ledger import LedgerEvent
+from actions import jobs as job_actions
+from actions import ledger as ledger_actions
+from actions import users as user_actions
+from lineage import graph
 from policies import Role
 from policies.errors import DomainError
-from sandbox import budget
 from service.api.params import PathId, QueryId
-from service.passwords import set_password
-from service.users import add_user, list_organizations, list_users, set_status
 from service.web import i18n
-from service.web.base import Form, Member, back, error_page, home_of, language, member, render
+from service.web.base import (
+    Form,
+    Member,
+    back,
+    context,
+    error_page,
+    home_of,
+    language,
+    member,
+    render,
+)
 from service.web.charts import line_chart
-from service.web.sessions import end_all
 
 router = APIRouter(include_in_schema=False)
 ADMIN = Depends(member(Role.ADMIN))
@@ -30,11 +38,10 @@ PAGE = 50
 @router.get("/admin", response_class=HTMLResponse)
 def monitoring(request: Request, m: Annotated[Member, ADMIN], months: int = 12) -> HTMLResponse:
     """The indicators of the implementation guide, per month, with this year's totals."""
-    home = home_of(request)
+    ctx = context(request, m)
     today = dt.datetime.now(dt.UTC).date()
-    with home.store.read() as session:
-        series = indicators.monthly(session, max(3, min(months, 60)), today)
-        year = report.disclosure(session, today.year)
+    series = ledger_actions.monitoring(ctx, max(3, min(months, 60)), today)
+    year = ledger_actions.disclosure_report(ctx, today.year)
     i18n.current.set(language(request))
     charts = {}
     for group, lines in series["groups"].items():
@@ -55,26 +62,18 @@ def users_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
 
 def _users(request: Request, m: Member, created: dict | None = None, error: str = "",
            status: int = 200) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        users = [u.as_dict() | {"has_password": bool(u.password_hash)}
-                 for u in list_users(session, m.actor)]
-        orgs = list_organizations(session, m.actor)
+    ctx = context(request, m)
+    users, orgs = user_actions.search(ctx), user_actions.organizations(ctx)
     return render(request, "admin_users.html", m, users=users, orgs=orgs, created=created,
                   error=error, roles=[r.value for r in Role], status=status)
 
 
 @router.post("/admin/users", response_model=None)
 def user_add(request: Request, m: Annotated[Member, ADMIN], form: Form) -> Response:
-    home = home_of(request)
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     try:
-        with home.store.transaction() as session:
-            user, token = add_user(session, m.actor, name, str(form.get("role", "")),
-                                   str(form.get("org", "")).strip() or None)
-            if password:
-                set_password(session, m.actor, home.policy, user.name, password)
-            created = user.as_dict() | {"token": token}
+        created = user_actions.add(context(request, m), name, str(form.get("role", "")),
+                                   str(form.get("org", "")).strip() or None, password or None)
     except DomainError as exc:
         return _users(request, m, error=exc.message, status=422)
     # The token is shown on this response only, never again.
@@ -83,21 +82,14 @@ def user_add(request: Request, m: Annotated[Member, ADMIN], form: Form) -> Respo
 
 @router.post("/admin/users/{name}/status", response_model=None)
 def user_status(request: Request, name: str, m: Annotated[Member, ADMIN], form: Form) -> Response:
-    home = home_of(request)
-    with home.store.transaction() as session:
-        user = set_status(session, m.actor, name, form.get("active") == "yes")
-        if user.status != "active":
-            end_all(session, user.id)
+    user_actions.set_active(context(request, m), name, form.get("active") == "yes")
     return back("/admin/users", "user_changed")
 
 
 @router.post("/admin/users/{name}/password", response_model=None)
 def user_password(request: Request, name: str, m: Annotated[Member, ADMIN], form: Form) -> Response:
-    home = home_of(request)
     try:
-        with home.store.transaction() as session:
-            user = set_password(session, m.actor, home.policy, name, str(form.get("password", "")))
-            end_all(session, user.id)
+        user_actions.set_password(context(request, m), name, str(form.get("password", "")))
     except DomainError as exc:
         return _users(request, m, error=exc.message, status=422)
     return back("/admin/users", "user_changed")
@@ -106,17 +98,13 @@ def user_password(request: Request, name: str, m: Annotated[Member, ADMIN], form
 @router.get("/admin/alerts", response_class=HTMLResponse)
 def alerts_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
     """Security alerts: a grant's daily budget of real-data jobs spent, or probing patterns."""
-    home = home_of(request)
-    with home.store.read() as session:
-        alerts = [a.as_dict() for a in budget.list_alerts(session, m.actor)]
+    alerts = job_actions.alerts(context(request, m))
     return render(request, "admin_alerts.html", m, alerts=alerts)
 
 
 @router.post("/admin/alerts/{alert_id}/ack", response_model=None)
 def alert_ack(request: Request, alert_id: PathId, m: Annotated[Member, ADMIN]) -> Response:
-    home = home_of(request)
-    with home.store.transaction() as session:
-        budget.acknowledge(session, m.actor, alert_id)
+    job_actions.acknowledge(context(request, m), alert_id)
     return back("/admin/alerts", "acknowledged")
 
 
@@ -143,36 +131,27 @@ def _sections(raw: dict, prefix: str = "") -> dict[str, dict]:
 def ledger_page(request: Request, m: Annotated[Member, ADMIN], actor: str = "",
                 action: str = "", subject: str = "", since: str = "", until: str = "",
                 before: QueryId = None, verify: str = "") -> HTMLResponse:
-    home = home_of(request)
+    ctx = context(request, m)
     filters = {"actor": actor, "action": action, "subject": subject, "since": since,
                "until": until}
-    with home.store.read() as session:
-        try:
-            found = audit.search(session, actor=actor or None, action=action or None,
-                                 subject=subject or None, since=since or None,
-                                 until=until or None, before_seq=before, limit=PAGE)
-            error = ""
-        except DomainError as exc:
-            found, error = {"events": [], "next_before": None, "checkpoint_size": 0}, exc.message
-        verification = verify_ledger(session, home.genesis_public_key, home.witness_path,
-                                     home.origin).as_dict() if verify else None
+    try:
+        found = ledger_actions.events(ctx, actor=actor or None, action=action or None,
+                                      subject=subject or None, since=since or None,
+                                      until=until or None, before_seq=before, limit=PAGE)
+        error = ""
+    except DomainError as exc:
+        found, error = {"events": [], "next_before": None, "checkpoint_size": 0}, exc.message
+    verification = ledger_actions.verify(ctx) if verify else None
     return render(request, "admin_ledger.html", m, found=found, filters=filters, error=error,
                   verification=verification)
 
 
 @router.get("/admin/ledger/{seq}", response_class=HTMLResponse)
 def ledger_event(request: Request, seq: PathId, m: Annotated[Member, ADMIN]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        event = session.get(LedgerEvent, seq)
-        if event is None:
-            return error_page(request, 404, f"no ledger event {seq} (it may be archived)", m)
-        data = event.as_dict()
-        try:
-            proof = proofs.inclusion(session, seq, archive_dir=home.ledger_archives())
-            proof_error = ""
-        except DomainError as exc:
-            proof, proof_error = None, exc.message
+    data = ledger_actions.event(context(request, m), seq)
+    if data is None:
+        return error_page(request, 404, f"no ledger event {seq} (it may be archived)", m)
+    proof, proof_error = data.pop("proof"), data.pop("proof_error")
     return render(request, "admin_event.html", m, e=data,
                   payload=json.dumps(data.get("payload"), ensure_ascii=False, indent=2),
                   proof=json.dumps(proof, ensure_ascii=False, indent=2) if proof else "",
@@ -182,22 +161,18 @@ def ledger_event(request: Request, seq: PathId, m: Annotated[Member, ADMIN]) -> 
 @router.get("/admin/lineage", response_class=HTMLResponse)
 def lineage_page(request: Request, m: Annotated[Member, ADMIN], node: str = "",
                  direction: str = "both") -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        whole = graph.build(session)
-    choices = sorted(whole.nodes.values(), key=lambda n: n["id"])
+    nodes = ledger_actions.lineage_nodes(context(request, m))
+    choices = sorted(nodes.values(), key=lambda n: n["id"])
     return render(request, "admin_lineage.html", m, node=node[:200],
                   direction=direction if direction in ("up", "down", "both") else "both",
-                  choices=choices, known=node in whole.nodes)
+                  choices=choices, known=node in nodes)
 
 
 @router.get("/admin/lineage.svg")
 def lineage_picture(request: Request, m: Annotated[Member, ADMIN], node: str,
                     direction: str = "both") -> Response:
-    home = home_of(request)
-    with home.store.read() as session:
-        part = graph.neighbourhood(graph.build(session), node,
-                                   direction if direction in ("up", "down", "both") else "both")
+    part = ledger_actions.lineage(context(request, m), node,
+                                  direction if direction in ("up", "down", "both") else "both")
     return Response(graph.to_svg(part), media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
 
@@ -205,19 +180,15 @@ def lineage_picture(request: Request, m: Annotated[Member, ADMIN], node: str,
 @router.get("/admin/report", response_class=HTMLResponse)
 def report_page(request: Request, m: Annotated[Member, ADMIN],
                 year: int | None = None) -> HTMLResponse:
-    home = home_of(request)
     year = year or dt.datetime.now(dt.UTC).year
-    with home.store.read() as session:
-        data = report.disclosure(session, year)
+    data = ledger_actions.disclosure_report(context(request, m), year)
     return render(request, "admin_report.html", m, r=data, year=year)
 
 
 @router.get("/admin/report.{fmt}")
 def report_download(request: Request, fmt: str, m: Annotated[Member, ADMIN],
                     year: int) -> Response:
-    home = home_of(request)
-    with home.store.read() as session:
-        text = report.render(report.disclosure(session, year), fmt)
+    text = ledger_actions.report(context(request, m), year, fmt)
     media = {"md": "text/markdown", "json": "application/json", "html": "text/html"}[fmt]
     return Response(text, media_type=f"{media}; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="disclosure-{year}.{fmt}"'})

@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
+from accounts.sessions import Signed, lookup
+from actions import Context, Dispatcher
 from catalog.workdays import working_days_between
 from policies import Actor, Forbidden, Role
 from policies.errors import DomainError
 from service.home import Home
 from service.web import i18n
-from service.web.sessions import Signed, lookup
 from service.web.vocabulary import N_
 
 COOKIE = "tds_session"
@@ -59,6 +60,15 @@ class Member:
 
 def home_of(request: Request) -> Home:
     return request.app.state.home
+
+
+def context(request: Request, m: Member, background: BackgroundTasks | None = None) -> Context:
+    """The context of the member's actions: the job pool of this process is woken after a
+    commit; work deferred to ``background`` runs after the response (else at once)."""
+    pool = getattr(request.app.state, "pool", None)
+    return Context.of(home_of(request), m.actor, Dispatcher(
+        wake=pool.wake if pool is not None else (lambda: None),
+        later=background.add_task if background is not None else None))
 
 
 def language(request: Request) -> str:

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from catalog import applications, datasets, previews
+from actions import applications as application_actions
+from actions import catalog as catalog_actions
+from catalog import applications
 from catalog.datasets import ATTRIBUTES
 from catalog.errors import InvalidInput
 from policies import LEVELS, Role
 from service.api.params import PathId
-from service.web.base import ANY, PEOPLE, Form, Member, back, home_of, member, render
+from service.web.base import ANY, PEOPLE, Form, Member, back, context, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_ROWS = 20
@@ -21,11 +23,10 @@ PREVIEW_ROWS = 20
 @router.get("/catalog", response_class=HTMLResponse)
 def catalog_page(request: Request, m: Annotated[Member, Depends(member(*ANY))], q: str = "",
                  domain: str = "", level: str = "", attribute: str = "") -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        domains = sorted({d.domain for d in datasets.list_datasets(session)})
-        found = [datasets.describe(d) for d in datasets.list_datasets(
-            session, domain or None, level or None, attribute or None, q[:100] or None)]
+    ctx = context(request, m)
+    domains = catalog_actions.domains(ctx)
+    found = catalog_actions.search(ctx, domain or None, level or None, attribute or None,
+                                   q[:100] or None)
     return render(request, "catalog.html", m, found=found, q=q[:100], domain=domain,
                   level=level, attribute=attribute,
                   domains=domains, levels=LEVELS,
@@ -35,11 +36,9 @@ def catalog_page(request: Request, m: Annotated[Member, Depends(member(*ANY))], 
 @router.get("/catalog/{name}", response_class=HTMLResponse)
 def dataset_page(request: Request, name: str,
                  m: Annotated[Member, Depends(member(*ANY))]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        dataset = datasets.get(session, name)
-        described = datasets.describe(dataset, detail=True)
-        preview = previews.show(home.data, dataset.latest, PREVIEW_ROWS)
+    ctx = context(request, m)
+    described = catalog_actions.show(ctx, name)
+    preview = catalog_actions.preview(ctx, name, PREVIEW_ROWS)
     return render(request, "dataset.html", m, d=described, preview=preview)
 
 
@@ -47,32 +46,26 @@ def dataset_page(request: Request, name: str,
 def preview_fragment(request: Request, name: str,
                      m: Annotated[Member, Depends(member(*ANY))]) -> HTMLResponse:
     """The preview part of the dataset page; it polls itself while the preview is built."""
-    home = home_of(request)
-    with home.store.read() as session:
-        dataset = datasets.get(session, name)
-        preview = previews.show(home.data, dataset.latest, PREVIEW_ROWS)
-        described = datasets.describe(dataset)
+    ctx = context(request, m)
+    preview = catalog_actions.preview(ctx, name, PREVIEW_ROWS)
+    described = catalog_actions.show(ctx, name)
     return render(request, "preview.html", m, d=described, preview=preview)
 
 
 @router.get("/applications", response_class=HTMLResponse)
 def application_list(request: Request, m: Annotated[Member, Depends(member(*PEOPLE))],
                      status: str = "") -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        rows = [a.as_dict() for a in applications.list_applications(session, m.actor,
-                                                                    status or None)]
+    rows = application_actions.search(context(request, m), status or None)
     rows.sort(key=lambda a: (a["status"] != "submitted", a["deadline"]))
     return render(request, "applications.html", m, rows=rows, chosen_status=status)
 
 
 def _application_form(request: Request, m: Member, chosen: dict[str, list[str]],
                       values: dict[str, Any], error: str = "", status: int = 200) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        catalog = [datasets.describe(d, detail=True) for d in datasets.list_datasets(session)]
+    catalog = catalog_actions.search(context(request, m), detail=True)
     return render(request, "apply.html", m, catalog=catalog, chosen=chosen, values=values,
-                  error=error, max_months=home.policy.max_grant_months, status=status)
+                  error=error, max_months=home_of(request).policy.max_grant_months,
+                  status=status)
 
 
 @router.get("/applications/new", response_class=HTMLResponse)
@@ -103,14 +96,12 @@ def application_submit(request: Request,
         months = 0
     items = [{"dataset": name, "columns": cols, "raw_columns": raw.get(name, [])}
              for name, cols in chosen.items()]
-    home = home_of(request)
     try:
         if not items:
             raise InvalidInput("choose at least one column of one dataset")
         req = applications.Request(values["scenario"], values["description"], values["purpose"],
                                    values["products"], months, bool(values["abroad"]), items)
-        with home.store.transaction() as session:
-            app_id = applications.submit(session, m.actor, home.policy, req).id
+        app_id = application_actions.submit(context(request, m), req)["id"]
     except InvalidInput as exc:
         return _application_form(request, m, chosen, values, exc.message, status=422)
     return back(f"/applications/{app_id}", "applied")
@@ -119,9 +110,7 @@ def application_submit(request: Request,
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(request: Request, application_id: PathId,
                      m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        app = applications.get(session, m.actor, application_id).as_dict()
+    app = application_actions.show(context(request, m), application_id)
     return render(request, "application.html", m, a=app,
                   can_decide=m.actor.role is Role.REVIEWER and app["status"] == "submitted")
 
@@ -129,8 +118,6 @@ def application_page(request: Request, application_id: PathId,
 @router.post("/applications/{application_id}/decision", response_model=None)
 def application_decide(request: Request, application_id: PathId,
                        m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
-    home = home_of(request)
-    with home.store.transaction() as session:
-        applications.decide(session, m.actor, home.policy, application_id,
-                            form.get("decision") == "approve", str(form.get("comment", "")))
+    application_actions.decide(context(request, m), application_id,
+                               form.get("decision") == "approve", str(form.get("comment", "")))
     return back(f"/applications/{application_id}", "decided")

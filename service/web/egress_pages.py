@@ -7,17 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from catalog import applications
-from egress import requesting as egress_requests
+from actions import applications as application_actions
+from actions import egress as egress_actions
+from actions import jobs as job_actions
 from egress import review as egress_review
-from egress.bundle import verify_bundle, zipped
+from egress.bundle import zipped
 from egress.checks import CHECK_NAMES
 from egress.mitigate import MITIGATIONS
+from egress.states import AWAITING_REVIEW
 from policies import Role
 from policies.errors import DomainError
-from sandbox import jobs, visibility
+from sandbox import jobs
 from service.api.params import MAX_ID, PathId, parse_id
-from service.web.base import PEOPLE, Form, Member, back, error_page, home_of, member, render
+from service.web.base import PEOPLE, Form, Member, back, context, error_page, member, render
 
 router = APIRouter(include_in_schema=False)
 # Flagged cells shown per request: the map names rules, never the output's values.
@@ -27,22 +29,16 @@ CELL_ROWS = 100
 @router.get("/egress", response_class=HTMLResponse)
 def egress_list(request: Request, m: Annotated[Member, Depends(member(*PEOPLE))],
                 status: str = "") -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        rows = [egress_requests.view(r, m.actor)
-                for r in egress_requests.list_requests(session, m.actor, status or None)]
+    rows = egress_actions.search(context(request, m), status or None)
     rows.sort(key=lambda r: r["id"], reverse=True)
     return render(request, "egress_list.html", m, rows=rows, chosen_status=status)
 
 
 def _new_form(request: Request, m: Member, job_id: int, values: dict[str, Any],
               error: str = "", status: int = 200) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        job = jobs.get(session, m.actor, job_id)
-        data = visibility.shown(home.policy, job, m.actor)
-        grant = jobs.grant_view(home.policy, applications.get_grant(session, m.actor,
-                                                                    job.grant_id))
+    ctx = context(request, m)
+    data = job_actions.summary(ctx, job_id)
+    grant = application_actions.grant(ctx, data["grant_id"])
     sources = sorted(n for n, s in (data["sources"] or {}).items() if s.get("kind") == "dataset")
     return render(request, "egress_new.html", m, j=data, g=grant, sources=sources,
                   values=values, error=error, checks=CHECK_NAMES, mitigations=MITIGATIONS,
@@ -68,14 +64,10 @@ def egress_submit(request: Request,
     job_id = parse_id(values["job_id"])
     if job_id is None:
         return error_page(request, 422, "the form names no job", m)
-    home = home_of(request)
     try:
-        with home.store.transaction() as session:
-            req = egress_requests.request(
-                session, m.actor, home.policy, home.data, home.pseudonym_secret, job_id,
-                values["product"], values["purpose"], sources, form.get("abroad") == "on",
-                _exceptions(form), values["mitigation"] or "none", form.get("draft") == "on")
-            request_id = req.id
+        request_id = egress_actions.request(context(request, m), egress_actions.Ask(
+            job_id, values["product"], values["purpose"], sources, form.get("abroad") == "on",
+            _exceptions(form), values["mitigation"] or "none", form.get("draft") == "on"))["id"]
     except DomainError as exc:
         values["sources"] = sources
         return _new_form(request, m, job_id, values, exc.message, status=422)
@@ -102,20 +94,18 @@ def _cell_map(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
 @router.get("/egress/{request_id}", response_class=HTMLResponse)
 def egress_page(request: Request, request_id: PathId,
                 m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        req = egress_requests.get(session, m.actor, request_id)
-        data = egress_requests.view(req, m.actor)
-        try:  # a reviewer reads the job only of a request sent to them (sandbox.jobs.get)
-            job = visibility.shown(home.policy, jobs.get(session, m.actor, req.job_id), m.actor)
-        except jobs.NotFound:
-            job = None
+    ctx = context(request, m)
+    data = egress_actions.show(ctx, request_id)
+    try:  # a reviewer reads the job only of a request sent to them (sandbox.jobs.get)
+        job = job_actions.summary(ctx, data["job_id"])
+    except jobs.NotFound:
+        job = None
     own = m.actor.role is Role.REVIEWER and m.actor.org == data["org"]
     voted = data.get("my_vote") is not None or any(
         r.get("reviewer_id") == m.actor.id and r["round"] == data["round"]
         for r in data.get("reviews") or [])
     can_vote = (m.actor.role is Role.REVIEWER and not own and not voted
-                and data["status"] in ("submitted", "in_review"))
+                and data["status"] in AWAITING_REVIEW)
     failing = [c["name"] for c in data["checks"] or [] if c["verdict"] != "pass"]
     return render(request, "egress.html", m, r=data, job=job, cells=_cell_map(data["checks"]),
                   own_org=own, can_vote=can_vote, failing=failing,
@@ -126,24 +116,16 @@ def egress_page(request: Request, request_id: PathId,
 @router.post("/egress/{request_id}/resubmit", response_model=None)
 def egress_resubmit(request: Request, request_id: PathId,
                     m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
-    job = parse_id(form.get("job_id"))
-    home = home_of(request)
-    with home.store.transaction() as session:
-        egress_requests.resubmit(session, m.actor, home.policy, home.data,
-                                 home.pseudonym_secret, request_id,
-                                 job,
-                                 _exceptions(form) or None,
-                                 str(form.get("mitigation") or "") or None,
-                                 str(form.get("comment", "")))
+    egress_actions.resubmit(context(request, m), request_id, egress_actions.Change(
+        parse_id(form.get("job_id")), _exceptions(form) or None,
+        str(form.get("mitigation") or "") or None, str(form.get("comment", ""))))
     return back(f"/egress/{request_id}", "resubmitted")
 
 
 @router.post("/egress/{request_id}/withdraw", response_model=None)
 def egress_withdraw(request: Request, request_id: PathId,
                     m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
-    home = home_of(request)
-    with home.store.transaction() as session:
-        egress_requests.withdraw(session, m.actor, request_id, str(form.get("reason", "")))
+    egress_actions.withdraw(context(request, m), request_id, str(form.get("reason", "")))
     return back(f"/egress/{request_id}", "withdrawn")
 
 
@@ -155,21 +137,18 @@ def egress_vote(request: Request, request_id: PathId,
                  for point in egress_review.REVIEW_POINTS if form.get(f"point:{point}")}
     overrides = {name: str(form.get(f"override:{name}", "")).strip() for name in CHECK_NAMES
                  if str(form.get(f"override:{name}", "")).strip()}
-    home = home_of(request)
-    with home.store.transaction() as session:
-        egress_review.vote(session, m.actor, home.policy, home.data, home.signer, request_id,
-                           str(form.get("decision", "")), str(form.get("comment", "")),
-                           str(form.get("private_comment", "")), checklist, overrides)
+    egress_actions.vote(context(request, m), request_id, egress_actions.Ballot(
+        str(form.get("decision", "")), str(form.get("comment", "")),
+        str(form.get("private_comment", "")), checklist, overrides))
     return back(f"/egress/{request_id}", "voted")
 
 
 @router.get("/releases", response_class=HTMLResponse)
 def release_list(request: Request,
                  m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        rows = [r.as_dict() for r in egress_requests.list_releases(session, m.actor)]
-        products = {p["product_no"]: p for p in egress_requests.products(session, m.actor)}
+    ctx = context(request, m)
+    rows = egress_actions.releases(ctx)
+    products = {p["product_no"]: p for p in egress_actions.products(ctx)}
     return render(request, "releases.html", m, rows=rows, products=products)
 
 
@@ -177,24 +156,16 @@ def release_list(request: Request,
 def release_page(request: Request, release_id: PathId,
                  m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
     """The release and the verification of its bundle: signature, file hashes, ledger proof."""
-    home = home_of(request)
-    with home.store.read() as session:
-        release = next((r for r in egress_requests.list_releases(session, m.actor)
-                        if r.id == release_id), None)
-        if release is None:
-            return error_page(request, 404, f"no release {release_id}", m)
-        data = release.as_dict()
-    check = verify_bundle(home.data.fetch(data["path"]))
-    check["platform_key"] = check.get("key_id") == home.signer.key_id
-    return render(request, "release.html", m, rel=data, check=check)
+    data = egress_actions.release(context(request, m), release_id)
+    if data is None:
+        return error_page(request, 404, f"no release {release_id}", m)
+    return render(request, "release.html", m, rel=data, check=data.pop("verification"))
 
 
 @router.get("/releases/{release_id}/download")
 def release_download(request: Request, release_id: PathId,
                      m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> StreamingResponse:
-    home = home_of(request)
-    with home.store.transaction() as session:
-        directory = egress_requests.download(session, m.actor, home.data, release_id)
+    directory = egress_actions.download(context(request, m), release_id)
     return StreamingResponse(zipped(directory), media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
 
@@ -204,13 +175,7 @@ def release_download(request: Request, release_id: PathId,
 def review_queues(request: Request,
                   m: Annotated[Member, Depends(member(Role.REVIEWER))]) -> HTMLResponse:
     """Applications and egress requests waiting for the reviewer, oldest deadline first."""
-    home = home_of(request)
-    with home.store.read() as session:
-        apps = [a.as_dict() for a in applications.list_applications(session, m.actor,
-                                                                    "submitted")]
-        waiting = [egress_requests.view(r, m.actor)
-                   for r in egress_requests.list_requests(session, m.actor)
-                   if r.status in ("submitted", "in_review")]
-    apps.sort(key=lambda a: a["deadline"])
-    waiting.sort(key=lambda r: (r["deadline"] or "9999", r["id"]))
+    ctx = context(request, m)
+    apps = sorted(application_actions.search(ctx, "submitted"), key=lambda a: a["deadline"])
+    waiting = egress_actions.awaiting_review(ctx)
     return render(request, "review.html", m, apps=apps, requests=waiting)

@@ -6,17 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
+from actions import catalog as catalog_actions
 from anonymize import ENTITIES
 from catalog import datasets
 from catalog.datasets import ATTRIBUTES
-from catalog.errors import InvalidInput, NotFound
-from catalog.models import Dataset
+from catalog.errors import InvalidInput
 from policies import LEVELS, Role
 from policies.errors import DomainError
 from service.uploads import register_upload
-from service.web.base import Form, Member, back, home_of, member, render
+from service.web.base import Form, Member, back, context, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
 PROVIDERS = (Role.PROVIDER, Role.ADMIN)
@@ -25,12 +24,7 @@ PROVIDERS = (Role.PROVIDER, Role.ADMIN)
 @router.get("/provider", response_class=HTMLResponse)
 def provider_home(request: Request,
                   m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        query = select(Dataset).order_by(Dataset.name)
-        if m.actor.role is Role.PROVIDER:
-            query = query.where(Dataset.provider_id == m.actor.id)
-        rows = [datasets.describe(d) for d in session.scalars(query)]
+    rows = catalog_actions.provided(context(request, m))
     return render(request, "provider.html", m, rows=rows)
 
 
@@ -55,15 +49,14 @@ def register_submit(request: Request, background: BackgroundTasks,
     values = {k: str(form.get(k, "")) for k in ("name", "title", "domain", "level", "attribute",
                                                  "description")}
     upload = form.get("file")
-    home = home_of(request)
     try:
         if upload is None or isinstance(upload, str):
             raise InvalidInput("choose a Parquet or CSV file to upload")
-        name = register_upload(home, m.actor, upload.file, upload.filename,
+        name = register_upload(context(request, m, background), upload.file, upload.filename,
                                datasets.Registration(values["name"], values["title"],
                                                      values["domain"], values["level"],
-                                                     values["attribute"], values["description"]),
-                               background)["name"]
+                                                     values["attribute"], values["description"])
+                               )["name"]
     except DomainError as exc:
         return _register_form(request, m, values, exc.message, status=422)
     target = f"/provider/datasets/{name}?done=registered"
@@ -75,26 +68,19 @@ def register_submit(request: Request, background: BackgroundTasks,
 @router.get("/provider/datasets/{name}", response_class=HTMLResponse)
 def classification_page(request: Request, name: str,
                         m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        dataset = datasets.get(session, name)
-        if m.actor.role is Role.PROVIDER and dataset.provider_id != m.actor.id:
-            raise NotFound(f"no dataset named {name[:80]!r} of yours")
-        d = datasets.describe(dataset, detail=True)
+    d = catalog_actions.show_provided(context(request, m), name)
     return render(request, "classify.html", m, d=d, entities=sorted(ENTITIES), levels=LEVELS)
 
 
 @router.post("/provider/datasets/{name}", response_model=None)
 def classification_submit(request: Request, name: str,
                           m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
-    home = home_of(request)
-    with home.store.read() as session:
-        columns = datasets.get(session, name).latest.column_names
+    ctx = context(request, m)
+    columns = catalog_actions.columns(ctx, name)
     entities = {c: (str(form.get(f"entity:{c}")) or None) for c in columns
                 if f"entity:{c}" in form}
     qi = [c for c in columns if form.get(f"qi:{c}") == "on"]
     confidential = [c for c in columns if form.get(f"confidential:{c}") == "on"]
-    with home.store.transaction() as session:
-        datasets.classify(session, m.actor, name, entities, qi, confidential,
-                          str(form.get("level") or "") or None)
+    catalog_actions.classify(ctx, name, catalog_actions.Classification(
+        entities, qi, confidential, str(form.get("level") or "") or None))
     return back(f"/provider/datasets/{name}", "classified")

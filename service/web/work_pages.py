@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from catalog import applications
-from egress import requesting as egress_requests
+from actions import applications as application_actions
+from actions import egress as egress_actions
+from actions import jobs as job_actions
 from policies import Role
 from policies.errors import DomainError
-from sandbox import jobs, visibility
 from service.api.params import PathId
-from service.web.base import PEOPLE, Form, Member, back, home_of, member, render
+from service.web.base import PEOPLE, Form, Member, back, context, member, render
 
 router = APIRouter(include_in_schema=False)
 FINAL = ("succeeded", "failed", "cancelled", "timed_out")
@@ -22,21 +22,15 @@ FINAL = ("succeeded", "failed", "cancelled", "timed_out")
 @router.get("/workspace", response_class=HTMLResponse)
 def workspace_list(request: Request,
                    m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        grants = [jobs.grant_view(home.policy, g)
-                  for g in applications.list_grants(session, m.actor)]
+    grants = application_actions.grants(context(request, m))
     return render(request, "workspace_list.html", m, grants=grants)
 
 
 def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output: str = "",
                error: str = "", status: int = 200) -> HTMLResponse:
-    home = home_of(request)
-    with home.store.read() as session:
-        grant = applications.get_grant(session, m.actor, grant_id)
-        view = jobs.grant_view(home.policy, grant)
-        history = [visibility.shown(home.policy, j, m.actor)
-                   for j in jobs.list_jobs(session, m.actor, grant_id)]
+    ctx = context(request, m)
+    view = application_actions.grant(ctx, grant_id)
+    history = job_actions.search(ctx, grant_id)
     outputs = {}
     for j in history:
         if j["status"] == "succeeded":
@@ -59,34 +53,23 @@ def job_submit(request: Request, grant_id: PathId,
                m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
     sql, output = str(form.get("sql", "")), str(form.get("output_name", "")).strip()
     target = "simulated" if form.get("target") == "simulated" else "real"
-    home = home_of(request)
     htmx = request.headers.get("hx-request") == "true"
     try:
-        with home.store.transaction() as session:
-            job = jobs.submit(session, m.actor, home.policy, home.data, grant_id, sql, output,
-                              target)
-            job_id, data = job.id, visibility.shown(home.policy, job, m.actor)
+        data = job_actions.submit(context(request, m), grant_id, sql, output, target)
     except DomainError as exc:
         if htmx:
             return render(request, "form_error.html", m, message=exc.message, status=422)
         return _workspace(request, m, grant_id, sql, output, exc.message, status=422)
-    pool = getattr(request.app.state, "pool", None)
-    if pool is not None:
-        pool.wake()
     if htmx:
         return render(request, "job_status.html", m, j=data | {"result": None}, final=FINAL,
                       requests=[])
-    return back(f"/jobs/{job_id}")
+    return back(f"/jobs/{data['id']}")
 
 
 def _job(request: Request, m: Member, job_id: int) -> tuple[dict, list[dict]]:
-    home = home_of(request)
-    with home.store.read() as session:
-        job = jobs.get(session, m.actor, job_id)
-        data = jobs.view(home.data, home.policy, job, m.actor)
-        linked = [egress_requests.view(r, m.actor)
-                  for r in egress_requests.list_requests(session, m.actor)
-                  if r.job_id == job_id]
+    ctx = context(request, m)
+    data = job_actions.show(ctx, job_id)
+    linked = [r for r in egress_actions.search(ctx) if r["job_id"] == job_id]
     return data, linked
 
 
@@ -108,7 +91,5 @@ def job_status(request: Request, job_id: PathId,
 @router.post("/jobs/{job_id}/cancel", response_model=None)
 def job_cancel(request: Request, job_id: PathId,
                m: Annotated[Member, Depends(member(Role.MERCHANT, Role.ADMIN))]) -> Response:
-    home = home_of(request)
-    with home.store.transaction() as session:
-        jobs.cancel(session, m.actor, job_id)
+    job_actions.cancel(context(request, m), job_id)
     return back(f"/jobs/{job_id}", "cancelled")

@@ -100,10 +100,10 @@ def test_merchants_see_only_their_organizations_applications(home, people, regis
 
 def _sweep_late(home, policy, app_id):
     with home.store.transaction() as s:
-        assert applications.sweep(s, policy, home.data)["deemed_approved"] == []
+        assert applications.sweep_overdue(s, policy)["deemed_approved"] == []
     later = dt.datetime.now() + dt.timedelta(days=30)
     with home.store.transaction() as s:
-        applications.sweep(s, policy, home.data, now=later)
+        applications.sweep_overdue(s, policy, now=later)
     with home.store.read() as s:
         app = s.get(Application, app_id)
         return app.status, app.grant is not None, app.deemed
@@ -150,7 +150,7 @@ def test_expired_grant_refuses_jobs_at_once_and_sweep_ends_it(home, people, gran
     with refused(home, "expired on 2020-01-01", "forbidden"), home.store.transaction() as s:
         jobs.submit(s, people.merchant, home.policy, home.data, grant_id, "SELECT 1 AS x", "y")
     with home.store.transaction() as s:
-        assert applications.sweep(s, home.policy, home.data)["expired_grants"] == [grant_id]
+        assert applications.expire_grants(s, home.data) == [grant_id]
     with home.store.read() as s:
         status = s.scalar(select(Application.status))
         assert status == "approved"

@@ -27,16 +27,18 @@ def job(home, people, grant_id, sql=AGGREGATE, name="product"):
 def ask(home, people, job_id, sources=("visits",), abroad=False, **options):
     with home.store.transaction() as s:
         return requesting.request(s, people.merchant, home.policy, home.data,
-                                  home.pseudonym_secret, job_id, "统计表", "卫生规划",
-                                  list(sources), abroad, **options).as_dict()
+                                  home.pseudonym_secret,
+                                  requesting.Ask(job_id, "统计表", "卫生规划", list(sources),
+                                                 abroad, **options)).as_dict()
 
 
 def vote(home, actor, request_id, approve=True, comment="同意", **options):
     options.setdefault("checklist", CHECKLIST)
     with home.store.transaction() as s:
         return review.vote(s, actor, home.policy, home.data, home.signer, request_id,
-                           "approve" if approve is True else "reject" if approve is False
-                           else approve, comment, **options).as_dict()
+                           review.Ballot("approve" if approve is True else "reject"
+                                         if approve is False else approve, comment, **options)
+                           ).as_dict()
 
 
 def verdicts(req):
@@ -146,8 +148,8 @@ def test_abroad_needs_an_extra_approval(home, people, grant_id):
 
 
 def test_reviewers_of_the_requesting_organization_are_refused(home, people, grant_id):
+    from accounts.users import add_user
     from policies import OPERATOR
-    from service.users import add_user
     with home.store.transaction() as s:
         insider = add_user(s, OPERATOR, "insider", "reviewer", "粤数科技")[0].actor()
     req = ask(home, people, job(home, people, grant_id))
@@ -170,7 +172,7 @@ def test_other_organizations_cannot_request_or_download(home, people, grant_id):
     job_id = job(home, people, grant_id)
     with refused(home, f"no job {job_id}", "not_found"), home.store.transaction() as s:
         requesting.request(s, people.merchant_b, home.policy, home.data, home.pseudonym_secret,
-                           job_id, "p", "p", ["visits"])
+                           requesting.Ask(job_id, "p", "p", ["visits"]))
     req = ask(home, people, job_id)
     vote(home, people.reviewer, req["id"])
     vote(home, people.reviewer2, req["id"])

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from accounts.users import add_user
 from egress import requesting
 from egress.bundle import verify_bundle
 from egress.models import EgressRequest, EgressReview, Release
@@ -25,7 +26,6 @@ from policies import OPERATOR
 from sandbox import jobs
 from sandbox.models import Job
 from service import store as store_module
-from service.users import add_user
 from tests.conftest import BACKEND, register
 from tests.egress.test_egress import CHECKLIST, ask, job, vote
 from tests.workers.cluster import restart_postgresql, start_api
@@ -292,13 +292,14 @@ def test_a_release_on_full_storage_records_no_approval_and_can_be_approved_later
     assert home.run_job(job_id).status == "succeeded"
     with home.store.transaction() as s:
         request_id = requesting.request(s, people.merchant, home.policy, home.data,
-                                        home.pseudonym_secret, job_id, "统计表", "卫生规划",
-                                        ["visits"], False).id
+                                        home.pseudonym_secret,
+                                        requesting.Ask(job_id, "统计表", "卫生规划",
+                                                       ["visits"])).id
 
     def approve(reviewer):
         with home.store.transaction() as s:
             return review.vote(s, reviewer, home.policy, home.data, home.signer, request_id,
-                               "approve", "同意", checklist=CHECKLIST).status
+                               review.Ballot("approve", "同意", checklist=CHECKLIST)).status
 
     assert approve(people.reviewer) == "in_review"
     filler = fill(small_storage, leave=0)

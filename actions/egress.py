@@ -1,0 +1,102 @@
+"""Egress actions: request a release, resubmit, withdraw, vote; releases and products."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from actions.context import Context
+from egress import requesting, review
+from egress.bundle import verify_bundle
+from egress.states import AWAITING_REVIEW
+from policies.permissions import Action, permit
+
+Ask = requesting.Ask
+Change = requesting.Change
+Ballot = review.Ballot
+
+
+def request(ctx: Context, ask: Ask) -> dict[str, Any]:
+    """Request release of a job's output; the automatic checks run at once."""
+    permit(ctx.actor, Action.EGRESS_REQUEST)
+    with ctx.transaction() as session:
+        req = requesting.request(session, ctx.actor, ctx.policy, ctx.data,
+                                 ctx.keys.pseudonym_secret, ask)
+        return requesting.view(req, ctx.actor)
+
+
+def resubmit(ctx: Context, request_id: int, change: Change) -> dict[str, Any]:
+    """Submit a draft, answer a return, or update a request under review (checks run again;
+    earlier votes no longer count)."""
+    permit(ctx.actor, Action.EGRESS_REQUEST)
+    with ctx.transaction() as session:
+        req = requesting.resubmit(session, ctx.actor, ctx.policy, ctx.data,
+                                  ctx.keys.pseudonym_secret, request_id, change)
+        return requesting.view(req, ctx.actor)
+
+
+def withdraw(ctx: Context, request_id: int, reason: str = "") -> dict[str, Any]:
+    permit(ctx.actor, Action.EGRESS_REQUEST)
+    with ctx.transaction() as session:
+        return requesting.view(requesting.withdraw(session, ctx.actor, request_id, reason),
+                               ctx.actor)
+
+
+def vote(ctx: Context, request_id: int, ballot: Ballot) -> dict[str, Any]:
+    """A reviewer's vote; the last approval needed signs the release."""
+    permit(ctx.actor, Action.EGRESS_REVIEW)
+    with ctx.transaction() as session:
+        req = review.vote(session, ctx.actor, ctx.policy, ctx.data, ctx.keys.signer,
+                          request_id, ballot)
+        return requesting.view(req, ctx.actor)
+
+
+def search(ctx: Context, status: str | None = None) -> list[dict[str, Any]]:
+    """Requests the actor may see (reviewers: sorted by deadline)."""
+    permit(ctx.actor, Action.EGRESS_READ)
+    with ctx.read() as session:
+        return [requesting.view(r, ctx.actor)
+                for r in requesting.list_requests(session, ctx.actor, status)]
+
+
+def awaiting_review(ctx: Context) -> list[dict[str, Any]]:
+    """Requests waiting for a vote, oldest deadline first."""
+    rows = [r for r in search(ctx) if r["status"] in AWAITING_REVIEW]
+    return sorted(rows, key=lambda r: (r["deadline"] or "9999", r["id"]))
+
+
+def show(ctx: Context, request_id: int) -> dict[str, Any]:
+    permit(ctx.actor, Action.EGRESS_READ)
+    with ctx.read() as session:
+        return requesting.view(requesting.get(session, ctx.actor, request_id), ctx.actor)
+
+
+def products(ctx: Context) -> list[dict[str, Any]]:
+    """Released products with their registration numbers and their sources'."""
+    permit(ctx.actor, Action.RELEASE_READ)
+    with ctx.read() as session:
+        return requesting.products(session, ctx.actor)
+
+
+def releases(ctx: Context) -> list[dict[str, Any]]:
+    permit(ctx.actor, Action.RELEASE_READ)
+    with ctx.read() as session:
+        return [r.as_dict() for r in requesting.list_releases(session, ctx.actor)]
+
+
+def release(ctx: Context, release_id: int) -> dict[str, Any] | None:
+    """A release the actor may see, with the verification of its bundle (signature, file
+    hashes, ledger proof) and whether the platform's current key signed it; None if none."""
+    found = next((r for r in releases(ctx) if r["id"] == release_id), None)
+    if found is None:
+        return None
+    check = verify_bundle(ctx.data.fetch(found["path"]))
+    check["platform_key"] = check.get("key_id") == ctx.keys.signer.key_id
+    return found | {"verification": check}
+
+
+def download(ctx: Context, release_id: int) -> Path:
+    """The bundle's directory, for the requesting organization only; each download logged."""
+    permit(ctx.actor, Action.RELEASE_DOWNLOAD)
+    with ctx.transaction() as session:
+        return requesting.download(session, ctx.actor, ctx.data, release_id)

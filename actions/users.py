@@ -1,0 +1,63 @@
+"""Account actions: users, organizations, API tokens and console passwords."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts import passwords, sessions
+from accounts import users as accounts
+from actions.context import Context
+from policies.permissions import Action, permit
+
+
+def add(ctx: Context, name: str, role: str, org: str | None,
+        password: str | None = None) -> dict[str, Any]:
+    """A new user with its API token (shown only this once) and, if given, its console
+    password: both or neither."""
+    permit(ctx.actor, Action.USER_MANAGE)
+    with ctx.transaction() as session:
+        user, token = accounts.add_user(session, ctx.actor, name, role, org)
+        if password:
+            passwords.set_password(session, ctx.actor, ctx.policy, user.name, password)
+        return user.as_dict() | {"token": token}
+
+
+def search(ctx: Context) -> list[dict[str, Any]]:
+    permit(ctx.actor, Action.USER_MANAGE)
+    with ctx.read() as session:
+        return [u.as_dict() | {"has_password": bool(u.password_hash)}
+                for u in accounts.list_users(session, ctx.actor)]
+
+
+def organizations(ctx: Context) -> list[dict[str, Any]]:
+    """Organizations with their members per role."""
+    permit(ctx.actor, Action.USER_MANAGE)
+    with ctx.read() as session:
+        return accounts.list_organizations(session, ctx.actor)
+
+
+def rotate_token(ctx: Context, name: str | None = None) -> dict[str, Any]:
+    """A new API token for ``name`` (administrators) or for the actor (None); the old one
+    stops working at once."""
+    permit(ctx.actor, Action.ACCOUNT_TOKEN if name is None else Action.USER_MANAGE)
+    with ctx.transaction() as session:
+        user, token = accounts.rotate_token(session, ctx.actor, name or ctx.actor.name)
+        return accounts.token_view(user, token, int(ctx.policy.api["token_days"]))
+
+
+def set_password(ctx: Context, name: str, password: str) -> dict[str, Any]:
+    """Set a user's console password; the user's console sessions end (``sessions_ended``)."""
+    permit(ctx.actor, Action.USER_MANAGE)
+    with ctx.transaction() as session:
+        user = passwords.set_password(session, ctx.actor, ctx.policy, name, password)
+        ended = sessions.end_all(session, user.id)
+        return user.as_dict() | {"sessions_ended": ended}
+
+
+def set_active(ctx: Context, name: str, active: bool) -> dict[str, Any]:
+    """Enable a user, or disable it: its token and console sessions stop working."""
+    permit(ctx.actor, Action.USER_MANAGE)
+    with ctx.transaction() as session:
+        user = accounts.set_status(session, ctx.actor, name, active)
+        ended = 0 if active else sessions.end_all(session, user.id)
+        return user.as_dict() | {"sessions_ended": ended}

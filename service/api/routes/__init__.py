@@ -1,0 +1,12 @@
+"""Endpoints of /api/v1, one module per tag (as the console has one module per area). Every
+endpoint names the user action it performs; its guard checks the caller's role first."""
+
+from fastapi import APIRouter
+
+from service.api.routes import applications, catalog, egress, jobs, ledger, users
+
+router = APIRouter()
+for part in (users, catalog, applications, jobs, egress, ledger):
+    router.include_router(part.router)
+
+__all__ = ["router"]

@@ -1,0 +1,92 @@
+"""/api/v1 applications and grants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from actions import Context, sweeps
+from actions import applications as application_actions
+from catalog.applications import Request
+from policies.permissions import Action
+from service.api.params import PathId
+from service.api.routes.deps import acting
+
+router = APIRouter(tags=["applications"])
+
+
+class Item(BaseModel):
+    dataset: str
+    columns: list[str]
+    raw_columns: list[str] = Field(default_factory=list,
+                                   description="identifier columns needed as real values")
+
+
+class NewApplication(BaseModel):
+    scenario: str
+    description: str
+    purpose: str
+    products: str
+    months: int
+    abroad: bool = False
+    items: list[Item] = Field(min_length=1)
+
+
+@router.post("/applications", status_code=201)
+def application_submit(body: NewApplication,
+                       ctx: Annotated[Context, Depends(acting(Action.APPLICATION_SUBMIT))]
+                       ) -> dict[str, Any]:
+    return application_actions.submit(ctx, Request(
+        body.scenario, body.description, body.purpose, body.products, body.months, body.abroad,
+        [i.model_dump() for i in body.items]))
+
+
+@router.get("/applications")
+def application_list(ctx: Annotated[Context, Depends(acting(Action.APPLICATION_READ))],
+                     status: str | None = None) -> list[dict[str, Any]]:
+    return application_actions.search(ctx, status)
+
+
+@router.get("/applications/{application_id}")
+def application_detail(application_id: PathId,
+                       ctx: Annotated[Context, Depends(acting(Action.APPLICATION_READ))]
+                       ) -> dict[str, Any]:
+    return application_actions.show(ctx, application_id)
+
+
+class Decision(BaseModel):
+    approve: bool
+    comment: str = ""
+
+
+@router.post("/applications/{application_id}/decision")
+def application_decide(application_id: PathId, body: Decision,
+                       ctx: Annotated[Context, Depends(acting(Action.APPLICATION_DECIDE))]
+                       ) -> dict[str, Any]:
+    return application_actions.decide(ctx, application_id, body.approve, body.comment)
+
+
+@router.post("/applications/sweep")
+def application_sweep(ctx: Annotated[Context, Depends(acting(Action.SWEEP))]) -> dict[str, Any]:
+    """Apply the overdue action to late applications and end expired grants."""
+    done = sweeps.overdue(ctx)
+    done["expired_grants"] = sweeps.expired_grants(ctx)
+    return done
+
+
+@router.get("/grants")
+def grant_list(ctx: Annotated[Context, Depends(acting(Action.GRANT_READ))]
+               ) -> list[dict[str, Any]]:
+    return application_actions.grants(ctx)
+
+
+class Revocation(BaseModel):
+    reason: str
+
+
+@router.post("/grants/{grant_id}/revoke")
+def grant_revoke(grant_id: PathId, body: Revocation,
+                 ctx: Annotated[Context, Depends(acting(Action.GRANT_REVOKE))]) -> dict[str, Any]:
+    return application_actions.revoke(ctx, grant_id, body.reason)

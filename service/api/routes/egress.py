@@ -1,0 +1,121 @@
+"""/api/v1 egress requests, reviews, products and releases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from actions import Context
+from actions import egress as egress_actions
+from egress.bundle import zipped
+from policies.permissions import Action
+from service.api.params import BodyId, PathId
+from service.api.routes.deps import acting
+
+router = APIRouter(tags=["egress"])
+Mitigation = Literal["none", "suppress", "round", "suppress+round"]
+Reader = Annotated[Context, Depends(acting(Action.EGRESS_READ))]
+Requester = Annotated[Context, Depends(acting(Action.EGRESS_REQUEST))]
+
+
+class NewEgress(BaseModel):
+    job_id: BodyId
+    product: str
+    purpose: str
+    sources: list[str]
+    abroad: bool = False
+    exceptions: dict[str, str] = Field(default_factory=dict,
+                                       description="failing check -> written justification")
+    mitigation: Mitigation = "none"
+    draft: bool = False
+
+
+@router.post("/egress", status_code=201)
+def egress_request(body: NewEgress, ctx: Requester) -> dict[str, Any]:
+    """Request release of a job's output; the automatic checks run at once."""
+    return egress_actions.request(ctx, egress_actions.Ask(
+        body.job_id, body.product, body.purpose, body.sources, body.abroad, body.exceptions,
+        body.mitigation, body.draft))
+
+
+@router.get("/egress")
+def egress_list(ctx: Reader, status: str | None = None) -> list[dict[str, Any]]:
+    return egress_actions.search(ctx, status)
+
+
+@router.get("/egress/{request_id}")
+def egress_detail(request_id: PathId, ctx: Reader) -> dict[str, Any]:
+    return egress_actions.show(ctx, request_id)
+
+
+class Resubmit(BaseModel):
+    job_id: BodyId | None = None
+    exceptions: dict[str, str] | None = None
+    mitigation: Mitigation | None = None
+    comment: str = ""
+
+
+@router.post("/egress/{request_id}/resubmit")
+def egress_resubmit(request_id: PathId, body: Resubmit, ctx: Requester) -> dict[str, Any]:
+    """Submit a draft, answer a return, or update a request under review (votes reset)."""
+    return egress_actions.resubmit(ctx, request_id, egress_actions.Change(
+        body.job_id, body.exceptions, body.mitigation, body.comment))
+
+
+class Withdraw(BaseModel):
+    reason: str = ""
+
+
+@router.post("/egress/{request_id}/withdraw")
+def egress_withdraw(request_id: PathId, body: Withdraw, ctx: Requester) -> dict[str, Any]:
+    return egress_actions.withdraw(ctx, request_id, body.reason)
+
+
+class PointAnswer(BaseModel):
+    answer: Literal["yes", "no", "n/a"]
+    comment: str = ""
+
+
+class Review(BaseModel):
+    decision: Literal["approve", "reject", "return"]
+    comment: str
+    private_comment: str = ""
+    checklist: dict[str, PointAnswer] = Field(default_factory=dict)
+    overrides: dict[str, str] = Field(default_factory=dict,
+                                      description="failing check -> reason to override it")
+
+
+@router.post("/egress/{request_id}/review")
+def egress_review(request_id: PathId, body: Review,
+                  ctx: Annotated[Context, Depends(acting(Action.EGRESS_REVIEW))]
+                  ) -> dict[str, Any]:
+    """Vote (blind until all votes are in); the last approval needed signs the release."""
+    return egress_actions.vote(ctx, request_id, egress_actions.Ballot(
+        body.decision, body.comment, body.private_comment,
+        {k: v.model_dump() for k, v in body.checklist.items()}, body.overrides))
+
+
+@router.get("/products")
+def product_list(ctx: Annotated[Context, Depends(acting(Action.RELEASE_READ))]
+                 ) -> list[dict[str, Any]]:
+    """Released products with their registration numbers and their sources'."""
+    return egress_actions.products(ctx)
+
+
+@router.get("/releases")
+def release_list(ctx: Annotated[Context, Depends(acting(Action.RELEASE_READ))]
+                 ) -> list[dict[str, Any]]:
+    return egress_actions.releases(ctx)
+
+
+@router.get("/releases/{release_id}/bundle")
+def release_download(release_id: PathId,
+                     ctx: Annotated[Context, Depends(acting(Action.RELEASE_DOWNLOAD))]
+                     ) -> StreamingResponse:
+    """The signed bundle as a zip: only for the requesting organization; each download logged."""
+    directory = egress_actions.download(ctx, release_id)
+    return StreamingResponse(zipped(directory), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})

@@ -1,0 +1,64 @@
+"""/api/v1 jobs and security alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from actions import Context
+from actions import jobs as job_actions
+from policies.permissions import Action
+from service.api.params import BodyId, PathId, QueryId
+from service.api.routes.deps import acting
+
+router = APIRouter(tags=["jobs"])
+
+
+class NewJob(BaseModel):
+    grant_id: BodyId
+    sql: str
+    output_name: str
+    target: str = "real"
+
+
+@router.post("/jobs", status_code=202)
+def job_submit(body: NewJob, ctx: Annotated[Context, Depends(acting(Action.JOB_SUBMIT))]
+               ) -> dict[str, Any]:
+    """Queue a job; poll GET /jobs/{id} for its status (real outputs show no rows, simulated
+    ones show their first rows)."""
+    return job_actions.submit(ctx, body.grant_id, body.sql, body.output_name, body.target)
+
+
+@router.get("/jobs")
+def job_list(ctx: Annotated[Context, Depends(acting(Action.JOB_READ))],
+             grant_id: QueryId = None, status: str | None = None) -> list[dict[str, Any]]:
+    return job_actions.search(ctx, grant_id, status)
+
+
+@router.get("/jobs/{job_id}")
+def job_detail(job_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB_READ))]
+               ) -> dict[str, Any]:
+    return job_actions.show(ctx, job_id)
+
+
+@router.post("/jobs/{job_id}/cancel")
+def job_cancel(job_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB_CANCEL))]
+               ) -> dict[str, Any]:
+    """Cancel a queued job, or ask the worker running it to stop it."""
+    return job_actions.cancel(ctx, job_id)
+
+
+@router.get("/alerts")
+def alert_list(ctx: Annotated[Context, Depends(acting(Action.ALERT_MANAGE))],
+               open_only: bool = False) -> list[dict[str, Any]]:
+    """Security alerts, newest first: a grant's daily budget of real-data jobs spent, jobs
+    that differ only in their literals, or repeated failures (probing)."""
+    return job_actions.alerts(ctx, open_only)
+
+
+@router.post("/alerts/{alert_id}/ack")
+def alert_ack(alert_id: PathId, ctx: Annotated[Context, Depends(acting(Action.ALERT_MANAGE))]
+              ) -> dict[str, Any]:
+    return job_actions.acknowledge(ctx, alert_id)

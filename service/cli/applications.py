@@ -1,0 +1,135 @@
+"""tds apply, application and grant: one scenario, one list, one approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from service.cli.base import acting, acting_or_operator, emit, json_option, operating, token_option
+from service.cli.params import COLUMNS, grouped
+
+
+def _items(datasets: tuple[tuple[str, list[str]], ...],
+           raw: tuple[tuple[str, list[str]], ...]) -> list[dict[str, Any]]:
+    chosen, raw_columns = grouped(datasets), grouped(raw)
+    unknown = set(raw_columns) - set(chosen)
+    if unknown:
+        raise click.BadParameter(f"{sorted(unknown)[0]!r} is not among --dataset",
+                                 param_hint="--raw")
+    return [{"dataset": name, "columns": columns, "raw_columns": raw_columns.get(name, [])}
+            for name, columns in chosen.items()]
+
+
+@click.command()
+@click.option("--scenario", required=True, help="scenario name (one scenario per application)")
+@click.option("--description", required=True, help="what the scenario is")
+@click.option("--purpose", required=True)
+@click.option("--products", required=True, help="products the scenario will produce")
+@click.option("--months", required=True, type=int, help="requested period")
+@click.option("--dataset", "datasets", multiple=True, required=True, type=COLUMNS,
+              help="a dataset and the columns needed (repeat for each dataset)")
+@click.option("--raw", "raw", multiple=True, type=COLUMNS,
+              help="identifier columns needed as real values, not pseudonyms (reviewed)")
+@click.option("--abroad", is_flag=True, help="results will be provided abroad")
+@token_option
+@json_option
+def apply(scenario: str, description: str, purpose: str, products: str, months: int,
+          datasets: tuple[tuple[str, list[str]], ...], raw: tuple[tuple[str, list[str]], ...],
+          abroad: bool, token: str | None, as_json: bool) -> None:
+    """Apply for the data one scenario needs: one scenario, one list, one approval."""
+    from actions import applications
+    from catalog.applications import Request
+
+    items = _items(datasets, raw)
+    data = applications.submit(acting(token), Request(scenario, description, purpose, products,
+                                                      months, abroad, items))
+    emit(data, as_json, lambda d: f"application {d['id']} submitted; decision due by "
+                                  f"{d['deadline']} (10 working days)")
+
+
+@click.group()
+def application() -> None:
+    """Usage applications and their review."""
+
+
+@application.command("list")
+@click.option("--status")
+@token_option
+@json_option
+def application_list(status: str | None, token: str | None, as_json: bool) -> None:
+    from actions import applications
+
+    emit(applications.search(acting(token), status), as_json, lambda rows: "\n".join(
+        f"{a['id']:>5}  {a['status']:10s} due {a['deadline']}  {a['org']}: {a['scenario']}"
+        for a in rows) or "(no applications)")
+
+
+@application.command("show")
+@click.argument("application_id", type=int)
+@token_option
+@json_option
+def application_show(application_id: int, token: str | None, as_json: bool) -> None:
+    from actions import applications
+
+    emit(applications.show(acting(token), application_id), as_json)
+
+
+@application.command("decide")
+@click.argument("application_id", type=int)
+@click.option("--approve/--reject", required=True)
+@click.option("--comment", default="")
+@token_option
+@json_option
+def application_decide(application_id: int, approve: bool, comment: str, token: str | None,
+                       as_json: bool) -> None:
+    """Approve (creating a grant) or reject an application."""
+    from actions import applications
+
+    data = applications.decide(acting(token), application_id, approve, comment)
+    emit(data, as_json, lambda d: f"application {d['id']} {d['status']}"
+                                  + (f"; grant {d['grant_id']}" if d["grant_id"] else ""))
+
+
+@application.command("sweep")
+@json_option
+def application_sweep(as_json: bool) -> None:
+    """Apply the overdue action to late applications and end expired grants (operator)."""
+    from actions import sweeps
+
+    ctx = operating()
+    data = sweeps.overdue(ctx)
+    data["expired_grants"] = sweeps.expired_grants(ctx)
+    emit(data, as_json)
+
+
+@click.group()
+def grant() -> None:
+    """Grants of access (created by approvals)."""
+
+
+@grant.command("list")
+@token_option
+@json_option
+def grant_list(token: str | None, as_json: bool) -> None:
+    from actions import applications
+
+    emit(applications.grants(acting(token)), as_json, lambda rows: "\n".join(
+        f"{g['id']:>5}  {g['status']:8s} until {g['expires_at']}  {g['org']}: {g['scenario']}"
+        for g in rows) or "(no grants)")
+
+
+@grant.command("revoke")
+@click.argument("grant_id", type=int)
+@click.option("--reason", required=True)
+@token_option
+@json_option
+def grant_revoke(grant_id: int, reason: str, token: str | None, as_json: bool) -> None:
+    """Revoke a grant: new jobs are refused and the workspace data is deleted."""
+    from actions import applications
+
+    data = applications.revoke(acting_or_operator(token), grant_id, reason)
+    emit(data, as_json, lambda d: f"grant {d['id']} revoked; workspace data deleted")
+
+
+COMMANDS = [apply, application, grant]
