@@ -27,12 +27,14 @@ from catalog.names import identifier
 from catalog.previews import ensure_preview
 from lineage import append
 from lineage.base import on_rollback
-from policies import SYSTEM, Actor, Policy, Role, require
+from policies import SYSTEM, Actor, Policy, Role
+from policies.permissions import Action, permit
 from sandbox import budget, gate, visibility
 from sandbox.engine import first_rows
 from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
 from sandbox.spec import Exposure
+from sandbox.states import JOBS, JobStatus
 from storage import Storage, StorageError
 
 TARGETS = ("real", "simulated")
@@ -105,7 +107,7 @@ def table_names(session: Session, grant: Grant, target: str) -> set[str]:
 def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_id: int, sql: str,
            output_name: str, target: str = "real") -> Job:
     """Queue a job after checking the grant, the name and the statement (nothing runs yet)."""
-    require(actor, Role.MERCHANT)
+    permit(actor, Action.JOB_SUBMIT)
     if target not in TARGETS:
         raise QueryRefused(f"target must be one of {', '.join(TARGETS)}")
     grant = applications.usable_grant(session, actor, grant_id)
@@ -181,7 +183,8 @@ def claim(session: Session, policy: Policy, data: Storage, worker: str,
             _finish(session, job, "failed", "the grant ended before the job could run",
                     "grant_ended")
             continue
-        job.status, job.worker, job.attempts = "running", worker, job.attempts + 1
+        job.status = JOBS.move(job.id, job.status, JobStatus.RUNNING).value
+        job.worker, job.attempts = worker, job.attempts + 1
         job.started_at = job.heartbeat_at = utcnow()
         append(session, SYSTEM, "job.running", f"job:{job.id}",
                {"attempt": job.attempts, "worker": worker})
@@ -238,13 +241,14 @@ def _finish(session: Session, job: Job, status: str, error: str, error_class: st
     ledger is kept five years and a message may quote the data."""
     if status not in FINAL_STATES:
         raise ValueError(f"not a final job state: {status}")
+    final = JOBS.move(job.id, job.status, JobStatus(status))
     if status != "succeeded":
         error_class = error_class or ("time_limit" if status == "timed_out" else
                                       "cancelled" if status == "cancelled" else "failed")
         job.error_class, job.error_detail = error_class, error
         if disclosive and job.target == "real":
             error = withheld(job, error_class)
-    job.status, job.error, job.finished_at = status, error, utcnow()
+    job.status, job.error, job.finished_at = final.value, error, utcnow()
     payload: dict[str, Any] = {"duration_ms": job.duration_ms or 0, "attempts": job.attempts}
     if status == "succeeded":
         payload.update(rows=job.output_rows, sha256=job.output_sha256,
@@ -256,7 +260,7 @@ def _finish(session: Session, job: Job, status: str, error: str, error_class: st
 
 def cancel(session: Session, actor: Actor, job_id: int) -> Job:
     """Cancel a queued job at once; ask the worker of a running job to stop it."""
-    require(actor, Role.MERCHANT, Role.ADMIN)
+    permit(actor, Action.JOB_CANCEL)
     job = get(session, actor, job_id)
     if job.status not in ACTIVE_STATES:
         raise Conflict(f"job {job_id} is already {job.status}")
@@ -298,7 +302,8 @@ def recover(session: Session, policy: Policy, dead_worker: Any = None,
         if job.cancel_requested:
             _finish(session, job, "cancelled", f"cancelled by request ({why})")
         elif job.attempts < int(policy.sandbox["max_attempts"]):
-            job.status, job.worker, job.heartbeat_at = "queued", None, None
+            job.status = JOBS.move(job.id, job.status, JobStatus.QUEUED).value
+            job.worker, job.heartbeat_at = None, None
             append(session, SYSTEM, "job.requeued", f"job:{job.id}",
                    {"reason": why, "attempts": job.attempts})
             _queued(session, job)
@@ -318,7 +323,8 @@ def release(session: Session, worker: str, job_id: int, reason: str) -> None:
     if job.cancel_requested:
         _finish(session, job, "cancelled", "cancelled by request")
         return
-    job.status, job.worker, job.heartbeat_at = "queued", None, None
+    job.status = JOBS.move(job.id, job.status, JobStatus.QUEUED).value
+    job.worker, job.heartbeat_at = None, None
     job.attempts = max(0, job.attempts - 1)
     append(session, SYSTEM, "job.requeued", f"job:{job.id}", {"reason": reason,
                                                               "attempts": job.attempts})
@@ -355,7 +361,7 @@ def pid_alive(pid: int) -> bool:
 def get(session: Session, actor: Actor, job_id: int) -> Job:
     """A job its merchant's organization, an administrator, or a reviewer it was sent to for
     review may read (reviewers read only jobs of egress requests in their queue)."""
-    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    permit(actor, Action.JOB_READ)
     job = session.get(Job, job_id)
     if job is None or (actor.role == Role.MERCHANT and job.org != actor.org) or (
             actor.role == Role.REVIEWER and job.id not in reviewable_jobs(session, actor)):
@@ -365,7 +371,7 @@ def get(session: Session, actor: Actor, job_id: int) -> Job:
 
 def list_jobs(session: Session, actor: Actor, grant_id: int | None = None,
               status: str | None = None) -> list[Job]:
-    require(actor, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
+    permit(actor, Action.JOB_READ)
     query = select(Job).order_by(Job.id)
     if actor.role == Role.MERCHANT:
         query = query.where(Job.org == actor.org)

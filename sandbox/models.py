@@ -10,9 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.models import utcnow
 from lineage.base import Base
-
-FINAL_STATES = ("succeeded", "failed", "timed_out", "cancelled")
-ACTIVE_STATES = ("queued", "running")
+from sandbox.states import ACTIVE_STATES, FINAL_STATES  # noqa: F401 - where callers find them
 
 
 class Job(Base):

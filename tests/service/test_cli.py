@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -12,25 +13,36 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import BACKEND
 
 TDS = [sys.executable, "-m", "service.cli"]
 
 
+@dataclasses.dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 def tds(*args: str, home: Path, token: str | None = None, database_url: str | None = None,
-        passphrase: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TDS_TOKEN", "TDS_DATABASE_URL", "TDS_KEY_PASSPHRASE")}
-    env["TDS_HOME"] = str(home)
-    if token:
-        env["TDS_TOKEN"] = token
-    if database_url:
-        env["TDS_DATABASE_URL"] = database_url
-    if passphrase:
-        env["TDS_KEY_PASSPHRASE"] = passphrase
-    return subprocess.run([*TDS, *args], capture_output=True, text=True, env=env, timeout=300,
-                          cwd=Path(__file__).parents[2])
+        passphrase: str | None = None, process: bool = False) -> Ran:
+    """Run `tds ARGS` as the user would, on ``home``: in this process through click's runner
+    (the commands are what is tested), or as a child process where that is the point."""
+    env = {"TDS_HOME": str(home), "TDS_TOKEN": token or None,
+           "TDS_DATABASE_URL": database_url or None, "TDS_KEY_PASSPHRASE": passphrase or None}
+    if process:
+        full = {k: v for k, v in os.environ.items() if k not in env} | \
+            {k: v for k, v in env.items() if v is not None}
+        done = subprocess.run([*TDS, *args], capture_output=True, text=True, env=full,
+                              timeout=300, cwd=Path(__file__).parents[2])
+        return Ran(done.returncode, done.stdout, done.stderr)
+    from service.cli import main
+
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture
