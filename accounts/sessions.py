@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from accounts.passwords import check_password
 from accounts.users import ANONYMOUS, User
 from catalog.models import utcnow
+from kernel.base import Base
 from lineage import append
-from lineage.base import Base
 from policies import Actor, Policy
 
 # Last-seen times are written at most this often, so reading pages does not write every time.

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 from accounts.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from catalog.models import utcnow
 from catalog.names import identifier, text
+from kernel.base import Base
 from lineage import append
-from lineage.base import Base
 from policies import Actor, Forbidden, Role
 from policies.permissions import Action, permit
 from policies.roles import ORG_ROLES

@@ -7,11 +7,12 @@ from typing import Any
 
 from actions.context import Context
 from catalog.models import utcnow
-from lineage import LedgerError, LedgerEvent, audit, graph, indicators, proofs, verify_ledger
+from lineage import LedgerError, LedgerEvent, proofs, verify_ledger
 from lineage.archive import archive as seal_months
 from lineage.archive import purge as purge_months
-from lineage.report import disclosure, render
 from policies.permissions import Action, permit
+from reporting import audit, graph, indicators
+from reporting.report import disclosure, render
 
 
 def verify(ctx: Context) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
 from catalog.models import Application, ApplicationItem, Grant, utcnow
 from catalog.states import APPLICATIONS, GRANTS, ApplicationStatus, GrantStatus
 from catalog.workdays import add_working_days
+from kernel.base import after_commit
 from lineage import append
-from lineage.base import after_commit
 from policies import LEVELS, SYSTEM, Actor, Forbidden, Policy, Role
 from policies.permissions import Action, permit
 from storage import Storage

@@ -14,8 +14,8 @@ from catalog import names
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
 from catalog.models import Dataset, DatasetVersion, utcnow
+from kernel.base import on_rollback
 from lineage import append
-from lineage.base import on_rollback
 from policies import LEVELS, Actor, Policy, Role
 from policies.permissions import Action, permit
 from storage import Storage

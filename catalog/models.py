@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lineage.base import Base
+from kernel.base import Base
 
 
 def utcnow() -> dt.datetime:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from catalog.errors import CatalogError, NotFound
 from catalog.files import write_parquet_atomically
 from catalog.models import DatasetVersion, utcnow
+from kernel.base import on_rollback
 from lineage import append
-from lineage.base import on_rollback
 from policies import SYSTEM, Policy
 from storage import Storage
 from synth import placeholder

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from catalog import applications
 from catalog.models import utcnow
-from lineage.base import after_commit
+from kernel.base import after_commit
 from policies import Actor
 from sandbox import jobs
 from storage import Storage

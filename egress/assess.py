@@ -20,7 +20,7 @@ from catalog.models import Grant
 from egress import acro_results, cells, checks, differencing, disclosure, mitigate
 from egress.checks import CheckResult
 from egress.models import EgressRequest
-from lineage.base import on_rollback
+from kernel.base import on_rollback
 from policies import Policy
 from sandbox.errors import SandboxError
 from sandbox.models import Job

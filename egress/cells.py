@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.names import quote_identifier
-from sandbox.gate import _parser, _walk, check, cte_names
+from sandbox.gate import check, cte_names, parser, walk
 from sandbox.spec import PERSON_COLUMN, ROW_COLUMN
 
 # How ACRO's ontology treats each family of statistics (acro.table_utils.AGGFUNC_TO_TYPE and
@@ -54,7 +54,7 @@ PREFIX = "tds__"
 @cache
 def aggregate_names() -> frozenset[str]:
     """Every aggregate function DuckDB knows (lower case)."""
-    rows = _parser().cursor().execute(
+    rows = parser().cursor().execute(
         "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
         "WHERE function_type = 'aggregate'").fetchall()
     return frozenset(r[0] for r in rows)
@@ -118,7 +118,7 @@ def _aggregate_calls(node: Any) -> list[dict[str, Any]]:
 
 
 def _has(node: Any, cls: str) -> bool:
-    return any(n.get("class") == cls for n in _walk(node))
+    return any(n.get("class") == cls for n in walk(node))
 
 
 def _expressions(sql_list: str) -> list[dict[str, Any]]:
@@ -130,7 +130,7 @@ def _expressions(sql_list: str) -> list[dict[str, Any]]:
 @cache
 def _serialized(sql_list: str) -> str:
     # The same few templates are parsed for every aggregate call: once is enough.
-    return _parser().cursor().execute("SELECT json_serialize_sql(?::VARCHAR)",
+    return parser().cursor().execute("SELECT json_serialize_sql(?::VARCHAR)",
                                       [f"SELECT {sql_list} FROM t"]).fetchone()[0]
 
 
@@ -174,7 +174,7 @@ def _arguments(call: dict[str, Any]) -> list[Any]:
 def _tables(source: Any) -> list[tuple[str, str]]:
     """Each base table a FROM clause reads: its name, and the name it goes by there."""
     return [(t.get("table_name") or "", t.get("alias") or t.get("table_name") or "")
-            for t in _walk(source) if t.get("type") == "BASE_TABLE"]
+            for t in walk(source) if t.get("type") == "BASE_TABLE"]
 
 
 def _contributors(node: dict[str, Any],
@@ -189,7 +189,7 @@ def _contributors(node: dict[str, Any],
     if persons is None:
         return "count(*)", "count(*)", None
     source = node.get("from_table")
-    if any(n.get("type") == "SUBQUERY" for n in _walk(source)):
+    if any(n.get("type") == "SUBQUERY" for n in walk(source)):
         return Shape("unknown", "the aggregate reads a subquery: its cells' contributors cannot "
                      "be counted (aggregate the granted datasets directly)")
     ctes = set(cte_names(node))
@@ -211,7 +211,7 @@ def _contributors(node: dict[str, Any],
 def _with_filter(expression: dict[str, Any], condition: Any) -> dict[str, Any]:
     """``expression`` with the aggregate call's FILTER on each aggregate inside it (a
     statistic such as ``list_sum(max(a0, 2))`` has its aggregate below a scalar function)."""
-    for item in _walk(expression):
+    for item in walk(expression):
         if (_function(item) or "") in aggregate_names():
             item["filter"] = copy.deepcopy(condition)
     return expression
@@ -267,7 +267,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
             counter += 1
             arguments = _arguments(call)
             aggregate.values = tuple(sorted({
-                n["column_names"][-1] for n in _walk(arguments[:1])
+                n["column_names"][-1] for n in walk(arguments[:1])
                 if n.get("class") == "COLUMN_REF" and n.get("column_names")}))
             templates = _STATS[kind]
             if kind == "regression" and len(arguments) < 2:
@@ -306,7 +306,7 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
 
 
 def _sql(tree: dict[str, Any]) -> str:
-    return _parser().cursor().execute("SELECT json_deserialize_sql(?::JSON)",
+    return parser().cursor().execute("SELECT json_deserialize_sql(?::JSON)",
                                       [json.dumps(tree)]).fetchone()[0]
 
 

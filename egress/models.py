@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import utcnow
-from lineage.base import Base
+from kernel.base import Base
 
 
 class EgressRequest(Base):

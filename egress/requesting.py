@@ -24,8 +24,8 @@ from egress.errors import Conflict, InvalidRequest, NotFound, StorageFull
 from egress.mitigate import MITIGATIONS
 from egress.models import EgressRequest, Release
 from egress.states import AWAITING_REVIEW
+from kernel.base import on_rollback
 from lineage import LedgerEvent, Signer, append, proofs
-from lineage.base import on_rollback
 from policies import Actor, Policy, Role, storage_full
 from policies.permissions import Action, permit
 from sandbox.models import Job

@@ -1,4 +1,6 @@
-"""The tamper-evident ledger, its signed checkpoints and verification; the shared table base.
+"""The tamper-evident ledger: events, the Merkle tree and its signed checkpoints, proofs,
+archives, verification and signing keys. What is built from it (lineage graph, reports,
+indicators, audit search, OpenLineage) is in :mod:`reporting`.
 
 Names load on first use (PEP 562): a command that only needs the home's paths or a key file's
 name does not pay for SQLAlchemy and the ledger's tables."""
@@ -9,7 +11,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
-    "Base": "lineage.base",
     "LedgerError": "lineage.errors", "LineageError": "lineage.errors",
     "SigningKeyError": "lineage.errors",
     "Checkpoint": "lineage.ledger", "LedgerCheckpoint": "lineage.ledger",
@@ -22,7 +23,7 @@ _WHERE = {
 }
 
 __all__ = [
-    "Base", "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LedgerNode", "LineageError",
+    "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LedgerNode", "LineageError",
     "Signer", "SigningKeyError", "Verification", "append", "committed", "create_keypair",
     "forget_head", "load_public", "load_signer", "seal", "verify_ledger", "witness",
 ]
@@ -39,7 +40,6 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from lineage.base import Base
     from lineage.errors import LedgerError, LineageError, SigningKeyError
     from lineage.ledger import (
         Checkpoint,

@@ -21,11 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lineage.base import Base, on_rollback
+from kernel.base import Base, on_rollback
 from lineage.canonical import canonical_bytes
 from lineage.errors import LedgerError
-from lineage.ledger import LedgerEvent, append
-from lineage.proofs import _subtree
+from lineage.ledger import LedgerEvent, append, stored_subtree
 from lineage.signing import Signer, verify
 from policies.roles import Actor
 
@@ -138,7 +137,7 @@ def _seal_month(session: Session, actor: Actor, ledger_dir: Path, signer: Signer
     tmp.replace(target)
     on_rollback(session, lambda: target.unlink(missing_ok=True))
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    root = _subtree(session)(0, last).hex()
+    root = stored_subtree(session)(0, last).hex()
     manifest = {"type": "tds-ledger-archive", "origin": origin, "month": month,
                 "first_seq": first, "last_seq": last, "count": len(rows),
                 "last_hash": rows[-1][-1], "root": root, "file": relative.name, "sha256": digest}

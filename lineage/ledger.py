@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from kernel.base import Base
 from lineage import merkle
-from lineage.base import Base
 from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.errors import LedgerError
 from lineage.signing import Signer
@@ -114,7 +114,7 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _body(seq: int, time: str, actor: str, actor_id: int | None, action: str, subject: str,
+def event_body(seq: int, time: str, actor: str, actor_id: int | None, action: str, subject: str,
           payload: Any) -> dict[str, Any]:
     return {"seq": seq, "time": time, "actor": actor, "actor_id": actor_id, "action": action,
             "subject": subject, "payload": payload}
@@ -178,7 +178,7 @@ def append(session: Session, actor: Actor, action: str, subject: str,
     seq, prev = _head(session)
     seq += 1
     time = now_iso()
-    body = _body(seq, time, nfc(actor.name), actor.id, nfc(action), nfc(subject), payload)
+    body = event_body(seq, time, nfc(actor.name), actor.id, nfc(action), nfc(subject), payload)
     try:
         data = event_bytes(body)
     except NotCanonical as exc:
@@ -273,3 +273,14 @@ def copy_witness(session: Session, path: Path) -> int:
     if newest != since:
         mark.write_text(f"{newest}\n", encoding="utf-8")
     return copied
+
+
+def stored_subtree(session: Session) -> merkle.Subtree:
+    """The tree as stored (its Merkle nodes), for proofs and archives."""
+    def node(level: int, idx: int) -> bytes:
+        found = session.scalar(select(LedgerNode.hash).where(LedgerNode.level == level,
+                                                             LedgerNode.idx == idx))
+        if found is None:
+            raise LedgerError(f"the ledger's Merkle node ({level}, {idx}) is missing")
+        return bytes.fromhex(found)
+    return merkle.subtree_from_nodes(node)

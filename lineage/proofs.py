@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from lineage import merkle, signing
 from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.errors import LedgerError
-from lineage.ledger import Checkpoint, LedgerCheckpoint, LedgerEvent, LedgerNode, _body
+from lineage.ledger import (
+    Checkpoint,
+    LedgerCheckpoint,
+    LedgerEvent,
+    LedgerNode,
+    event_body,
+    stored_subtree,
+)
 
 FORMAT = "tds-inclusion-proof/1"
 
@@ -44,16 +51,6 @@ def checkpoint_at(session: Session, size: int) -> Checkpoint:
     return row.checkpoint()
 
 
-def _subtree(session: Session) -> merkle.Subtree:
-    def node(level: int, idx: int) -> bytes:
-        found = session.scalar(select(LedgerNode.hash).where(LedgerNode.level == level,
-                                                             LedgerNode.idx == idx))
-        if found is None:
-            raise LedgerError(f"the ledger's Merkle node ({level}, {idx}) is missing")
-        return bytes.fromhex(found)
-    return merkle.subtree_from_nodes(node)
-
-
 def inclusion(session: Session, seq: int, checkpoint: Checkpoint | None = None,
               archive_dir: Path | None = None) -> dict[str, Any]:
     """A self-contained document proving event ``seq`` is in the signed tree. An event whose row
@@ -61,12 +58,12 @@ def inclusion(session: Session, seq: int, checkpoint: Checkpoint | None = None,
     match the leaf the tree kept."""
     event = session.get(LedgerEvent, seq)
     if event is not None:
-        body = _body(event.seq, event.time, event.actor, event.actor_id, event.action,
+        body = event_body(event.seq, event.time, event.actor, event.actor_id, event.action,
                      event.subject, json.loads(event.payload))
     else:
         body = _archived(session, seq, archive_dir)
     checkpoint = checkpoint or latest_checkpoint(session, seq)
-    proof = merkle.inclusion_proof(seq - 1, checkpoint.size, _subtree(session))
+    proof = merkle.inclusion_proof(seq - 1, checkpoint.size, stored_subtree(session))
     return {"format": FORMAT, "event": body, "leaf_index": seq - 1,
             "leaf_hash": merkle.leaf_hash(canonical_bytes(body)).hex(),
             "tree_size": checkpoint.size, "proof": [p.hex() for p in proof],
@@ -90,7 +87,7 @@ def _archived(session: Session, seq: int, archive_dir: Path | None) -> dict[str,
     if len(rows) != 1:
         raise NotFound(f"event {seq} was purged and is not in its archive {month.path}")
     row = rows[0]
-    body = _body(row["seq"], row["time"], row["actor"], row["actor_id"], row["action"],
+    body = event_body(row["seq"], row["time"], row["actor"], row["actor_id"], row["action"],
                  row["subject"], json.loads(row["payload"]))
     leaf = session.scalar(select(LedgerNode.hash).where(LedgerNode.level == 0,
                                                         LedgerNode.idx == seq - 1))
@@ -103,7 +100,7 @@ def consistency(session: Session, old: int, new: int | None = None) -> dict[str,
     """Proof that the signed tree of ``old`` events is a prefix of the one of ``new``."""
     new_cp = checkpoint_at(session, new) if new else latest_checkpoint(session, old)
     old_cp = checkpoint_at(session, old)
-    proof = merkle.consistency_proof(old, new_cp.size, _subtree(session))
+    proof = merkle.consistency_proof(old, new_cp.size, stored_subtree(session))
     return {"format": "tds-consistency-proof/1", "old": asdict(old_cp),
             "new": asdict(new_cp), "proof": [p.hex() for p in proof],
             "valid": merkle.verify_consistency(old, new_cp.size, bytes.fromhex(old_cp.root),

@@ -21,7 +21,7 @@ from lineage.ledger import (
     Checkpoint,
     LedgerCheckpoint,
     LedgerNode,
-    _body,
+    event_body,
     read_witness,
 )
 
@@ -62,19 +62,19 @@ def _string(value: str) -> str:
     return _encode(value)
 
 
-def _quick_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
+def quick_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
                  subject: str, payload: str) -> bytes:
     """The canonical event bytes from stored columns without parsing the payload (it is stored
-    canonical); :func:`_slow_bytes` decides when this differs."""
+    canonical); :func:`slow_bytes` decides when this differs."""
     return (f'{{"action":{_string(action)},"actor":{_string(actor)},"actor_id":'
             f'{"null" if actor_id is None else int(actor_id)},"payload":{payload},"seq":{seq},'
             f'"subject":{_string(subject)},"time":{_string(time)}}}').encode()
 
 
-def _slow_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
+def slow_bytes(seq: int, time: str, actor: str, actor_id: int | None, action: str,
                 subject: str, payload: str) -> bytes | None:
     try:
-        return canonical_bytes(_body(seq, time, actor, actor_id, action, subject,
+        return canonical_bytes(event_body(seq, time, actor, actor_id, action, subject,
                                      json.loads(payload)))
     except (ValueError, NotCanonical):
         return None
@@ -211,10 +211,10 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
         if prev_hash != prev:
             result.problem(f"event {seq} does not link to the event before it")
         fields = (seq, time, actor, actor_id, action, subject, payload)
-        data = _quick_bytes(*fields)
+        data = quick_bytes(*fields)
         link = bytes.fromhex(prev_hash) if len(prev_hash) == 64 else b""
         if hashlib.sha256(link + data).hexdigest() != digest:
-            slow = _slow_bytes(*fields)
+            slow = slow_bytes(*fields)
             if slow is not None and hashlib.sha256(link + slow).hexdigest() == digest:
                 data = slow
             else:

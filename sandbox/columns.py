@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import plan
-from sandbox.gate import _walk, check
+from sandbox.gate import check, walk
 
 # (table, column) pairs per output column; "exact" is False when the query's shape (set
 # operations, subqueries in FROM, CTEs) made us fall back to every column the query mentions.
@@ -17,7 +17,7 @@ Lineage = dict[str, Any]
 
 def _refs(node: Any) -> list[tuple[str | None, str]]:
     found = []
-    for item in _walk(node):
+    for item in walk(node):
         if item.get("class") == "COLUMN_REF":
             names = item.get("column_names") or []
             if names:
@@ -37,7 +37,7 @@ def _join_keys(statement: dict[str, Any], order: list[str], tables: dict[str, li
     """Columns a join matches on without naming them in an expression: ``USING (...)``, and
     for a NATURAL join every column its tables share."""
     found: set[tuple[str, str]] = set()
-    for node in _walk(statement):
+    for node in walk(statement):
         if node.get("type") != "JOIN":
             continue
         names = set(node.get("using_columns") or [])
@@ -78,7 +78,7 @@ def _parsed(sql: str, tables: dict[str, list[str]], outputs: list[str]) -> dict[
     order: list[str] = []
     simple = statement.get("type") == "SELECT_NODE" and not (statement.get("cte_map") or {}).get(
         "map")
-    for node in _walk(statement):
+    for node in walk(statement):
         if node.get("type") == "BASE_TABLE" and node.get("table_name") in tables:
             name = node["table_name"]
             aliases[node.get("alias") or name] = name
@@ -97,7 +97,7 @@ def _parsed(sql: str, tables: dict[str, list[str]], outputs: list[str]) -> dict[
 
     # A subquery in FROM or in the select list hides which column feeds which output; one in
     # WHERE or HAVING only filters rows.
-    for node in _walk([statement.get("from_table"), statement.get("select_list")]):
+    for node in walk([statement.get("from_table"), statement.get("select_list")]):
         if node.get("type") == "SUBQUERY" or node.get("class") == "SUBQUERY":
             simple = False
         if node.get("type") == "TABLE_FUNCTION":
@@ -106,7 +106,7 @@ def _parsed(sql: str, tables: dict[str, list[str]], outputs: list[str]) -> dict[
             simple = False
     # Columns named by no reference: COLUMNS('regex'), * EXCLUDE/REPLACE, a star inside a
     # subquery, #n positions. Their outputs may carry any column of the tables read.
-    hidden = [n for n in _walk(statement) if n.get("class") in ("STAR", "POSITIONAL_REFERENCE")]
+    hidden = [n for n in walk(statement) if n.get("class") in ("STAR", "POSITIONAL_REFERENCE")]
     top = [e for e in statement.get("select_list", []) if e.get("class") == "STAR"]
     if len(hidden) != len(top) or not all(_plain_star(e) for e in top):
         simple = False

@@ -39,7 +39,7 @@ CLOCK_KEYWORDS = frozenset({"current_timestamp", "current_date", "current_time",
 _local = threading.local()
 
 
-def _parser() -> duckdb.DuckDBPyConnection:
+def parser() -> duckdb.DuckDBPyConnection:
     """This thread's connection with no data and no file access, used only to parse. One per
     thread: a DuckDB connection used by two threads at once mixes up their results, which the
     API's concurrent submissions did."""
@@ -63,7 +63,7 @@ def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
     if depth > max_depth:
         raise QueryRefused(f"the SQL nests parentheses {depth} deep; the policy allows {max_depth}")
     try:
-        statements = _parser().extract_statements(sql)
+        statements = parser().extract_statements(sql)
     except duckdb.Error as exc:
         raise QueryRefused(f"the SQL does not parse: {_first_line(exc)}") from exc
     if len(statements) != 1:
@@ -71,7 +71,7 @@ def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
     if statements[0].type != duckdb.StatementType.SELECT:
         raise QueryRefused(f"only SELECT is allowed, not {statements[0].type.name}")
     try:
-        raw = _parser().execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()[0]
+        raw = parser().execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()[0]
     except duckdb.Error as exc:
         raise QueryRefused(f"the SQL cannot be analysed: {_first_line(exc)}") from exc
     tree = json.loads(raw)
@@ -83,7 +83,7 @@ def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
     for function in _function_names(tree):
         if function.lower() in FORBIDDEN_FUNCTIONS:
             raise QueryRefused(f"the function {function}() is not available in the sandbox")
-    for node in _walk(tree):
+    for node in walk(tree):
         if node.get("type") == "BASE_TABLE" and (node.get("schema_name") or node.get("catalog_name")):
             qualified = ".".join(p for p in (node.get("catalog_name"), node.get("schema_name"),
                                              node.get("table_name")) if p)
@@ -120,7 +120,7 @@ def deterministic(tree: dict[str, Any]) -> None:
         if function.lower() in NONDETERMINISTIC_FUNCTIONS:
             raise QueryRefused(f"{function}() gives another result at every run: a job on real "
                                "data must be deterministic (the egress checks run it again)")
-    for node in _walk(tree):
+    for node in walk(tree):
         if node.get("class") == "COLUMN_REF" and len(node.get("column_names") or []) == 1 \
                 and str(node["column_names"][0]).lower() in CLOCK_KEYWORDS:
             raise QueryRefused(f"{node['column_names'][0]} reads the clock: a job on real data "
@@ -162,7 +162,7 @@ def nesting_depth(sql: str) -> int:
 def cte_names(tree: dict[str, Any]) -> list[str]:
     """Every CTE name the statement defines, at any depth, as often as it is defined."""
     found = []
-    for node in _walk(tree):
+    for node in walk(tree):
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict):
             found.extend(entry["key"].lower() if isinstance(entry.get("key"), str) else "?"
@@ -175,7 +175,7 @@ def system_names() -> set[str]:
     information_schema...), lower case."""
     names = getattr(_local, "system_names", None)
     if names is None:
-        rows = _parser().execute(
+        rows = parser().execute(
             "SELECT lower(view_name) FROM duckdb_views() UNION "
             "SELECT lower(table_name) FROM duckdb_tables() UNION "
             "SELECT lower(function_name) FROM duckdb_functions() "
@@ -188,7 +188,7 @@ def tables_read(tree: dict[str, Any]) -> set[str]:
     """Base tables the query reads (CTE names excluded)."""
     tables: set[str] = set()
     ctes: set[str] = set()
-    for node in _walk(tree):
+    for node in walk(tree):
         if node.get("type") == "BASE_TABLE" and node.get("table_name"):
             tables.add(node["table_name"])
         cte_map = node.get("cte_map")
@@ -201,7 +201,7 @@ def tables_read(tree: dict[str, Any]) -> set[str]:
 
 def _function_names(tree: dict[str, Any]) -> set[str]:
     found = set()
-    for node in _walk(tree):
+    for node in walk(tree):
         if node.get("class") == "FUNCTION" or node.get("type") in ("FUNCTION", "TABLE_FUNCTION"):
             name = node.get("function_name")
             if isinstance(name, str):
@@ -211,7 +211,7 @@ def _function_names(tree: dict[str, Any]) -> set[str]:
 
 def _table_functions(tree: dict[str, Any]) -> set[str]:
     found = set()
-    for node in _walk(tree):
+    for node in walk(tree):
         function = node.get("function")
         if node.get("type") == "TABLE_FUNCTION":
             name = function.get("function_name") if isinstance(function, dict) else None
@@ -220,14 +220,14 @@ def _table_functions(tree: dict[str, Any]) -> set[str]:
     return found
 
 
-def _walk(node: Any):
+def walk(node: Any):
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _walk(value)
+            yield from walk(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _walk(item)
+            yield from walk(item)
 
 
 def _first_line(exc: Exception) -> str:

@@ -25,8 +25,8 @@ from catalog.files import sha256_file
 from catalog.models import ApplicationItem, Grant, utcnow
 from catalog.names import identifier
 from catalog.previews import ensure_preview
+from kernel.base import on_rollback
 from lineage import append
-from lineage.base import on_rollback
 from policies import SYSTEM, Actor, Policy, Role
 from policies.permissions import Action, permit
 from sandbox import budget, gate, visibility

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.models import utcnow
-from lineage.base import Base
+from kernel.base import Base
 from sandbox.states import ACTIVE_STATES, FINAL_STATES  # noqa: F401 - where callers find them
 
 

@@ -5,6 +5,6 @@ import egress.models  # noqa: F401
 import lineage.archive
 import lineage.ledger  # noqa: F401
 import sandbox.models  # noqa: F401
-from lineage.base import Base
+from kernel.base import Base
 
 metadata = Base.metadata

@@ -132,7 +132,7 @@ def lineage_show(node: str, direction: str | None, as_dot: bool, svg: Path | Non
     """Lineage of NODE: dataset:NAME, dataset_version:ID, job:ID, output:ID, egress:ID or
     release:ID, up- and downstream unless --up or --down."""
     from actions import ledger as actions
-    from lineage import graph
+    from reporting import graph
 
     part = actions.lineage(operating(), node, direction or "both")
     if svg is not None:
@@ -152,7 +152,7 @@ def lineage_show(node: str, direction: str | None, as_dot: bool, svg: Path | Non
               help="write OpenLineage events (JSON lines) to this file")
 def lineage_export(target: Path) -> None:
     """Export dataset versions and jobs as OpenLineage DatasetEvents and RunEvents."""
-    from service.openlineage import export
+    from reporting.openlineage import export
 
     h = ready_home()
     if target.exists():

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from actions import jobs as job_actions
 from actions import ledger as ledger_actions
 from actions import users as user_actions
-from lineage import graph
 from policies import Role
 from policies.errors import DomainError
+from reporting import graph
 from service.api.params import PathId, QueryId
 from service.web import i18n
 from service.web.base import (

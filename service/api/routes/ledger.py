@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from actions import Context
 from actions import ledger as ledger_actions
-from lineage import graph
 from policies.permissions import Action
+from reporting import graph
 from service.api.params import MAX_ID, PathId, QueryId
 from service.api.routes.deps import acting
 

@@ -1,8 +1,5 @@
-"""The declarative base every package's tables share.
-
-It lives here because every table's changes are recorded in the ledger: each domain package
-already depends on ``lineage``, so this is the lowest common place for one metadata.
-"""
+"""The declarative base every package's tables share, and the transaction hooks (work to do
+after a commit or a rollback) every package registers."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lineage import merkle
 from lineage.errors import LedgerError
 from lineage.ledger import LedgerCheckpoint, LedgerEvent, LedgerNode
-from lineage.verify import _quick_bytes, _slow_bytes
+from lineage.verify import quick_bytes, slow_bytes
 
 MAX_PAGE = 1000
 
@@ -40,9 +40,9 @@ def status(event: LedgerEvent, leaf: str | None, covered: int) -> str:
     fields = (event.seq, event.time, event.actor, event.actor_id, event.action, event.subject,
               event.payload)
     link = bytes.fromhex(event.prev_hash) if len(event.prev_hash) == 64 else b""
-    data = _quick_bytes(*fields)
+    data = quick_bytes(*fields)
     if hashlib.sha256(link + data).hexdigest() != event.hash:
-        data = _slow_bytes(*fields)
+        data = slow_bytes(*fields)
         if data is None or hashlib.sha256(link + data).hexdigest() != event.hash:
             return "modified"
     if leaf != merkle.leaf_hash(data).hex():

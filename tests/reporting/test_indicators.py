@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lineage.indicators import monthly, months_back
+from reporting.indicators import monthly, months_back
 from tests.conftest import apply, register
 
 
