@@ -20,7 +20,7 @@ _DUMMY = _hasher.hash("tds-no-such-user")
 def set_password(session: Session, actor: Actor, policy: Policy, name: str, password: str) -> User:
     """Set a user's console password (operator or administrator); logged without the password."""
     permit(actor, Action.USER_MANAGE)
-    minimum = int(policy.web["password_min_length"])
+    minimum = policy.web.password_min_length
     if len(password) < minimum:
         raise InvalidInput(f"the password must have at least {minimum} characters")
     if password.strip() != password or "\x00" in password:

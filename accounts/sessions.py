@@ -75,8 +75,8 @@ def lookup(session: Session, policy: Policy, cookie: str | None,
     if row is None:
         return None, False
     now = now or utcnow()
-    idle = dt.timedelta(minutes=int(policy.web["idle_minutes"]))
-    age = dt.timedelta(hours=int(policy.web["session_hours"]))
+    idle = dt.timedelta(minutes=policy.web.idle_minutes)
+    age = dt.timedelta(hours=policy.web.session_hours)
     user = session.get(User, row.user_id)
     if now - row.last_seen > idle or now - row.created_at > age or user is None \
             or user.status != "active":

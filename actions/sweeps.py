@@ -34,7 +34,7 @@ def orphan_releases(ctx: Context) -> list[str]:
     permit(ctx.actor, Action.SWEEP)
     with ctx.read() as session:
         return requesting.remove_orphans(
-            session, ctx.data, dt.timedelta(minutes=int(ctx.policy.workers["orphan_minutes"])))
+            session, ctx.data, dt.timedelta(minutes=ctx.policy.workers.orphan_minutes))
 
 
 def everything(ctx: Context) -> dict[str, Any]:

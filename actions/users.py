@@ -42,7 +42,7 @@ def rotate_token(ctx: Context, name: str | None = None) -> dict[str, Any]:
     permit(ctx.actor, Action.ACCOUNT_TOKEN if name is None else Action.USER_MANAGE)
     with ctx.transaction() as session:
         user, token = accounts.rotate_token(session, ctx.actor, name or ctx.actor.name)
-        return accounts.token_view(user, token, int(ctx.policy.api["token_days"]))
+        return accounts.token_view(user, token, ctx.policy.api.token_days)
 
 
 def set_password(ctx: Context, name: str, password: str) -> dict[str, Any]:

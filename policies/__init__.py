@@ -7,9 +7,9 @@ from policies.model import (
     Policy,
     default_policy_text,
     load_policy,
-    parse_size,
 )
 from policies.roles import OPERATOR, SYSTEM, Actor, Role, require
+from policies.sections import parse_size
 
 __all__ = [
     "LEVELS", "OPERATOR", "SYSTEM", "Actor", "DomainError", "Forbidden", "LevelRule", "Policy",

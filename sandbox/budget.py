@@ -30,7 +30,7 @@ FAILED = ("failed", "timed_out")
 
 def day_start(policy: Policy, now: dt.datetime | None = None) -> dt.datetime:
     """The start of the policy's calendar day (``web.timezone``), as naive UTC."""
-    zone = ZoneInfo(str(policy.web["timezone"]))
+    zone = ZoneInfo(str(policy.web.timezone))
     local = (now or utcnow()).replace(tzinfo=dt.UTC).astimezone(zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight.astimezone(dt.UTC).replace(tzinfo=None)
@@ -45,7 +45,7 @@ def spent_today(session: Session, policy: Policy, grant_id: int) -> int:
 def before_submit(session: Session, policy: Policy, grant: Grant) -> int:
     """Refuse a real-data job once the grant's budget of the day is spent (nothing changes);
     else the real-data jobs the grant submitted today."""
-    limit = int(policy.sandbox["real_jobs_per_grant_day"])
+    limit = policy.sandbox.real_jobs_per_grant_day
     spent = spent_today(session, policy, grant.id)
     if spent >= limit:
         raise QueryRefused(f"the grant's budget of {limit} real-data jobs a day is spent; it "
@@ -57,12 +57,12 @@ def before_submit(session: Session, policy: Policy, grant: Grant) -> int:
 def after_submit(session: Session, policy: Policy, grant: Grant, job: Job, spent: int) -> None:
     """Alerts a newly queued real-data job raises (``spent``: the grant's real jobs today
     before it): the budget spent, or a repeated shape."""
-    limit = int(policy.sandbox["real_jobs_per_grant_day"])
+    limit = policy.sandbox.real_jobs_per_grant_day
     if spent + 1 == limit:
         raise_alert(session, grant, "budget_spent", {"jobs_today": limit, "job_id": job.id})
     latest = _latest(session, policy, grant.id)
     same = [j.id for j in latest if job.shape and j.shape == job.shape]
-    if len(same) >= int(policy.sandbox["probe_same_shape"]):
+    if len(same) >= policy.sandbox.probe_same_shape:
         raise_alert(session, grant, "repeated_shape", {
             "window": len(latest), "same_shape": len(same), "job_ids": same})
 
@@ -71,7 +71,7 @@ def after_failure(session: Session, policy: Policy, job: Job) -> None:
     """The alert a failed real-data job raises when failures pile up in the grant's window."""
     latest = _latest(session, policy, job.grant_id)
     failed = [j.id for j in latest if j.status in FAILED]
-    if len(failed) >= int(policy.sandbox["probe_failures"]):
+    if len(failed) >= policy.sandbox.probe_failures:
         grant = session.get(Grant, job.grant_id)
         raise_alert(session, grant, "failures", {"window": len(latest), "failed": len(failed),
                                                  "job_ids": failed})
@@ -80,7 +80,7 @@ def after_failure(session: Session, policy: Policy, job: Job) -> None:
 def _latest(session: Session, policy: Policy, grant_id: int) -> list[Job]:
     return list(session.scalars(select(Job).where(
         Job.grant_id == grant_id, Job.target == "real").order_by(Job.id.desc())
-        .limit(int(policy.sandbox["probe_window"]))))
+        .limit(policy.sandbox.probe_window)))
 
 
 def raise_alert(session: Session, grant: Grant, kind: str, details: dict[str, Any]) -> Alert | None:

@@ -57,7 +57,7 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
     """The tables a job of ``grant`` may read: granted columns of each dataset (the real
     version, or its simulated preview), and earlier outputs of the same target. With
     ``persons`` (the platform's own check runs) each dataset also carries its contributors."""
-    rows = int(policy.sandbox["placeholder_rows"])
+    rows = policy.sandbox.placeholder_rows
     found = []
     for item in grant.items:
         version = item.dataset_version
@@ -292,7 +292,7 @@ def recover(session: Session, policy: Policy, dead_worker: Any = None,
     """Running jobs whose worker stopped: re-queued while attempts are left, else failed (or
     cancelled, if that was asked). A worker is stopped when its lease ran out, or when
     ``dead_worker(worker)`` says so (e.g. its process is gone on this host)."""
-    lease = dt.timedelta(seconds=int(policy.sandbox["lease_seconds"]))
+    lease = dt.timedelta(seconds=policy.sandbox.lease_seconds)
     deadline, recovered = utcnow() - lease, []
     for job in session.scalars(select(Job).where(Job.status == "running").order_by(Job.id)):
         silent = job.heartbeat_at is None or job.heartbeat_at < deadline
@@ -301,7 +301,7 @@ def recover(session: Session, policy: Policy, dead_worker: Any = None,
         why = reason or f"its worker {job.worker} stopped"
         if job.cancel_requested:
             _finish(session, job, "cancelled", f"cancelled by request ({why})")
-        elif job.attempts < int(policy.sandbox["max_attempts"]):
+        elif job.attempts < policy.sandbox.max_attempts:
             job.status = JOBS.move(job.id, job.status, JobStatus.QUEUED).value
             job.worker, job.heartbeat_at = None, None
             append(session, SYSTEM, "job.requeued", f"job:{job.id}",
@@ -408,5 +408,5 @@ def view(data: Storage, policy: Policy, job: Job, actor: Actor,
     """A job as ``actor`` may read it (:func:`sandbox.visibility.shown`), and for a simulated
     job its first rows (up to the policy's max_simulated_rows_shown)."""
     shown = visibility.shown(policy, job, actor, now)
-    shown["result"] = shown_rows(data, job, int(policy.sandbox["max_simulated_rows_shown"]))
+    shown["result"] = shown_rows(data, job, policy.sandbox.max_simulated_rows_shown)
     return shown

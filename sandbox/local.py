@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def parse_data(text: str) -> tuple[str, Path, tuple[str, ...] | None]:
 
 
 def run_files(data: list[tuple[str, Path, tuple[str, ...] | None]], sql: str,
-              settings: dict[str, Any], out: Path | None = None) -> dict[str, Any]:
+              settings: Mapping[str, Any], out: Path | None = None) -> dict[str, Any]:
     """Run ``sql`` over ``data`` in a fresh locked job process; the outcome with all rows, or
     with ``out`` the result written there (Parquet, or CSV by its suffix) and no rows."""
     names = [name for name, _, _ in data]
@@ -49,7 +50,7 @@ def run_files(data: list[tuple[str, Path, tuple[str, ...] | None]], sql: str,
         workdir.mkdir()
         spec = {
             "workdir": str(workdir), "home": str(root), "stage_dir": str(root / "stage"),
-            "tables": [t.as_dict() for t in tables], "sql": sql, "settings": settings,
+            "tables": [t.as_dict() for t in tables], "sql": sql, "settings": dict(settings),
             "pseudonym_key": secrets.token_bytes(32).hex(),
             "stage_key": secrets.token_bytes(32).hex(), "keep_output": out is not None,
             "show_rows": 0 if out is not None else int(settings["max_result_rows"]),

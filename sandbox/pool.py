@@ -77,7 +77,7 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
         # missing), next to the workspace's files when the storage is a shared path.
         "stage_dir": str(data.local(f"{workspace_path(job.grant_id)}/stage-{job.target}")),
         "tables": [t.as_dict() for t in tables], "sql": job.sql, "target": job.target,
-        "settings": policy.sandbox,
+        "settings": dict(policy.sandbox),
         # Two keys: the stage's pseudonyms of identifier columns, and the one tds_pseudonym()
         # and tds_redact() use. Were they one, a merchant could compute the stored pseudonym
         # of any guess (a dictionary of names) and reverse the column.
@@ -93,7 +93,7 @@ class LocalPool:
                  only: set[int] | None = None) -> None:
         self.transaction, self.read, self.policy, self.data = transaction, read, policy, data
         self.secret = secret
-        self.size = int(size if size is not None else policy.sandbox["pool_size"])
+        self.size = size if size is not None else policy.sandbox.pool_size
         self.only = only
         self.worker = jobs.worker_name()
         self.running: dict[int, Running] = {}
@@ -101,7 +101,7 @@ class LocalPool:
         self._thread: threading.Thread | None = None
         self._last_heartbeat = self._last_cancel_check = 0.0
         self._limit = hard_limit(policy.sandbox)
-        self.nice = int(policy.sandbox["job_nice"])
+        self.nice = policy.sandbox.job_nice
         self.spares = WarmSpares(self.size, self.nice)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -145,7 +145,7 @@ class LocalPool:
     # -- the loop --------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        heartbeat = float(self.policy.sandbox["heartbeat_seconds"])
+        heartbeat = self.policy.sandbox.heartbeat_seconds
         while not self._stop.is_set():
             try:
                 self._reap()
@@ -170,7 +170,7 @@ class LocalPool:
         # spare_delay_seconds (or has ended): its start overlaps a long job instead of delaying
         # the next, without taking the CPU from a short one. A ready process waits on its input
         # without using the CPU.
-        delay = float(self.policy.sandbox["spare_delay_seconds"])
+        delay = self.policy.sandbox.spare_delay_seconds
         if self.running and min(r.process.elapsed for r in self.running.values()) < delay:
             return
         if not self._stop.is_set():
@@ -259,11 +259,11 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     if claimed is None:
         return "skipped"
     _, spec, workdir = claimed
-    process = spares.take() if spares else JobProcess(int(policy.sandbox["job_nice"]))
+    process = spares.take() if spares else JobProcess(policy.sandbox.job_nice)
     run = Running(job_id, process, workdir)
     process.start(spec)
-    heartbeat, limit = float(policy.sandbox["heartbeat_seconds"]), hard_limit(policy.sandbox)
-    delay = float(policy.sandbox["spare_delay_seconds"])
+    heartbeat, limit = policy.sandbox.heartbeat_seconds, hard_limit(policy.sandbox)
+    delay = policy.sandbox.spare_delay_seconds
     last_beat = time.monotonic()
 
     def warm_next() -> None:

@@ -50,7 +50,7 @@ def reveal_at(policy: Policy, job: Job) -> dt.datetime | None:
     taken or not is a bit of a value)."""
     if job.status not in FINAL_STATES or job.started_at is None or job.finished_at is None:
         return None
-    step = int(policy.sandbox["real_timing_seconds"])
+    step = policy.sandbox.real_timing_seconds
     ran = max((job.finished_at - job.started_at).total_seconds(), 0.001)
     return job.started_at + dt.timedelta(seconds=math.ceil(ran / step) * step)
 
@@ -63,8 +63,8 @@ def seconds_until_shown(policy: Policy, job: Job, now: dt.datetime | None = None
 
 def coarse(policy: Policy, shown: dict[str, Any]) -> dict[str, Any]:
     """``shown`` (a job's full view) with only what a real job's merchant may read."""
-    base = int(policy.sandbox["real_row_band_base"])
-    step = int(policy.sandbox["real_timing_seconds"])
+    base = policy.sandbox.real_row_band_base
+    step = policy.sandbox.real_timing_seconds
     shown = dict(shown)
     if shown.get("output"):
         band = row_band(int(shown["output"]["rows"] or 0), base)

@@ -30,7 +30,7 @@ def run(rt: Runtime, concurrency: int) -> None:
     for path in remove_orphans():
         log.warning("removed %s, left by a worker that died", path)
     app = build(rt)
-    rt.spares = WarmSpares(concurrency, int(rt.policy.sandbox["job_nice"]))
+    rt.spares = WarmSpares(concurrency, rt.policy.sandbox.job_nice)
     rt.spares.refill()
     try:
         asyncio.run(_supervise(app, _options(rt, concurrency), rt))
@@ -57,7 +57,7 @@ def _options(rt: Runtime, concurrency: int) -> dict[str, Any]:
 
 async def _prune_cache(rt: Runtime, stopping: asyncio.Event) -> None:
     """Keep this machine's cache of the object storage in step with it (see Storage.prune)."""
-    every = 60.0 * float(rt.policy.workers["cache_prune_minutes"])
+    every = 60.0 * rt.policy.workers.cache_prune_minutes
     while not stopping.is_set():
         try:
             dropped = await asyncio.to_thread(rt.data.prune)

@@ -51,8 +51,8 @@ def build(rt: Runtime) -> App:
     """A procrastinate app whose tasks work on ``rt``."""
     settings = rt.policy.workers
     app = App(connector=PsycopgConnector(conninfo=conninfo(rt.url)))
-    retry = RetryStrategy(max_attempts=int(settings["task_retries"]),
-                          exponential_wait=int(settings["retry_wait_seconds"]))
+    retry = RetryStrategy(max_attempts=settings.task_retries,
+                          exponential_wait=settings.retry_wait_seconds)
 
     @app.task(name=RUN_JOB, queue=JOBS_QUEUE, pass_context=True, retry=retry)
     def run_job(context: JobContext, job_id: int) -> str:
@@ -64,21 +64,21 @@ def build(rt: Runtime) -> App:
 
     def periodic(name: str, cron_key: str):
         def register(func: Callable[[], object]) -> None:
-            @app.periodic(cron=str(settings[cron_key]), periodic_id=name)
+            @app.periodic(cron=getattr(settings, cron_key), periodic_id=name)
             @app.task(name=f"tds.{name}", queue=PERIODIC_QUEUE, queueing_lock=f"tds.{name}",
                       retry=retry)
             def task(timestamp: int) -> object:
                 return func()
         return register
 
-    @app.periodic(cron=str(settings["recover_cron"]), periodic_id="recover_jobs")
+    @app.periodic(cron=settings.recover_cron, periodic_id="recover_jobs")
     @app.task(name="tds.recover_jobs", queue=PERIODIC_QUEUE, queueing_lock="tds.recover_jobs",
               retry=retry)
     async def recover_jobs(timestamp: int) -> list[int]:
         """Deliveries of workers that died stop holding their workspace's lock; their jobs,
         silent past the lease, are queued again (a new delivery) or failed with the reason
         once their attempts are spent."""
-        lease = float(rt.policy.sandbox["lease_seconds"])
+        lease = float(rt.policy.sandbox.lease_seconds)
         for stalled in await app.job_manager.get_stalled_jobs(
                 task_name=RUN_JOB, seconds_since_heartbeat=lease):
             log.warning("delivery %s of a stopped worker is given up", stalled.id)

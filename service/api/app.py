@@ -51,7 +51,7 @@ def create_app(home: Home, workers: int | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        size = int(home.policy.sandbox["pool_size"]) if workers is None else workers
+        size = home.policy.sandbox.pool_size if workers is None else workers
         app.state.pool = home.pool(size=size).start() if size > 0 else None
         try:
             yield

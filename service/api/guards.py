@@ -25,7 +25,7 @@ class BodyLimit:
         policy = self.home.policy
         if (scope["method"], scope["path"].rstrip("/")) in UPLOADS:
             return policy.max_upload_bytes + ENVELOPE
-        return int(policy.api["max_request_bytes"])
+        return policy.api.max_request_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -30,7 +30,7 @@ def serve(home: Home, host: str, port: int, workers: int | None, processes: int 
     policy's pool_size on SQLite, none on PostgreSQL)."""
     distributed = home.store.dialect == "postgresql"
     if workers is None:
-        workers = 0 if distributed else int(home.policy.sandbox["pool_size"])
+        workers = 0 if distributed else home.policy.sandbox.pool_size
     stop = threading.Event()
     if not distributed:
         threading.Thread(target=_sweep_until, args=(home, stop), daemon=True,
@@ -63,7 +63,7 @@ def http_only_app() -> FastAPI:
 
 def _prune_until(home: Home, stop: threading.Event) -> None:
     """Keep this machine's cache of the object storage in step with it (see Storage.prune)."""
-    every = 60.0 * float(home.policy.workers["cache_prune_minutes"])
+    every = 60.0 * home.policy.workers.cache_prune_minutes
     while True:
         try:
             home.data.prune()

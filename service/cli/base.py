@@ -84,7 +84,7 @@ def acting(token: str | None) -> Context:
 
     h = ready_home()
     with h.store.read() as session:
-        actor = authenticate(session, _token(token), h.policy.api["token_days"])
+        actor = authenticate(session, _token(token), h.policy.api.token_days)
     return _context(h, actor)
 
 

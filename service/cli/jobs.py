@@ -161,7 +161,7 @@ def sandbox_run(data: tuple[str, ...], sql: str, out: Path | None, as_json: bool
 
     policy = policy_in_force()
     try:
-        outcome = run_files([parse_data(d) for d in data], sql, policy.sandbox, out)
+        outcome = run_files([parse_data(d) for d in data], sql, dict(policy.sandbox), out)
     except DomainError as exc:
         outcome = {"status": "failed", "error": exc.message}
     if outcome["status"] != "succeeded":

@@ -82,7 +82,7 @@ def worker(size: int | None) -> None:
     many machines as wanted; on SQLite it claims jobs from the local store."""
     h = ready_home()
     h.data.check()
-    size = size if size is not None else h.policy.sandbox["pool_size"]
+    size = size if size is not None else h.policy.sandbox.pool_size
     if size < 1:
         raise click.UsageError("--size must be at least 1")
     if h.store.dialect == "postgresql":

@@ -131,7 +131,7 @@ def kanon(file: Path, qi: str, sensitive: str | None, level: str, as_json: bool)
         raise click.BadParameter(f"one of {', '.join(policy.levels)}", param_hint="--level")
     columns = [c.strip() for c in qi.split(",") if c.strip()]
     data = measure(file, columns, sensitive, policy.levels[level].k_min,
-                   threads=int(policy.sandbox["threads"]))
+                   threads=policy.sandbox.threads)
     emit(data, as_json, _kanon_text)
 
 

@@ -73,7 +73,7 @@ def context(request: Request, m: Member, background: BackgroundTasks | None = No
 
 def language(request: Request) -> str:
     return i18n.choose(request.cookies.get(i18n.COOKIE),
-                       home_of(request).policy.web["default_language"])
+                       home_of(request).policy.web.default_language)
 
 
 def _signed(request: Request) -> Signed:
@@ -131,7 +131,7 @@ def render(request: Request, name: str, m: Member | None = None, status: int = 2
     home = home_of(request)
     lang = language(request)
     i18n.current.set(lang)
-    zone = home.policy.web["timezone"]
+    zone = home.policy.web.timezone
     page = env.get_template(name).render(
         request=request, me=m, lang=lang, path=request.url.path,
         when=lambda value, with_time=True: i18n.when(value, zone, with_time),

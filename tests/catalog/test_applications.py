@@ -36,7 +36,8 @@ def test_deadline_beyond_the_calendar_falls_back_to_weekdays_and_says_so(home):
 
 
 def test_policy_extra_holidays_apply(home):
-    policy = dataclasses.replace(home.policy, extra_holidays=frozenset({dt.date(2030, 3, 4)}))
+    policy = dataclasses.replace(home.policy, applications=dataclasses.replace(
+        home.policy.applications, extra_holidays=("2030-03-04",)))
     assert add_working_days(dt.date(2030, 3, 1), 10, policy)[0] == dt.date(2030, 3, 18)
 
 
@@ -114,7 +115,7 @@ def _sweep_late(home, policy, app_id):
 def test_sweep_applies_the_overdue_action(home, people, visits_file, action, status):
     register(home, people.provider, visits_file, level="L2")
     app_id = apply(home, people.merchant)
-    policy = dataclasses.replace(home.policy, overdue_action=action)
+    policy = home.policy.changed("applications", overdue_action=action)
     deemed = action == "deemed_approved"
     assert _sweep_late(home, policy, app_id) == (status, deemed, deemed)
 
@@ -125,7 +126,7 @@ def test_silence_never_approves_sensitive_data_or_raw_identifiers(home, people, 
     register(home, people.provider, visits_file, level=level)
     columns = ["district", *raw]
     app_id = apply(home, people.merchant, columns=columns, raw_columns=raw)
-    policy = dataclasses.replace(home.policy, overdue_action="deemed_approved")
+    policy = home.policy.changed("applications", overdue_action="deemed_approved")
     assert _sweep_late(home, policy, app_id) == ("escalated", False, False)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pyarrow as pa
@@ -128,7 +127,7 @@ def test_another_providers_dataset_name_is_refused(home, people, visits_file):
 
 
 def test_oversized_upload_is_refused(home, people, visits_file):
-    small = dataclasses.replace(home.policy, max_upload_bytes=100)
+    small = home.policy.changed("catalog", max_upload_bytes=100)
     with refused(home, "policy allows 100"), home.store.transaction() as s:
         datasets.register(s, people.provider, small, home.data, visits_file,
                           datasets.Registration("visits", "t", "health", "L1", "open"))

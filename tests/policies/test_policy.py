@@ -47,3 +47,53 @@ def test_a_missing_setting_is_named(tmp_path):
     path.write_text(default_policy_text().replace("retention_years = 5\n", ""))
     with pytest.raises(PolicyError, match="lacks the setting 'retention_years'"):
         load_policy(path)
+
+
+def test_the_default_file_states_exactly_the_models_defaults():
+    import tomllib
+
+    from policies import default_policy_text
+    from policies.sections import SECTIONS
+
+    raw = tomllib.loads(default_policy_text())
+    for section in SECTIONS:
+        table = raw
+        for part in section.NAME.split("."):
+            table = table[part]
+        stated = {k: v for k, v in table.items() if k not in section.SUBSECTIONS}
+        assert set(stated) == set(section.names()), section.NAME
+        for f in section.settings():
+            default = list(f.default) if isinstance(f.default, tuple) else f.default
+            assert stated[f.name] == default, (section.NAME, f.name)
+
+
+def test_absent_optional_settings_take_the_models_defaults(tmp_path):
+    from policies import default_policy_text
+
+    path = tmp_path / "policy.toml"
+    path.write_text(default_policy_text().replace("pool_size = 2 ", "# removed "))
+    policy = load_policy(path)
+    assert policy.sandbox.pool_size == 2 and dict(policy.sandbox)["pool_size"] == 2
+
+
+def test_an_unknown_setting_is_refused(tmp_path):
+    from policies import default_policy_text
+
+    path = tmp_path / "policy.toml"
+    path.write_text(default_policy_text().replace("[ledger]\n", "[ledger]\nretention_yeras = 9\n"))
+    with pytest.raises(PolicyError, match=r"\[ledger\] has no setting 'retention_yeras'"):
+        load_policy(path)
+
+
+def test_a_changed_setting_is_checked_again():
+    policy = load_policy()
+    assert policy.changed("api", token_days=7).api.token_days == 7
+    with pytest.raises(PolicyError, match="lease_seconds must be longer"):
+        policy.changed("sandbox", lease_seconds=1)
+
+
+def test_the_policy_reference_is_current():
+    from policies.docs import reference, target
+
+    assert target().read_text(encoding="utf-8") == reference(), \
+        "docs/policy.md is out of date: run `python -m policies.docs`"

@@ -120,7 +120,7 @@ def test_a_real_jobs_outcome_shows_at_its_rounded_duration(home, people, grant_i
     job_id = submit(home, people.merchant, grant_id, "SELECT count(*) AS n FROM visits")
     job = home.run_job(job_id)
     shown_at = visibility.reveal_at(home.policy, job)
-    step = home.policy.sandbox["real_timing_seconds"]
+    step = home.policy.sandbox.real_timing_seconds
     assert (shown_at - job.started_at).total_seconds() % step == 0
     before = visibility.shown(home.policy, job, people.merchant, shown_at - dt.timedelta(seconds=1))
     assert before["status"] == "running" and before["output"] is None

@@ -176,7 +176,7 @@ def test_a_silent_worker_on_another_host_loses_its_jobs_after_the_lease(home, pe
 
 def test_a_job_is_not_tried_forever(home, people, grant_id):
     job_id = submit(home, people, grant_id, "SELECT 1 AS x")
-    attempts = home.policy.sandbox["max_attempts"]
+    attempts = home.policy.sandbox.max_attempts
     _orphan(home, job_id, "elsewhere:1:w", heartbeat_age=3600, attempts=attempts)
     with home.store.transaction() as s:
         jobs.recover(s, home.policy)
@@ -219,7 +219,7 @@ def test_simulated_jobs_show_rows_and_real_jobs_never_do(home, people, grant_id)
                                 "simulated"))
     assert again.status == "succeeded"
     assert jobs.view(home.data, home.policy, again, people.merchant)["result"]["rows"] == [[
-        home.policy.sandbox["placeholder_rows"]]]
+        home.policy.sandbox.placeholder_rows]]
 
 
 def test_pseudonyms_join_within_a_grant_and_differ_across_grants(home, people, grant_id):

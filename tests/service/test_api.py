@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import time
 import zipfile
@@ -177,7 +176,7 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
 
 
 def test_oversized_upload_is_refused(client, people, home, visits_file):
-    home.policy = dataclasses.replace(home.policy, max_upload_bytes=1000)
+    home.policy = home.policy.changed("catalog", max_upload_bytes=1000)
     with visits_file.open("rb") as f:
         response = client.post(
             "/api/v1/datasets", headers=auth(people.tokens[P]),

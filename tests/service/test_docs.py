@@ -33,4 +33,4 @@ def test_every_command_and_option_is_in_the_reference():
 
 def test_the_readme_links_the_references():
     readme = (target().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert "docs/cli.md" in readme
+    assert "docs/cli.md" in readme and "docs/policy.md" in readme

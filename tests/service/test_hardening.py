@@ -3,7 +3,6 @@ limits, the console's sign-in limit, response headers, no stack traces."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -37,7 +36,7 @@ def events(home, action):
 
 
 def test_a_refused_token_is_logged_and_a_guessing_client_must_wait(client, home, people):
-    home.policy = dataclasses.replace(home.policy, api=home.policy.api | {
+    home.policy = home.policy.changed("api", **{
         "token_failures_per_minute": 3})
     client.app.state.limits.token_failures.per_minute = 3
     for _ in range(3):
@@ -55,7 +54,7 @@ def test_a_refused_token_is_logged_and_a_guessing_client_must_wait(client, home,
 def test_tokens_expire_and_rotate(client, home, people):
     token = people.tokens["merchant"]
     assert client.get("/api/v1/me", headers=auth(token)).status_code == 200
-    days = home.policy.api["token_days"]
+    days = home.policy.api.token_days
     with home.store.transaction() as s:
         s.execute(update(User).where(User.name == "merchant").values(
             token_issued_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -76,7 +75,7 @@ def test_tokens_expire_and_rotate(client, home, people):
 
 
 def test_an_oversized_body_is_refused_before_anything_happens(client, home, people):
-    home.policy = dataclasses.replace(home.policy, api=home.policy.api | {
+    home.policy = home.policy.changed("api", **{
         "max_request_bytes": 2000})
     big = {"scenario": "x" * 5000, "description": "d", "purpose": "p", "products": "p",
            "months": 1, "items": [{"dataset": "visits", "columns": ["district"]}]}
@@ -98,7 +97,7 @@ def test_an_oversized_body_is_refused_before_anything_happens(client, home, peop
 
 
 def test_uploads_get_the_upload_limit_not_the_request_limit(client, home, people, visits_file):
-    home.policy = dataclasses.replace(home.policy, api=home.policy.api | {
+    home.policy = home.policy.changed("api", **{
         "max_request_bytes": 1000})
     with visits_file.open("rb") as f:
         done = client.post("/api/v1/datasets", headers=auth(people.tokens["provider"]),
@@ -111,7 +110,7 @@ def test_uploads_get_the_upload_limit_not_the_request_limit(client, home, people
 
 
 def test_console_sign_in_is_limited_per_address_and_name(client, home):
-    limit = home.policy.api["sign_in_failures_per_minute"]
+    limit = home.policy.api.sign_in_failures_per_minute
     for _ in range(limit):
         assert sign_in(client, "merchant", "not the password").status_code == 401
     blocked = sign_in(client, "merchant", PASSWORD)  # even the right password waits now

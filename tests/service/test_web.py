@@ -125,7 +125,7 @@ def test_sign_out_ends_the_session_on_the_server(app):
 
 def test_an_idle_session_ends(app, home):
     client = console(app, M)
-    idle = int(home.policy.web["idle_minutes"])
+    idle = home.policy.web.idle_minutes
     with home.store.transaction() as s:
         s.execute(update(WebSession).values(
             last_seen=dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -43,7 +43,7 @@ def current_actor(request: Request,
     try:
         with home.store.read(autocommit=True) as session:
             actor = authenticate(session, credentials.credentials if credentials else None,
-                                 home.policy.api["token_days"])
+                                 home.policy.api.token_days)
     except BadToken as exc:
         limits.token_failures.hit(client)
         with home.store.transaction() as session:
