@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
+from accounts import events
 from accounts.errors import InvalidInput
 from accounts.users import User, get_user
 from lineage import append
@@ -27,7 +28,7 @@ def set_password(session: Session, actor: Actor, policy: Policy, name: str, pass
         raise InvalidInput("the password may not start or end with spaces or hold NUL")
     user = get_user(session, name)
     user.password_hash = _hasher.hash(password)
-    append(session, actor, "user.password_set", f"user:{user.id}", {})
+    append(session, actor, events.USER_PASSWORD_SET, f"user:{user.id}", {})
     return user
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import DateTime, ForeignKey, Index, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from accounts import events
 from accounts.passwords import check_password
 from accounts.users import ANONYMOUS, User
 from catalog.models import utcnow
@@ -55,13 +56,13 @@ def sign_in(session: Session, name: str, password: str) -> Signed | None:
     user = session.scalar(select(User).where(User.name == name[:63]))
     if not check_password(user, password) or user is None or user.status != "active":
         # Never the attempted password, nor an unknown name (it may be a mistyped password).
-        append(session, ANONYMOUS, "auth.failed", f"user:{user.id}" if user else "user:unknown",
+        append(session, ANONYMOUS, events.AUTH_FAILED, f"user:{user.id}" if user else "user:unknown",
                {"via": "console"})
         return None
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     session.add(WebSession(id_hash=_digest(cookie), user_id=user.id, csrf=csrf))
-    append(session, user.actor(), "user.signed_in", f"user:{user.id}", {"via": "console"})
+    append(session, user.actor(), events.USER_SIGNED_IN, f"user:{user.id}", {"via": "console"})
     return Signed(user.actor(), csrf, cookie)
 
 
@@ -93,7 +94,7 @@ def sign_out(session: Session, cookie: str | None) -> None:
         return
     row = session.get(WebSession, _digest(cookie))
     if row is not None:
-        append(session, session.get(User, row.user_id).actor(), "user.signed_out",
+        append(session, session.get(User, row.user_id).actor(), events.USER_SIGNED_OUT,
                f"user:{row.user_id}", {"via": "console"})
         session.delete(row)
 

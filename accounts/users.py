@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
+from accounts import events
 from accounts.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from catalog.models import utcnow
 from catalog.names import identifier, text
@@ -86,13 +87,13 @@ def add_user(session: Session, actor: Actor, name: str, role: str,
             organization = Organization(name=org)
             session.add(organization)
             session.flush()
-            append(session, actor, "org.created", f"org:{organization.id}", {"name": org})
+            append(session, actor, events.ORG_CREATED, f"org:{organization.id}", {"name": org})
     token = new_token()
     user = User(name=name, role=role_.value, org=organization, token_hash=hash_token(token),
                 token_issued_at=utcnow())
     session.add(user)
     session.flush()
-    append(session, actor, "user.created", f"user:{user.id}",
+    append(session, actor, events.USER_CREATED, f"user:{user.id}",
            {"role": role_.value, "org_id": organization.id if organization else None})
     return user, token
 
@@ -142,7 +143,7 @@ def rotate_token(session: Session, actor: Actor, name: str) -> tuple[User, str]:
         raise Forbidden("only an administrator or the user themselves may rotate a token")
     token = new_token()
     user.token_hash, user.token_issued_at = hash_token(token), utcnow()
-    append(session, actor, "user.token_rotated", f"user:{user.id}", {})
+    append(session, actor, events.USER_TOKEN_ROTATED, f"user:{user.id}", {})
     return user, token
 
 
@@ -155,7 +156,7 @@ def set_status(session: Session, actor: Actor, name: str, active: bool) -> User:
     status = "active" if active else "disabled"
     if user.status != status:
         user.status = status
-        append(session, actor, f"user.{'enabled' if active else 'disabled'}", f"user:{user.id}", {})
+        append(session, actor, events.USER_ENABLED if active else events.USER_DISABLED, f"user:{user.id}", {})
     return user
 
 

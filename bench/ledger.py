@@ -22,10 +22,12 @@ import time
 from pathlib import Path
 
 from lineage import append, verify_ledger
+from lineage.events import event
 from lineage.proofs import inclusion, verify_inclusion
 from policies import Actor, Role
 from service.home import Home
 
+BENCH_EVENT = event("bench.event", "job", "an event of the ledger benchmark")
 DATA = Path(__file__).parent / ".data"
 ACTOR = Actor(1, "bench", Role.ADMIN)
 
@@ -38,7 +40,7 @@ def fill(home: Home, count: int, per_transaction: int, start: int = 0) -> float:
         with home.store.transaction() as session:
             for i in range(batch):
                 n = start + done + i
-                append(session, ACTOR, "bench.event", f"job:{n}",
+                append(session, ACTOR, BENCH_EVENT, f"job:{n}",
                        {"n": n, "status": "succeeded", "rows": n % 1000})
         done += batch
     return time.perf_counter() - started

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog import names
+from catalog import events, names
 from catalog.datasets import get as get_dataset
 from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
 from catalog.models import Application, ApplicationItem, Grant, utcnow
@@ -100,7 +100,7 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
                                          raw_columns=sorted(set(raw))))
     session.add(app)
     session.flush()
-    append(session, actor, "application.submitted", f"application:{app.id}", {
+    append(session, actor, events.APPLICATION_SUBMITTED, f"application:{app.id}", {
         "org": app.org, "scenario": app.scenario, "months": app.months, "abroad": app.abroad,
         "deadline": deadline.isoformat(), "deadline_calendar_exact": exact,
         "items": [i.as_dict() for i in app.items],
@@ -138,7 +138,7 @@ def decide(session: Session, actor: Actor, policy: Policy, application_id: int, 
     comment = names.text(comment, "comment", 5000, required=not approve, multiline=True)
     app.status = decision
     app.decided_at, app.decided_by, app.comment = utcnow(), actor.id, comment
-    append(session, actor, f"application.{app.status}", f"application:{app.id}",
+    append(session, actor, events.DECIDED[decision], f"application:{app.id}",
            {"comment_chars": len(comment)})
     if approve:
         _grant(session, actor, app)
@@ -151,7 +151,7 @@ def _grant(session: Session, actor: Actor, app: Application) -> Grant:
                   expires_at=_add_months(now, app.months))
     session.add(grant)
     session.flush()
-    append(session, actor, "grant.created", f"grant:{grant.id}", {
+    append(session, actor, events.GRANT_CREATED, f"grant:{grant.id}", {
         "application_id": app.id, "org": app.org,
         "expires_at": grant.expires_at.isoformat(timespec="seconds") + "Z",
         "items": [i.as_dict() for i in app.items],
@@ -185,13 +185,13 @@ def sweep_overdue(session: Session, policy: Policy,
         if policy.overdue_action == "deemed_approved" and silence_may_approve(policy, app):
             app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.APPROVED)
             app.deemed, app.decided_at = True, utcnow()
-            append(session, SYSTEM, "application.deemed_approved", f"application:{app.id}",
+            append(session, SYSTEM, events.APPLICATION_DEEMED_APPROVED, f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
             _grant(session, SYSTEM, app)
             done["deemed_approved"].append(app.id)
         else:
             app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.ESCALATED)
-            append(session, SYSTEM, "application.escalated", f"application:{app.id}",
+            append(session, SYSTEM, events.APPLICATION_ESCALATED, f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
             done["escalated"].append(app.id)
     return done
@@ -230,7 +230,7 @@ def _end(session: Session, actor: Actor, grant: Grant, status: GrantStatus, reas
          data: Storage) -> None:
     grant.status = GRANTS.move(grant.id, grant.status, status)
     grant.ended_at, grant.end_reason = utcnow(), reason
-    append(session, actor, f"grant.{status}", f"grant:{grant.id}",
+    append(session, actor, events.ENDED[status], f"grant:{grant.id}",
            {"workspace_deleted": True, "reason_chars": len(reason)})
     for hook in GRANT_END_HOOKS:
         hook(session, actor, grant, data)

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from anonymize.entities import ENTITIES
-from catalog import names
+from catalog import events, names
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
 from catalog.models import Dataset, DatasetVersion, utcnow
@@ -99,7 +99,7 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
     )
     session.add(version)
     session.flush()
-    append(session, actor, "dataset.registered", f"dataset_version:{version.id}", {
+    append(session, actor, events.DATASET_REGISTERED, f"dataset_version:{version.id}", {
         "dataset": dataset.name, "registration_no": dataset.registration_no,
         "version": number, "sha256": version.sha256, "rows": version.rows,
         "columns": version.column_names, "level": dataset.level,
@@ -180,7 +180,7 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
         "confirmed", actor.id, utcnow()
     if level is not None:
         dataset.level = level
-    append(session, actor, "dataset.classified", f"dataset_version:{version.id}", {
+    append(session, actor, events.DATASET_CLASSIFIED, f"dataset_version:{version.id}", {
         "dataset": dataset.name, "version": version.version, "level": dataset.level,
         "suggested_level": version.suggested_level, "overridden": overridden,
         "entities": version.entity_columns(),

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
+from catalog import events
 from catalog.errors import CatalogError, NotFound
 from catalog.files import write_parquet_atomically
 from catalog.models import DatasetVersion, utcnow
@@ -73,7 +74,7 @@ def build(transaction: Transaction, data: Storage, policy: Policy, version_id: i
         source = version.path
         k_min = policy.level(version.dataset.level).k_min
         entities = {t["name"]: t.get("entity") for t in version.tags()}
-        append(session, SYSTEM, "preview.building", f"dataset_version:{version.id}", {})
+        append(session, SYSTEM, events.PREVIEW_BUILDING, f"dataset_version:{version.id}", {})
     try:
         say("reading the data")
         table = pq.read_table(data.fetch(source))
@@ -104,7 +105,7 @@ def build(transaction: Transaction, data: Storage, policy: Policy, version_id: i
             version.preview_report = {k: report[k] for k in (
                 "quality", "column_shapes", "column_pair_trends", "exact_row_matches",
                 "reused_identifier_values", "rows", "seconds")}
-            append(session, SYSTEM, "preview.built", f"dataset_version:{version.id}", {
+            append(session, SYSTEM, events.PREVIEW_BUILT, f"dataset_version:{version.id}", {
                 "rows": report["rows"], "quality": str(report["quality"]),
                 "exact_row_matches": report["exact_row_matches"],
                 "reused_identifier_values": report["reused_identifier_values"]})
@@ -120,7 +121,7 @@ def _failed(transaction: Transaction, version_id: int, exc: Exception) -> dict[s
     with transaction() as session:
         version = _version(session, version_id)
         version.preview_status, version.preview_error = "failed", reason[:1000]
-        append(session, SYSTEM, "preview.failed", f"dataset_version:{version.id}",
+        append(session, SYSTEM, events.PREVIEW_FAILED, f"dataset_version:{version.id}",
                {"reason": reason[:200]})
         return state(version)
 

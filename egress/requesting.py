@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from catalog import names
 from catalog.models import Grant, utcnow
 from catalog.workdays import add_working_days
-from egress import acro_results, assess, checks, workflow
+from egress import acro_results, assess, checks, events, workflow
 from egress.bundle import PROOF, write_bundle, write_proof
 from egress.checks import CHECK_NAMES
 from egress.errors import Conflict, InvalidRequest, NotFound, StorageFull
@@ -86,7 +86,7 @@ def request(session: Session, actor: Actor, policy: Policy, data: Storage, secre
     session.flush()
     results = assess.run(session, policy, data, secret, req, job)
     req.checks = [r.as_dict() for r in results]
-    event = "egress.drafted" if ask.draft else "egress.requested"
+    event = events.EGRESS_DRAFTED if ask.draft else events.EGRESS_REQUESTED
     append(session, actor, event, f"egress:{req.id}", {
         "job_id": job.id, "product": product, "declared_sources": declared,
         "abroad": bool(ask.abroad), "required_approvals": needed, "mitigation": req.mitigation,
@@ -163,7 +163,7 @@ def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secr
         req.round += 1
     results = assess.run(session, policy, data, secret, req, job)
     req.checks = [r.as_dict() for r in results]
-    append(session, actor, "egress.updated", f"egress:{req.id}", {
+    append(session, actor, events.EGRESS_UPDATED, f"egress:{req.id}", {
         "job_id": job.id, "round": req.round, "mitigation": req.mitigation,
         "checks": {r.name: r.verdict for r in results},
         "exceptions": sorted(req.exceptions or {}), "comment_chars": len(comment),
@@ -280,7 +280,7 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
         raise
     release.path = relative
     workflow.move(session, actor, req, "released", {"release_id": release.id})
-    event = append(session, actor, "release.created", f"release:{release.id}", {
+    event = append(session, actor, events.RELEASE_CREATED, f"release:{release.id}", {
         "request_id": req.id, "product_no": release.product_no,
         "manifest_sha256": release.manifest_sha256,
         "sources": sorted(sources), "job_id": job.id,
@@ -344,10 +344,10 @@ def download(session: Session, actor: Actor, data: Storage, release_id: int) -> 
     release = session.get(Release, release_id)
     if release is None or release.request.org != actor.org:
         raise NotFound(f"no release {release_id}")
-    append(session, actor, "release.downloaded", f"release:{release.id}", {})
+    append(session, actor, events.RELEASE_DOWNLOADED, f"release:{release.id}", {})
     if not data.exists(f"{release.path}/{PROOF}"):  # stopped between commit and proof
         created = session.scalar(select(LedgerEvent.seq).where(
-            LedgerEvent.action == "release.created", LedgerEvent.subject == f"release:{release.id}"))
+            LedgerEvent.action == events.RELEASE_CREATED, LedgerEvent.subject == f"release:{release.id}"))
         if created is not None:
             _proved(data, release.path, proofs.inclusion(session, created))
     return data.fetch(release.path)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from catalog import names
 from catalog.models import utcnow
-from egress import requesting, workflow
+from egress import events, requesting, workflow
 from egress.checks import FAIL
 from egress.errors import Conflict, InvalidRequest, ReviewRefused
 from egress.models import EgressRequest, EgressReview
@@ -85,7 +85,7 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
                           overrides=granted)
     session.add(review)
     req.reviews.append(review)
-    append(session, actor, f"egress.review.{decision}", f"egress:{req.id}", {
+    append(session, actor, events.VOTED[decision], f"egress:{req.id}", {
         "round": req.round, "comment_chars": len(comment), "overrides": granted,
         "checklist": {p: a["answer"] for p, a in answers.items()},
     })
@@ -156,6 +156,6 @@ def sweep(session: Session, policy: Policy, now: dt.datetime | None = None) -> l
         EgressRequest.escalated.is_(False))))
     for req in late:
         req.escalated = True
-        append(session, SYSTEM, "egress.escalated", f"egress:{req.id}",
+        append(session, SYSTEM, events.EGRESS_ESCALATED, f"egress:{req.id}",
                {"deadline": req.deadline.isoformat(), "votes_in": len(req.current_votes())})
     return [r.id for r in late]

@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from egress.errors import Conflict
+from egress.events import MOVED
 from egress.models import EgressRequest
 from egress.states import EGRESS, EgressStatus
 from lineage import append
 from policies import Actor
 
 FINAL = tuple(sorted(s.value for s in EGRESS.final))
-EVENTS = {status: f"egress.{status.value}" for status in EgressStatus
-          if status is not EgressStatus.DRAFT}
+EVENTS = MOVED
 
 
 def move(session: Session, actor: Actor, req: EgressRequest, to: str,

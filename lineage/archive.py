@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from kernel.base import Base, on_rollback
 from lineage.canonical import canonical_bytes
 from lineage.errors import LedgerError
+from lineage.events import LEDGER_ARCHIVED, LEDGER_PURGED
 from lineage.ledger import LedgerEvent, append, stored_subtree
 from lineage.signing import Signer, verify
 from policies.roles import Actor
@@ -153,7 +154,7 @@ def _seal_month(session: Session, actor: Actor, ledger_dir: Path, signer: Signer
                            manifest=body.decode("utf-8"), key_id=signer.key_id,
                            signature=signature, archived_at=now)
     session.add(record)
-    append(session, actor, "ledger.archived", f"ledger_month:{month}", {
+    append(session, actor, LEDGER_ARCHIVED, f"ledger_month:{month}", {
         "first_seq": first, "last_seq": last, "count": len(rows), "sha256": digest,
         "root": root})
     return record.as_dict()
@@ -186,7 +187,7 @@ def purge(session: Session, actor: Actor, before: str, retention_years: int,
             LedgerEvent.seq.between(record.first_seq, record.last_seq))).rowcount
         record.purged_at = now
     _end_permit(session)
-    append(session, actor, "ledger.purged", "ledger", {
+    append(session, actor, LEDGER_PURGED, "ledger", {
         "months": [m.month for m in months], "events": deleted,
         "ranges": [[m.first_seq, m.last_seq] for m in months]})
     return {"months": [m.month for m in months], "events": deleted}

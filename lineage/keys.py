@@ -9,11 +9,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
 from lineage.canonical import canonical_bytes
+from lineage.events import KEY_ROTATED
 from lineage.ledger import SIGNER_OVERRIDE, LedgerEvent, append
 from lineage.signing import Signer, key_id, load_public, public_pem, verify
 from policies.roles import Actor
 
-ROTATION = "ledger.key_rotated"
+ROTATION = KEY_ROTATED
 
 
 def statement(origin: str, old_key_id: str, new_key_id: str, new_public_pem: str) -> bytes:

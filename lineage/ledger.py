@@ -27,6 +27,7 @@ from kernel.base import Base
 from lineage import merkle
 from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.errors import LedgerError
+from lineage.events import checked
 from lineage.signing import Signer
 from policies.roles import Actor
 
@@ -174,6 +175,7 @@ def event_bytes(body: dict[str, Any]) -> bytes:
 def append(session: Session, actor: Actor, action: str, subject: str,
            payload: dict[str, Any] | None = None) -> LedgerEvent:
     """Append one event in ``session``'s transaction. Payloads refer to people by id only."""
+    checked(action, subject)
     payload = payload or {}
     seq, prev = _head(session)
     seq += 1

@@ -15,11 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import events as catalog_events
+from egress import events as egress_events
 from lineage.errors import LedgerError
 from lineage.ledger import LedgerEvent
+from sandbox import events as sandbox_events
 
-ACTIONS = ("dataset.registered", "job.queued", "job.succeeded", "egress.requested",
-           "release.created", "release.downloaded")
+ACTIONS = (catalog_events.DATASET_REGISTERED, sandbox_events.JOB_QUEUED,
+           sandbox_events.JOB_SUCCEEDED, egress_events.EGRESS_REQUESTED,
+           egress_events.RELEASE_CREATED, egress_events.RELEASE_DOWNLOADED)
 KINDS = ("dataset_version", "job", "output", "egress", "release", "download")
 
 
@@ -63,12 +67,12 @@ def build(session: Session) -> Graph:
                            .execution_options(yield_per=10_000))
     for seq, time, action, subject, payload_text in rows:
         payload = json.loads(payload_text)
-        if action == "dataset.registered":
+        if action == catalog_events.DATASET_REGISTERED:
             versions[(payload.get("registration_no"), payload.get("version"))] = subject
             graph.node(subject, label=f"{payload.get('dataset')} v{payload.get('version')}",
                        dataset=payload.get("dataset"), sha256=payload.get("sha256"),
                        rows=payload.get("rows"), time=time)
-        elif action == "job.queued":
+        elif action == sandbox_events.JOB_QUEUED:
             graph.node(subject, label=f"{subject} ({payload.get('target')})",
                        target=payload.get("target"), grant_id=payload.get("grant_id"), time=time)
             for source in (payload.get("sources") or {}).values():
@@ -78,21 +82,21 @@ def build(session: Session) -> Graph:
                         graph.edge(origin, subject)
                 elif source.get("kind") == "output":
                     graph.edge(f"output:{source.get('job_id')}", subject)
-        elif action == "job.succeeded":
+        elif action == sandbox_events.JOB_SUCCEEDED:
             job_id = subject.partition(":")[2]
             graph.node(f"output:{job_id}", label=f"output of job {job_id}",
                        rows=payload.get("rows"), sha256=payload.get("sha256"), time=time)
             graph.edge(subject, f"output:{job_id}")
-        elif action == "egress.requested":
+        elif action == egress_events.EGRESS_REQUESTED:
             graph.node(subject, label=f"{subject}: {payload.get('product')}",
                        product=payload.get("product"), time=time)
             graph.edge(f"output:{payload.get('job_id')}", subject)
-        elif action == "release.created":
+        elif action == egress_events.RELEASE_CREATED:
             graph.node(subject, label=f"{subject} {payload.get('product_no')}",
                        product_no=payload.get("product_no"),
                        manifest_sha256=payload.get("manifest_sha256"), time=time)
             graph.edge(f"egress:{payload.get('request_id')}", subject)
-        elif action == "release.downloaded":
+        elif action == egress_events.RELEASE_DOWNLOADED:
             graph.node(f"download:{seq}", label=f"download {time[:16]}", time=time)
             graph.edge(subject, f"download:{seq}")
     return graph

@@ -11,30 +11,34 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from accounts.events import AUTH_FAILED
+from catalog import events as catalog_events
+from egress import events as egress_events
 from lineage.ledger import LedgerEvent
+from sandbox import events as sandbox_events
 
 # Indicator group -> (series name, the ledger actions counted in it).
 SERIES: dict[str, dict[str, tuple[str, ...]]] = {
     "authorization_procedure": {
-        "applications_submitted": ("application.submitted",),
-        "applications_decided": ("application.approved", "application.rejected",
-                                 "application.deemed_approved"),
-        "egress_requests": ("egress.requested",),
+        "applications_submitted": (catalog_events.APPLICATION_SUBMITTED,),
+        "applications_decided": (catalog_events.APPLICATION_APPROVED, catalog_events.APPLICATION_REJECTED,
+                                 catalog_events.APPLICATION_DEEMED_APPROVED),
+        "egress_requests": (egress_events.EGRESS_REQUESTED,),
     },
     "resource_supply": {
-        "datasets_registered": ("dataset.registered",),
-        "grants_created": ("grant.created",),
+        "datasets_registered": (catalog_events.DATASET_REGISTERED,),
+        "grants_created": (catalog_events.GRANT_CREATED,),
     },
     "operation_benefits": {
-        "jobs_succeeded": ("job.succeeded",),
-        "products_released": ("release.created",),
-        "downloads": ("release.downloaded",),
+        "jobs_succeeded": (sandbox_events.JOB_SUCCEEDED,),
+        "products_released": (egress_events.RELEASE_CREATED,),
+        "downloads": (egress_events.RELEASE_DOWNLOADED,),
     },
     "data_security": {
-        "failed_sign_ins": ("auth.failed",),
-        "egress_rejected": ("egress.rejected",),
-        "jobs_failed": ("job.failed", "job.timed_out"),
-        "grants_revoked": ("grant.revoked",),
+        "failed_sign_ins": (AUTH_FAILED,),
+        "egress_rejected": (egress_events.EGRESS_REJECTED,),
+        "jobs_failed": (sandbox_events.JOB_FAILED, sandbox_events.JOB_TIMED_OUT),
+        "grants_revoked": (catalog_events.GRANT_REVOKED,),
     },
 }
 
@@ -61,19 +65,20 @@ def monthly(session: Session, months: int = 12, today: dt.date | None = None) ->
     decided: dict[str, list[bool]] = defaultdict(list)
     rows = session.execute(
         select(LedgerEvent.time, LedgerEvent.action, LedgerEvent.subject, LedgerEvent.payload)
-        .where(or_(LedgerEvent.time >= start, LedgerEvent.action == "application.submitted"))
+        .where(or_(LedgerEvent.time >= start, LedgerEvent.action == catalog_events.APPLICATION_SUBMITTED))
         .order_by(LedgerEvent.seq).execution_options(yield_per=10_000))
     for time, action, subject, payload in rows:
-        if action == "application.submitted":
+        if action == catalog_events.APPLICATION_SUBMITTED:
             deadlines[subject] = (json.loads(payload) or {}).get("deadline") or ""
         if time < start:
             continue
         month = time[:7]
         if action in actions:
             counts[actions[action]][month] += 1
-        if action in ("application.approved", "application.rejected") and subject in deadlines:
+        if action in (catalog_events.APPLICATION_APPROVED,
+                      catalog_events.APPLICATION_REJECTED) and subject in deadlines:
             decided[month].append(time[:10] <= deadlines[subject])
-        elif action == "application.deemed_approved":
+        elif action == catalog_events.APPLICATION_DEEMED_APPROVED:
             decided[month].append(False)
     out: dict[str, Any] = {"months": labels, "groups": {}}
     for group, series in SERIES.items():

@@ -11,8 +11,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.events import AUTH_FAILED
+from catalog import events as catalog_events
+from egress import events as egress_events
 from lineage.errors import LedgerError
+from lineage.events import KEY_ROTATED
 from lineage.ledger import LedgerEvent
+from sandbox import events as sandbox_events
 
 FORMATS = ("md", "json", "html")
 
@@ -46,59 +51,58 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
     downloads = Counter()
     for _seq, time, action, subject, p in _events(session, year):
         this_year = time.startswith(prefix)
-        if action == "application.submitted":
+        if action == catalog_events.APPLICATION_SUBMITTED:
             applications[subject] = {"submitted": time, "deadline": p.get("deadline"),
                                      "org": p.get("org"), "scenario": p.get("scenario"),
                                      "items": p.get("items", []), "months": p.get("months")}
         elif action.startswith("application.") and subject in applications:
             app = applications[subject]
-            if action in ("application.approved", "application.rejected",
-                          "application.deemed_approved") and "decided" not in app:
+            if action in catalog_events.DECISIONS and "decided" not in app:
                 app["decided"], app["decision"] = time, action.split(".", 1)[1]
-            elif action == "application.escalated":
+            elif action == catalog_events.APPLICATION_ESCALATED:
                 app["escalated"] = time
-        elif action == "grant.created" and this_year:
+        elif action == catalog_events.GRANT_CREATED and this_year:
             app = applications.get(f"application:{p.get('application_id')}", {})
             grants.append({"grant": subject, "org": p.get("org"), "scenario": app.get("scenario"),
                            "datasets": sorted({i.get("dataset") for i in p.get("items", [])}),
                            "from": time[:10], "until": (p.get("expires_at") or "")[:10]})
-        elif action == "dataset.registered":
+        elif action == catalog_events.DATASET_REGISTERED:
             if this_year:
                 supply["versions_registered"] += 1
                 supply["rows_registered"] += int(p.get("rows") or 0)
                 if p.get("version") == 1:
                     supply["datasets_registered"] += 1
-        elif action == "job.queued":
+        elif action == sandbox_events.JOB_QUEUED:
             names = sorted(n for n, s in (p.get("sources") or {}).items()
                            if s.get("kind") == "dataset")
             jobs_sources[subject] = names
             if this_year:
                 for name in names:
                     dataset_use[name]["jobs"] += 1
-        elif action == "job.succeeded" and this_year:
+        elif action == sandbox_events.JOB_SUCCEEDED and this_year:
             for name in jobs_sources.get(subject, []):
                 dataset_use[name]["rows_produced"] += int(p.get("rows") or 0)
-        elif action in ("job.failed", "job.timed_out") and this_year:
+        elif action in (sandbox_events.JOB_FAILED, sandbox_events.JOB_TIMED_OUT) and this_year:
             security[f"jobs_{action.split('.')[1]}"] += 1
-        elif action == "egress.requested":
+        elif action == egress_events.EGRESS_REQUESTED:
             egress_products[subject] = p.get("product")
             if this_year and "fail" in (p.get("checks") or {}).values():
                 security["egress_requests_failing_checks"] += 1
-        elif action == "egress.rejected" and this_year:
+        elif action == egress_events.EGRESS_REJECTED and this_year:
             security["egress_rejected"] += 1
-        elif action == "release.created" and this_year:
+        elif action == egress_events.RELEASE_CREATED and this_year:
             products.append({"release": subject, "product_no": p.get("product_no"),
                              "product": egress_products.get(f"egress:{p.get('request_id')}"),
                              "sources": p.get("sources", []), "time": time[:10]})
             for name in p.get("sources", []):
                 dataset_use[name]["releases"] += 1
-        elif action == "release.downloaded" and this_year:
+        elif action == egress_events.RELEASE_DOWNLOADED and this_year:
             downloads[subject] += 1
-        elif action in ("grant.revoked",) and this_year:
+        elif action in (catalog_events.GRANT_REVOKED,) and this_year:
             security["grants_revoked"] += 1
-        elif action == "auth.failed" and this_year:
+        elif action == AUTH_FAILED and this_year:
             security["failed_sign_ins"] += 1
-        elif action == "ledger.key_rotated" and this_year:
+        elif action == KEY_ROTATED and this_year:
             security["key_rotations"] += 1
 
     decided = [a for a in applications.values() if a.get("decided", "").startswith(prefix)]

@@ -22,6 +22,7 @@ from catalog.models import Grant, utcnow
 from lineage import append
 from policies import SYSTEM, Actor, Policy
 from policies.permissions import Action, permit
+from sandbox import events
 from sandbox.errors import NotFound, QueryRefused
 from sandbox.models import Alert, Job
 
@@ -92,7 +93,7 @@ def raise_alert(session: Session, grant: Grant, kind: str, details: dict[str, An
     alert = Alert(grant_id=grant.id, org=grant.org, kind=kind, details=details)
     session.add(alert)
     session.flush()
-    append(session, SYSTEM, "security.alert", f"grant:{grant.id}",
+    append(session, SYSTEM, events.SECURITY_ALERT, f"grant:{grant.id}",
            {"alert_id": alert.id, "kind": kind, **details})
     return alert
 
@@ -113,6 +114,6 @@ def acknowledge(session: Session, actor: Actor, alert_id: int) -> Alert:
         raise NotFound(f"no alert {alert_id}")
     if alert.acknowledged_at is None:
         alert.acknowledged_by, alert.acknowledged_at = actor.id, utcnow()
-        append(session, actor, "security.alert_acknowledged", f"grant:{alert.grant_id}",
+        append(session, actor, events.SECURITY_ALERT_ACKNOWLEDGED, f"grant:{alert.grant_id}",
                {"alert_id": alert.id})
     return alert

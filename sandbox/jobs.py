@@ -29,7 +29,7 @@ from kernel.base import on_rollback
 from lineage import append
 from policies import SYSTEM, Actor, Policy, Role
 from policies.permissions import Action, permit
-from sandbox import budget, gate, visibility
+from sandbox import budget, events, gate, visibility
 from sandbox.engine import first_rows
 from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
@@ -127,7 +127,7 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
               sources=_provenance(session, grant, gate.tables_read(tree)))
     session.add(job)
     session.flush()
-    append(session, actor, "job.queued", f"job:{job.id}", {
+    append(session, actor, events.JOB_QUEUED, f"job:{job.id}", {
         "grant_id": grant.id, "target": target, "output_name": output_name,
         "sources": job.sources,
     })
@@ -186,7 +186,7 @@ def claim(session: Session, policy: Policy, data: Storage, worker: str,
         job.status = JOBS.move(job.id, job.status, JobStatus.RUNNING).value
         job.worker, job.attempts = worker, job.attempts + 1
         job.started_at = job.heartbeat_at = utcnow()
-        append(session, SYSTEM, "job.running", f"job:{job.id}",
+        append(session, SYSTEM, events.JOB_RUNNING, f"job:{job.id}",
                {"attempt": job.attempts, "worker": worker})
         return job, exposures(session, data, policy, grant, job.target, before_job=job.id)
 
@@ -255,7 +255,7 @@ def _finish(session: Session, job: Job, status: str, error: str, error_class: st
                        columns=[c["name"] for c in job.output_schema or []])
     else:
         payload["error_class"] = error_class
-    append(session, SYSTEM, f"job.{status}", f"job:{job.id}", payload)
+    append(session, SYSTEM, events.FINISHED[final], f"job:{job.id}", payload)
 
 
 def cancel(session: Session, actor: Actor, job_id: int) -> Job:
@@ -269,7 +269,7 @@ def cancel(session: Session, actor: Actor, job_id: int) -> Job:
         _withdrawn(session, job)
     elif not job.cancel_requested:
         job.cancel_requested = True
-        append(session, actor, "job.cancel_requested", f"job:{job.id}", {})
+        append(session, actor, events.JOB_CANCEL_REQUESTED, f"job:{job.id}", {})
         _withdrawn(session, job)
     return job
 
@@ -304,7 +304,7 @@ def recover(session: Session, policy: Policy, dead_worker: Any = None,
         elif job.attempts < policy.sandbox.max_attempts:
             job.status = JOBS.move(job.id, job.status, JobStatus.QUEUED).value
             job.worker, job.heartbeat_at = None, None
-            append(session, SYSTEM, "job.requeued", f"job:{job.id}",
+            append(session, SYSTEM, events.JOB_REQUEUED, f"job:{job.id}",
                    {"reason": why, "attempts": job.attempts})
             _queued(session, job)
         else:
@@ -326,7 +326,7 @@ def release(session: Session, worker: str, job_id: int, reason: str) -> None:
     job.status = JOBS.move(job.id, job.status, JobStatus.QUEUED).value
     job.worker, job.heartbeat_at = None, None
     job.attempts = max(0, job.attempts - 1)
-    append(session, SYSTEM, "job.requeued", f"job:{job.id}", {"reason": reason,
+    append(session, SYSTEM, events.JOB_REQUEUED, f"job:{job.id}", {"reason": reason,
                                                               "attempts": job.attempts})
     _queued(session, job)
 

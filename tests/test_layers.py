@@ -20,7 +20,7 @@ MAY_IMPORT = {
     "synth": {"kernel", "policies", "anonymize", "catalog"},
     "sandbox": {"kernel", "policies", "lineage", "storage", "catalog", "anonymize", "synth"},
     "egress": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "anonymize"},
-    "reporting": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress"},
+    "reporting": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts"},
     "workers": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
                 "actions"},
     "actions": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",

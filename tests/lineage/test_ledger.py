@@ -298,7 +298,9 @@ import sys
 from pathlib import Path
 from service.home import Home
 from lineage import append
+from lineage.events import event
 from policies import Actor, Role
+event("test.event", "thing", "an event of the tests")
 home = Home(Path(sys.argv[1]), sys.argv[2] or None)
 actor = Actor(1, "writer", Role.ADMIN)
 print("ready", flush=True)

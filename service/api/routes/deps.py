@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from accounts.events import AUTH_FAILED
 from accounts.users import ANONYMOUS, BadToken, authenticate
 from actions import Context, Dispatcher
 from lineage import append
@@ -47,7 +48,7 @@ def current_actor(request: Request,
     except BadToken as exc:
         limits.token_failures.hit(client)
         with home.store.transaction() as session:
-            append(session, ANONYMOUS, "auth.failed",
+            append(session, ANONYMOUS, AUTH_FAILED,
                    f"user:{exc.user_id}" if exc.user_id else "user:unknown",
                    {"via": "api", "reason": exc.message.split(":")[0][:80]})
         raise
