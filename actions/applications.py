@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from actions.context import Context
+from actions.views import ApplicationView, GrantView
 from catalog import applications
 from policies.permissions import Action, permit
 from sandbox import jobs
@@ -14,44 +15,48 @@ def submit(ctx: Context, request: applications.Request) -> dict[str, Any]:
     """Apply for the data one scenario needs: one scenario, one list, one approval."""
     permit(ctx.actor, Action.APPLICATION_SUBMIT)
     with ctx.transaction() as session:
-        return applications.submit(session, ctx.actor, ctx.policy, request).as_dict()
+        return ApplicationView.of(applications.submit(session, ctx.actor, ctx.policy,
+                                                      request).as_dict())
 
 
 def search(ctx: Context, status: str | None = None) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.APPLICATION_READ)
     with ctx.read() as session:
-        return [a.as_dict() for a in applications.list_applications(session, ctx.actor, status)]
+        return [ApplicationView.of(a.as_dict())
+                for a in applications.list_applications(session, ctx.actor, status)]
 
 
 def show(ctx: Context, application_id: int) -> dict[str, Any]:
     permit(ctx.actor, Action.APPLICATION_READ)
     with ctx.read() as session:
-        return applications.get(session, ctx.actor, application_id).as_dict()
+        return ApplicationView.of(applications.get(session, ctx.actor, application_id).as_dict())
 
 
 def decide(ctx: Context, application_id: int, approve: bool, comment: str) -> dict[str, Any]:
     """Approve (creating a grant) or reject an application."""
     permit(ctx.actor, Action.APPLICATION_DECIDE)
     with ctx.transaction() as session:
-        return applications.decide(session, ctx.actor, ctx.policy, application_id, approve,
-                                   comment).as_dict()
+        return ApplicationView.of(applications.decide(session, ctx.actor, ctx.policy,
+                                                      application_id, approve, comment).as_dict())
 
 
 def grants(ctx: Context) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.GRANT_READ)
     with ctx.read() as session:
-        return [jobs.grant_view(ctx.policy, g)
+        return [GrantView.of(jobs.grant_view(ctx.policy, g))
                 for g in applications.list_grants(session, ctx.actor)]
 
 
 def grant(ctx: Context, grant_id: int) -> dict[str, Any]:
     permit(ctx.actor, Action.GRANT_READ)
     with ctx.read() as session:
-        return jobs.grant_view(ctx.policy, applications.get_grant(session, ctx.actor, grant_id))
+        return GrantView.of(jobs.grant_view(
+            ctx.policy, applications.get_grant(session, ctx.actor, grant_id)))
 
 
 def revoke(ctx: Context, grant_id: int, reason: str) -> dict[str, Any]:
     """Revoke a grant: new jobs are refused; its workspace is deleted after the commit."""
     permit(ctx.actor, Action.GRANT_REVOKE)
     with ctx.transaction() as session:
-        return applications.revoke(session, ctx.actor, grant_id, reason, ctx.data).as_dict()
+        return GrantView.of(applications.revoke(session, ctx.actor, grant_id, reason,
+                                                ctx.data).as_dict())

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from actions.context import Context
+from actions.views import ProductView, ReleaseView
 from egress import requesting, review
 from egress.bundle import verify_bundle
 from egress.states import AWAITING_REVIEW
@@ -75,13 +76,14 @@ def products(ctx: Context) -> list[dict[str, Any]]:
     """Released products with their registration numbers and their sources'."""
     permit(ctx.actor, Action.RELEASE_READ)
     with ctx.read() as session:
-        return requesting.products(session, ctx.actor)
+        return [ProductView.of(p) for p in requesting.products(session, ctx.actor)]
 
 
 def releases(ctx: Context) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.RELEASE_READ)
     with ctx.read() as session:
-        return [r.as_dict() for r in requesting.list_releases(session, ctx.actor)]
+        return [ReleaseView.of(r.as_dict())
+                for r in requesting.list_releases(session, ctx.actor)]
 
 
 def release(ctx: Context, release_id: int) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from actions.context import Context
+from actions.views import AlertView
 from policies.permissions import Action, permit
 from sandbox import budget, jobs, visibility
 
@@ -66,10 +67,11 @@ def alerts(ctx: Context, open_only: bool = False) -> list[dict[str, Any]]:
     """Security alerts, newest first."""
     permit(ctx.actor, Action.ALERT_MANAGE)
     with ctx.read() as session:
-        return [a.as_dict() for a in budget.list_alerts(session, ctx.actor, open_only)]
+        return [AlertView.of(a.as_dict())
+                for a in budget.list_alerts(session, ctx.actor, open_only)]
 
 
 def acknowledge(ctx: Context, alert_id: int) -> dict[str, Any]:
     permit(ctx.actor, Action.ALERT_MANAGE)
     with ctx.transaction() as session:
-        return budget.acknowledge(session, ctx.actor, alert_id).as_dict()
+        return AlertView.of(budget.acknowledge(session, ctx.actor, alert_id).as_dict())

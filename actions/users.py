@@ -7,6 +7,7 @@ from typing import Any
 from accounts import passwords, sessions
 from accounts import users as accounts
 from actions.context import Context
+from actions.views import AccountUpdate, IssuedToken, ListedUser, NewUser
 from policies.permissions import Action, permit
 
 
@@ -19,13 +20,13 @@ def add(ctx: Context, name: str, role: str, org: str | None,
         user, token = accounts.add_user(session, ctx.actor, name, role, org)
         if password:
             passwords.set_password(session, ctx.actor, ctx.policy, user.name, password)
-        return user.as_dict() | {"token": token}
+        return NewUser.of(user.as_dict() | {"token": token})
 
 
 def search(ctx: Context) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.USER_MANAGE)
     with ctx.read() as session:
-        return [u.as_dict() | {"has_password": bool(u.password_hash)}
+        return [ListedUser.of(u.as_dict() | {"has_password": bool(u.password_hash)})
                 for u in accounts.list_users(session, ctx.actor)]
 
 
@@ -42,7 +43,7 @@ def rotate_token(ctx: Context, name: str | None = None) -> dict[str, Any]:
     permit(ctx.actor, Action.ACCOUNT_TOKEN if name is None else Action.USER_MANAGE)
     with ctx.transaction() as session:
         user, token = accounts.rotate_token(session, ctx.actor, name or ctx.actor.name)
-        return accounts.token_view(user, token, ctx.policy.api.token_days)
+        return IssuedToken.of(accounts.token_view(user, token, ctx.policy.api.token_days))
 
 
 def set_password(ctx: Context, name: str, password: str) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def set_password(ctx: Context, name: str, password: str) -> dict[str, Any]:
     with ctx.transaction() as session:
         user = passwords.set_password(session, ctx.actor, ctx.policy, name, password)
         ended = sessions.end_all(session, user.id)
-        return user.as_dict() | {"sessions_ended": ended}
+        return AccountUpdate.of(user.as_dict() | {"sessions_ended": ended})
 
 
 def set_active(ctx: Context, name: str, active: bool) -> dict[str, Any]:
@@ -60,4 +61,4 @@ def set_active(ctx: Context, name: str, active: bool) -> dict[str, Any]:
     with ctx.transaction() as session:
         user = accounts.set_status(session, ctx.actor, name, active)
         ended = 0 if active else sessions.end_all(session, user.id)
-        return user.as_dict() | {"sessions_ended": ended}
+        return AccountUpdate.of(user.as_dict() | {"sessions_ended": ended})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from actions import Context, sweeps
+from actions import Context, sweeps, views
 from actions import applications as application_actions
 from catalog.applications import Request
 from policies.permissions import Action
@@ -37,7 +37,7 @@ class NewApplication(BaseModel):
 @router.post("/applications", status_code=201)
 def application_submit(body: NewApplication,
                        ctx: Annotated[Context, Depends(acting(Action.APPLICATION_SUBMIT))]
-                       ) -> dict[str, Any]:
+                       ) -> views.ApplicationView:
     return application_actions.submit(ctx, Request(
         body.scenario, body.description, body.purpose, body.products, body.months, body.abroad,
         [i.model_dump() for i in body.items]))
@@ -45,14 +45,14 @@ def application_submit(body: NewApplication,
 
 @router.get("/applications")
 def application_list(ctx: Annotated[Context, Depends(acting(Action.APPLICATION_READ))],
-                     status: str | None = None) -> list[dict[str, Any]]:
+                     status: str | None = None) -> list[views.ApplicationView]:
     return application_actions.search(ctx, status)
 
 
 @router.get("/applications/{application_id}")
 def application_detail(application_id: PathId,
                        ctx: Annotated[Context, Depends(acting(Action.APPLICATION_READ))]
-                       ) -> dict[str, Any]:
+                       ) -> views.ApplicationView:
     return application_actions.show(ctx, application_id)
 
 
@@ -64,12 +64,13 @@ class Decision(BaseModel):
 @router.post("/applications/{application_id}/decision")
 def application_decide(application_id: PathId, body: Decision,
                        ctx: Annotated[Context, Depends(acting(Action.APPLICATION_DECIDE))]
-                       ) -> dict[str, Any]:
+                       ) -> views.ApplicationView:
     return application_actions.decide(ctx, application_id, body.approve, body.comment)
 
 
 @router.post("/applications/sweep")
-def application_sweep(ctx: Annotated[Context, Depends(acting(Action.SWEEP))]) -> dict[str, Any]:
+def application_sweep(ctx: Annotated[Context, Depends(acting(Action.SWEEP))]
+                      ) -> views.SweepView:
     """Apply the overdue action to late applications and end expired grants."""
     done = sweeps.overdue(ctx)
     done["expired_grants"] = sweeps.expired_grants(ctx)
@@ -78,7 +79,7 @@ def application_sweep(ctx: Annotated[Context, Depends(acting(Action.SWEEP))]) ->
 
 @router.get("/grants")
 def grant_list(ctx: Annotated[Context, Depends(acting(Action.GRANT_READ))]
-               ) -> list[dict[str, Any]]:
+               ) -> list[views.GrantView]:
     return application_actions.grants(ctx)
 
 
@@ -88,5 +89,6 @@ class Revocation(BaseModel):
 
 @router.post("/grants/{grant_id}/revoke")
 def grant_revoke(grant_id: PathId, body: Revocation,
-                 ctx: Annotated[Context, Depends(acting(Action.GRANT_REVOKE))]) -> dict[str, Any]:
+                 ctx: Annotated[Context, Depends(acting(Action.GRANT_REVOKE))]
+                 ) -> views.GrantView:
     return application_actions.revoke(ctx, grant_id, body.reason)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from actions import Context
+from actions import Context, views
 from actions import egress as egress_actions
 from egress.bundle import zipped
 from policies.permissions import Action
@@ -100,14 +100,14 @@ def egress_review(request_id: PathId, body: Review,
 
 @router.get("/products")
 def product_list(ctx: Annotated[Context, Depends(acting(Action.RELEASE_READ))]
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[views.ProductView]:
     """Released products with their registration numbers and their sources'."""
     return egress_actions.products(ctx)
 
 
 @router.get("/releases")
 def release_list(ctx: Annotated[Context, Depends(acting(Action.RELEASE_READ))]
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[views.ReleaseView]:
     return egress_actions.releases(ctx)
 
 

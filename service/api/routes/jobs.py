@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from actions import Context
+from actions import Context, views
 from actions import jobs as job_actions
 from policies.permissions import Action
 from service.api.params import BodyId, PathId, QueryId
@@ -52,7 +52,7 @@ def job_cancel(job_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB
 
 @router.get("/alerts")
 def alert_list(ctx: Annotated[Context, Depends(acting(Action.ALERT_MANAGE))],
-               open_only: bool = False) -> list[dict[str, Any]]:
+               open_only: bool = False) -> list[views.AlertView]:
     """Security alerts, newest first: a grant's daily budget of real-data jobs spent, jobs
     that differ only in their literals, or repeated failures (probing)."""
     return job_actions.alerts(ctx, open_only)
@@ -60,5 +60,5 @@ def alert_list(ctx: Annotated[Context, Depends(acting(Action.ALERT_MANAGE))],
 
 @router.post("/alerts/{alert_id}/ack")
 def alert_ack(alert_id: PathId, ctx: Annotated[Context, Depends(acting(Action.ALERT_MANAGE))]
-              ) -> dict[str, Any]:
+              ) -> views.AlertView:
     return job_actions.acknowledge(ctx, alert_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from actions import Context
+from actions import Context, views
 from actions import users as user_actions
 from policies.permissions import Action
 from service.api.routes.deps import acting
@@ -21,26 +21,28 @@ def me(ctx: Annotated[Context, Depends(acting(Action.ACCOUNT_READ))]) -> dict[st
     return {"id": actor.id, "name": actor.name, "role": actor.role.value, "org": actor.org}
 
 
-class NewUser(BaseModel):
+class NewUserBody(BaseModel):
     name: str
     role: str
     org: str | None = None
 
 
 @router.post("/users", status_code=201)
-def create_user(body: NewUser, ctx: Annotated[Context, Depends(acting(Action.USER_MANAGE))]
-                ) -> dict[str, Any]:
+def create_user(body: NewUserBody,
+                ctx: Annotated[Context, Depends(acting(Action.USER_MANAGE))]) -> views.NewUser:
     """Create a user; the response carries its API token, shown only this once."""
     return user_actions.add(ctx, body.name, body.role, body.org)
 
 
 @router.get("/users")
-def users(ctx: Annotated[Context, Depends(acting(Action.USER_MANAGE))]) -> list[dict]:
+def users(ctx: Annotated[Context, Depends(acting(Action.USER_MANAGE))]
+          ) -> list[views.ListedUser]:
     return user_actions.search(ctx)
 
 
 @router.post("/me/token")
-def my_token(ctx: Annotated[Context, Depends(acting(Action.ACCOUNT_TOKEN))]) -> dict[str, Any]:
+def my_token(ctx: Annotated[Context, Depends(acting(Action.ACCOUNT_TOKEN))]
+             ) -> views.IssuedToken:
     """Rotate your own API token: the response carries the new one (shown only this once);
     the token used for this request stops working at once."""
     return user_actions.rotate_token(ctx)
@@ -48,6 +50,6 @@ def my_token(ctx: Annotated[Context, Depends(acting(Action.ACCOUNT_TOKEN))]) -> 
 
 @router.post("/users/{name}/token")
 def user_token(name: str, ctx: Annotated[Context, Depends(acting(Action.USER_MANAGE))]
-               ) -> dict[str, Any]:
+               ) -> views.IssuedToken:
     """Issue a new API token for a user (e.g. one whose token expired or leaked)."""
     return user_actions.rotate_token(ctx, name)
