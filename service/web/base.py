@@ -18,6 +18,7 @@ from actions import Context, Dispatcher
 from catalog.workdays import working_days_between
 from policies import Actor, Forbidden, Role
 from policies.errors import DomainError
+from policies.permissions import Action, roles_for
 from service.home import Home
 from service.web import i18n
 from service.web.vocabulary import N_
@@ -112,18 +113,18 @@ async def _form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(_form)]
 
 
-def member(*roles: Role):
-    """A dependency: the signed-in member, who must have one of ``roles`` (the API's rule)."""
+def member(*allowed: Role | Action):
+    """A dependency: the signed-in member, whose role must be one of ``allowed`` or one the
+    permission table allows an action of ``allowed`` (the API's rule); none: any member."""
+    roles = {r for a in allowed for r in (roles_for(a) if isinstance(a, Action) else (a,))}
+
     async def dependency(m: Annotated[Member, Depends(_member)]) -> Member:
         if roles and m.actor.role not in roles:
-            raise Forbidden(f"this page needs the role {', '.join(r.value for r in roles)}; "
+            names = ", ".join(r.value for r in Role if r in roles)
+            raise Forbidden(f"this page needs the role {names}; "
                             f"you are {m.actor.role.value}")
         return m
     return dependency
-
-
-ANY = (Role.PROVIDER, Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
-PEOPLE = (Role.MERCHANT, Role.REVIEWER, Role.ADMIN)
 
 
 def render(request: Request, name: str, m: Member | None = None, status: int = 200,

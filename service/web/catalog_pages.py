@@ -13,15 +13,16 @@ from catalog import applications
 from catalog.datasets import ATTRIBUTES
 from catalog.errors import InvalidInput
 from policies import LEVELS, Role
+from policies.permissions import Action
 from service.api.params import PathId
-from service.web.base import ANY, PEOPLE, Form, Member, back, context, home_of, member, render
+from service.web.base import Form, Member, back, context, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_ROWS = 20
 
 
 @router.get("/catalog", response_class=HTMLResponse)
-def catalog_page(request: Request, m: Annotated[Member, Depends(member(*ANY))], q: str = "",
+def catalog_page(request: Request, m: Annotated[Member, Depends(member(Action.DATASET_READ))], q: str = "",
                  domain: str = "", level: str = "", attribute: str = "") -> HTMLResponse:
     ctx = context(request, m)
     domains = catalog_actions.domains(ctx)
@@ -35,7 +36,7 @@ def catalog_page(request: Request, m: Annotated[Member, Depends(member(*ANY))], 
 
 @router.get("/catalog/{name}", response_class=HTMLResponse)
 def dataset_page(request: Request, name: str,
-                 m: Annotated[Member, Depends(member(*ANY))]) -> HTMLResponse:
+                 m: Annotated[Member, Depends(member(Action.DATASET_READ))]) -> HTMLResponse:
     ctx = context(request, m)
     described = catalog_actions.show(ctx, name)
     preview = catalog_actions.preview(ctx, name, PREVIEW_ROWS)
@@ -44,7 +45,7 @@ def dataset_page(request: Request, name: str,
 
 @router.get("/catalog/{name}/preview", response_class=HTMLResponse)
 def preview_fragment(request: Request, name: str,
-                     m: Annotated[Member, Depends(member(*ANY))]) -> HTMLResponse:
+                     m: Annotated[Member, Depends(member(Action.DATASET_READ))]) -> HTMLResponse:
     """The preview part of the dataset page; it polls itself while the preview is built."""
     ctx = context(request, m)
     preview = catalog_actions.preview(ctx, name, PREVIEW_ROWS)
@@ -53,7 +54,7 @@ def preview_fragment(request: Request, name: str,
 
 
 @router.get("/applications", response_class=HTMLResponse)
-def application_list(request: Request, m: Annotated[Member, Depends(member(*PEOPLE))],
+def application_list(request: Request, m: Annotated[Member, Depends(member(Action.APPLICATION_READ))],
                      status: str = "") -> HTMLResponse:
     rows = application_actions.search(context(request, m), status or None)
     rows.sort(key=lambda a: (a["status"] != "submitted", a["deadline"]))
@@ -69,14 +70,15 @@ def _application_form(request: Request, m: Member, chosen: dict[str, list[str]],
 
 
 @router.get("/applications/new", response_class=HTMLResponse)
-def application_new(request: Request, m: Annotated[Member, Depends(member(Role.MERCHANT))],
+def application_new(request: Request, m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))],
                     dataset: str = "") -> HTMLResponse:
     return _application_form(request, m, {dataset: []} if dataset else {}, {"months": 12})
 
 
 @router.post("/applications", response_model=None)
 def application_submit(request: Request,
-                       m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                       m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))],
+                       form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("scenario", "description", "purpose",
                                                    "products", "months")}
     values["abroad"] = form.get("abroad") == "on"
@@ -109,7 +111,7 @@ def application_submit(request: Request,
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(request: Request, application_id: PathId,
-                     m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
+                     m: Annotated[Member, Depends(member(Action.APPLICATION_READ))]) -> HTMLResponse:
     app = application_actions.show(context(request, m), application_id)
     return render(request, "application.html", m, a=app,
                   can_decide=m.actor.role is Role.REVIEWER and app["status"] == "submitted")
@@ -117,7 +119,8 @@ def application_page(request: Request, application_id: PathId,
 
 @router.post("/applications/{application_id}/decision", response_model=None)
 def application_decide(request: Request, application_id: PathId,
-                       m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
+                       m: Annotated[Member, Depends(member(Action.APPLICATION_DECIDE))],
+                       form: Form) -> Response:
     application_actions.decide(context(request, m), application_id,
                                form.get("decision") == "approve", str(form.get("comment", "")))
     return back(f"/applications/{application_id}", "decided")

@@ -17,9 +17,10 @@ from egress.mitigate import MITIGATIONS
 from egress.states import AWAITING_REVIEW
 from policies import Role
 from policies.errors import DomainError
+from policies.permissions import Action
 from sandbox import jobs
 from service.api.params import MAX_ID, PathId, parse_id
-from service.web.base import PEOPLE, Form, Member, back, context, error_page, member, render
+from service.web.base import Form, Member, back, context, error_page, member, render
 
 router = APIRouter(include_in_schema=False)
 # Flagged cells shown per request: the map names rules, never the output's values.
@@ -27,7 +28,7 @@ CELL_ROWS = 100
 
 
 @router.get("/egress", response_class=HTMLResponse)
-def egress_list(request: Request, m: Annotated[Member, Depends(member(*PEOPLE))],
+def egress_list(request: Request, m: Annotated[Member, Depends(member(Action.EGRESS_READ))],
                 status: str = "") -> HTMLResponse:
     rows = egress_actions.search(context(request, m), status or None)
     rows.sort(key=lambda r: r["id"], reverse=True)
@@ -47,7 +48,7 @@ def _new_form(request: Request, m: Member, job_id: int, values: dict[str, Any],
 
 @router.get("/egress/new", response_class=HTMLResponse)
 def egress_new(request: Request, job: Annotated[int, Query(ge=1, le=MAX_ID)],
-               m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> HTMLResponse:
+               m: Annotated[Member, Depends(member(Action.EGRESS_REQUEST))]) -> HTMLResponse:
     return _new_form(request, m, job, {})
 
 
@@ -58,7 +59,7 @@ def _exceptions(form: Any) -> dict[str, str]:
 
 @router.post("/egress", response_model=None)
 def egress_submit(request: Request,
-                  m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                  m: Annotated[Member, Depends(member(Action.EGRESS_REQUEST))], form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("job_id", "product", "purpose", "mitigation")}
     sources = [str(s) for s in form.getlist("sources")]
     job_id = parse_id(values["job_id"])
@@ -93,7 +94,7 @@ def _cell_map(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 @router.get("/egress/{request_id}", response_class=HTMLResponse)
 def egress_page(request: Request, request_id: PathId,
-                m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
+                m: Annotated[Member, Depends(member(Action.EGRESS_READ))]) -> HTMLResponse:
     ctx = context(request, m)
     data = egress_actions.show(ctx, request_id)
     try:  # a reviewer reads the job only of a request sent to them (sandbox.jobs.get)
@@ -115,7 +116,7 @@ def egress_page(request: Request, request_id: PathId,
 
 @router.post("/egress/{request_id}/resubmit", response_model=None)
 def egress_resubmit(request: Request, request_id: PathId,
-                    m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                    m: Annotated[Member, Depends(member(Action.EGRESS_REQUEST))], form: Form) -> Response:
     egress_actions.resubmit(context(request, m), request_id, egress_actions.Change(
         parse_id(form.get("job_id")), _exceptions(form) or None,
         str(form.get("mitigation") or "") or None, str(form.get("comment", ""))))
@@ -124,14 +125,14 @@ def egress_resubmit(request: Request, request_id: PathId,
 
 @router.post("/egress/{request_id}/withdraw", response_model=None)
 def egress_withdraw(request: Request, request_id: PathId,
-                    m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+                    m: Annotated[Member, Depends(member(Action.EGRESS_REQUEST))], form: Form) -> Response:
     egress_actions.withdraw(context(request, m), request_id, str(form.get("reason", "")))
     return back(f"/egress/{request_id}", "withdrawn")
 
 
 @router.post("/egress/{request_id}/vote", response_model=None)
 def egress_vote(request: Request, request_id: PathId,
-                m: Annotated[Member, Depends(member(Role.REVIEWER))], form: Form) -> Response:
+                m: Annotated[Member, Depends(member(Action.EGRESS_REVIEW))], form: Form) -> Response:
     checklist = {point: {"answer": str(form.get(f"point:{point}", "")),
                          "comment": str(form.get(f"note:{point}", ""))}
                  for point in egress_review.REVIEW_POINTS if form.get(f"point:{point}")}
@@ -145,7 +146,7 @@ def egress_vote(request: Request, request_id: PathId,
 
 @router.get("/releases", response_class=HTMLResponse)
 def release_list(request: Request,
-                 m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
+                 m: Annotated[Member, Depends(member(Action.RELEASE_READ))]) -> HTMLResponse:
     ctx = context(request, m)
     rows = egress_actions.releases(ctx)
     products = {p["product_no"]: p for p in egress_actions.products(ctx)}
@@ -154,7 +155,7 @@ def release_list(request: Request,
 
 @router.get("/releases/{release_id}", response_class=HTMLResponse)
 def release_page(request: Request, release_id: PathId,
-                 m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
+                 m: Annotated[Member, Depends(member(Action.RELEASE_READ))]) -> HTMLResponse:
     """The release and the verification of its bundle: signature, file hashes, ledger proof."""
     data = egress_actions.release(context(request, m), release_id)
     if data is None:
@@ -164,7 +165,7 @@ def release_page(request: Request, release_id: PathId,
 
 @router.get("/releases/{release_id}/download")
 def release_download(request: Request, release_id: PathId,
-                     m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> StreamingResponse:
+                     m: Annotated[Member, Depends(member(Action.RELEASE_DOWNLOAD))]) -> StreamingResponse:
     directory = egress_actions.download(context(request, m), release_id)
     return StreamingResponse(zipped(directory), media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
@@ -173,7 +174,7 @@ def release_download(request: Request, release_id: PathId,
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queues(request: Request,
-                  m: Annotated[Member, Depends(member(Role.REVIEWER))]) -> HTMLResponse:
+                  m: Annotated[Member, Depends(member(Action.EGRESS_REVIEW))]) -> HTMLResponse:
     """Applications and egress requests waiting for the reviewer, oldest deadline first."""
     ctx = context(request, m)
     apps = sorted(application_actions.search(ctx, "submitted"), key=lambda a: a["deadline"])

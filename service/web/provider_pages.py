@@ -12,18 +12,18 @@ from anonymize import ENTITIES
 from catalog import datasets
 from catalog.datasets import ATTRIBUTES
 from catalog.errors import InvalidInput
-from policies import LEVELS, Role
+from policies import LEVELS
 from policies.errors import DomainError
+from policies.permissions import Action
 from service.uploads import register_upload
 from service.web.base import Form, Member, back, context, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
-PROVIDERS = (Role.PROVIDER, Role.ADMIN)
 
 
 @router.get("/provider", response_class=HTMLResponse)
 def provider_home(request: Request,
-                  m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
+                  m: Annotated[Member, Depends(member(Action.DATASET_REGISTER))]) -> HTMLResponse:
     rows = catalog_actions.provided(context(request, m))
     return render(request, "provider.html", m, rows=rows)
 
@@ -39,13 +39,14 @@ def _register_form(request: Request, m: Member, values: dict[str, str], error: s
 
 @router.get("/provider/register", response_class=HTMLResponse)
 def register_page(request: Request,
-                  m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
+                  m: Annotated[Member, Depends(member(Action.DATASET_REGISTER))]) -> HTMLResponse:
     return _register_form(request, m, {"level": "L2", "attribute": "conditional"})
 
 
 @router.post("/provider/register", response_model=None)
 def register_submit(request: Request, background: BackgroundTasks,
-                    m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
+                    m: Annotated[Member, Depends(member(Action.DATASET_REGISTER))],
+                    form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("name", "title", "domain", "level", "attribute",
                                                  "description")}
     upload = form.get("file")
@@ -67,14 +68,15 @@ def register_submit(request: Request, background: BackgroundTasks,
 
 @router.get("/provider/datasets/{name}", response_class=HTMLResponse)
 def classification_page(request: Request, name: str,
-                        m: Annotated[Member, Depends(member(*PROVIDERS))]) -> HTMLResponse:
+                        m: Annotated[Member, Depends(member(Action.DATASET_CLASSIFY))]) -> HTMLResponse:
     d = catalog_actions.show_provided(context(request, m), name)
     return render(request, "classify.html", m, d=d, entities=sorted(ENTITIES), levels=LEVELS)
 
 
 @router.post("/provider/datasets/{name}", response_model=None)
 def classification_submit(request: Request, name: str,
-                          m: Annotated[Member, Depends(member(*PROVIDERS))], form: Form) -> Response:
+                          m: Annotated[Member, Depends(member(Action.DATASET_CLASSIFY))],
+                          form: Form) -> Response:
     ctx = context(request, m)
     columns = catalog_actions.columns(ctx, name)
     entities = {c: (str(form.get(f"entity:{c}")) or None) for c in columns

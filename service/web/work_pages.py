@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 from actions import applications as application_actions
 from actions import egress as egress_actions
 from actions import jobs as job_actions
-from policies import Role
 from policies.errors import DomainError
+from policies.permissions import Action
 from service.api.params import PathId
-from service.web.base import PEOPLE, Form, Member, back, context, member, render
+from service.web.base import Form, Member, back, context, member, render
 
 router = APIRouter(include_in_schema=False)
 FINAL = ("succeeded", "failed", "cancelled", "timed_out")
@@ -21,7 +21,7 @@ FINAL = ("succeeded", "failed", "cancelled", "timed_out")
 
 @router.get("/workspace", response_class=HTMLResponse)
 def workspace_list(request: Request,
-                   m: Annotated[Member, Depends(member(Role.MERCHANT))]) -> HTMLResponse:
+                   m: Annotated[Member, Depends(member(Action.GRANT_USE))]) -> HTMLResponse:
     grants = application_actions.grants(context(request, m))
     return render(request, "workspace_list.html", m, grants=grants)
 
@@ -43,14 +43,14 @@ def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output
 
 @router.get("/workspace/{grant_id}", response_class=HTMLResponse)
 def workspace_page(request: Request, grant_id: PathId,
-                   m: Annotated[Member, Depends(member(Role.MERCHANT))],
+                   m: Annotated[Member, Depends(member(Action.GRANT_USE))],
                    sql: str = "", output: str = "") -> HTMLResponse:
     return _workspace(request, m, grant_id, sql[:100_000], output[:63])
 
 
 @router.post("/workspace/{grant_id}/jobs", response_model=None)
 def job_submit(request: Request, grant_id: PathId,
-               m: Annotated[Member, Depends(member(Role.MERCHANT))], form: Form) -> Response:
+               m: Annotated[Member, Depends(member(Action.JOB_SUBMIT))], form: Form) -> Response:
     sql, output = str(form.get("sql", "")), str(form.get("output_name", "")).strip()
     target = "simulated" if form.get("target") == "simulated" else "real"
     htmx = request.headers.get("hx-request") == "true"
@@ -75,14 +75,14 @@ def _job(request: Request, m: Member, job_id: int) -> tuple[dict, list[dict]]:
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, job_id: PathId,
-             m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
+             m: Annotated[Member, Depends(member(Action.JOB_READ))]) -> HTMLResponse:
     data, linked = _job(request, m, job_id)
     return render(request, "job.html", m, j=data, final=FINAL, requests=linked)
 
 
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
 def job_status(request: Request, job_id: PathId,
-               m: Annotated[Member, Depends(member(*PEOPLE))]) -> HTMLResponse:
+               m: Annotated[Member, Depends(member(Action.JOB_READ))]) -> HTMLResponse:
     """The job's status part; it polls itself until the job ends."""
     data, linked = _job(request, m, job_id)
     return render(request, "job_status.html", m, j=data, final=FINAL, requests=linked)
@@ -90,6 +90,6 @@ def job_status(request: Request, job_id: PathId,
 
 @router.post("/jobs/{job_id}/cancel", response_model=None)
 def job_cancel(request: Request, job_id: PathId,
-               m: Annotated[Member, Depends(member(Role.MERCHANT, Role.ADMIN))]) -> Response:
+               m: Annotated[Member, Depends(member(Action.JOB_CANCEL))]) -> Response:
     job_actions.cancel(context(request, m), job_id)
     return back(f"/jobs/{job_id}", "cancelled")
