@@ -34,3 +34,17 @@ def test_every_command_and_option_is_in_the_reference():
 def test_the_readme_links_the_references():
     readme = (target().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "docs/cli.md" in readme and "docs/policy.md" in readme
+
+
+def test_every_relative_link_of_the_documentation_resolves():
+    import re
+
+    root = target().parents[1]
+    broken = []
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if link.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            if not (page.parent / link.split("#")[0]).exists():
+                broken.append(f"{page.relative_to(root)}: {link}")
+    assert not broken, broken
