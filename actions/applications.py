@@ -58,5 +58,5 @@ def revoke(ctx: Context, grant_id: int, reason: str) -> dict[str, Any]:
     """Revoke a grant: new jobs are refused; its workspace is deleted after the commit."""
     permit(ctx.actor, Action.GRANT_REVOKE)
     with ctx.transaction() as session:
-        return GrantView.of(applications.revoke(session, ctx.actor, grant_id, reason,
+        return GrantView.of(applications.revoke(session, ctx.actor, ctx.policy, grant_id, reason,
                                                 ctx.data).as_dict())

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from actions.context import Context
+from actions.views import DatasetView
 from catalog import datasets, previews
+from catalog.models import Dataset
 from policies.permissions import Action, permit
 
 Progress = Callable[[str], None] | None
@@ -26,6 +28,10 @@ class Classification:
     person_key: str | None = None
 
 
+def _described(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
+    return DatasetView.of(datasets.describe(dataset, detail))
+
+
 def register(ctx: Context, source: Path, registration: datasets.Registration,
              preview: bool = True, progress: Progress = None) -> dict[str, Any]:
     """Register a file as a dataset (or a new version of one); its simulated preview is built
@@ -41,7 +47,7 @@ def register(ctx: Context, source: Path, registration: datasets.Registration,
                                      version_id, progress=progress)
         if built is not None:
             described["preview"] = built
-    return described
+    return DatasetView.of(described)
 
 
 def classify(ctx: Context, name: str, change: Classification) -> dict[str, Any]:
@@ -50,7 +56,7 @@ def classify(ctx: Context, name: str, change: Classification) -> dict[str, Any]:
         version = datasets.classify(session, ctx.actor, name, change.entities,
                                     change.quasi_identifiers, change.confidential, change.level,
                                     change.person_key)
-        return datasets.describe(version.dataset, detail=True)
+        return _described(version.dataset, detail=True)
 
 
 def search(ctx: Context, domain: str | None = None, level: str | None = None,
@@ -58,7 +64,7 @@ def search(ctx: Context, domain: str | None = None, level: str | None = None,
            detail: bool = False) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.DATASET_READ)
     with ctx.read(autocommit=True) as session:
-        return [datasets.describe(d, detail=detail)
+        return [_described(d, detail=detail)
                 for d in datasets.list_datasets(session, domain, level, attribute, words)]
 
 
@@ -73,20 +79,20 @@ def show_provided(ctx: Context, name: str) -> dict[str, Any]:
     """A dataset the actor provides, in detail (to confirm its classification)."""
     permit(ctx.actor, Action.DATASET_CLASSIFY)
     with ctx.read() as session:
-        return datasets.describe(datasets.get_provided(session, ctx.actor, name), detail=True)
+        return _described(datasets.get_provided(session, ctx.actor, name), detail=True)
 
 
 def provided(ctx: Context) -> list[dict[str, Any]]:
     """The datasets the actor provides (administrators: all)."""
     permit(ctx.actor, Action.DATASET_REGISTER)
     with ctx.read() as session:
-        return [datasets.describe(d) for d in datasets.list_provided(session, ctx.actor)]
+        return [_described(d) for d in datasets.list_provided(session, ctx.actor)]
 
 
 def show(ctx: Context, name: str) -> dict[str, Any]:
     permit(ctx.actor, Action.DATASET_READ)
     with ctx.read(autocommit=True) as session:
-        return datasets.describe(datasets.get(session, name), detail=True)
+        return _described(datasets.get(session, name), detail=True)
 
 
 def columns(ctx: Context, name: str) -> list[str]:

@@ -6,15 +6,21 @@ from pathlib import Path
 from typing import Any
 
 from actions.context import Context
-from actions.views import ProductView, ReleaseView
+from actions.views import EgressView, ProductView, ReleaseView
 from egress import requesting, review
 from egress.bundle import verify_bundle
+from egress.models import EgressRequest
 from egress.states import AWAITING_REVIEW
+from policies import Actor
 from policies.permissions import Action, permit
 
 Ask = requesting.Ask
 Change = requesting.Change
 Ballot = review.Ballot
+
+
+def _view(req: EgressRequest, actor: Actor) -> dict[str, Any]:
+    return EgressView.of(requesting.view(req, actor))
 
 
 def request(ctx: Context, ask: Ask) -> dict[str, Any]:
@@ -23,7 +29,7 @@ def request(ctx: Context, ask: Ask) -> dict[str, Any]:
     with ctx.transaction() as session:
         req = requesting.request(session, ctx.actor, ctx.policy, ctx.data,
                                  ctx.keys.pseudonym_secret, ask)
-        return requesting.view(req, ctx.actor)
+        return _view(req, ctx.actor)
 
 
 def resubmit(ctx: Context, request_id: int, change: Change) -> dict[str, Any]:
@@ -33,14 +39,13 @@ def resubmit(ctx: Context, request_id: int, change: Change) -> dict[str, Any]:
     with ctx.transaction() as session:
         req = requesting.resubmit(session, ctx.actor, ctx.policy, ctx.data,
                                   ctx.keys.pseudonym_secret, request_id, change)
-        return requesting.view(req, ctx.actor)
+        return _view(req, ctx.actor)
 
 
 def withdraw(ctx: Context, request_id: int, reason: str = "") -> dict[str, Any]:
     permit(ctx.actor, Action.EGRESS_REQUEST)
     with ctx.transaction() as session:
-        return requesting.view(requesting.withdraw(session, ctx.actor, request_id, reason),
-                               ctx.actor)
+        return _view(requesting.withdraw(session, ctx.actor, ctx.policy, request_id, reason), ctx.actor)
 
 
 def vote(ctx: Context, request_id: int, ballot: Ballot) -> dict[str, Any]:
@@ -49,14 +54,14 @@ def vote(ctx: Context, request_id: int, ballot: Ballot) -> dict[str, Any]:
     with ctx.transaction() as session:
         req = review.vote(session, ctx.actor, ctx.policy, ctx.data, ctx.keys.signer,
                           request_id, ballot)
-        return requesting.view(req, ctx.actor)
+        return _view(req, ctx.actor)
 
 
 def search(ctx: Context, status: str | None = None) -> list[dict[str, Any]]:
     """Requests the actor may see (reviewers: sorted by deadline)."""
     permit(ctx.actor, Action.EGRESS_READ)
     with ctx.read() as session:
-        return [requesting.view(r, ctx.actor)
+        return [_view(r, ctx.actor)
                 for r in requesting.list_requests(session, ctx.actor, status)]
 
 
@@ -69,7 +74,7 @@ def awaiting_review(ctx: Context) -> list[dict[str, Any]]:
 def show(ctx: Context, request_id: int) -> dict[str, Any]:
     permit(ctx.actor, Action.EGRESS_READ)
     with ctx.read() as session:
-        return requesting.view(requesting.get(session, ctx.actor, request_id), ctx.actor)
+        return _view(requesting.get(session, ctx.actor, request_id), ctx.actor)
 
 
 def products(ctx: Context) -> list[dict[str, Any]]:

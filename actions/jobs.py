@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from actions.context import Context
-from actions.views import AlertView
+from actions.views import AlertView, JobView
 from policies.permissions import Action, permit
 from sandbox import budget, jobs, visibility
 
@@ -18,7 +18,7 @@ def submit(ctx: Context, grant_id: int, sql: str, output_name: str,
     with ctx.transaction() as session:
         job = jobs.submit(session, ctx.actor, ctx.policy, ctx.data, grant_id, sql, output_name,
                           target)
-        shown = visibility.shown(ctx.policy, job, ctx.actor)
+        shown = JobView.of(visibility.shown(ctx.policy, job, ctx.actor))
     ctx.dispatcher.wake()
     return shown
 
@@ -38,7 +38,7 @@ def search(ctx: Context, grant_id: int | None = None,
            status: str | None = None) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.JOB_READ)
     with ctx.read() as session:
-        return [visibility.shown(ctx.policy, j, ctx.actor)
+        return [JobView.of(visibility.shown(ctx.policy, j, ctx.actor))
                 for j in jobs.list_jobs(session, ctx.actor, grant_id, status)]
 
 
@@ -46,21 +46,24 @@ def summary(ctx: Context, job_id: int) -> dict[str, Any]:
     """A job as the actor may read it, without rows."""
     permit(ctx.actor, Action.JOB_READ)
     with ctx.read() as session:
-        return visibility.shown(ctx.policy, jobs.get(session, ctx.actor, job_id), ctx.actor)
+        return JobView.of(visibility.shown(ctx.policy, jobs.get(session, ctx.actor, job_id),
+                                           ctx.actor))
 
 
 def show(ctx: Context, job_id: int) -> dict[str, Any]:
     """A job as the actor may read it; a simulated job with its first rows."""
     permit(ctx.actor, Action.JOB_READ)
     with ctx.read(autocommit=True) as session:
-        return jobs.view(ctx.data, ctx.policy, jobs.get(session, ctx.actor, job_id), ctx.actor)
+        return JobView.of(jobs.view(ctx.data, ctx.policy, jobs.get(session, ctx.actor, job_id),
+                                    ctx.actor))
 
 
 def cancel(ctx: Context, job_id: int) -> dict[str, Any]:
     """Cancel a queued job, or ask the worker running it to stop it."""
     permit(ctx.actor, Action.JOB_CANCEL)
     with ctx.transaction() as session:
-        return visibility.shown(ctx.policy, jobs.cancel(session, ctx.actor, job_id), ctx.actor)
+        return JobView.of(visibility.shown(ctx.policy, jobs.cancel(session, ctx.actor, job_id),
+                                           ctx.actor))
 
 
 def alerts(ctx: Context, open_only: bool = False) -> list[dict[str, Any]]:

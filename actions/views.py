@@ -2,26 +2,30 @@
 OpenAPI) and the CLI prints the same views with --json. An action validates its result against
 its view, so a field the domain drops or renames fails loudly instead of changing a contract.
 
-Views of the larger objects (datasets, jobs, egress requests) are still plain dicts, shaped by
-their domain's ``view`` functions: what each role may see of them differs per field."""
+What a role may see of a dataset, a job or an egress request differs per field: the domain's
+``view`` functions shape it, and their views are *sparse*: a field a role may not read is
+absent, not null (``of`` drops what the dict did not set), while a field the dict holds and
+the view does not declare fails the check, so a new field reaches nobody unnoticed."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.states import ApplicationStatus, GrantStatus
 from policies import Role
 
 
 class View(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    sparse: ClassVar[bool] = False  # per-role views: leave out what the dict did not set
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` checked against the view, as plain JSON-ready values."""
-        return cls.model_validate(data).model_dump(mode="json")
+        return cls.model_validate(data).model_dump(mode="json", by_alias=True,
+                                                   exclude_unset=cls.sparse)
 
 
 class UserView(View):
@@ -138,3 +142,151 @@ class SweepView(View):
     escalated_egress: list[int] = []
     expired_grants: list[int] = []
     orphan_releases: list[str] = []
+
+
+class ColumnType(View):
+    name: str
+    type: str
+
+
+class PreviewState(View):
+    """Where a version's simulated preview stands; the dataset and version are named when the
+    state is shown on its own (after a build)."""
+    sparse: ClassVar[bool] = True
+    status: str
+    report: dict[str, Any] | None
+    error: str | None
+    built_at: str | None
+    dataset: str | None = None
+    version: int | None = None
+
+
+class VersionView(View):
+    version: int
+    sha256: str
+    rows: int
+    created_at: str
+
+
+class DatasetView(View):
+    """A catalog entry: metadata and scan results, never rows. The detailed fields are there
+    when one dataset is shown."""
+    sparse: ClassVar[bool] = True
+    name: str
+    registration_no: str
+    title: str
+    description: str
+    domain: str
+    level: str
+    attribute: str
+    version: int
+    rows: int
+    columns: int
+    suggested_level: str
+    classification: str
+    preview: PreviewState
+    columns_: list[ColumnType] | None = Field(None, alias="schema")
+    pii: list[dict[str, Any]] | None = None
+    column_tags: list[dict[str, Any]] | None = None
+    sha256: str | None = None
+    versions: list[VersionView] | None = None
+
+
+class JobOutput(View):
+    """A succeeded job's output. A real job's merchant reads a band of its rows, no hash."""
+    sparse: ClassVar[bool] = True
+    rows: int | None
+    rows_band: list[int] | None = None
+    rows_text: str
+    columns_: list[ColumnType] = Field(alias="schema")
+    sha256: str | None
+
+
+class ShownRows(View):
+    """The first rows of a simulated output; a real output's rows leave only through egress."""
+    columns: list[str]
+    rows: list[list[Any]]
+    simulated: bool
+    total_rows: int | None
+
+
+class JobView(View):
+    """A job as its reader may see it (:mod:`sandbox.visibility`): coarse figures for a real
+    job's merchant, exact ones for reviewers, the failure's message for admins only."""
+    sparse: ClassVar[bool] = True
+    id: int
+    grant_id: int
+    org: str
+    sql: str
+    target: str
+    output_name: str | None
+    status: str
+    error: str | None
+    error_class: str | None
+    sources: dict[str, dict[str, Any]] | None
+    attempts: int
+    cancel_requested: bool
+    output: JobOutput | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    duration_ms: int | None
+    duration_s: int | None = None
+    duration_text: str | None = None
+    coarse: bool
+    error_detail: str | None = None  # admins only
+    result: ShownRows | None = None  # when one job is shown
+
+
+class CheckView(View):
+    name: str
+    verdict: str
+    message: str
+    columns: list[str]
+    details: dict[str, Any]
+
+
+class ReviewView(View):
+    """A vote. Merchants read neither the reviewer's id nor the checklist; the private comment
+    is for reviewers (once all votes are in) and admins."""
+    sparse: ClassVar[bool] = True
+    reviewer_id: int | None = None
+    reviewer_org: str | None
+    decision: str
+    round: int
+    comment: str
+    checklist: dict[str, dict[str, str]] | None = None
+    overrides: dict[str, str]
+    time: str | None
+    private_comment: str | None = None
+
+
+class EgressView(View):
+    """An egress request as its reader may see it (:func:`egress.requesting.view`): votes stay
+    blind (``approvals`` and ``reviews`` null) until every vote is in."""
+    sparse: ClassVar[bool] = True
+    id: int
+    job_id: int
+    grant_id: int
+    org: str
+    product: str
+    purpose: str
+    declared_sources: list[str]
+    abroad: bool
+    status: str
+    checks: list[CheckView]
+    round: int
+    required_approvals: int
+    votes_in: int
+    approvals: int | None
+    reviews: list[ReviewView] | None
+    exceptions: dict[str, str]
+    mitigation: str
+    deadline: str | None
+    escalated: bool
+    created_at: str | None
+    submitted_at: str | None
+    decided_at: str | None
+    withdrawal_reason: str | None
+    release_id: int | None
+    my_vote: ReviewView | None = None  # a blind reviewer's own vote

@@ -41,10 +41,12 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
     permit(actor, Action.APPLICATION_SUBMIT)
     if not actor.org:
         raise InvalidInput("a merchant must belong to an organization to apply")
-    scenario = names.text(req.scenario, "scenario name", 200)
-    description = names.text(req.description, "scenario description", 5000, multiline=True)
-    purpose = names.text(req.purpose, "purpose", 5000, multiline=True)
-    products = names.text(req.products, "intended products", 5000, multiline=True)
+    scenario = names.text(req.scenario, "scenario name", policy.text.name_length)
+    description = names.text(req.description, "scenario description", policy.text.long_length,
+                             multiline=True)
+    purpose = names.text(req.purpose, "purpose", policy.text.long_length, multiline=True)
+    products = names.text(req.products, "intended products", policy.text.long_length,
+                          multiline=True)
     if isinstance(req.months, bool) or not isinstance(req.months, int) or req.months <= 0:
         raise InvalidInput("the requested period must be a positive number of months")
     if req.months > policy.max_grant_months:
@@ -135,7 +137,8 @@ def decide(session: Session, actor: Actor, policy: Policy, application_id: int, 
                                  else ApplicationStatus.REJECTED)
     if actor.org and actor.org == app.org:
         raise Forbidden("a reviewer may not decide an application of their own organization")
-    comment = names.text(comment, "comment", 5000, required=not approve, multiline=True)
+    comment = names.text(comment, "comment", policy.text.long_length, required=not approve,
+                         multiline=True)
     app.status = decision
     app.decided_at, app.decided_by, app.comment = utcnow(), actor.id, comment
     append(session, actor, events.DECIDED[decision], f"application:{app.id}",
@@ -206,12 +209,14 @@ def expire_grants(session: Session, data: Storage, now: dt.datetime | None = Non
     return [grant.id for grant in expired]
 
 
-def revoke(session: Session, actor: Actor, grant_id: int, reason: str, data: Storage) -> Grant:
+def revoke(session: Session, actor: Actor, policy: Policy, grant_id: int, reason: str,
+           data: Storage) -> Grant:
     permit(actor, Action.GRANT_REVOKE)
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(f"no grant {grant_id}")
-    _end(session, actor, grant, GrantStatus.REVOKED, names.text(reason, "reason", 2000), data)
+    reason = names.text(reason, "reason", policy.text.reason_length)
+    _end(session, actor, grant, GrantStatus.REVOKED, reason, data)
     return grant
 
 

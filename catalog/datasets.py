@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,8 @@ def _validate(reg: Registration, policy: Policy) -> Registration:
         domain=names.identifier(reg.domain, "domain", policy.max_name_length),
         level=reg.level,
         attribute=reg.attribute,
-        description=names.text(reg.description, "description", 5000, required=False,
-                               multiline=True),
+        description=names.text(reg.description, "description", policy.text.long_length,
+                               required=False, multiline=True),
     )
 
 
@@ -246,7 +247,8 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
     }
     out["classification"] = latest.classification
     out["preview"] = {"status": latest.preview_status, "report": latest.preview_report,
-                      "error": latest.preview_error or None}
+                      "error": latest.preview_error or None,
+                      "built_at": _iso(latest.preview_built_at)}
     if detail:
         out["schema"] = latest.schema
         out["pii"] = latest.pii
@@ -258,3 +260,7 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
             for v in dataset.versions
         ]
     return out
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None

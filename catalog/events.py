@@ -1,24 +1,111 @@
-"""Ledger events of the catalog: datasets, previews, applications and grants."""
+"""Ledger events of the catalog: datasets, previews, applications and grants, with the model of
+each payload. Datasets and columns appear by name; their values never do."""
 
 from catalog.states import ApplicationStatus, GrantStatus
-from lineage.events import event
+from lineage.events import Payload, event
 
-DATASET_REGISTERED = event("dataset.registered", "dataset_version", "a dataset version")
+
+class Registered(Payload):
+    dataset: str
+    registration_no: str
+    version: int
+    sha256: str
+    rows: int
+    columns: list[str]
+    level: str
+    suggested_level: str
+    attribute: str
+
+
+class Override(Payload):
+    suggested: str | None
+    confirmed: str | None
+
+
+class Classified(Payload):
+    dataset: str
+    version: int
+    level: str
+    suggested_level: str | None
+    overridden: dict[str, Override]  # column -> the scan's entity and the provider's
+    entities: dict[str, str]  # column -> entity type
+    quasi_identifiers: list[str]
+    confidential: list[str]
+    person_key: str | None
+
+
+class PreviewBuilt(Payload):
+    rows: int
+    quality: str
+    exact_row_matches: int
+    reused_identifier_values: int
+
+
+class PreviewFailed(Payload):
+    reason: str  # the class of the failure as the builder words it, at most 200 characters
+
+
+class Item(Payload):
+    """A dataset version in an application or a grant, with the columns asked for."""
+    dataset: str
+    version: int
+    registration_no: str
+    columns: list[str]
+    raw_columns: list[str]
+
+
+class Submitted(Payload):
+    org: str
+    scenario: str
+    months: int
+    abroad: bool
+    deadline: str
+    deadline_calendar_exact: bool
+    items: list[Item]
+
+
+class Decided(Payload):
+    comment_chars: int
+
+
+class Overdue(Payload):
+    deadline: str
+
+
+class GrantCreated(Payload):
+    application_id: int
+    org: str
+    expires_at: str
+    items: list[Item]
+
+
+class GrantEnded(Payload):
+    workspace_deleted: bool
+    reason_chars: int
+
+
+DATASET_REGISTERED = event("dataset.registered", "dataset_version", "a dataset version",
+                           Registered)
 DATASET_CLASSIFIED = event("dataset.classified", "dataset_version",
-                           "the provider confirmed a version's classification")
+                           "the provider confirmed a version's classification", Classified)
 PREVIEW_BUILDING = event("preview.building", "dataset_version", "a simulated preview started")
-PREVIEW_BUILT = event("preview.built", "dataset_version", "a simulated preview is ready")
-PREVIEW_FAILED = event("preview.failed", "dataset_version", "a simulated preview failed")
-APPLICATION_SUBMITTED = event("application.submitted", "application", "an application")
-APPLICATION_APPROVED = event("application.approved", "application", "a reviewer approved")
-APPLICATION_REJECTED = event("application.rejected", "application", "a reviewer rejected")
+PREVIEW_BUILT = event("preview.built", "dataset_version", "a simulated preview is ready",
+                      PreviewBuilt)
+PREVIEW_FAILED = event("preview.failed", "dataset_version", "a simulated preview failed",
+                       PreviewFailed)
+APPLICATION_SUBMITTED = event("application.submitted", "application", "an application",
+                              Submitted)
+APPLICATION_APPROVED = event("application.approved", "application", "a reviewer approved",
+                             Decided)
+APPLICATION_REJECTED = event("application.rejected", "application", "a reviewer rejected",
+                             Decided)
 APPLICATION_DEEMED_APPROVED = event("application.deemed_approved", "application",
-                                    "overdue, approved by the policy's overdue action")
+                                    "overdue, approved by the policy's overdue action", Overdue)
 APPLICATION_ESCALATED = event("application.escalated", "application",
-                              "overdue, and silence may not approve it")
-GRANT_CREATED = event("grant.created", "grant", "access granted by an approval")
-GRANT_EXPIRED = event("grant.expired", "grant", "a grant's period ended")
-GRANT_REVOKED = event("grant.revoked", "grant", "an administrator revoked a grant")
+                              "overdue, and silence may not approve it", Overdue)
+GRANT_CREATED = event("grant.created", "grant", "access granted by an approval", GrantCreated)
+GRANT_EXPIRED = event("grant.expired", "grant", "a grant's period ended", GrantEnded)
+GRANT_REVOKED = event("grant.revoked", "grant", "an administrator revoked a grant", GrantEnded)
 
 DECIDED = {ApplicationStatus.APPROVED: APPLICATION_APPROVED,
            ApplicationStatus.REJECTED: APPLICATION_REJECTED}

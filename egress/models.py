@@ -40,6 +40,7 @@ class EgressRequest(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)  # the merchant's, if given
     reviews: Mapped[list[EgressReview]] = relationship(order_by="EgressReview.id")
     release: Mapped[Release | None] = relationship(back_populates="request")
 
@@ -63,7 +64,7 @@ class EgressRequest(Base):
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "escalated": self.escalated,
             "created_at": _iso(self.created_at), "submitted_at": _iso(self.submitted_at),
-            "decided_at": _iso(self.decided_at),
+            "decided_at": _iso(self.decided_at), "withdrawal_reason": self.withdrawal_reason,
             "release_id": self.release.id if self.release else None,
         }
 

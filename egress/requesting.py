@@ -67,11 +67,11 @@ def request(session: Session, actor: Actor, policy: Policy, data: Storage, secre
     :func:`resubmit` (which submits it) before reviewers see it."""
     permit(actor, Action.EGRESS_REQUEST)
     job = _releasable_job(session, actor, ask.job_id)
-    product = names.text(ask.product, "product name", 200)
-    purpose = names.text(ask.purpose, "purpose", 5000, multiline=True)
+    product = names.text(ask.product, "product name", policy.text.name_length)
+    purpose = names.text(ask.purpose, "purpose", policy.text.long_length, multiline=True)
     if not isinstance(ask.sources, list) or not ask.sources:
         raise InvalidRequest("declare the datasets the product is derived from")
-    declared = sorted({names.text(str(s), "source", 100) for s in ask.sources})
+    declared = sorted({names.text(str(s), "source", policy.text.name_length) for s in ask.sources})
     grant = session.get(Grant, job.grant_id)
     levels = [item.dataset_version.dataset.level for item in grant.items]
     needed = max(policy.level(level).reviewers for level in levels)
@@ -81,7 +81,7 @@ def request(session: Session, actor: Actor, policy: Policy, data: Storage, secre
                         product=product, purpose=purpose, declared_sources=declared,
                         abroad=bool(ask.abroad), checks=[], required_approvals=needed,
                         round=1, status="draft", mitigation=_mitigation(ask.mitigation),
-                        exceptions=_exceptions(ask.exceptions))
+                        exceptions=_exceptions(ask.exceptions, policy.text.long_length))
     session.add(req)
     session.flush()
     results = assess.run(session, policy, data, secret, req, job)
@@ -118,13 +118,13 @@ def _mitigation(value: str) -> str:
     return value
 
 
-def _exceptions(raw: dict[str, str] | None) -> dict[str, str]:
+def _exceptions(raw: dict[str, str] | None, longest: int) -> dict[str, str]:
     """The merchant's written justification per failing check it asks reviewers to override."""
     out = {}
     for check, text in (raw or {}).items():
         if check not in CHECK_NAMES:
             raise InvalidRequest(f"no check named {check!r} (checks: {', '.join(CHECK_NAMES)})")
-        out[check] = names.text(text, f"justification of {check}", 5000, required=True,
+        out[check] = names.text(text, f"justification of {check}", longest, required=True,
                                 multiline=True)
     return out
 
@@ -154,10 +154,10 @@ def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secr
             raise InvalidRequest("the new output must come from the same grant")
         req.job_id = job.id
     if exceptions is not None:
-        req.exceptions = {**(req.exceptions or {}), **_exceptions(exceptions)}
+        req.exceptions = {**(req.exceptions or {}), **_exceptions(exceptions, policy.text.long_length)}
     if mitigation is not None:
         req.mitigation = _mitigation(mitigation)
-    comment = names.text(change.comment, "comment", 5000, multiline=True) \
+    comment = names.text(change.comment, "comment", policy.text.long_length, multiline=True) \
         if change.comment else ""
     if req.status != "draft":
         req.round += 1
@@ -175,11 +175,13 @@ def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secr
     return req
 
 
-def withdraw(session: Session, actor: Actor, request_id: int, reason: str = "") -> EgressRequest:
+def withdraw(session: Session, actor: Actor, policy: Policy, request_id: int,
+             reason: str = "") -> EgressRequest:
     permit(actor, Action.EGRESS_REQUEST)
     req = get(session, actor, request_id)
-    workflow.move(session, actor, req, "withdrawn",
-                  {"reason": names.text(reason, "reason", 2000, multiline=True) if reason else ""})
+    reason = names.text(reason, "reason", policy.text.reason_length, multiline=True) if reason else ""
+    workflow.move(session, actor, req, "withdrawn", {"reason_chars": len(reason)})
+    req.withdrawal_reason = reason or None
     req.decided_at = utcnow()
     return req
 

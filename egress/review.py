@@ -72,11 +72,13 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
         raise ReviewRefused("nobody reviews their own request")
     if any(r.reviewer_id == actor.id for r in req.current_votes()):
         raise Conflict("you have voted on this round of the request already")
-    comment = names.text(comment, "comment", 5000, required=True, multiline=True)
-    private_comment = names.text(private_comment, "private comment", 5000, multiline=True) \
+    comment = names.text(comment, "comment", policy.text.long_length, required=True,
+                         multiline=True)
+    private_comment = names.text(private_comment, "private comment", policy.text.long_length,
+                                 multiline=True) \
         if private_comment else ""
-    answers = _checklist(checklist or {})
-    granted = _overrides(overrides or {})
+    answers = _checklist(checklist or {}, policy.text.reason_length)
+    granted = _overrides(overrides or {}, policy.text.reason_length)
     if decision == "approve":
         _may_approve(req, answers, granted)
     review = EgressReview(request_id=req.id, reviewer_id=actor.id, reviewer_org=actor.org,
@@ -86,7 +88,7 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
     session.add(review)
     req.reviews.append(review)
     append(session, actor, events.VOTED[decision], f"egress:{req.id}", {
-        "round": req.round, "comment_chars": len(comment), "overrides": granted,
+        "round": req.round, "comment_chars": len(comment), "overrides": sorted(granted),
         "checklist": {p: a["answer"] for p, a in answers.items()},
     })
     if req.status == "submitted":
@@ -95,7 +97,7 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
         workflow.move(session, actor, req, "rejected")
         req.decided_at = utcnow()
     elif decision == "return":
-        workflow.move(session, actor, req, "returned", {"comment": comment[:500]})
+        workflow.move(session, actor, req, "returned", {"comment_chars": len(comment)})
     elif sum(r.decision == "approve" for r in req.current_votes()) >= req.required_approvals:
         workflow.move(session, actor, req, "approved", {"approvals": req.required_approvals})
         req.decided_at = utcnow()
@@ -103,7 +105,7 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
     return req
 
 
-def _checklist(raw: dict[str, Any]) -> dict[str, dict[str, str]]:
+def _checklist(raw: dict[str, Any], longest: int) -> dict[str, dict[str, str]]:
     out = {}
     for point, entry in raw.items():
         if point not in REVIEW_POINTS:
@@ -113,13 +115,13 @@ def _checklist(raw: dict[str, Any]) -> dict[str, dict[str, str]]:
         if answer not in ANSWERS:
             raise InvalidRequest(f"the answer to {point} must be one of {', '.join(ANSWERS)}")
         out[point] = {"answer": answer,
-                      "comment": names.text(note, f"comment on {point}", 2000, multiline=True)
+                      "comment": names.text(note, f"comment on {point}", longest, multiline=True)
                       if note else ""}
     return out
 
 
-def _overrides(raw: dict[str, str]) -> dict[str, str]:
-    return {check: names.text(reason, f"reason to override {check}", 2000, required=True,
+def _overrides(raw: dict[str, str], longest: int) -> dict[str, str]:
+    return {check: names.text(reason, f"reason to override {check}", longest, required=True,
                               multiline=True) for check, reason in raw.items()}
 
 

@@ -175,7 +175,7 @@ def event_bytes(body: dict[str, Any]) -> bytes:
 def append(session: Session, actor: Actor, action: str, subject: str,
            payload: dict[str, Any] | None = None) -> LedgerEvent:
     """Append one event in ``session``'s transaction. Payloads refer to people by id only."""
-    checked(action, subject)
+    checked(action, subject, payload)
     payload = payload or {}
     seq, prev = _head(session)
     seq += 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from policies.errors import PolicyError
 from policies.sections import (
+    SECTIONS,
     Api,
     Applications,
     Catalog,
@@ -22,6 +23,7 @@ from policies.sections import (
     Scan,
     Section,
     Synth,
+    Text,
     Web,
     Workers,
 )
@@ -46,6 +48,7 @@ class Policy:
     applications: Applications
     ledger: Ledger
     catalog: Catalog
+    text: Text
     sandbox: Sandbox
     scan: Scan
     synth: Synth
@@ -172,6 +175,10 @@ def _read(path: Path) -> str:
 
 
 def parse_policy(raw: dict[str, Any]) -> Policy:
+    tables = {"levels", *(s.NAME for s in SECTIONS if "." not in s.NAME)}
+    unknown = sorted(set(raw) - tables)
+    if unknown:  # a misspelt table would silently leave its settings at their defaults
+        raise PolicyError(f"policy file has no table [{unknown[0]}]")
     try:
         levels = {
             name: LevelRule(
@@ -188,6 +195,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             applications=Applications.parse(raw["applications"]),
             ledger=Ledger.parse(raw["ledger"]),
             catalog=Catalog.parse(raw["catalog"]),
+            text=Text.parse(raw.get("text", {})),
             sandbox=Sandbox.parse(raw.get("sandbox", {})),
             scan=Scan.parse(raw["scan"]),
             synth=Synth.parse(raw.get("synth", {})),

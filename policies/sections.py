@@ -199,7 +199,23 @@ class Catalog(Section):
     max_upload_bytes: int = setting(2_000_000_000, "largest file a provider may upload",
                                     "bytes", required=True)
     max_name_length: int = setting(63, "longest dataset name", "characters", required=True)
-    max_title_length: int = setting(200, "longest dataset title", "characters", required=True)
+    max_title_length: int = setting(200, "longest dataset title", "characters", required=True,
+                                    maximum=200)
+
+
+@dataclass(frozen=True)
+class Text(Section):
+    """How long the free text people write may be. Names fill columns 200 characters wide, so
+    their limit may not exceed that; the rest are stored as unbounded text."""
+    NAME = "text"
+    name_length: int = setting(200, "longest name of a scenario or a product", "characters",
+                               maximum=200)
+    long_length: int = setting(5000, "longest description, purpose, intended products, "
+                               "comment or justification of an exception", "characters",
+                               maximum=1_000_000)
+    reason_length: int = setting(2000, "longest reason (revoking a grant, withdrawing a request, "
+                                 "overriding a check) or comment on one review point",
+                                 "characters", maximum=1_000_000)
 
 
 @dataclass(frozen=True)
@@ -346,5 +362,5 @@ class Workers(Section):
                                        "dropped (object storage)", "minutes")
 
 
-SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Sandbox, Scan, Synth,
-                                       Egress, Disclosure, Web, Api, Workers)
+SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Text, Sandbox, Scan,
+                                       Synth, Egress, Disclosure, Web, Api, Workers)

@@ -1,19 +1,75 @@
-"""Ledger events of the sandbox: jobs and security alerts."""
+"""Ledger events of the sandbox: jobs and security alerts, with the model of each payload. A
+failed job's event names the class of the failure, never its message (it may quote data)."""
 
-from lineage.events import event
+from typing import Literal
+
+from lineage.events import Payload, event
 from sandbox.states import JobStatus
 
-JOB_QUEUED = event("job.queued", "job", "a job was submitted")
-JOB_RUNNING = event("job.running", "job", "a worker took a job")
-JOB_REQUEUED = event("job.requeued", "job", "a job whose worker stopped was queued again")
+
+class Source(Payload):
+    """A table a job read: a granted dataset version or an earlier job's output."""
+    kind: Literal["dataset", "output"]
+    registration_no: str | None = None
+    version: int | None = None
+    sha256: str | None
+    columns: list[str] | None = None
+    job_id: int | None = None
+
+
+class Queued(Payload):
+    grant_id: int
+    target: Literal["simulated", "real"]
+    output_name: str | None
+    sources: dict[str, Source]
+
+
+class Running(Payload):
+    attempt: int
+    worker: str
+
+
+class Requeued(Payload):
+    reason: str
+    attempts: int
+
+
+class Finished(Payload):
+    duration_ms: int
+    attempts: int
+    rows: int | None = None
+    sha256: str | None = None
+    columns: list[str] | None = None
+    error_class: str | None = None
+
+
+class Alert(Payload):
+    alert_id: int
+    kind: str
+    job_id: int | None = None
+    jobs_today: int | None = None
+    window: int | None = None
+    same_shape: int | None = None
+    failed: int | None = None
+    job_ids: list[int] | None = None
+
+
+class Acknowledged(Payload):
+    alert_id: int
+
+
+JOB_QUEUED = event("job.queued", "job", "a job was submitted", Queued)
+JOB_RUNNING = event("job.running", "job", "a worker took a job", Running)
+JOB_REQUEUED = event("job.requeued", "job", "a job whose worker stopped was queued again",
+                     Requeued)
 JOB_CANCEL_REQUESTED = event("job.cancel_requested", "job", "a running job was asked to stop")
-JOB_SUCCEEDED = event("job.succeeded", "job", "a job left its output")
-JOB_FAILED = event("job.failed", "job", "a job failed (its class, never its message)")
-JOB_TIMED_OUT = event("job.timed_out", "job", "a job ran out of time")
-JOB_CANCELLED = event("job.cancelled", "job", "a job was cancelled")
-SECURITY_ALERT = event("security.alert", "grant", "a budget spent or a probing pattern")
+JOB_SUCCEEDED = event("job.succeeded", "job", "a job left its output", Finished)
+JOB_FAILED = event("job.failed", "job", "a job failed (its class, never its message)", Finished)
+JOB_TIMED_OUT = event("job.timed_out", "job", "a job ran out of time", Finished)
+JOB_CANCELLED = event("job.cancelled", "job", "a job was cancelled", Finished)
+SECURITY_ALERT = event("security.alert", "grant", "a budget spent or a probing pattern", Alert)
 SECURITY_ALERT_ACKNOWLEDGED = event("security.alert_acknowledged", "grant",
-                                    "an administrator looked into an alert")
+                                    "an administrator looked into an alert", Acknowledged)
 
 FINISHED = {JobStatus.SUCCEEDED: JOB_SUCCEEDED, JobStatus.FAILED: JOB_FAILED,
             JobStatus.TIMED_OUT: JOB_TIMED_OUT, JobStatus.CANCELLED: JOB_CANCELLED}

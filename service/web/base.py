@@ -135,6 +135,8 @@ def render(request: Request, name: str, m: Member | None = None, status: int = 2
     zone = home.policy.web.timezone
     page = env.get_template(name).render(
         request=request, me=m, lang=lang, path=request.url.path,
+        limits=home.policy.text, names=home.policy.catalog.max_name_length,
+        title_length=home.policy.catalog.max_title_length,
         when=lambda value, with_time=True: i18n.when(value, zone, with_time),
         days_left=lambda deadline: days_left(home, deadline),
         notice=NOTICES.get(request.query_params.get("done", "")), **context)

@@ -138,7 +138,7 @@ def test_revoked_grant_refuses_jobs_and_its_workspace_is_deleted(home, people, g
     workspace = home.data.local("workspaces") / str(grant_id)
     assert any(workspace.rglob("*.parquet"))
     with home.store.transaction() as s:
-        applications.revoke(s, people.admin, grant_id, "违规使用", home.data)
+        applications.revoke(s, people.admin, home.policy, grant_id, "违规使用", home.data)
     assert not workspace.exists()
     with refused(home, "is revoked", "forbidden"), home.store.transaction() as s:
         jobs.submit(s, people.merchant, home.policy, home.data, grant_id, "SELECT 1 AS x", "y")

@@ -95,6 +95,10 @@ def test_a_failing_check_needs_the_merchants_justification_and_each_approvers_ov
     assert all(a["overrides"] == {"disclosure": a["overrides"]["disclosure"]}
                for a in manifest["approvals"])
     assert manifest["exceptions"] == {"disclosure": "小格为公开统计口径"}
+    with home.store.read() as s:
+        votes = [json.loads(p) for p, in s.query(LedgerEvent.payload).filter(
+            LedgerEvent.action == "egress.review.approve")]
+    assert [v["overrides"] for v in votes] == [["disclosure"], ["disclosure"]]
 
 
 def test_return_resubmit_resets_votes_and_withdraw_is_final(home, people, grant_id):
@@ -116,8 +120,14 @@ def test_return_resubmit_resets_votes_and_withdraw_is_final(home, people, grant_
     assert again["votes_in"] == 0  # the first round's approval no longer counts
     vote(home, people.reviewer, req["id"])  # the same reviewer votes again in the new round
     with home.store.transaction() as s:
-        requesting.withdraw(s, people.merchant, req["id"], "不再需要")
+        requesting.withdraw(s, people.merchant, home.policy, req["id"], "不再需要")
     assert show(home, people.merchant, req["id"])["status"] == "withdrawn"
+    assert show(home, people.merchant, req["id"])["withdrawal_reason"] == "不再需要"
+    # The five-year ledger counts the reviewers' and the merchant's words; the tables keep them.
+    with home.store.read() as s:
+        logged = " ".join(p for p, in s.query(LedgerEvent.payload).filter(
+            LedgerEvent.subject == f"egress:{req['id']}"))
+    assert "请按科室细分" not in logged and "不再需要" not in logged and "已细分" not in logged
     for attempt in (lambda: vote(home, people.reviewer2, req["id"]),
                     lambda: resubmit(home, people, req["id"])):
         with refused(home, "withdrawn", "conflict"):
@@ -256,7 +266,7 @@ def test_an_ended_grant_withdraws_its_open_requests_and_deletes_their_findings(
     assert home.data.local(findings).exists()
     with home.store.transaction() as s:
         if ending == "revoked":
-            applications.revoke(s, people.admin, grant_id, "违反协议", home.data)
+            applications.revoke(s, people.admin, home.policy, grant_id, "违反协议", home.data)
         else:
             applications.expire_grants(s, home.data, dt.datetime(2100, 1, 1))
     assert show(home, people.admin, req["id"])["status"] == "withdrawn"

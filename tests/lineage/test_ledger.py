@@ -298,9 +298,11 @@ import sys
 from pathlib import Path
 from service.home import Home
 from lineage import append
-from lineage.events import event
+from lineage.events import Payload, event
 from policies import Actor, Role
-event("test.event", "thing", "an event of the tests")
+class Counted(Payload):
+    n: int
+event("test.event", "thing", "an event of the tests", Counted)
 home = Home(Path(sys.argv[1]), sys.argv[2] or None)
 actor = Actor(1, "writer", Role.ADMIN)
 print("ready", flush=True)

@@ -30,6 +30,8 @@ def test_default_policy_matches_the_measures():
     (("task_retries = 3", "task_retries = 0"), "workers.task_retries"),
     (("job_nice = 10", "job_nice = 20"), "sandbox.job_nice"),
     (("job_nice = 10", "job_nice = -5"), "sandbox.job_nice"),
+    (("name_length = 200", "name_length = 300"), "text.name_length"),
+    (("[text]", "[txt]"), r"no table \[txt\]"),
 ])
 def test_malformed_policies_are_refused(tmp_path, edit, message):
     from policies import default_policy_text
@@ -97,3 +99,35 @@ def test_the_policy_reference_is_current():
 
     assert target().read_text(encoding="utf-8") == reference(), \
         "docs/policy.md is out of date: run `python -m policies.docs`"
+
+
+def test_a_name_limit_fits_the_columns_it_fills():
+    """A policy may shorten a name but never allow one longer than its column holds."""
+    from catalog.models import Application, Dataset
+    from egress.models import EgressRequest
+    from policies.sections import Catalog, Text
+    fields = {f.name: f for f in (*Text.settings(), *Catalog.settings())}
+    for setting, columns in (("name_length", (Application.scenario, EgressRequest.product)),
+                             ("max_title_length", (Dataset.title,)),
+                             ("max_name_length", (Dataset.name,))):
+        widest = fields[setting].metadata["maximum"] or fields[setting].default
+        for column in columns:
+            assert widest <= column.property.columns[0].type.length, (setting, column)
+
+
+def test_the_text_limits_bound_what_people_write(home, people, visits_file):
+    from catalog import applications
+    from tests.conftest import register
+    from tests.helpers import refused, set_policy
+    register(home, people.provider, visits_file)
+    set_policy(home, long_length="40", name_length="8")
+    request = applications.Request("门诊分析", "按区统计门诊量" * 6, "卫生规划", "统计表", 6, False,
+                                   [{"dataset": "visits", "columns": ["district"],
+                                     "raw_columns": []}])
+    with refused(home, "scenario description is longer than 40 characters", "invalid"), \
+            home.store.transaction() as s:
+        applications.submit(s, people.merchant, home.policy, request)
+    with refused(home, "scenario name is longer than 8 characters", "invalid"), \
+            home.store.transaction() as s:
+        applications.submit(s, people.merchant, home.policy, applications.Request(
+            "门诊分析门诊分析门诊分析", "短", "卫生规划", "统计表", 6, False, request.items))

@@ -200,7 +200,7 @@ def test_revoking_a_grant_discards_a_running_jobs_output(home, people, grant_id)
 
     job_id = submit(home, people, grant_id, "SELECT district FROM visits")
     with home.store.transaction() as s:
-        applications.revoke(s, people.admin, grant_id, "test", home.data)
+        applications.revoke(s, people.admin, home.policy, grant_id, "test", home.data)
     job = home.run_job(job_id)
     assert job.status == "failed" and "grant ended" in job.error
 

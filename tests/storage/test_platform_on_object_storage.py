@@ -100,7 +100,7 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
 
     # The grant ends: what the merchant retained goes from the bucket and from this machine.
     with home.store.transaction() as s:
-        applications.revoke(s, people.admin, grant_id, "合同终止", home.data)
+        applications.revoke(s, people.admin, home.policy, grant_id, "合同终止", home.data)
     assert objects(home, f"workspaces/{grant_id}") == []
     assert not home.data.local(f"workspaces/{grant_id}").exists()
     with home.store.read() as s:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from actions import Context
+from actions import Context, views
 from actions import catalog as catalog_actions
 from catalog.datasets import Registration
 from policies.permissions import Action
@@ -18,29 +18,29 @@ router = APIRouter(tags=["catalog"])
 Reader = Annotated[Context, Depends(acting(Action.DATASET_READ))]
 
 
-@router.get("/datasets")
+@router.get("/datasets", response_model_exclude_unset=True)
 def dataset_list(ctx: Reader, domain: str | None = None, level: str | None = None,
                  attribute: str | None = None,
                  q: Annotated[str | None, Query(max_length=100,
                                                 description="words in name, title, "
                                                             "description or number")] = None
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[views.DatasetView]:
     return catalog_actions.search(ctx, domain, level, attribute, q)
 
 
-@router.get("/datasets/{name}")
-def dataset_detail(name: str, ctx: Reader) -> dict[str, Any]:
+@router.get("/datasets/{name}", response_model_exclude_unset=True)
+def dataset_detail(name: str, ctx: Reader) -> views.DatasetView:
     return catalog_actions.show(ctx, name)
 
 
-@router.post("/datasets", status_code=201)
+@router.post("/datasets", status_code=201, response_model_exclude_unset=True)
 def dataset_register(
     ctx: Annotated[Context, Depends(acting(Action.DATASET_REGISTER))],
     file: Annotated[UploadFile, File()], name: Annotated[str, Form()],
     title: Annotated[str, Form()], domain: Annotated[str, Form()],
     level: Annotated[str, Form()], attribute: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
-) -> dict[str, Any]:
+) -> views.DatasetView:
     """Upload and register a Parquet or CSV file (streamed to disk within the policy's limit);
     its simulated preview is built after the response."""
     return register_upload(ctx, file.file, file.filename,
@@ -64,10 +64,10 @@ class Classification(BaseModel):
                                    "person or enterprise); \"\": none, each row one contributor")
 
 
-@router.post("/datasets/{name}/classification")
+@router.post("/datasets/{name}/classification", response_model_exclude_unset=True)
 def dataset_classify(name: str, body: Classification,
                      ctx: Annotated[Context, Depends(acting(Action.DATASET_CLASSIFY))]
-                     ) -> dict[str, Any]:
+                     ) -> views.DatasetView:
     """Confirm the latest version's column classification, overriding the scan's suggestions."""
     return catalog_actions.classify(ctx, name, catalog_actions.Classification(
         body.entities, body.quasi_identifiers, body.confidential, body.level, body.person_key))

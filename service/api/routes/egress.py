@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -33,21 +33,21 @@ class NewEgress(BaseModel):
     draft: bool = False
 
 
-@router.post("/egress", status_code=201)
-def egress_request(body: NewEgress, ctx: Requester) -> dict[str, Any]:
+@router.post("/egress", status_code=201, response_model_exclude_unset=True)
+def egress_request(body: NewEgress, ctx: Requester) -> views.EgressView:
     """Request release of a job's output; the automatic checks run at once."""
     return egress_actions.request(ctx, egress_actions.Ask(
         body.job_id, body.product, body.purpose, body.sources, body.abroad, body.exceptions,
         body.mitigation, body.draft))
 
 
-@router.get("/egress")
-def egress_list(ctx: Reader, status: str | None = None) -> list[dict[str, Any]]:
+@router.get("/egress", response_model_exclude_unset=True)
+def egress_list(ctx: Reader, status: str | None = None) -> list[views.EgressView]:
     return egress_actions.search(ctx, status)
 
 
-@router.get("/egress/{request_id}")
-def egress_detail(request_id: PathId, ctx: Reader) -> dict[str, Any]:
+@router.get("/egress/{request_id}", response_model_exclude_unset=True)
+def egress_detail(request_id: PathId, ctx: Reader) -> views.EgressView:
     return egress_actions.show(ctx, request_id)
 
 
@@ -58,8 +58,8 @@ class Resubmit(BaseModel):
     comment: str = ""
 
 
-@router.post("/egress/{request_id}/resubmit")
-def egress_resubmit(request_id: PathId, body: Resubmit, ctx: Requester) -> dict[str, Any]:
+@router.post("/egress/{request_id}/resubmit", response_model_exclude_unset=True)
+def egress_resubmit(request_id: PathId, body: Resubmit, ctx: Requester) -> views.EgressView:
     """Submit a draft, answer a return, or update a request under review (votes reset)."""
     return egress_actions.resubmit(ctx, request_id, egress_actions.Change(
         body.job_id, body.exceptions, body.mitigation, body.comment))
@@ -69,8 +69,8 @@ class Withdraw(BaseModel):
     reason: str = ""
 
 
-@router.post("/egress/{request_id}/withdraw")
-def egress_withdraw(request_id: PathId, body: Withdraw, ctx: Requester) -> dict[str, Any]:
+@router.post("/egress/{request_id}/withdraw", response_model_exclude_unset=True)
+def egress_withdraw(request_id: PathId, body: Withdraw, ctx: Requester) -> views.EgressView:
     return egress_actions.withdraw(ctx, request_id, body.reason)
 
 
@@ -88,10 +88,10 @@ class Review(BaseModel):
                                       description="failing check -> reason to override it")
 
 
-@router.post("/egress/{request_id}/review")
+@router.post("/egress/{request_id}/review", response_model_exclude_unset=True)
 def egress_review(request_id: PathId, body: Review,
                   ctx: Annotated[Context, Depends(acting(Action.EGRESS_REVIEW))]
-                  ) -> dict[str, Any]:
+                  ) -> views.EgressView:
     """Vote (blind until all votes are in); the last approval needed signs the release."""
     return egress_actions.vote(ctx, request_id, egress_actions.Ballot(
         body.decision, body.comment, body.private_comment,

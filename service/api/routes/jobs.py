@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
@@ -23,29 +23,29 @@ class NewJob(BaseModel):
     target: str = "real"
 
 
-@router.post("/jobs", status_code=202)
+@router.post("/jobs", status_code=202, response_model_exclude_unset=True)
 def job_submit(body: NewJob, ctx: Annotated[Context, Depends(acting(Action.JOB_SUBMIT))]
-               ) -> dict[str, Any]:
+               ) -> views.JobView:
     """Queue a job; poll GET /jobs/{id} for its status (real outputs show no rows, simulated
     ones show their first rows)."""
     return job_actions.submit(ctx, body.grant_id, body.sql, body.output_name, body.target)
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model_exclude_unset=True)
 def job_list(ctx: Annotated[Context, Depends(acting(Action.JOB_READ))],
-             grant_id: QueryId = None, status: str | None = None) -> list[dict[str, Any]]:
+             grant_id: QueryId = None, status: str | None = None) -> list[views.JobView]:
     return job_actions.search(ctx, grant_id, status)
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model_exclude_unset=True)
 def job_detail(job_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB_READ))]
-               ) -> dict[str, Any]:
+               ) -> views.JobView:
     return job_actions.show(ctx, job_id)
 
 
-@router.post("/jobs/{job_id}/cancel")
+@router.post("/jobs/{job_id}/cancel", response_model_exclude_unset=True)
 def job_cancel(job_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB_CANCEL))]
-               ) -> dict[str, Any]:
+               ) -> views.JobView:
     """Cancel a queued job, or ask the worker running it to stop it."""
     return job_actions.cancel(ctx, job_id)
 
