@@ -98,6 +98,10 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
         column_tags=_suggested_tags(scans, previous), classification="suggested",
         source_name=names.text(source.name, "file name", 255),
     )
+    if _same_suggestions(version.column_tags, previous):
+        # The scan suggests what the provider confirmed already: the confirmation stands.
+        version.classification = "confirmed"
+        version.classified_by, version.classified_at = previous.classified_by, utcnow()
     session.add(version)
     session.flush()
     append(session, actor, events.DATASET_REGISTERED, f"dataset_version:{version.id}", {
@@ -105,8 +109,18 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
         "version": number, "sha256": version.sha256, "rows": version.rows,
         "columns": version.column_names, "level": dataset.level,
         "suggested_level": version.suggested_level, "attribute": dataset.attribute,
+        "classification": version.classification,
     })
     return version
+
+
+def _same_suggestions(tags: list[dict[str, Any]], previous: DatasetVersion | None) -> bool:
+    """True if ``previous`` was confirmed and its columns and the scan's suggestions are
+    those of ``tags``."""
+    if previous is None or previous.classification != "confirmed":
+        return False
+    earlier = {t["name"]: t.get("suggested_entity") for t in previous.tags()}
+    return earlier == {t["name"]: t["suggested_entity"] for t in tags}
 
 
 # Entities that name one contributor (a person, or an enterprise) each, most telling first: the
@@ -115,14 +129,19 @@ PERSON_KEY_ENTITIES = ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_USCC")
 
 
 def _suggested_tags(scans: list[Any], previous: DatasetVersion | None) -> list[dict[str, Any]]:
-    """The scan's entity per column; flags a provider set on the previous version carry over.
-    The person key (whose distinct values are a cell's contributors at egress) is the
-    previous version's, else the first column of the most telling contributor entity."""
+    """The scan's entity per column; flags a provider set on the previous version carry over,
+    and so does the entity the provider confirmed where the scan suggests what it suggested
+    then (a false hit the provider dismissed stays dismissed; a new suggestion is shown). The
+    person key (whose distinct values are a cell's contributors at egress) is the previous
+    version's, else the first column of the most telling contributor entity."""
     earlier = {t["name"]: t for t in previous.tags()} if previous is not None else {}
+    confirmed = previous is not None and previous.classification == "confirmed"
     tags = []
     for scan in scans:
         old = earlier.get(scan.name, {})
-        tags.append({"name": scan.name, "entity": scan.entity, "suggested_entity": scan.entity,
+        entity = old.get("entity") if confirmed and old and \
+            old.get("suggested_entity") == scan.entity else scan.entity
+        tags.append({"name": scan.name, "entity": entity, "suggested_entity": scan.entity,
                      "share": round(scan.fraction, 4),
                      "quasi_identifier": bool(old.get("quasi_identifier", False)),
                      "confidential": bool(old.get("confidential", False)),

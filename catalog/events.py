@@ -15,6 +15,7 @@ class Registered(Payload):
     level: str
     suggested_level: str
     attribute: str
+    classification: str  # suggested, or confirmed: the scan suggests what the provider confirmed
 
 
 class Override(Payload):

@@ -159,9 +159,15 @@ def personal_information(output: Path, policy: Policy, shape: Shape, traced: dic
     from anonymize.scan import scan_table  # loads Presidio only when a request is checked
 
     scans = scan_table(table, sample_rows=None, min_share=policy.entity_min_share)
-    flagged = {s.name: s.hits for s in scans if s.hits
-               and max(s.hits.values()) / max(s.scanned, 1) > policy.pii_fail_share}
+    dismissed = _dismissed(traced, grant)
+    flagged = {}
+    for s in scans:
+        hits = {e: n for e, n in s.hits.items() if e not in dismissed.get(s.name, ())}
+        if hits and max(hits.values()) / max(s.scanned, 1) > policy.pii_fail_share:
+            flagged[s.name] = hits
     details: dict[str, Any] = {"pseudonymized": pseudonymous} if pseudonymous else {}
+    if dismissed:
+        details["dismissed"] = {c: sorted(e) for c, e in sorted(dismissed.items())}
     if flagged or pseudonymous:
         parts = []
         if flagged:
@@ -175,6 +181,34 @@ def personal_information(output: Path, policy: Policy, shape: Shape, traced: dic
     return CheckResult("personal_information", PASS,
                        f"no PII found in {table.num_columns} columns, {table.num_rows} rows",
                        details=details)
+
+
+def _dismissed(traced: dict[str, Any], grant: Grant) -> dict[str, set[str]]:
+    """Entities the providers cleared an output column's sources of: the registration scan
+    saw them in the column (as a suggestion or as hits below the suggestion's share) and the
+    provider confirmed the column holds another entity, or none (金融 read as a name). Only
+    for exactly traced columns, and only entities every source was cleared of: a column that
+    also draws on a column nobody cleared keeps its hits (fail closed)."""
+    if not traced.get("exact"):
+        return {}
+    cleared = {name: _cleared(item.dataset_version) for name, item in _items(grant).items()}
+    found: dict[str, set[str]] = {}
+    for column, sources in traced["columns"].items():
+        sets = [cleared.get(table, {}).get(source, set()) for table, source in sources]
+        common = set.intersection(*sets) if sets else set()
+        if common:
+            found[column] = common
+    return found
+
+
+def _cleared(version: Any) -> dict[str, set[str]]:
+    """Per column of a version a provider confirmed: the entities its scan saw there that the
+    provider's classification does not keep."""
+    if version.classification != "confirmed":
+        return {}
+    seen = {scan["name"]: set(scan.get("hits") or {}) | ({scan["entity"]} - {None})
+            for scan in version.pii or []}
+    return {t["name"]: seen.get(t["name"], set()) - {t.get("entity")} for t in version.tags()}
 
 
 def cross_border(abroad: bool, application_abroad: bool, policy: Policy) -> CheckResult:
