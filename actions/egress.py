@@ -7,7 +7,7 @@ from typing import Any
 
 from actions.context import Context
 from actions.views import EgressView, ProductView, ReleaseView
-from egress import requesting, review
+from egress import requesting, review, values
 from egress.bundle import verify_bundle
 from egress.models import EgressRequest
 from egress.states import AWAITING_REVIEW
@@ -75,6 +75,16 @@ def show(ctx: Context, request_id: int) -> dict[str, Any]:
     permit(ctx.actor, Action.EGRESS_READ)
     with ctx.read() as session:
         return _view(requesting.get(session, ctx.actor, request_id), ctx.actor)
+
+
+def output_values(ctx: Context, request_id: int, offset: int = 0, limit: int = 50,
+                  flagged_only: bool = False) -> dict[str, Any]:
+    """A page of the values of the output a request would release, flagged cells marked:
+    for reviewers of other organizations and administrators only."""
+    permit(ctx.actor, Action.EGRESS_VALUES)
+    with ctx.read() as session:
+        return values.page(session, ctx.actor, ctx.data, request_id, offset, limit,
+                           flagged_only)
 
 
 def products(ctx: Context) -> list[dict[str, Any]]:

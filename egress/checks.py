@@ -332,7 +332,7 @@ def disclosure(shape: Shape, assessment: Assessment | None, problem: str = "",
                 flagged.append({"row": int(row), "column": column, "rule": rule})
     details = {"shape": "aggregate", "cells": assessment.rows * len(
         [c for c in assessment.columns if c not in assessment.keys]), "rows": assessment.rows,
-        "counts": counts, "flagged": flagged, "margins": shape.margins,
+        "counts": counts, "flagged": flagged, "margins": shape.margins, "keys": shape.keys,
         "statistics": {a.column: a.kind for a in shape.aggregates}}
     verdict = assessment.verdict()
     if verdict == PASS:

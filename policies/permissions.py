@@ -36,6 +36,7 @@ class Action(StrEnum):
     EGRESS_REQUEST = "egress.request"
     EGRESS_READ = "egress.read"
     EGRESS_REVIEW = "egress.review"
+    EGRESS_VALUES = "egress.values"  # read the values of an output under review
     RELEASE_READ = "release.read"
     RELEASE_DOWNLOAD = "release.download"
     SWEEP = "sweep"
@@ -67,6 +68,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EGRESS_REQUEST: frozenset({Role.MERCHANT}),
     Action.EGRESS_READ: _PEOPLE,
     Action.EGRESS_REVIEW: frozenset({Role.REVIEWER}),
+    Action.EGRESS_VALUES: frozenset({Role.REVIEWER, Role.ADMIN}),
     Action.RELEASE_READ: _PEOPLE,
     Action.RELEASE_DOWNLOAD: frozenset({Role.MERCHANT}),
     Action.SWEEP: frozenset({Role.ADMIN}),

@@ -25,6 +25,7 @@ from service.web.base import Form, Member, back, context, error_page, member, re
 router = APIRouter(include_in_schema=False)
 # Flagged cells shown per request: the map names rules, never the output's values.
 CELL_ROWS = 100
+VALUE_ROWS = 50  # rows of the output's values per page, for reviewers
 
 
 @router.get("/egress", response_class=HTMLResponse)
@@ -94,7 +95,9 @@ def _cell_map(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 @router.get("/egress/{request_id}", response_class=HTMLResponse)
 def egress_page(request: Request, request_id: PathId,
-                m: Annotated[Member, Depends(member(Action.EGRESS_READ))]) -> HTMLResponse:
+                m: Annotated[Member, Depends(member(Action.EGRESS_READ))],
+                offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+                flagged: bool = False) -> HTMLResponse:
     ctx = context(request, m)
     data = egress_actions.show(ctx, request_id)
     try:  # a reviewer reads the job only of a request sent to them (sandbox.jobs.get)
@@ -108,7 +111,14 @@ def egress_page(request: Request, request_id: PathId,
     can_vote = (m.actor.role is Role.REVIEWER and not own and not voted
                 and data["status"] in AWAITING_REVIEW)
     failing = [c["name"] for c in data["checks"] or [] if c["verdict"] != "pass"]
+    output = None
+    if m.actor.role in (Role.REVIEWER, Role.ADMIN) and not own and data["status"] != "draft":
+        try:  # what the reviewer signs: the values, flagged cells marked in place
+            output = egress_actions.output_values(ctx, request_id, offset, VALUE_ROWS, flagged)
+        except DomainError:
+            output = None  # the output is gone (an ended grant); the checks still show
     return render(request, "egress.html", m, r=data, job=job, cells=_cell_map(data["checks"]),
+                  output=output,
                   own_org=own, can_vote=can_vote, failing=failing,
                   points=egress_review.REVIEW_POINTS, checks=CHECK_NAMES,
                   mitigations=MITIGATIONS)

@@ -37,6 +37,7 @@ CALLS = {
     Action.EGRESS_REQUEST: lambda c: egress.withdraw(c, 999),
     Action.EGRESS_READ: lambda c: egress.search(c),
     Action.EGRESS_REVIEW: lambda c: egress.vote(c, 999, egress.Ballot("approve", "c")),
+    Action.EGRESS_VALUES: lambda c: egress.output_values(c, 999),
     Action.RELEASE_READ: lambda c: egress.releases(c),
     Action.RELEASE_DOWNLOAD: lambda c: egress.download(c, 999),
     Action.SWEEP: lambda c: sweeps.overdue(c),

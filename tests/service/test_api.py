@@ -45,6 +45,7 @@ EXPECTED = {
     ("POST", "/api/v1/egress/{request_id}/review"): {R},
     ("POST", "/api/v1/egress/{request_id}/resubmit"): {M},
     ("POST", "/api/v1/egress/{request_id}/withdraw"): {M},
+    ("GET", "/api/v1/egress/{request_id}/values"): {R, A},
     ("GET", "/api/v1/products"): {M, R, A},
     ("GET", "/api/v1/releases"): {M, R, A},
     ("GET", "/api/v1/releases/{release_id}/bundle"): {M},
@@ -148,6 +149,12 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
         "job_id": job["id"], "product": "区门诊量", "purpose": "规划",
         "sources": ["visits"]})
     assert req.status_code == 201, req.json()
+    values = client.get(f"/api/v1/egress/{req.json()['id']}/values",
+                        headers=auth(people.tokens[R])).json()
+    assert values["columns"] == ["district", "n"] and all(r["cells"][1] >= 10
+                                                           for r in values["rows"])
+    assert client.get(f"/api/v1/egress/{req.json()['id']}/values",
+                      headers=auth(people.tokens[M])).status_code == 403
     for reviewer in (R, "reviewer2"):
         voted = client.post(f"/api/v1/egress/{req.json()['id']}/review",
                             headers=auth(people.tokens[reviewer]),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -49,6 +49,17 @@ def egress_list(ctx: Reader, status: str | None = None) -> list[views.EgressView
 @router.get("/egress/{request_id}", response_model_exclude_unset=True)
 def egress_detail(request_id: PathId, ctx: Reader) -> views.EgressView:
     return egress_actions.show(ctx, request_id)
+
+
+@router.get("/egress/{request_id}/values")
+def egress_values(request_id: PathId,
+                  ctx: Annotated[Context, Depends(acting(Action.EGRESS_VALUES))],
+                  offset: Annotated[int, Query(ge=0)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                  flagged_only: bool = False) -> dict[str, Any]:
+    """A page of the values of the output a request would release, each row with the flagged
+    cells' rules and group-key label: for reviewers of other organizations and admins."""
+    return egress_actions.output_values(ctx, request_id, offset, limit, flagged_only)
 
 
 class Resubmit(BaseModel):
