@@ -98,6 +98,14 @@ def egress_page(request: Request, request_id: PathId,
                 m: Annotated[Member, Depends(member(Action.EGRESS_READ))],
                 offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
                 flagged: bool = False) -> HTMLResponse:
+    return _egress_page(request, m, request_id, offset, flagged)
+
+
+def _egress_page(request: Request, m: Member, request_id: int, offset: int = 0,
+                 flagged: bool = False, vote: dict[str, str] | None = None,
+                 vote_error: str | None = None, status: int = 200) -> HTMLResponse:
+    """The request's page; ``vote``/``vote_error``: a refused vote's fields, shown again with
+    the reason inline."""
     ctx = context(request, m)
     data = egress_actions.show(ctx, request_id)
     try:  # a reviewer reads the job only of a request sent to them (sandbox.jobs.get)
@@ -111,6 +119,11 @@ def egress_page(request: Request, request_id: PathId,
     can_vote = (m.actor.role is Role.REVIEWER and not own and not voted
                 and data["status"] in AWAITING_REVIEW)
     failing = [c["name"] for c in data["checks"] or [] if c["verdict"] != "pass"]
+    failed = [c["name"] for c in data["checks"] or [] if c["verdict"] == "fail"]
+    # The server lets a reviewer override a failed check only where the merchant justified an
+    # exception (egress.review); the form offers exactly those.
+    overridable = [name for name in failed if name in (data["exceptions"] or {})]
+    unexcused = [name for name in failed if name not in overridable]
     output = None
     if m.actor.role in (Role.REVIEWER, Role.ADMIN) and not own and data["status"] != "draft":
         try:  # what the reviewer signs: the values, flagged cells marked in place
@@ -119,7 +132,8 @@ def egress_page(request: Request, request_id: PathId,
             output = None  # the output is gone (an ended grant); the checks still show
     return render(request, "egress.html", m, r=data, job=job, cells=_cell_map(data["checks"]),
                   output=output,
-                  own_org=own, can_vote=can_vote, failing=failing,
+                  own_org=own, can_vote=can_vote, failing=failing, overridable=overridable,
+                  unexcused=unexcused, vote=vote or {}, vote_error=vote_error, status=status,
                   points=egress_review.REVIEW_POINTS, checks=CHECK_NAMES,
                   mitigations=MITIGATIONS)
 
@@ -148,9 +162,18 @@ def egress_vote(request: Request, request_id: PathId,
                  for point in egress_review.REVIEW_POINTS if form.get(f"point:{point}")}
     overrides = {name: str(form.get(f"override:{name}", "")).strip() for name in CHECK_NAMES
                  if str(form.get(f"override:{name}", "")).strip()}
-    egress_actions.vote(context(request, m), request_id, egress_actions.Ballot(
-        str(form.get("decision", "")), str(form.get("comment", "")),
-        str(form.get("private_comment", "")), checklist, overrides))
+    try:
+        egress_actions.vote(context(request, m), request_id, egress_actions.Ballot(
+            str(form.get("decision", "")), str(form.get("comment", "")),
+            str(form.get("private_comment", "")), checklist, overrides))
+    except DomainError as exc:
+        if exc.kind not in ("forbidden", "invalid"):
+            raise
+        # A vote the rules refuse (a point unanswered, an override missing): the page again,
+        # with what the reviewer wrote and why, instead of an error page.
+        kept = {k: str(v) for k, v in form.items() if k != "csrf"}
+        return _egress_page(request, m, request_id, vote=kept, vote_error=exc.message,
+                            status=422)
     return back(f"/egress/{request_id}", "voted")
 
 

@@ -1,0 +1,44 @@
+"""The vote form offers what the server allows and keeps the page when the rules refuse a vote."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.app import create_app
+from tests.egress.test_egress import ask, job
+from tests.egress.test_workflow import resubmit
+from tests.service.web_helpers import console, csrf_of, set_passwords
+
+SMALL = "SELECT district, department, count(*) AS n FROM visits GROUP BY ROLLUP (district, department)"
+
+
+@pytest.fixture
+def app(home, people):
+    set_passwords(home, *people.tokens)
+    return create_app(home, workers=0)
+
+
+def test_a_failed_check_without_the_merchants_justification_offers_no_override(
+        app, home, people, grant_id):
+    req = ask(home, people, job(home, people, grant_id, SMALL, "small"))
+    page = console(app, "reviewer").get(f"/egress/{req['id']}").text
+    assert 'name="override:disclosure"' not in page and 'id="unexcused"' in page
+    assert 'value="approve" disabled' in page
+    resubmit(home, people, req["id"], exceptions={"disclosure": "小格为公开统计口径"})
+    page = console(app, "reviewer").get(f"/egress/{req['id']}").text
+    assert 'name="override:disclosure"' in page and 'id="unexcused"' not in page
+    assert 'name="override:scope"' not in page  # scope passed: nothing to override
+
+
+def test_a_refused_vote_keeps_the_page_and_what_the_reviewer_wrote(app, home, people, grant_id):
+    req = ask(home, people, job(home, people, grant_id))
+    reviewer = console(app, "reviewer")
+    page = reviewer.get(f"/egress/{req['id']}").text
+    response = reviewer.post(f"/egress/{req['id']}/vote", data={
+        "csrf": csrf_of(page), "decision": "approve", "comment": "数据口径清楚",
+        "point:purpose_scope": "yes", "note:purpose_scope": "用途一致"}, follow_redirects=False)
+    assert response.status_code == 422
+    assert 'id="vote-error"' in response.text and "answer every review point" in response.text
+    assert "数据口径清楚" in response.text and 'value="用途一致"' in response.text
+    assert '<option value="yes" selected>' in response.text
+    assert reviewer.get(f"/egress/{req['id']}").text.count('id="vote"') == 1  # no vote cast
