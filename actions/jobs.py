@@ -9,6 +9,12 @@ from actions.context import Context
 from actions.views import AlertView, JobView
 from policies.permissions import Action, permit
 from sandbox import budget, jobs, visibility
+from sandbox.models import Job
+
+
+def _shown(ctx: Context, job: Job) -> dict[str, Any]:
+    """``job`` as the context's actor may read it, checked against its view."""
+    return JobView.of(visibility.shown(ctx.policy, job, ctx.actor))
 
 
 def submit(ctx: Context, grant_id: int, sql: str, output_name: str,
@@ -18,7 +24,7 @@ def submit(ctx: Context, grant_id: int, sql: str, output_name: str,
     with ctx.transaction() as session:
         job = jobs.submit(session, ctx.actor, ctx.policy, ctx.data, grant_id, sql, output_name,
                           target)
-        shown = JobView.of(visibility.shown(ctx.policy, job, ctx.actor))
+        shown = _shown(ctx, job)
     ctx.dispatcher.wake()
     return shown
 
@@ -38,16 +44,14 @@ def search(ctx: Context, grant_id: int | None = None,
            status: str | None = None) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.JOB_READ)
     with ctx.read() as session:
-        return [JobView.of(visibility.shown(ctx.policy, j, ctx.actor))
-                for j in jobs.list_jobs(session, ctx.actor, grant_id, status)]
+        return [_shown(ctx, j) for j in jobs.list_jobs(session, ctx.actor, grant_id, status)]
 
 
 def summary(ctx: Context, job_id: int) -> dict[str, Any]:
     """A job as the actor may read it, without rows."""
     permit(ctx.actor, Action.JOB_READ)
     with ctx.read() as session:
-        return JobView.of(visibility.shown(ctx.policy, jobs.get(session, ctx.actor, job_id),
-                                           ctx.actor))
+        return _shown(ctx, jobs.get(session, ctx.actor, job_id))
 
 
 def show(ctx: Context, job_id: int) -> dict[str, Any]:
@@ -62,8 +66,7 @@ def cancel(ctx: Context, job_id: int) -> dict[str, Any]:
     """Cancel a queued job, or ask the worker running it to stop it."""
     permit(ctx.actor, Action.JOB_CANCEL)
     with ctx.transaction() as session:
-        return JobView.of(visibility.shown(ctx.policy, jobs.cancel(session, ctx.actor, job_id),
-                                           ctx.actor))
+        return _shown(ctx, jobs.cancel(session, ctx.actor, job_id))
 
 
 def alerts(ctx: Context, open_only: bool = False) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from catalog import events, names
 from catalog.datasets import get as get_dataset
 from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
-from catalog.models import Application, ApplicationItem, Grant, utcnow
+from catalog.models import Application, ApplicationItem, Grant, iso, utcnow
 from catalog.states import APPLICATIONS, GRANTS, ApplicationStatus, GrantStatus
 from catalog.workdays import add_working_days
 from kernel.base import after_commit
@@ -156,7 +156,7 @@ def _grant(session: Session, actor: Actor, app: Application) -> Grant:
     session.flush()
     append(session, actor, events.GRANT_CREATED, f"grant:{grant.id}", {
         "application_id": app.id, "org": app.org,
-        "expires_at": grant.expires_at.isoformat(timespec="seconds") + "Z",
+        "expires_at": iso(grant.expires_at),
         "items": [i.as_dict() for i in app.items],
     })
     return grant

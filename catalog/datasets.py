@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from anonymize.entities import ENTITIES
 from catalog import events, names
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
-from catalog.models import Dataset, DatasetVersion, utcnow
+from catalog.models import Dataset, DatasetVersion, iso, utcnow
 from kernel.base import on_rollback
 from lineage import append
 from policies import LEVELS, Actor, Policy, Role
@@ -267,7 +266,7 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
     out["classification"] = latest.classification
     out["preview"] = {"status": latest.preview_status, "report": latest.preview_report,
                       "error": latest.preview_error or None,
-                      "built_at": _iso(latest.preview_built_at)}
+                      "built_at": iso(latest.preview_built_at)}
     if detail:
         out["schema"] = latest.schema
         out["pii"] = latest.pii
@@ -275,11 +274,7 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
         out["sha256"] = latest.sha256
         out["versions"] = [
             {"version": v.version, "sha256": v.sha256, "rows": v.rows,
-             "created_at": v.created_at.isoformat(timespec="seconds") + "Z"}
+             "created_at": iso(v.created_at)}
             for v in dataset.versions
         ]
     return out
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None

@@ -133,9 +133,9 @@ class Application(Base):
             "scenario": self.scenario, "description": self.description, "purpose": self.purpose,
             "products": self.products, "months": self.months, "abroad": self.abroad,
             "status": self.status, "deemed_approved": self.deemed,
-            "submitted_at": _iso(self.submitted_at), "deadline": self.deadline.isoformat(),
+            "submitted_at": iso(self.submitted_at), "deadline": self.deadline.isoformat(),
             "deadline_calendar_exact": self.calendar_exact,
-            "decided_at": _iso(self.decided_at), "decided_by": self.decided_by,
+            "decided_at": iso(self.decided_at), "decided_by": self.decided_by,
             "comment": self.comment,
             "items": [item.as_dict() for item in self.items],
             "grant_id": self.grant.id if self.grant else None,
@@ -186,13 +186,14 @@ class Grant(Base):
         return {
             "id": self.id, "application_id": self.application_id, "org": self.org,
             "scenario": self.application.scenario, "status": self.status,
-            "usable": self.usable(), "created_at": _iso(self.created_at),
-            "expires_at": _iso(self.expires_at), "ended_at": _iso(self.ended_at),
+            "usable": self.usable(), "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at), "ended_at": iso(self.ended_at),
             "end_reason": self.end_reason,
             "datasets": [item.as_dict() for item in self.items],
         }
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def iso(value: dt.datetime | None) -> str | None:
+    """A time as ISO 8601 in UTC to the second, with its Z (None stays None)."""
     return value.isoformat(timespec="seconds") + "Z" if value else None
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from catalog import events
 from catalog.errors import CatalogError, NotFound
 from catalog.files import write_parquet_atomically
-from catalog.models import DatasetVersion, utcnow
+from catalog.models import DatasetVersion, iso, utcnow
 from kernel.base import on_rollback
 from lineage import append
 from policies import SYSTEM, Policy
@@ -137,8 +137,7 @@ def state(version: DatasetVersion) -> dict[str, Any]:
     return {"dataset": version.dataset.name, "version": version.version,
             "status": version.preview_status, "error": version.preview_error or None,
             "report": version.preview_report,
-            "built_at": version.preview_built_at.isoformat(timespec="seconds") + "Z"
-            if version.preview_built_at else None}
+            "built_at": iso(version.preview_built_at)}
 
 
 def show(data: Storage, version: DatasetVersion, rows: int) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from egress import requesting
 from egress.errors import Conflict, ReviewRefused
-from egress.models import EgressRequest
 from policies import Actor, Role
 from policies.permissions import Action, permit
 from sandbox.models import Job
@@ -42,13 +41,13 @@ def page(session: Session, actor: Actor, data: Storage, request_id: int, offset:
     if not path:
         raise Conflict(f"the output of egress request {req.id} is gone")
     table = pq.read_table(data.fetch(path))
-    flags, keys, listed_all = _flags(req)
+    flags, keys, listed_all = flagged_cells(req.checks)
     numbers = sorted(flags) if flagged_only else range(table.num_rows)
     chosen = list(numbers)[max(offset, 0):max(offset, 0) + max(min(limit, 500), 1)]
     columns = table.column_names
     rows = []
-    for number in chosen:
-        values = {c: _shown(table.column(c)[number].as_py()) for c in columns}
+    for number, record in zip(chosen, table.take(chosen).to_pylist(), strict=True):
+        values = {c: _shown(v) for c, v in record.items()}
         marks = flags.get(number, {})
         rows.append({"row": number, "cells": [values[c] for c in columns],
                      "flags": marks,
@@ -62,10 +61,12 @@ def page(session: Session, actor: Actor, data: Storage, request_id: int, offset:
             "rows": rows}
 
 
-def _flags(req: EgressRequest) -> tuple[dict[int, dict[str, list[str]]], list[str], bool]:
-    """Flagged cells by row and column with their rules, the key columns, and whether the
-    check listed every flagged cell (it keeps the first few hundred)."""
-    check = next((c for c in req.checks or [] if c["name"] == "disclosure"), {})
+def flagged_cells(checks: list[dict[str, Any]] | None
+                  ) -> tuple[dict[int, dict[str, list[str]]], list[str], bool]:
+    """The disclosure check's flagged cells by row and column with their rules, the key
+    columns, and whether the check listed every flagged cell (it keeps the first few
+    hundred)."""
+    check = next((c for c in checks or [] if c["name"] == "disclosure"), {})
     details = check.get("details") or {}
     flags: dict[int, dict[str, list[str]]] = {}
     for f in details.get("flagged") or []:

@@ -15,6 +15,7 @@ from egress.bundle import zipped
 from egress.checks import CHECK_NAMES
 from egress.mitigate import MITIGATIONS
 from egress.states import AWAITING_REVIEW
+from egress.values import flagged_cells
 from policies import Role
 from policies.errors import DomainError
 from policies.permissions import Action
@@ -78,16 +79,11 @@ def egress_submit(request: Request,
 
 def _cell_map(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Flagged cells of the disclosure check by row and column, with their rules (no values)."""
-    check = next((c for c in checks or [] if c["name"] == "disclosure"), None)
-    flagged = ((check or {}).get("details") or {}).get("flagged") or []
-    if not flagged:
+    cells, _, _ = flagged_cells(checks)
+    if not cells:
         return None
-    cells: dict[int, dict[str, list[str]]] = {}
-    columns: list[str] = []
-    for f in flagged:
-        cells.setdefault(f["row"], {}).setdefault(f["column"], []).append(f["rule"])
-        if f["column"] not in columns:
-            columns.append(f["column"])
+    check = next(c for c in checks if c["name"] == "disclosure")
+    columns = list(dict.fromkeys(f["column"] for f in check["details"]["flagged"]))
     rows = sorted(cells)[:CELL_ROWS]
     return {"columns": columns, "rows": [(r, cells[r]) for r in rows],
             "more": max(len(cells) - CELL_ROWS, 0), "verdict": check["verdict"]}
