@@ -239,9 +239,13 @@ class JobView(View):
 
 
 class CheckView(View):
+    """A check's verdict and finding: ``message`` in English, ``code`` and ``args`` for a
+    client that words it itself (requests checked before codes existed have none)."""
     name: str
     verdict: str
     message: str
+    code: str | None = None
+    args: dict[str, Any] | None = None
     columns: list[str]
     details: dict[str, Any]
 

@@ -148,16 +148,18 @@ def show(data: Storage, version: DatasetVersion, rows: int) -> dict[str, Any]:
             raise FileNotFoundError(preview_path(version))
         table = pq.read_table(data.fetch(preview_path(version)))
     except FileNotFoundError:
-        out.update(simulated=True, columns=[], rows=[],
+        out.update(simulated=True, columns=[], rows=[], kind="none",
                    label="no simulated preview yet: " + (version.preview_status or "pending"))
         return out
-    label = (table.schema.metadata or {}).get(b"tds.preview.label", b"").decode()
+    metadata = table.schema.metadata or {}
+    label = metadata.get(b"tds.preview.label", b"").decode()
     head = table.slice(0, rows)
     try:
         report = json.loads(data.fetch(report_path(version)).read_text(encoding="utf-8"))
     except FileNotFoundError:
         report = None
-    out.update(simulated=True, label=label, columns=head.column_names,
+    out.update(simulated=True, label=label, kind=metadata.get(b"tds.preview.kind", b"").decode(),
+               columns=head.column_names,
                rows=[[_plain(v) for v in row.values()] for row in head.to_pylist()],
                full_report=report)
     return out

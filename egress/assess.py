@@ -50,7 +50,7 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
     shape = cells.analyse(job.sql, [c["name"] for c in job.output_schema or []],
                           int(rules["nk_n"]), {item.dataset_version.dataset.name
                                                for item in grant.items})
-    assessment, stats, problem = None, None, ""
+    assessment, stats, problem = None, None, None
     if shape.kind == "aggregate":
         try:
             from sandbox.rerun import over_job_inputs
@@ -58,8 +58,7 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
             stats = align(output, over_job_inputs(session, data, policy, secret, job,
                                                   shape.stats_sql), shape.keys)
             if stats is None:
-                problem = ("the statistics run did not reproduce the output's cells (is the "
-                           "query deterministic?): what is released cannot be assessed")
+                problem = ("disclosure.not_reproduced", {})
             else:
                 if shape.dominance_sql:  # dominance over persons' totals, not rows
                     stats = cells.dominance(shape, stats, over_job_inputs(
@@ -67,7 +66,7 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
                         int(rules["nk_n"]))
                 assessment = disclosure.assess(shape, stats, rules)
         except SandboxError as exc:
-            problem = f"the disclosure statistics could not be computed: {exc.message}"
+            problem = ("disclosure.not_computed", {"error": exc.message})
     hidden = mitigate.hidden_cells(shape, stats, assessment) \
         if assessment is not None and "suppress" in req.mitigation else {}
     found, recovered, compared = [], [], 0
@@ -93,8 +92,8 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         req.mitigated_path = f"{relative}/output.parquet"
         if sdc.verdict == checks.FAIL and "suppress" in req.mitigation:
             sdc.verdict = checks.REVIEW
-            sdc.message = (f"{done['suppressed']} cells suppressed ({done['secondary']} to "
-                           "protect margins): " + sdc.message)
+            sdc.code = "disclosure.suppressed"
+            sdc.args.update(suppressed=done["suppressed"], secondary=done["secondary"])
         sdc.details["mitigation"] = {"method": req.mitigation, **done}
     results = [
         checks.scope(grant, job, traced, req.product, req.purpose),
@@ -105,9 +104,8 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         sdc,
         checks.differencing(found, policy.differencing_threshold, compared, recovered)
         if stats is not None else CheckResult(
-            "differencing", checks.PASS if shape.kind == "row" else checks.FAIL,
-            "not an aggregate output" if shape.kind == "row" else
-            problem or shape.reason),
+            "differencing", checks.PASS, "differencing.row") if shape.kind == "row" else
+        CheckResult("differencing", checks.FAIL, *(problem or (shape.reason, shape.args))),
         checks.cross_border(req.abroad, grant.application.abroad, policy),
     ]
     document = acro_results.build(req, job, results, shape, assessment)

@@ -78,7 +78,8 @@ class Shape:
     """What a job's output is: ``aggregate`` (cells), ``row`` (row-level) or ``unknown``."""
 
     kind: str
-    reason: str = ""
+    reason: str = ""  # a finding's code (egress.findings) saying why the kind is row/unknown
+    args: dict[str, Any] = field(default_factory=dict)  # the finding's arguments
     keys: list[str] = field(default_factory=list)  # output columns that identify a cell
     aggregates: list[Aggregate] = field(default_factory=list)
     margins: bool = False  # GROUPING SETS / ROLLUP / CUBE: the output holds subtotals
@@ -190,15 +191,12 @@ def _contributors(node: dict[str, Any],
         return "count(*)", "count(*)", None
     source = node.get("from_table")
     if any(n.get("type") == "SUBQUERY" for n in walk(source)):
-        return Shape("unknown", "the aggregate reads a subquery: its cells' contributors cannot "
-                     "be counted (aggregate the granted datasets directly)")
+        return Shape("unknown", "shape.subquery_source")
     ctes = set(cte_names(node))
     counts, rows = [], []
     for name, alias in _tables(source):
         if name.lower() in ctes or name not in persons:
-            return Shape("unknown", f"the aggregate reads {name!r}, a CTE or an earlier output "
-                         "of the workspace: its cells' contributors cannot be counted (aggregate "
-                         "the granted datasets directly)")
+            return Shape("unknown", "shape.derived_source", {"name": repr(name)})
         counts.append(f"count(DISTINCT {quote_identifier(alias)}.{PERSON_COLUMN})")
         rows.append(f"{quote_identifier(alias)}.{ROW_COLUMN}")
     if not counts:
@@ -225,25 +223,23 @@ def analyse(sql: str, outputs: list[str], nk_n: int = 2,
     node = tree["statements"][0]["node"]
     original = copy.deepcopy(tree) if persons is not None else None  # for _dominance_sql
     if node.get("type") != "SELECT_NODE":
-        return Shape("unknown", "the query combines several SELECTs (UNION, INTERSECT, ...): "
-                     "its cells cannot be traced to their contributors")
+        return Shape("unknown", "shape.set_operation")
     select_list = node.get("select_list", [])
     calls_per_entry = [_aggregate_calls(entry) for entry in select_list]
     grouped = bool(node.get("group_expressions")) or \
         node.get("aggregate_handling") == "FORCE_AGGREGATES"
     if not any(calls_per_entry) and not grouped:
-        return Shape("row", "each output row is a row of the source data (no aggregation)")
+        return Shape("row", "shape.row")
     if any(entry.get("class") == "STAR" for entry in select_list):
-        return Shape("unknown", "SELECT * in an aggregate query: name the output columns")
+        return Shape("unknown", "shape.star")
     if any(_has(entry, "WINDOW") for entry in select_list) or node.get("qualify"):
         # max(any_value(x)) OVER (PARTITION BY key) or sum(count(*)) OVER (...) turn each
         # cell into another's value: the rules would judge cells that are not released.
-        return Shape("unknown", "a window function in an aggregate query: its cells cannot be "
-                     "traced to their contributors")
+        return Shape("unknown", "shape.window")
     if any(_has(entry, "SUBQUERY") for entry in select_list):
-        return Shape("unknown", "a subquery in the select list: its cells cannot be traced")
+        return Shape("unknown", "shape.subquery_select")
     if len(outputs) != len(select_list):
-        return Shape("unknown", "the output's columns do not match the select list")
+        return Shape("unknown", "shape.columns_mismatch")
     counted = _contributors(node, persons)
     if isinstance(counted, Shape):
         return counted

@@ -15,6 +15,7 @@ from anonymize.entities import PERSONAL_ENTITIES
 from catalog.models import Grant
 from egress.cells import Shape
 from egress.disclosure import Assessment
+from egress.findings import text, traced_pairs
 from policies import Policy
 from sandbox.columns import column_lineage
 from sandbox.models import Job
@@ -26,15 +27,24 @@ CHECK_NAMES = ("scope", "sources", "raw_exposure", "personal_information", "trad
 
 @dataclass
 class CheckResult:
+    """A check's verdict and its finding: a code of :mod:`egress.findings` with arguments (the
+    message is its English text; the console shows it in the reader's language)."""
+
     name: str
     verdict: str
-    message: str
+    code: str
+    args: dict[str, Any] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def message(self) -> str:
+        return text(self.code, self.args)
+
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "verdict": self.verdict, "message": self.message,
-                "columns": self.columns, "details": self.details}
+                "code": self.code, "args": self.args, "columns": self.columns,
+                "details": self.details}
 
 
 def datasets_read(session: Session, job: Job) -> dict[str, dict[str, Any]]:
@@ -105,23 +115,17 @@ def scope(grant: Grant, job: Job, traced: dict[str, Any], product: str,
                "approved_products": grant.application.products[:500], "product": product,
                "stated_purpose": purpose[:500], "lineage": traced}
     if outside or ungranted:
-        return CheckResult("scope", FAIL, "the job read data outside the grant",
-                           outside + ungranted, details)
+        return CheckResult("scope", FAIL, "scope.outside", {}, outside + ungranted, details)
     if not grant.usable():
-        return CheckResult("scope", FAIL, f"the grant is {grant.status} or expired",
+        return CheckResult("scope", FAIL, "scope.unusable", {"status": grant.status},
                            details=details)
     if not _names_product(grant.application.products, product):
-        return CheckResult(
-            "scope", REVIEW, f"every output column traces to granted columns, but the product "
-            f"{product!r} is not among the application's products "
-            f"({grant.application.products[:100]!r}): the reviewer confirms it fits",
+        return CheckResult("scope", REVIEW, "scope.other_product", {
+            "product": repr(product), "products": repr(grant.application.products[:100])},
             details=details)
-    return CheckResult(
-        "scope", PASS,
-        f"every output column traces to granted columns of grant {grant.id} (scenario "
-        f"{grant.application.scenario!r}) and the product is one the application named"
-        + ("" if traced["exact"] else "; the trace is by the columns the query mentions"),
-        details=details)
+    return CheckResult("scope", PASS, "scope.ok" if traced["exact"] else "scope.ok_inexact",
+                       {"grant": grant.id, "scenario": repr(grant.application.scenario)},
+                       details=details)
 
 
 def _names_product(products: str, product: str) -> bool:
@@ -135,14 +139,11 @@ def sources(declared: list[str], read: dict[str, dict[str, Any]]) -> CheckResult
     details = {"read": {n: {"registration_no": s["registration_no"], "version": s["version"]}
                         for n, s in sorted(read.items())}}
     if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"undeclared: {', '.join(missing)}")
-        if extra:
-            parts.append(f"declared but not read: {', '.join(extra)}")
-        return CheckResult("sources", FAIL, "declared sources differ from the data read ("
-                           + "; ".join(parts) + ")", details=details)
-    return CheckResult("sources", PASS, "declared sources equal the datasets read",
+        code = "sources.both" if missing and extra else \
+            "sources.undeclared" if missing else "sources.unread"
+        return CheckResult("sources", FAIL, code, {"undeclared": ", ".join(missing),
+                                                   "unread": ", ".join(extra)}, details=details)
+    return CheckResult("sources", PASS, "sources.ok",
                        details=details)
 
 
@@ -169,18 +170,13 @@ def personal_information(output: Path, policy: Policy, shape: Shape, traced: dic
     if dismissed:
         details["dismissed"] = {c: sorted(e) for c, e in sorted(dismissed.items())}
     if flagged or pseudonymous:
-        parts = []
-        if flagged:
-            parts.append("the output holds personal or identifying information")
-        if pseudonymous:
-            parts.append("columns carry pseudonyms of personal identifiers, which are still "
-                         "personal information (" + ", ".join(
-                             f"{c} <- {src}" for c, src in pseudonymous.items()) + ")")
-        return CheckResult("personal_information", FAIL, "; ".join(parts),
+        code = "pii.found_and_pseudonyms" if flagged and pseudonymous else \
+            "pii.found" if flagged else "pii.pseudonyms"
+        return CheckResult("personal_information", FAIL, code,
+                           {"pairs": traced_pairs(pseudonymous)},
                            sorted(set(flagged) | set(pseudonymous)), {"hits": flagged, **details})
-    return CheckResult("personal_information", PASS,
-                       f"no PII found in {table.num_columns} columns, {table.num_rows} rows",
-                       details=details)
+    return CheckResult("personal_information", PASS, "pii.none",
+                       {"columns": table.num_columns, "rows": table.num_rows}, details=details)
 
 
 def _dismissed(traced: dict[str, Any], grant: Grant) -> dict[str, set[str]]:
@@ -213,11 +209,9 @@ def _cleared(version: Any) -> dict[str, set[str]]:
 
 def cross_border(abroad: bool, application_abroad: bool, policy: Policy) -> CheckResult:
     if abroad or application_abroad:
-        return CheckResult("cross_border", REVIEW,
-                           "the product goes abroad: it needs "
-                           f"{policy.cross_border_extra_approvals} extra approval(s) and a "
-                           "cross-border assessment by the reviewers")
-    return CheckResult("cross_border", PASS, "the product stays in the country")
+        return CheckResult("cross_border", REVIEW, "cross_border.abroad",
+                           {"extra": policy.cross_border_extra_approvals})
+    return CheckResult("cross_border", PASS, "cross_border.home")
 
 
 def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Policy,
@@ -235,29 +229,24 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
                                      for name, item in items.items()}, columns=carriers)
     details: dict[str, Any] = {"shape": shape.kind}
     if raw:
-        return CheckResult("raw_exposure", FAIL, "output columns carry raw identifiers of the "
-                           "source (" + ", ".join(f"{c} <- {s}" for c, s in raw.items()) + ")",
-                           sorted(raw), details)
+        return CheckResult("raw_exposure", FAIL, "raw.identifiers",
+                           {"pairs": traced_pairs(raw)}, sorted(raw), details)
     if shape.kind == "aggregate":
-        return CheckResult("raw_exposure", PASS, "aggregate output: no row of the source leaves",
-                           details=details)
+        return CheckResult("raw_exposure", PASS, "raw.aggregate", details=details)
     if shape.kind == "unknown":
-        return CheckResult("raw_exposure", REVIEW, shape.reason, details=details)
+        return CheckResult("raw_exposure", REVIEW, shape.reason, shape.args, details=details)
     levels = sorted({item.dataset_version.dataset.level for name, item in items.items()
                      if any(t == name for pairs in traced["columns"].values() for t, _ in pairs)})
     if not levels:  # no column traced to a source: nothing to measure k on, nothing vouched for
-        return CheckResult("raw_exposure", FAIL, "row-level output whose columns trace to no "
-                           "source column: its exposure cannot be assessed", details=details)
+        return CheckResult("raw_exposure", FAIL, "raw.untraced", details=details)
     k_min = max(policy.level(lv).k_min for lv in levels)
     quasi = sorted(_traced_to(traced, shape, {
         name: set(item.dataset_version.flagged("quasi_identifier"))
         for name, item in items.items()}, all_=True))
     details.update(k_min=k_min, quasi_identifiers=quasi, levels=levels)
     if not quasi:
-        return CheckResult("raw_exposure", FAIL, f"row-level output of {'/'.join(levels)} data, "
-                           "and no column of it is a quasi-identifier tagged in the catalog: "
-                           "k-anonymity cannot be measured (the provider tags them), so the "
-                           "rows may not leave unless a reviewer overrides", details=details)
+        return CheckResult("raw_exposure", FAIL, "raw.no_quasi", {"levels": "/".join(levels)},
+                           details=details)
     from anonymize.privacy import measure
 
     # Whether k reaches k_min, never k itself: the merchant reads the check (a draft's too),
@@ -265,12 +254,10 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
     k = int(measure(output, quasi)["k"])
     details["k_reached"] = k >= k_min
     if k < k_min:
-        return CheckResult("raw_exposure", FAIL, f"row-level output of {'/'.join(levels)} "
-                           f"data is not {k_min}-anonymous on {', '.join(quasi)}, as the policy "
-                           "needs", quasi, details)
-    return CheckResult("raw_exposure", REVIEW, f"row-level output, at least {k_min}-anonymous "
-                       f"on {', '.join(quasi)}: the reviewer confirms it may leave",
-                       details=details)
+        return CheckResult("raw_exposure", FAIL, "raw.not_k_anonymous", {
+            "levels": "/".join(levels), "k": k_min, "columns": ", ".join(quasi)}, quasi, details)
+    return CheckResult("raw_exposure", REVIEW, "raw.k_anonymous",
+                       {"k": k_min, "columns": ", ".join(quasi)}, details=details)
 
 
 def trade_secrets(shape: Shape, traced: dict[str, Any], grant: Grant) -> CheckResult:
@@ -280,11 +267,10 @@ def trade_secrets(shape: Shape, traced: dict[str, Any], grant: Grant) -> CheckRe
         name: set(item.dataset_version.flagged("confidential"))
         for name, item in _items(grant).items()})
     if exposed:
-        return CheckResult("trade_secrets", FAIL, "confidential columns would leave "
-                           + ("as cell keys" if shape.kind == "aggregate" else "at row level")
-                           + " (" + ", ".join(f"{c} <- {s}" for c, s in exposed.items()) + ")",
-                           sorted(exposed))
-    return CheckResult("trade_secrets", PASS, "no confidential column leaves at row level")
+        return CheckResult("trade_secrets", FAIL, "secrets.cell_keys"
+                           if shape.kind == "aggregate" else "secrets.rows",
+                           {"pairs": traced_pairs(exposed)}, sorted(exposed))
+    return CheckResult("trade_secrets", PASS, "secrets.none")
 
 
 def _items(grant: Grant) -> dict[str, Any]:
@@ -313,17 +299,18 @@ def _traced_to(traced: dict[str, Any], shape: Shape, marked: dict[str, set[str]]
     return found
 
 
-def disclosure(shape: Shape, assessment: Assessment | None, problem: str = "",
+def disclosure(shape: Shape, assessment: Assessment | None,
+               problem: tuple[str, dict[str, Any]] | None = None,
                limit: int = 200) -> CheckResult:
-    """Statistical disclosure control of aggregate outputs (ACRO's rules)."""
+    """Statistical disclosure control of aggregate outputs (ACRO's rules); ``problem`` is the
+    finding (code, arguments) that kept the statistics from being computed."""
     if shape.kind == "row":
-        return CheckResult("disclosure", PASS, "not an aggregate output (see raw_exposure)",
-                           details={"shape": "row"})
+        return CheckResult("disclosure", PASS, "disclosure.row", details={"shape": "row"})
     if shape.kind == "unknown" or assessment is None:
         # Fail closed: what cannot be measured is not released unless a reviewer overrides it
         # for an exception the merchant justified.
-        return CheckResult("disclosure", FAIL, problem or shape.reason,
-                           details={"shape": shape.kind})
+        code, args = problem or (shape.reason, shape.args)
+        return CheckResult("disclosure", FAIL, code, args, details={"shape": shape.kind})
     counts = assessment.counts()
     flagged = []
     for rule, columns in assessment.marks.items():
@@ -336,10 +323,10 @@ def disclosure(shape: Shape, assessment: Assessment | None, problem: str = "",
         "statistics": {a.column: a.kind for a in shape.aggregates}}
     verdict = assessment.verdict()
     if verdict == PASS:
-        return CheckResult("disclosure", PASS, f"{details['cells']} cells pass every "
-                           "disclosure-control rule", details=details)
-    summary = ", ".join(f"{rule}: {n} cell{'s' * (n != 1)}" for rule, n in sorted(counts.items()))
-    return CheckResult("disclosure", verdict, f"disclosure control: {summary}",
+        return CheckResult("disclosure", PASS, "disclosure.ok", {"cells": details["cells"]},
+                           details=details)
+    summary = ", ".join(f"{rule}: {n}" for rule, n in sorted(counts.items()))
+    return CheckResult("disclosure", verdict, "disclosure.flagged", {"summary": summary},
                        sorted({f["column"] for f in flagged}), details)
 
 
@@ -354,17 +341,13 @@ def differencing(found: list[dict[str, Any]], threshold: int, compared: int,
                "recoverable": recovered}
     if recovered:
         first = recovered[0]
-        return CheckResult(
-            "differencing", FAIL, f"{len(recovered)} suppressed cell(s) could be recovered by "
-            f"subtraction once this output is released (e.g. {first['cell']}, suppressed in "
-            f"{first['suppressed_in']}, from {', '.join(first['completed_by'])}): suppress "
-            "more cells or leave out the margin", details=details)
+        return CheckResult("differencing", FAIL, "differencing.recoverable", {
+            "n": len(recovered), "cell": first["cell"], "suppressed_in": first["suppressed_in"],
+            "completed_by": ", ".join(first["completed_by"])}, details=details)
     if found:
         first = found[0]
-        return CheckResult(
-            "differencing", FAIL, f"{len(found)} cell(s) differ from another output's or "
-            f"margin's by fewer than {threshold} source rows (e.g. {first['cell']} against "
-            f"{first['compared_with']}), which isolates those rows", details=details)
-    return CheckResult("differencing", PASS, f"no cell differs from {compared} other "
-                       f"output(s) or its own margins by fewer than {threshold} source rows",
-                       details=details)
+        return CheckResult("differencing", FAIL, "differencing.close", {
+            "n": len(found), "threshold": threshold, "cell": first["cell"],
+            "compared_with": first["compared_with"]}, details=details)
+    return CheckResult("differencing", PASS, "differencing.ok",
+                       {"compared": compared, "threshold": threshold}, details=details)

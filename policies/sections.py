@@ -173,7 +173,8 @@ class Applications(Section):
                                    required=True)
     extra_holidays: tuple[str, ...] = setting((), "holidays the calendar package does not know",
                                               "ISO dates", kind="dates")
-    extra_workdays: tuple[str, ...] = setting((), "adjusted working days (调休) it does not know",
+    extra_workdays: tuple[str, ...] = setting((), "make-up working days (weekend days worked in "
+                                              "exchange for a holiday) it does not know",
                                               "ISO dates", kind="dates")
 
     def check(self) -> None:

@@ -14,6 +14,7 @@ from actions import ledger as ledger_actions
 from actions import users as user_actions
 from policies import Role
 from policies.errors import DomainError
+from policies.sections import SECTIONS
 from reporting import graph
 from service.api.params import PathId, QueryId
 from service.web import i18n
@@ -112,6 +113,8 @@ def alert_ack(request: Request, alert_id: PathId, m: Annotated[Member, ADMIN]) -
 def policy_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
     home = home_of(request)
     return render(request, "admin_policy.html", m, sections=_sections(home.policy.raw),
+                  helps={s.NAME: {f.name: f.metadata["help"] for f in s.settings()}
+                         for s in SECTIONS},
                   policy_file=str(home.policy_path))
 
 

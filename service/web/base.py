@@ -20,8 +20,8 @@ from policies import Actor, Forbidden, Role
 from policies.errors import DomainError
 from policies.permissions import Action, roles_for
 from service.home import Home
-from service.web import i18n
-from service.web.vocabulary import N_
+from service.web import i18n, words
+from service.web.vocabulary import DOMAIN_LABELS, N_
 
 COOKIE = "tds_session"
 LOGIN_CSRF = "tds_login_csrf"
@@ -45,6 +45,8 @@ env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # typ
 env.globals["languages"] = i18n.LANGUAGES
 env.filters["number"] = i18n.number
 env.filters["t"] = i18n.gettext
+env.filters.update(words.FILTERS)
+env.globals["known_domains"] = [label.split(":", 1)[1] for label in DOMAIN_LABELS]
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,11 @@ def context(request: Request, m: Member, background: BackgroundTasks | None = No
 
 
 def language(request: Request) -> str:
+    """The language the user chose (a cookie); before any choice, the first of the browser's
+    languages the console speaks; else the policy's default."""
     return i18n.choose(request.cookies.get(i18n.COOKIE),
-                       home_of(request).policy.web.default_language)
+                       i18n.accepted(request.headers.get("accept-language"))
+                       or home_of(request).policy.web.default_language)
 
 
 def _signed(request: Request) -> Signed:
@@ -135,6 +140,7 @@ def render(request: Request, name: str, m: Member | None = None, status: int = 2
     zone = home.policy.web.timezone
     page = env.get_template(name).render(
         request=request, me=m, lang=lang, path=request.url.path,
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         limits=home.policy.text, names=home.policy.catalog.max_name_length,
         title_length=home.policy.catalog.max_title_length,
         when=lambda value, with_time=True: i18n.when(value, zone, with_time),

@@ -12,10 +12,14 @@ from importlib import resources
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("*.py", "python")]
+# Modules of the domain whose words the console shows: findings marked ``N_``, and the help
+# text of each policy setting (the second argument of ``setting``).
+DOMAIN_MODULES = (("egress", "findings.py", {"N_": None}),
+                  ("policies", "sections.py", {"setting": (2,)}))
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true",
                                  "trim_blocks": "true", "lstrip_blocks": "true"}}
 
@@ -29,6 +33,12 @@ def extract() -> Catalog:
     for filename, lineno, message, comments, context in extract_from_dir(
             str(root()), METHODS, OPTIONS):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for package, module, keywords in DOMAIN_MODULES:
+        path = Path(str(resources.files(package))) / module
+        for lineno, message, comments, context in extract_from_file("python", str(path),
+                                                                   keywords=keywords):
+            catalog.add(message, None, [(f"{package}/{module}", lineno)],
+                        auto_comments=comments, context=context)
     return catalog
 
 

@@ -54,6 +54,25 @@ def choose(cookie: str | None, default: str) -> str:
     return cookie if cookie in LANGUAGES else default
 
 
+def accepted(header: str | None) -> str | None:
+    """The console's language a browser's ``Accept-Language`` prefers most, if any
+    (``en-US,en;q=0.9,zh;q=0.8`` → ``en``; ``zh-TW`` counts as Chinese)."""
+    ranked = []
+    for n, part in enumerate((header or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        code = {"zh": "zh_CN", "en": "en"}.get(primary)
+        if code and weight > 0:
+            ranked.append((-weight, n, code))
+    return min(ranked)[2] if ranked else None
+
+
 def when(value: dt.datetime | str | None, zone: str, with_time: bool = True) -> str:
     """A UTC time (naive or ISO text) shown in ``zone`` and the current language."""
     if value in (None, ""):

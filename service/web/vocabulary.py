@@ -55,3 +55,64 @@ INDICATORS = (
     N_("sandbox isolation"), N_("automatic egress checks"), N_("reviewer sign-off"),
     N_("tamper-evident ledger"),
 )
+# Human words for the scan's entity codes (the code stays in the page's data attributes).
+ENTITY_LABELS = (
+    N_("entity:CN_RESIDENT_ID"), N_("entity:CN_USCC"), N_("entity:CN_BANK_CARD"),
+    N_("entity:CN_MOBILE"), N_("entity:CN_LANDLINE"), N_("entity:CN_LICENSE_PLATE"),
+    N_("entity:CN_PASSPORT"), N_("entity:CREDIT_CARD"), N_("entity:IBAN_CODE"),
+    N_("entity:IP_ADDRESS"), N_("entity:EMAIL_ADDRESS"), N_("entity:URL"),
+    N_("entity:CN_ADDRESS"), N_("entity:PERSON"),
+)
+# Kinds of Arrow type, as an analyst names them.
+TYPE_LABELS = (N_("type:integer"), N_("type:decimal"), N_("type:text"), N_("type:date"),
+               N_("type:time"), N_("type:timestamp"), N_("type:boolean"), N_("type:binary"),
+               N_("type:list"), N_("type:struct"), N_("type:null"))
+# Domains of public data a provider picks from (others are shown as their identifier).
+DOMAIN_LABELS = (
+    N_("domain:health"), N_("domain:transport"), N_("domain:education"), N_("domain:finance"),
+    N_("domain:market"), N_("domain:environment"), N_("domain:population"),
+    N_("domain:social_security"), N_("domain:employment"), N_("domain:agriculture"),
+    N_("domain:culture"), N_("domain:housing"), N_("domain:public_safety"), N_("domain:weather"),
+    N_("domain:energy"), N_("domain:government"),
+)
+# Kinds of lineage node and ledger subject.
+NODE_LABELS = (
+    N_("node:dataset"), N_("node:dataset_version"), N_("node:version"), N_("node:job"),
+    N_("node:output"), N_("node:egress"), N_("node:release"), N_("node:download"),
+    N_("node:grant"), N_("node:application"), N_("node:user"), N_("node:org"),
+    N_("node:ledger"), N_("node:ledger_month"), N_("node:key"), N_("node:alert"),
+    N_("node:preview"), N_("node:session"),
+)
+# What each ledger action means (``action:<action>``).
+ACTION_LABELS = (
+    N_("action:application.approved"), N_("action:application.deemed_approved"),
+    N_("action:application.escalated"), N_("action:application.rejected"),
+    N_("action:application.submitted"), N_("action:auth.failed"),
+    N_("action:dataset.classified"), N_("action:dataset.registered"),
+    N_("action:egress.approved"), N_("action:egress.drafted"), N_("action:egress.escalated"),
+    N_("action:egress.in_review"), N_("action:egress.rejected"), N_("action:egress.released"),
+    N_("action:egress.requested"), N_("action:egress.returned"),
+    N_("action:egress.review.approve"), N_("action:egress.review.reject"),
+    N_("action:egress.review.return"), N_("action:egress.submitted"),
+    N_("action:egress.updated"), N_("action:egress.withdrawn"), N_("action:grant.created"),
+    N_("action:grant.expired"), N_("action:grant.revoked"), N_("action:job.cancel_requested"),
+    N_("action:job.cancelled"), N_("action:job.failed"), N_("action:job.queued"),
+    N_("action:job.requeued"), N_("action:job.running"), N_("action:job.succeeded"),
+    N_("action:job.timed_out"), N_("action:ledger.archived"), N_("action:ledger.key_rotated"),
+    N_("action:ledger.purged"), N_("action:org.created"), N_("action:preview.building"),
+    N_("action:preview.built"), N_("action:preview.failed"), N_("action:release.created"),
+    N_("action:release.downloaded"), N_("action:security.alert"),
+    N_("action:security.alert_acknowledged"), N_("action:user.created"),
+    N_("action:user.disabled"), N_("action:user.enabled"), N_("action:user.password_set"),
+    N_("action:user.signed_in"), N_("action:user.signed_out"), N_("action:user.token_rotated"),
+)
+# Kinds of simulated preview (the preview file's ``tds.preview.kind``).
+PREVIEW_KINDS = (N_("preview:sdv-gaussian-copula"), N_("preview:placeholder"),
+                 N_("preview:none"))
+# Sections of the policy file.
+POLICY_SECTIONS = (
+    N_("section:levels"), N_("section:applications"), N_("section:ledger"),
+    N_("section:catalog"), N_("section:text"), N_("section:sandbox"), N_("section:scan"),
+    N_("section:synth"), N_("section:egress"), N_("section:egress.disclosure"),
+    N_("section:web"), N_("section:api"), N_("section:workers"),
+)

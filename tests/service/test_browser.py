@@ -46,6 +46,46 @@ WORDS = {  # what each language shows, to check the page is in the chosen one
            "valid": "valid", "blind": "Votes stay blind", "lineage": "Lineage"},
 }
 CHECKLIST_COMMENT = {"zh_CN": "已核对", "en": "checked"}
+# The interface's own text on a page: text nodes and the attributes a user reads, leaving out
+# data values, which pages mark `translate="no"` (names, titles, SQL, ids, comments) or show in
+# code-like elements.
+UI_TEXT_JS = """() => {
+  const skip = "[translate=no], code, pre, script, style, textarea, kbd, samp, var, noscript";
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest(skip) || !node.textContent.trim()) continue;
+    out.push(node.textContent.trim());
+  }
+  for (const el of document.querySelectorAll("[placeholder], [title], [aria-label], img[alt]")) {
+    if (el.closest(skip)) continue;
+    for (const a of ["placeholder", "title", "aria-label", "alt"]) {
+      const v = el.getAttribute(a); if (v && v.trim()) out.push(v.trim());
+    }
+  }
+  return out;
+}"""
+# Words a Chinese page may show in Latin letters: names of formats, standards and units.
+LATIN_OK = {"SQL", "CSV", "XLSX", "Parquet", "JSON", "API", "PII", "ID", "IDs", "DuckDB",
+            "SHA", "HMAC", "Ed25519", "UTC", "Merkle", "Graphviz", "SVG", "PNG", "ZIP", "URL",
+            "HTTP", "HTTPS", "HTML", "Markdown", "SMTP", "UTF", "GB", "IP", "CPU", "MB", "KB",
+            "ms", "min", "NK", "SDV", "Presidio", "ACRO", "OpenSAFELY", "SACRO", "Ctrl", "Enter",
+            "Cmd", "Tab", "tds", "k", "p", "n", "ε", "δ", "CN", "Copula", "Gaussian", "GaussianCopula"}
+LATIN = re.compile(r"[A-Za-z][A-Za-z_]+")
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+")
+
+
+def foreign_words(texts: list[str], lang: str) -> list[str]:
+    """Pieces of interface text in the other language: Latin words on a Chinese page (outside
+    ``LATIN_OK``), Chinese characters on an English page."""
+    found = []
+    for text in texts:
+        if lang == "zh_CN":
+            found += [w for w in LATIN.findall(text) if w not in LATIN_OK]
+        else:
+            found += CJK.findall(text)
+    return found
 
 
 @dataclass
@@ -68,9 +108,9 @@ class Site:
             context.set_default_timeout(30_000)
             page = context.new_page()
             page.goto(self.url + "/sign-in")
-            if self.lang == "en":
-                page.click("a.lang")  # the language switch in the header
-                assert page.locator("html").get_attribute("lang") == "en"
+            # No choice made yet: the page speaks the browser's language (Accept-Language).
+            assert page.locator("html").get_attribute("lang") == (
+                "en" if self.lang == "en" else "zh-CN")
             page.fill("#name", user)
             page.fill("#password", PASSWORD)
             page.click("form[action='/sign-in'] button[type=submit]")
@@ -80,6 +120,10 @@ class Site:
         return self.pages[user]
 
     def shot(self, page, name: str, full: bool = True) -> None:
+        """A screenshot of the page, after checking that its interface text is all in the
+        site's language."""
+        leaks = foreign_words(page.evaluate(UI_TEXT_JS), self.lang)
+        assert not leaks, f"{name} ({page.url}) shows words of another language: {leaks}"
         page.screenshot(path=str(self.shots / f"{len(list(self.shots.iterdir())):02d}-{name}.png"),
                         full_page=full)
 
@@ -147,7 +191,10 @@ def test_provider_registers_a_dataset(site):
     page.click("#register button[type=submit]")
     page.wait_for_url(re.compile(r"/provider/datasets/visits"))
     # The scan's suggestions per column, with their share, to confirm or override.
-    assert page.locator("#col-resident_id .suggested").inner_text() == "CN_RESIDENT_ID"
+    assert page.locator("#col-resident_id .suggested").get_attribute("data-entity") == \
+        "CN_RESIDENT_ID"
+    assert page.locator("#col-resident_id .suggested").inner_text() == {
+        "zh_CN": "居民身份证号", "en": "Resident ID"}[site.lang]
     assert page.locator("#col-resident_id .share").inner_text() == "100%"
     assert page.locator("select[name='entity:patient_name']").input_value() == "PERSON"
     page.check("input[name='qi:age']")
@@ -310,3 +357,10 @@ def test_admin_verifies_the_ledger_and_opens_the_lineage_picture(site):
         assert page.locator("h1").count() == 1
         site.shot(page, name)
     assert page.locator("html").get_attribute("lang") == ("zh-CN" if site.lang == "zh_CN" else "en")
+
+
+
+def test_the_language_check_catches_words_of_the_other_language():
+    assert foreign_words(["提交申请", "上传 CSV 文件", "Submit 申请"], "zh_CN") == ["Submit"]
+    assert foreign_words(["Submit", "Upload a CSV file"], "en") == []
+    assert foreign_words(["Submit 提交"], "en") == ["提交"]
