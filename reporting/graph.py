@@ -148,6 +148,11 @@ def to_dot(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
+def drawable() -> bool:
+    """Whether pictures can be drawn here (Graphviz's ``dot`` is installed)."""
+    return shutil.which("dot") is not None
+
+
 def to_svg(graph: Graph) -> bytes:
     """The graph drawn by Graphviz (``dot``), as SVG."""
     dot = shutil.which("dot")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -33,6 +36,19 @@ def demo(as_json: bool, seed: int) -> None:
     emit(result, as_json, demo_text)
 
 
+def command() -> str:
+    """How to call this tds again: ``tds`` when the shell finds this one, else its path (a
+    virtualenv that is not activated: ``.venv/bin/tds``)."""
+    me = Path(sys.argv[0]).resolve()
+    found = shutil.which("tds")
+    if found and Path(found).resolve() == me:
+        return "tds"
+    try:
+        return str(me.relative_to(Path.cwd()))
+    except ValueError:
+        return str(me)
+
+
 def demo_text(d: dict[str, Any]) -> str:
     lines = [
         "",
@@ -44,12 +60,13 @@ def demo_text(d: dict[str, Any]) -> str:
         f"  release:     {d['release_path']}",
         f"  ledger:      {d['ledger_events']} events, valid: {d['ledger_valid']}",
         "",
-        "Browse it:  tds serve   then open http://127.0.0.1:8000/ (web console, 中文/English)",
+        f"Browse it:  {command()} serve   then open http://127.0.0.1:8000/ "
+        "(web console, 中文/English)",
         "            or http://127.0.0.1:8000/docs (HTTP API). Sign in to the console as:",
     ]
     for role, account in d["console"].items():
         lines.append(f"  {role:9s} user {account['user']:20s} password {account['password']}")
-    lines.append("Or act as a role on the command line with its API token, e.g.:")
+    lines.append(f"Or act as a role with {command()} and its API token, e.g.:")
     for role, token in d["tokens"].items():
         lines.append(f"  {role:9s} export TDS_TOKEN={token}")
     return "\n".join(lines)

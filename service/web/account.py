@@ -95,6 +95,12 @@ def sign_out_submit(request: Request, _m: Annotated[Member, Depends(member())]) 
     return response
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico before reading the page's icon link."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/lang/{code}", include_in_schema=False)
 def switch_language(code: str, next: str = "/") -> Response:
     """Remember the language in a cookie (it changes nothing on the server)."""

@@ -164,11 +164,14 @@ def ledger_event(request: Request, seq: PathId, m: Annotated[Member, ADMIN]) -> 
 @router.get("/admin/lineage", response_class=HTMLResponse)
 def lineage_page(request: Request, m: Annotated[Member, ADMIN], node: str = "",
                  direction: str = "both") -> HTMLResponse:
-    nodes = ledger_actions.lineage_nodes(context(request, m))
+    ctx = context(request, m)
+    nodes = ledger_actions.lineage_nodes(ctx)
     choices = sorted(nodes.values(), key=lambda n: n["id"])
-    return render(request, "admin_lineage.html", m, node=node[:200],
-                  direction=direction if direction in ("up", "down", "both") else "both",
-                  choices=choices, known=node in nodes)
+    direction = direction if direction in ("up", "down", "both") else "both"
+    known = node in nodes
+    part = ledger_actions.lineage(ctx, node, direction).as_dict() if known else None
+    return render(request, "admin_lineage.html", m, node=node[:200], direction=direction,
+                  choices=choices, known=known, part=part, drawable=graph.drawable())
 
 
 @router.get("/admin/lineage.svg")
@@ -176,8 +179,23 @@ def lineage_picture(request: Request, m: Annotated[Member, ADMIN], node: str,
                     direction: str = "both") -> Response:
     part = ledger_actions.lineage(context(request, m), node,
                                   direction if direction in ("up", "down", "both") else "both")
+    i18n.current.set(language(request))
+    _in_words(part)
     return Response(graph.to_svg(part), media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+def _in_words(part: graph.Graph) -> None:
+    """Label the picture's nodes in the reader's language: the kind, the id, a detail."""
+    for node in part.nodes.values():
+        kind, _, rest = node["id"].partition(":")
+        key = f"node:{kind}"  # the words are vocabulary.NODE_LABELS
+        target = node.get("target")
+        detail = {"dataset_version": node.get("label"),
+                  "job": i18n.gettext(target) if target else None,
+                  "egress": node.get("product"), "release": node.get("product_no"),
+                  "download": (node.get("time") or "")[:16]}.get(kind)
+        node["label"] = f"{i18n.gettext(key)} {rest}" + (f" · {detail}" if detail else "")
 
 
 @router.get("/admin/report", response_class=HTMLResponse)

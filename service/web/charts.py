@@ -5,16 +5,24 @@ from __future__ import annotations
 import math
 from html import escape
 
+from service.web.i18n import number
+
 COLOURS = ("#1f5fbf", "#c0392b", "#1e7a3c", "#9a6400", "#6b3fa0")
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 220, 44, 12, 14, 40
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 220, 56, 12, 14, 40  # room for "12,000"
+
+
+def _step(least: float) -> int:
+    """The smallest round step (1, 2 or 5 × 10^n, at least 1) not below ``least``."""
+    power = 10 ** max(0, math.floor(math.log10(max(least, 1))))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= least)
 
 
 def line_chart(labels: list[str], series: dict[str, list[float | None]], title: str,
                share: bool = False) -> str:
     """An SVG line chart of ``series`` over ``labels``; ``share`` draws values 0..1 as %."""
     values = [v for points in series.values() for v in points if v is not None]
-    # Counts get whole-number grid lines: the top is a multiple of the four steps.
-    top = 1.0 if share else 4 * max(1, math.ceil(max([*values, 1]) / 4))
+    # Counts get four round whole-number steps (1, 2 or 5 times a power of ten).
+    top = 1.0 if share else 4 * _step(max([*values, 1]) / 4)
     step = (WIDTH - LEFT - RIGHT) / max(len(labels) - 1, 1)
 
     def x(i: int) -> float:
@@ -24,11 +32,11 @@ def line_chart(labels: list[str], series: dict[str, list[float | None]], title: 
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - v / top)
 
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
-             f'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
+             f'xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="sans-serif">',
              f"<title>{escape(title)}</title>"]
     for k in range(5):  # grid lines with their values
         v = top * k / 4
-        label = f"{v:.0%}" if share else f"{v:.0f}"
+        label = f"{v:.0%}" if share else number(round(v))  # thousands separated
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
                      f'stroke="#e3e7ee"/><text x="{LEFT - 6}" y="{y(v) + 4:.1f}" '
                      f'text-anchor="end" fill="#5d6675">{label}</text>')
@@ -44,7 +52,7 @@ def line_chart(labels: list[str], series: dict[str, list[float | None]], title: 
                          f'points="{path}"/>')
         for i, v in enumerate(points):
             if v is not None:
-                shown = f"{v:.0%}" if share else f"{v:g}"
+                shown = f"{v:.1%}" if share else number(v)
                 parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
                              f"<title>{escape(name)} {escape(labels[i])}: {shown}</title>"
                              "</circle>")

@@ -361,3 +361,20 @@ def test_synth_writes_simulated_rows_and_reports_leaks(tmp_path):
     assert pq.read_table(out).num_rows == 300
     again = tds("synth", str(source), "--rows", "5", "--out", str(out), home=tmp_path / "h")
     assert again.returncode != 0 and "exists" in again.stderr
+
+
+def test_the_demo_summary_says_how_to_call_tds_when_it_is_not_on_the_path(
+        demo, tmp_path, monkeypatch):
+    from service.cli import setup
+
+    script = tmp_path / ".venv" / "bin" / "tds"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setattr("sys.argv", [str(script)])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(tmp_path)
+    text = setup.demo_text(demo[1])
+    assert ".venv/bin/tds serve" in text and "{" not in text  # words, not a Python dict
+    monkeypatch.setenv("PATH", str(script.parent))
+    assert setup.command() == "tds"

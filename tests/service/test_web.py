@@ -386,3 +386,17 @@ def test_dates_are_shown_in_the_users_language_and_the_platforms_time_zone():
     assert i18n.when("2026-12-01T01:05:33Z", "Asia/Shanghai") == "Dec 1, 2026, 9:05:33\u202fAM" \
         or i18n.when("2026-12-01T01:05:33Z", "Asia/Shanghai") == "Dec 1, 2026, 9:05:33 AM"
     assert i18n.when(None, "Asia/Shanghai") == "—"
+
+
+def test_the_lineage_page_lists_connections_and_explains_a_missing_graphviz(
+        app, home, people, grant_id, tmp_path, monkeypatch):
+    admin = console(app, "admin")
+    node = "dataset_version:1"
+    drawn = admin.get("/admin/lineage", params={"node": node}).text
+    assert 'id="lineage-picture"' in drawn and 'id="no-graphviz"' not in drawn
+    assert 'id="lineage-edges"' in drawn
+    monkeypatch.setenv("PATH", str(tmp_path))  # a server without Graphviz's dot
+    page = admin.get("/admin/lineage", params={"node": node}).text
+    assert 'id="no-graphviz"' in page and 'id="lineage-picture"' not in page
+    assert "graphviz" in page and 'id="lineage-edges" open' in page
+    assert "数据集版本" in page  # the nodes in words
