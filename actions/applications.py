@@ -32,12 +32,29 @@ def show(ctx: Context, application_id: int) -> dict[str, Any]:
         return ApplicationView.of(applications.get(session, ctx.actor, application_id).as_dict())
 
 
-def decide(ctx: Context, application_id: int, approve: bool, comment: str) -> dict[str, Any]:
-    """Approve (creating a grant) or reject an application."""
+def decide(ctx: Context, application_id: int, decision: str | bool,
+           comment: str) -> dict[str, Any]:
+    """Approve (creating a grant), reject, or return an application for amendment."""
     permit(ctx.actor, Action.APPLICATION_DECIDE)
     with ctx.transaction() as session:
         return ApplicationView.of(applications.decide(session, ctx.actor, ctx.policy,
-                                                      application_id, approve, comment).as_dict())
+                                                      application_id, decision, comment).as_dict())
+
+
+def amend(ctx: Context, application_id: int, request: applications.Request) -> dict[str, Any]:
+    """Resubmit a returned application with changes; its deadline counts again."""
+    permit(ctx.actor, Action.APPLICATION_SUBMIT)
+    with ctx.transaction() as session:
+        return ApplicationView.of(applications.amend(session, ctx.actor, ctx.policy,
+                                                     application_id, request).as_dict())
+
+
+def withdraw(ctx: Context, application_id: int) -> dict[str, Any]:
+    """The merchant takes back an application not yet decided."""
+    permit(ctx.actor, Action.APPLICATION_SUBMIT)
+    with ctx.transaction() as session:
+        return ApplicationView.of(applications.withdraw(session, ctx.actor,
+                                                        application_id).as_dict())
 
 
 def grants(ctx: Context) -> list[dict[str, Any]]:

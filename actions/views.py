@@ -63,6 +63,20 @@ class ItemView(View):
     raw_columns: list[str]
 
 
+class AppliedItem(ItemView):
+    level: str
+    entities: dict[str, str | None]  # listed column -> entity type, None: no identifier
+
+
+class GrantBrief(View):
+    id: int
+    status: GrantStatus
+    usable: bool
+    created_at: str | None
+    expires_at: str | None
+    ended_at: str | None
+
+
 class GrantedItem(ItemView):
     pseudonymized: list[str] = []  # columns the grant's jobs see as pseudonyms
 
@@ -85,8 +99,10 @@ class ApplicationView(View):
     decided_at: str | None
     decided_by: int | None
     comment: str | None
-    items: list[ItemView]
+    amendments: int
+    items: list[AppliedItem]
     grant_id: int | None
+    grant: GrantBrief | None
 
 
 class GrantView(View):
@@ -139,6 +155,7 @@ class ProductView(ReleaseView):
 class SweepView(View):
     deemed_approved: list[int] = []
     escalated: list[int] = []
+    withdrawn: list[int] = []  # returned applications not amended in time
     escalated_egress: list[int] = []
     expired_grants: list[int] = []
     orphan_releases: list[str] = []

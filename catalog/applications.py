@@ -41,6 +41,44 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
     permit(actor, Action.APPLICATION_SUBMIT)
     if not actor.org:
         raise InvalidInput("a merchant must belong to an organization to apply")
+    app = Application(org=actor.org, merchant_id=actor.id)
+    _fill(session, policy, app, req)
+    session.add(app)
+    session.flush()
+    append(session, actor, events.APPLICATION_SUBMITTED, f"application:{app.id}", _filed(app))
+    return app
+
+
+def amend(session: Session, actor: Actor, policy: Policy, application_id: int,
+          req: Request) -> Application:
+    """Resubmit a returned application with the merchant's changes (补正): its review deadline
+    counts again from the resubmission."""
+    permit(actor, Action.APPLICATION_SUBMIT)
+    app = get(session, actor, application_id)
+    if actor.org != app.org:
+        raise Forbidden("only the applying organization amends its application")
+    app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.SUBMITTED)
+    for item in list(app.items):
+        app.items.remove(item)
+        session.delete(item)
+    session.flush()
+    _fill(session, policy, app, req)
+    app.submitted_at, app.decided_at, app.decided_by = utcnow(), None, None
+    app.amendments = (app.amendments or 0) + 1
+    session.flush()
+    append(session, actor, events.APPLICATION_AMENDED, f"application:{app.id}", _filed(app))
+    return app
+
+
+def _filed(app: Application) -> dict[str, Any]:
+    return {"org": app.org, "scenario": app.scenario, "months": app.months,
+            "abroad": app.abroad, "deadline": app.deadline.isoformat(),
+            "deadline_calendar_exact": app.calendar_exact,
+            "items": [i.as_dict() for i in app.items]}
+
+
+def _fill(session: Session, policy: Policy, app: Application, req: Request) -> None:
+    """Check ``req`` and write it into ``app`` with a fresh review deadline."""
     scenario = names.text(req.scenario, "scenario name", policy.text.name_length)
     description = names.text(req.description, "scenario description", policy.text.long_length,
                              multiline=True)
@@ -56,22 +94,22 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
         )
     if not req.items:
         raise InvalidInput("the application must list at least one dataset and its columns")
-    clash = session.scalar(select(Application).where(
-        Application.org == actor.org, Application.scenario == scenario,
-        Application.status.in_((*OPEN_STATES, "approved")),
-    ))
+    query = select(Application).where(
+        Application.org == app.org, Application.scenario == scenario,
+        Application.status.in_((*OPEN_STATES, "approved")))
+    if app.id is not None:
+        query = query.where(Application.id != app.id)
+    clash = session.scalar(query)
     if clash is not None:
         raise Conflict(
             f"your organization already has application {clash.id} for the scenario "
             f"{scenario!r}: one scenario, one list, one approval"
         )
-    today = utcnow().date()
-    deadline, exact = add_working_days(today, policy.review_working_days, policy)
-    app = Application(
-        org=actor.org, merchant_id=actor.id, scenario=scenario, description=description,
-        purpose=purpose, products=products, months=req.months, abroad=bool(req.abroad),
-        deadline=deadline, calendar_exact=exact,
-    )
+    deadline, exact = add_working_days(utcnow().date(), policy.review_working_days, policy)
+    app.scenario, app.description, app.purpose, app.products = (scenario, description, purpose,
+                                                                 products)
+    app.months, app.abroad, app.deadline, app.calendar_exact = (req.months, bool(req.abroad),
+                                                                deadline, exact)
     seen: set[str] = set()
     for item in req.items:
         if not isinstance(item, dict) or "dataset" not in item:
@@ -100,13 +138,18 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
                                "asked for raw")
         app.items.append(ApplicationItem(dataset_version=version, columns=list(columns),
                                          raw_columns=sorted(set(raw))))
-    session.add(app)
-    session.flush()
-    append(session, actor, events.APPLICATION_SUBMITTED, f"application:{app.id}", {
-        "org": app.org, "scenario": app.scenario, "months": app.months, "abroad": app.abroad,
-        "deadline": deadline.isoformat(), "deadline_calendar_exact": exact,
-        "items": [i.as_dict() for i in app.items],
-    })
+
+
+def withdraw(session: Session, actor: Actor, application_id: int) -> Application:
+    """The merchant takes back an application not yet decided."""
+    permit(actor, Action.APPLICATION_SUBMIT)
+    app = get(session, actor, application_id)
+    if actor.org != app.org:
+        raise Forbidden("only the applying organization withdraws its application")
+    app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.WITHDRAWN)
+    app.decided_at = utcnow()
+    append(session, actor, events.APPLICATION_WITHDRAWN, f"application:{app.id}",
+           {"by": "merchant"})
     return app
 
 
@@ -129,21 +172,37 @@ def list_applications(session: Session, actor: Actor, status: str | None = None)
     return list(session.scalars(query))
 
 
-def decide(session: Session, actor: Actor, policy: Policy, application_id: int, approve: bool,
-           comment: str) -> Application:
+DECISIONS = {"approve": ApplicationStatus.APPROVED, "reject": ApplicationStatus.REJECTED,
+             "return": ApplicationStatus.RETURNED}
+
+
+def decide(session: Session, actor: Actor, policy: Policy, application_id: int,
+           decision: str | bool, comment: str) -> Application:
+    """Approve (creating a grant), reject, or return for amendment (退回补正): the merchant
+    then has the policy's ``amend_working_days`` to resubmit it. ``True``/``False`` mean
+    approve/reject."""
     permit(actor, Action.APPLICATION_DECIDE)
+    if isinstance(decision, bool):
+        decision = "approve" if decision else "reject"
+    if decision not in DECISIONS:
+        raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}")
     app = get(session, actor, application_id)
-    decision = APPLICATIONS.move(app.id, app.status, ApplicationStatus.APPROVED if approve
-                                 else ApplicationStatus.REJECTED)
+    to = APPLICATIONS.move(app.id, app.status, DECISIONS[decision])
     if actor.org and actor.org == app.org:
         raise Forbidden("a reviewer may not decide an application of their own organization")
-    comment = names.text(comment, "comment", policy.text.long_length, required=not approve,
-                         multiline=True)
-    app.status = decision
+    comment = names.text(comment, "comment", policy.text.long_length,
+                         required=decision != "approve", multiline=True)
+    app.status = to
     app.decided_at, app.decided_by, app.comment = utcnow(), actor.id, comment
-    append(session, actor, events.DECIDED[decision], f"application:{app.id}",
+    if to == ApplicationStatus.RETURNED:
+        app.deadline, app.calendar_exact = add_working_days(app.decided_at.date(),
+                                                            policy.amend_working_days, policy)
+        append(session, actor, events.APPLICATION_RETURNED, f"application:{app.id}",
+               {"comment_chars": len(comment), "amend_by": app.deadline.isoformat()})
+        return app
+    append(session, actor, events.DECIDED[to], f"application:{app.id}",
            {"comment_chars": len(comment)})
-    if approve:
+    if to == ApplicationStatus.APPROVED:
         _grant(session, actor, app)
     return app
 
@@ -181,7 +240,7 @@ def sweep_overdue(session: Session, policy: Policy,
                   now: dt.datetime | None = None) -> dict[str, list[int]]:
     """Apply the policy's overdue action to applications past their deadline."""
     today = (now or utcnow()).date()
-    done: dict[str, list[int]] = {"deemed_approved": [], "escalated": []}
+    done: dict[str, list[int]] = {"deemed_approved": [], "escalated": [], "withdrawn": []}
     overdue = list(session.scalars(select(Application).where(
         Application.status == ApplicationStatus.SUBMITTED, Application.deadline < today)))
     for app in overdue:
@@ -197,6 +256,14 @@ def sweep_overdue(session: Session, policy: Policy,
             append(session, SYSTEM, events.APPLICATION_ESCALATED, f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
             done["escalated"].append(app.id)
+    lapsed = list(session.scalars(select(Application).where(
+        Application.status == ApplicationStatus.RETURNED, Application.deadline < today)))
+    for app in lapsed:
+        app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.WITHDRAWN)
+        app.decided_at = utcnow()
+        append(session, SYSTEM, events.APPLICATION_WITHDRAWN, f"application:{app.id}",
+               {"by": "sweep"})
+        done["withdrawn"].append(app.id)
     return done
 
 

@@ -69,6 +69,15 @@ class Decided(Payload):
     comment_chars: int
 
 
+class Returned(Payload):
+    comment_chars: int
+    amend_by: str  # the date by which the merchant amends it, or it is withdrawn
+
+
+class Withdrawn(Payload):
+    by: str  # "merchant", or "sweep" when a returned application was not amended in time
+
+
 class Overdue(Payload):
     deadline: str
 
@@ -100,6 +109,12 @@ APPLICATION_APPROVED = event("application.approved", "application", "a reviewer 
                              Decided)
 APPLICATION_REJECTED = event("application.rejected", "application", "a reviewer rejected",
                              Decided)
+APPLICATION_RETURNED = event("application.returned", "application",
+                             "a reviewer returned it for amendment (退回补正)", Returned)
+APPLICATION_AMENDED = event("application.amended", "application",
+                            "the merchant amended and resubmitted it", Submitted)
+APPLICATION_WITHDRAWN = event("application.withdrawn", "application", "it was withdrawn",
+                              Withdrawn)
 APPLICATION_DEEMED_APPROVED = event("application.deemed_approved", "application",
                                     "overdue, approved by the policy's overdue action", Overdue)
 APPLICATION_ESCALATED = event("application.escalated", "application",

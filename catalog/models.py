@@ -114,8 +114,10 @@ class Application(Base):
     products: Mapped[str] = mapped_column(Text)
     months: Mapped[int] = mapped_column(Integer)
     abroad: Mapped[bool] = mapped_column(Boolean, default=False)
-    # submitted -> approved | rejected | escalated (-> approved | rejected)
+    # catalog.states.APPLICATIONS: submitted -> approved | rejected | escalated | returned
+    # (-> submitted again when amended) | withdrawn
     status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    amendments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     deemed: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     deadline: Mapped[dt.date] = mapped_column(Date)
@@ -136,9 +138,10 @@ class Application(Base):
             "submitted_at": iso(self.submitted_at), "deadline": self.deadline.isoformat(),
             "deadline_calendar_exact": self.calendar_exact,
             "decided_at": iso(self.decided_at), "decided_by": self.decided_by,
-            "comment": self.comment,
-            "items": [item.as_dict() for item in self.items],
+            "comment": self.comment, "amendments": self.amendments or 0,
+            "items": [item.described() for item in self.items],
             "grant_id": self.grant.id if self.grant else None,
+            "grant": self.grant.brief() if self.grant else None,
         }
 
 
@@ -161,6 +164,13 @@ class ApplicationItem(Base):
                 "registration_no": version.dataset.registration_no, "columns": list(self.columns),
                 "raw_columns": list(self.raw_columns or [])}
 
+    def described(self) -> dict[str, Any]:
+        """The item with what a reviewer weighs: the dataset's level and each listed column's
+        entity type (None: no identifier)."""
+        entities = self.dataset_version.entity_columns()
+        return {**self.as_dict(), "level": self.dataset_version.dataset.level,
+                "entities": {c: entities.get(c) for c in self.columns}}
+
 
 class Grant(Base):
     __tablename__ = "catalog_grants"
@@ -181,6 +191,12 @@ class Grant(Base):
 
     def usable(self, now: dt.datetime | None = None) -> bool:
         return self.status == "active" and (now or utcnow()) < self.expires_at
+
+    def brief(self) -> dict[str, Any]:
+        """Status and term, as the application shows its grant."""
+        return {"id": self.id, "status": self.status, "usable": self.usable(),
+                "created_at": iso(self.created_at), "expires_at": iso(self.expires_at),
+                "ended_at": iso(self.ended_at)}
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,8 @@ class ApplicationStatus(StrEnum):
     ESCALATED = "escalated"   # overdue, and silence may not approve it: a reviewer must decide
     APPROVED = "approved"
     REJECTED = "rejected"
+    RETURNED = "returned"     # 退回补正: the reviewer asks the merchant to amend it
+    WITHDRAWN = "withdrawn"   # by the merchant, or when a returned one is not amended in time
 
 
 class GrantStatus(StrEnum):
@@ -22,9 +24,10 @@ class GrantStatus(StrEnum):
 
 _A = ApplicationStatus
 APPLICATIONS = Lifecycle("application", {
-    _A.SUBMITTED: (_A.APPROVED, _A.REJECTED, _A.ESCALATED),
-    _A.ESCALATED: (_A.APPROVED, _A.REJECTED),
-    _A.APPROVED: (), _A.REJECTED: (),
+    _A.SUBMITTED: (_A.APPROVED, _A.REJECTED, _A.ESCALATED, _A.RETURNED, _A.WITHDRAWN),
+    _A.ESCALATED: (_A.APPROVED, _A.REJECTED, _A.RETURNED, _A.WITHDRAWN),
+    _A.RETURNED: (_A.SUBMITTED, _A.WITHDRAWN),
+    _A.APPROVED: (), _A.REJECTED: (), _A.WITHDRAWN: (),
 })
 GRANTS = Lifecycle("grant", {
     GrantStatus.ACTIVE: (GrantStatus.EXPIRED, GrantStatus.REVOKED),

@@ -81,6 +81,10 @@ class Policy:
         return self.applications.review_working_days
 
     @property
+    def amend_working_days(self) -> int:
+        return self.applications.amend_working_days
+
+    @property
     def overdue_action(self) -> str:
         return self.applications.overdue_action
 

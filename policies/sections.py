@@ -169,6 +169,9 @@ class Applications(Section):
     deemed_approval_max_level: str = setting(
         "L2", "silence never approves access to data above this level or to raw identifiers: "
         "such an overdue application escalates", kind="choice:L1|L2|L3|L4")
+    amend_working_days: int = setting(10, "time a merchant has to amend an application a "
+                                      "reviewer returned; after it the application is "
+                                      "withdrawn", "working days", required=True)
     max_grant_years: int = setting(5, "longest grant a merchant may request", "years",
                                    required=True)
     extra_holidays: tuple[str, ...] = setting((), "holidays the calendar package does not know",

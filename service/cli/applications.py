@@ -21,19 +21,32 @@ def _items(datasets: tuple[tuple[str, list[str]], ...],
             for name, columns in chosen.items()]
 
 
+def _filing(command: Any) -> Any:
+    """The options of an application, shared by apply and amend."""
+    for option in reversed((
+        click.option("--scenario", required=True,
+                     help="scenario name (one scenario per application)"),
+        click.option("--description", required=True, help="what the scenario is"),
+        click.option("--purpose", required=True),
+        click.option("--products", required=True, help="products the scenario will produce"),
+        click.option("--months", required=True, type=int, help="requested period"),
+        click.option("--dataset", "datasets", multiple=True, required=True, type=COLUMNS,
+                     help="a dataset and the columns needed (repeat for each dataset)"),
+        click.option("--raw", "raw", multiple=True, type=COLUMNS,
+                     help="identifier columns needed as real values, not pseudonyms (reviewed)"),
+        click.option("--abroad", is_flag=True, help="results will be provided abroad"),
+        token_option, json_option,
+    )):
+        command = option(command)
+    return command
+
+
+def _submitted(d: dict[str, Any]) -> str:
+    return f"application {d['id']} submitted; decision due by {d['deadline']}"
+
+
 @click.command()
-@click.option("--scenario", required=True, help="scenario name (one scenario per application)")
-@click.option("--description", required=True, help="what the scenario is")
-@click.option("--purpose", required=True)
-@click.option("--products", required=True, help="products the scenario will produce")
-@click.option("--months", required=True, type=int, help="requested period")
-@click.option("--dataset", "datasets", multiple=True, required=True, type=COLUMNS,
-              help="a dataset and the columns needed (repeat for each dataset)")
-@click.option("--raw", "raw", multiple=True, type=COLUMNS,
-              help="identifier columns needed as real values, not pseudonyms (reviewed)")
-@click.option("--abroad", is_flag=True, help="results will be provided abroad")
-@token_option
-@json_option
+@_filing
 def apply(scenario: str, description: str, purpose: str, products: str, months: int,
           datasets: tuple[tuple[str, list[str]], ...], raw: tuple[tuple[str, list[str]], ...],
           abroad: bool, token: str | None, as_json: bool) -> None:
@@ -44,8 +57,7 @@ def apply(scenario: str, description: str, purpose: str, products: str, months: 
     items = _items(datasets, raw)
     data = applications.submit(acting(token), Request(scenario, description, purpose, products,
                                                       months, abroad, items))
-    emit(data, as_json, lambda d: f"application {d['id']} submitted; decision due by "
-                                  f"{d['deadline']} (10 working days)")
+    emit(data, as_json, _submitted)
 
 
 @click.group()
@@ -77,18 +89,53 @@ def application_show(application_id: int, token: str | None, as_json: bool) -> N
 
 @application.command("decide")
 @click.argument("application_id", type=int)
-@click.option("--approve/--reject", required=True)
+@click.option("--approve", "decision", flag_value="approve", help="approve: creates a grant")
+@click.option("--reject", "decision", flag_value="reject", help="reject (comment required)")
+@click.option("--return", "decision", flag_value="return",
+              help="return for amendment, 退回补正 (comment required)")
 @click.option("--comment", default="")
 @token_option
 @json_option
-def application_decide(application_id: int, approve: bool, comment: str, token: str | None,
-                       as_json: bool) -> None:
-    """Approve (creating a grant) or reject an application."""
+def application_decide(application_id: int, decision: str | None, comment: str,
+                       token: str | None, as_json: bool) -> None:
+    """Approve (creating a grant), reject, or return an application for amendment."""
     from actions import applications
 
-    data = applications.decide(acting(token), application_id, approve, comment)
+    if decision is None:
+        raise click.UsageError("give one of --approve, --reject or --return")
+    data = applications.decide(acting(token), application_id, decision, comment)
     emit(data, as_json, lambda d: f"application {d['id']} {d['status']}"
-                                  + (f"; grant {d['grant_id']}" if d["grant_id"] else ""))
+                                  + (f"; grant {d['grant_id']}" if d["grant_id"] else "")
+                                  + (f"; amend by {d['deadline']}"
+                                     if d["status"] == "returned" else ""))
+
+
+@application.command("amend")
+@click.argument("application_id", type=int)
+@_filing
+def application_amend(application_id: int, scenario: str, description: str, purpose: str,
+                      products: str, months: int, datasets: tuple[tuple[str, list[str]], ...],
+                      raw: tuple[tuple[str, list[str]], ...], abroad: bool, token: str | None,
+                      as_json: bool) -> None:
+    """Resubmit a returned application with changes (the whole application, as in apply)."""
+    from actions import applications
+    from catalog.applications import Request
+
+    data = applications.amend(acting(token), application_id, Request(
+        scenario, description, purpose, products, months, abroad, _items(datasets, raw)))
+    emit(data, as_json, _submitted)
+
+
+@application.command("withdraw")
+@click.argument("application_id", type=int)
+@token_option
+@json_option
+def application_withdraw(application_id: int, token: str | None, as_json: bool) -> None:
+    """Take back an application of your organization not yet decided."""
+    from actions import applications
+
+    emit(applications.withdraw(acting(token), application_id), as_json,
+         lambda d: f"application {d['id']} withdrawn")
 
 
 @application.command("sweep")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 from urllib.parse import quote
 
@@ -11,8 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import form_keys
 from service.web import account, admin_pages, catalog_pages, egress_pages, provider_pages, work_pages
-from service.web.base import SignInRequired, error_page, member_or_none
+from service.web.base import AlreadySent, SignInRequired, error_page, member_or_none
 
 NOT_CONSOLE = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz")
 # Pages are the platform's own: no inline script, no other origin, never framed.
@@ -69,6 +71,45 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class FormKeys:
+    """Records where a keyed form's first submission led (a redirect), or frees its key when
+    it changed nothing, before the answer leaves: a repeat then lands on the same page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        settled = False
+
+        async def settle(location: str | None) -> None:
+            nonlocal settled
+            key = state.get("form_key")
+            if key and not settled:
+                settled = True
+                await asyncio.to_thread(form_keys.settle, scope["app"].state.home.store, key,
+                                        location)
+
+        async def recording(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                redirect = message["status"] in (302, 303) and not headers.get("hx-redirect")
+                await settle(headers.get("location") if redirect else None)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            await settle(None)
+
+
+def already_sent(request: Request, exc: AlreadySent) -> Response:
+    return RedirectResponse(exc.location, status_code=303)
+
+
 def console_error(request: Request, status: int, message: str) -> Response:
     """The console's answer to an error: sign-in for a missing session, else an error page."""
     if status == 401:
@@ -86,6 +127,8 @@ def mount(app: FastAPI) -> None:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("service.web") / "static")),
               name="static")
+    app.add_exception_handler(AlreadySent, already_sent)
+    app.add_middleware(FormKeys)
     app.add_middleware(SecurityHeaders)
 
 

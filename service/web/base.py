@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -19,6 +21,7 @@ from catalog.workdays import working_days_between
 from policies import Actor, Forbidden, Role
 from policies.errors import DomainError
 from policies.permissions import Action, roles_for
+from service import form_keys
 from service.home import Home
 from service.web import i18n, words
 from service.web.vocabulary import DOMAIN_LABELS, N_
@@ -96,16 +99,32 @@ def _signed(request: Request) -> Signed:
     return signed
 
 
+class AlreadySent(Exception):
+    """A form submitted again: the answer is the page its first submission led to."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
 async def _member(request: Request, signed: Annotated[Signed, Depends(_signed)]) -> Member:
     if request.method not in ("GET", "HEAD"):
         sent = request.headers.get("x-csrf-token")
-        if sent is None:
-            form = await request.form()
+        form = (await request.form() if request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")) else None)
+        if sent is None and form is not None:
             value = form.get("csrf")
             sent = value if isinstance(value, str) else None
         if not sent or not hmac.compare_digest(sent, signed.csrf):
             raise StaleForm("the form's security token is missing or out of date: "
                            "reload the page and try again")
+        key = form.get(FORM_KEY) if form is not None else None
+        if isinstance(key, str) and form_keys.well_formed(key):
+            location = await asyncio.to_thread(form_keys.reserve, home_of(request).store, key,
+                                               signed.actor.id)
+            if location is not None:
+                raise AlreadySent(location)
+            request.state.form_key = key  # settled by the FormKeys middleware
     return Member(signed.actor, signed.csrf)
 
 
@@ -132,6 +151,13 @@ def member(*allowed: Role | Action):
     return dependency
 
 
+FORM_KEY = "form_key"
+
+
+def new_form_key() -> str:
+    return secrets.token_hex(16)
+
+
 def render(request: Request, name: str, m: Member | None = None, status: int = 200,
            **context: Any) -> HTMLResponse:
     home = home_of(request)
@@ -144,7 +170,7 @@ def render(request: Request, name: str, m: Member | None = None, status: int = 2
         limits=home.policy.text, names=home.policy.catalog.max_name_length,
         title_length=home.policy.catalog.max_title_length,
         when=lambda value, with_time=True: i18n.when(value, zone, with_time),
-        days_left=lambda deadline: days_left(home, deadline),
+        days_left=lambda deadline: days_left(home, deadline), form_key=new_form_key,
         notice=NOTICES.get(request.query_params.get("done", "")), **context)
     return HTMLResponse(page, status_code=status)
 
@@ -208,6 +234,9 @@ NOTICES = {
     "signed_out": N_("You have signed out."),
     "applied": N_("Your application was submitted. Reviewers decide within the deadline shown."),
     "decided": N_("Your decision was recorded."),
+    "amended": N_("Your amended application was resubmitted; its review deadline counts from "
+                  "today."),
+    "application_withdrawn": N_("The application was withdrawn."),
     "registered": N_("The dataset was registered. Its simulated preview is being built."),
     "classified": N_("The classification was confirmed."),
     "requested": N_("Your egress request was submitted; the automatic checks ran."),

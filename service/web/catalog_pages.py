@@ -62,11 +62,13 @@ def application_list(request: Request, m: Annotated[Member, Depends(member(Actio
 
 
 def _application_form(request: Request, m: Member, chosen: dict[str, list[str]],
-                      values: dict[str, Any], error: str = "", status: int = 200) -> HTMLResponse:
+                      values: dict[str, Any], error: str = "", status: int = 200,
+                      raw: dict[str, list[str]] | None = None,
+                      amending: dict[str, Any] | None = None) -> HTMLResponse:
     catalog = catalog_actions.search(context(request, m), detail=True)
     return render(request, "apply.html", m, catalog=catalog, chosen=chosen, values=values,
-                  error=error, max_months=home_of(request).policy.max_grant_months,
-                  status=status)
+                  raw=raw or {}, error=error, amending=amending,
+                  max_months=home_of(request).policy.max_grant_months, status=status)
 
 
 @router.get("/applications/new", response_class=HTMLResponse)
@@ -75,12 +77,10 @@ def application_new(request: Request, m: Annotated[Member, Depends(member(Action
     return _application_form(request, m, {dataset: []} if dataset else {}, {"months": 12})
 
 
-@router.post("/applications", response_model=None)
-def application_submit(request: Request,
-                       m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))],
-                       form: Form) -> Response:
-    values = {k: str(form.get(k, "")) for k in ("scenario", "description", "purpose",
-                                                   "products", "months")}
+def _filled(form: Any) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, list[str]]]:
+    """The application form's fields, chosen columns and raw columns."""
+    values: dict[str, Any] = {k: str(form.get(k, "")) for k in (
+        "scenario", "description", "purpose", "products", "months")}
     values["abroad"] = form.get("abroad") == "on"
     chosen: dict[str, list[str]] = {}
     raw: dict[str, list[str]] = {}
@@ -92,35 +92,98 @@ def application_submit(request: Request,
             chosen.setdefault(dataset, []).append(column)
         elif kind == "raw" and column:
             raw.setdefault(dataset, []).append(column)
+    return values, chosen, raw
+
+
+def _request_of(values: dict[str, Any], chosen: dict[str, list[str]],
+                raw: dict[str, list[str]]) -> applications.Request:
     try:
         months = int(values["months"] or 0)
     except ValueError:
         months = 0
     items = [{"dataset": name, "columns": cols, "raw_columns": raw.get(name, [])}
              for name, cols in chosen.items()]
+    if not items:
+        raise InvalidInput("choose at least one column of one dataset")
+    return applications.Request(values["scenario"], values["description"], values["purpose"],
+                                values["products"], months, bool(values["abroad"]), items)
+
+
+@router.post("/applications", response_model=None)
+def application_submit(request: Request,
+                       m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))],
+                       form: Form) -> Response:
+    values, chosen, raw = _filled(form)
     try:
-        if not items:
-            raise InvalidInput("choose at least one column of one dataset")
-        req = applications.Request(values["scenario"], values["description"], values["purpose"],
-                                   values["products"], months, bool(values["abroad"]), items)
-        app_id = application_actions.submit(context(request, m), req)["id"]
+        app_id = application_actions.submit(context(request, m),
+                                            _request_of(values, chosen, raw))["id"]
     except InvalidInput as exc:
-        return _application_form(request, m, chosen, values, exc.message, status=422)
+        return _application_form(request, m, chosen, values, exc.message, status=422, raw=raw)
     return back(f"/applications/{app_id}", "applied")
+
+
+@router.get("/applications/{application_id}/amend", response_class=HTMLResponse)
+def application_amend_form(request: Request, application_id: PathId,
+                           m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))]
+                           ) -> Response:
+    app = application_actions.show(context(request, m), application_id)
+    if app["status"] != "returned":
+        return back(f"/applications/{application_id}")
+    values = {k: app[k] for k in ("scenario", "description", "purpose", "products", "months",
+                                  "abroad")}
+    chosen = {i["dataset"]: i["columns"] for i in app["items"]}
+    raw = {i["dataset"]: i["raw_columns"] for i in app["items"]}
+    return _application_form(request, m, chosen, values, raw=raw, amending=app)
+
+
+@router.post("/applications/{application_id}/amend", response_model=None)
+def application_amend(request: Request, application_id: PathId,
+                      m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))],
+                      form: Form) -> Response:
+    values, chosen, raw = _filled(form)
+    ctx = context(request, m)
+    try:
+        application_actions.amend(ctx, application_id, _request_of(values, chosen, raw))
+    except InvalidInput as exc:
+        return _application_form(request, m, chosen, values, exc.message, status=422, raw=raw,
+                                 amending=application_actions.show(ctx, application_id))
+    return back(f"/applications/{application_id}", "amended")
+
+
+@router.post("/applications/{application_id}/withdraw", response_model=None)
+def application_withdraw(request: Request, application_id: PathId,
+                         m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))]
+                         ) -> Response:
+    application_actions.withdraw(context(request, m), application_id)
+    return back(f"/applications/{application_id}", "application_withdrawn")
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(request: Request, application_id: PathId,
                      m: Annotated[Member, Depends(member(Action.APPLICATION_READ))]) -> HTMLResponse:
+    return _application(request, application_id, m)
+
+
+def _application(request: Request, application_id: int, m: Member, error: str = "",
+                 comment: str = "", status: int = 200) -> HTMLResponse:
     app = application_actions.show(context(request, m), application_id)
-    return render(request, "application.html", m, a=app,
-                  can_decide=m.actor.role is Role.REVIEWER and app["status"] == "submitted")
+    undecided = app["status"] in ("submitted", "escalated")
+    return render(request, "application.html", m, a=app, error=error, comment=comment,
+                  can_decide=m.actor.role is Role.REVIEWER and undecided,
+                  can_withdraw=(m.actor.role is Role.MERCHANT
+                                and app["status"] in ("submitted", "escalated", "returned")),
+                  can_amend=m.actor.role is Role.MERCHANT and app["status"] == "returned",
+                  status=status)
 
 
 @router.post("/applications/{application_id}/decision", response_model=None)
 def application_decide(request: Request, application_id: PathId,
                        m: Annotated[Member, Depends(member(Action.APPLICATION_DECIDE))],
                        form: Form) -> Response:
-    application_actions.decide(context(request, m), application_id,
-                               form.get("decision") == "approve", str(form.get("comment", "")))
+    comment = str(form.get("comment", ""))
+    try:
+        application_actions.decide(context(request, m), application_id,
+                                   str(form.get("decision", "")), comment)
+    except InvalidInput as exc:  # keep the page and what the reviewer wrote
+        return _application(request, application_id, m, exc.message, comment, 422)
     return back(f"/applications/{application_id}", "decided")

@@ -85,6 +85,8 @@ NODE_LABELS = (
 )
 # What each ledger action means (``action:<action>``).
 ACTION_LABELS = (
+    N_("action:application.amended"), N_("action:application.returned"),
+    N_("action:application.withdrawn"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),
     N_("action:application.submitted"), N_("action:auth.failed"),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from catalog import applications
 from catalog.models import Application
 from catalog.workdays import add_working_days
+from lineage.ledger import LedgerEvent
 from sandbox import jobs
 from tests.conftest import apply, register
 from tests.helpers import refused
@@ -156,3 +157,78 @@ def test_expired_grant_refuses_jobs_at_once_and_sweep_ends_it(home, people, gran
         status = s.scalar(select(Application.status))
         assert status == "approved"
         assert applications.get_grant(s, people.admin, grant_id).status == "expired"
+
+
+def _request(columns, scenario="门诊分析", months=12):
+    return applications.Request(scenario, "按区统计门诊量，补充说明", "卫生规划", "统计表", months,
+                                False, [{"dataset": "visits", "columns": columns}])
+
+
+def test_a_returned_application_is_amended_and_reviewed_again_from_a_new_deadline(
+        home, people, registered):
+    app_id = apply(home, people.merchant)
+    with refused(home, "comment must not be empty"), home.store.transaction() as s:
+        applications.decide(s, people.reviewer, home.policy, app_id, "return", "")
+    with home.store.transaction() as s:
+        app = applications.decide(s, people.reviewer, home.policy, app_id, "return",
+                                  "请说明为何需要年龄字段")
+        assert app.status == "returned" and app.grant is None
+        amend_by = app.deadline
+    assert amend_by == add_working_days(dt.date.today(), home.policy.amend_working_days,
+                                        home.policy)[0]
+    with refused(home, "returned", "conflict"), home.store.transaction() as s:
+        applications.decide(s, people.reviewer, home.policy, app_id, True, "ok")
+    with refused(home, f"no application {app_id}", "not_found"), home.store.transaction() as s:
+        applications.amend(s, people.merchant_b, home.policy, app_id, _request(["district"]))
+    with refused(home, "has no column 'salary'"), home.store.transaction() as s:
+        applications.amend(s, people.merchant, home.policy, app_id, _request(["salary"]))
+    with home.store.transaction() as s:
+        app = applications.amend(s, people.merchant, home.policy, app_id,
+                                 _request(["district", "fee"]))
+        assert (app.status, app.amendments) == ("submitted", 1)
+        assert app.as_dict()["items"][0]["columns"] == ["district", "fee"]
+        assert app.deadline == add_working_days(dt.date.today(), home.policy.review_working_days,
+                                                home.policy)[0]
+    with home.store.transaction() as s:
+        grant = applications.decide(s, people.reviewer, home.policy, app_id, "approve", "同意").grant
+        assert grant.as_dict()["datasets"][0]["columns"] == ["district", "fee"]
+    with home.store.read() as s:
+        actions = [e.action for e in s.scalars(select(LedgerEvent).where(
+            LedgerEvent.subject == f"application:{app_id}").order_by(LedgerEvent.seq))]
+    assert actions == ["application.submitted", "application.returned", "application.amended",
+                       "application.approved"]
+
+
+def test_merchants_withdraw_undecided_applications_and_may_apply_again(home, people, registered):
+    app_id = apply(home, people.merchant)
+    with refused(home, "needs the role", "forbidden"), home.store.transaction() as s:
+        applications.withdraw(s, people.reviewer, app_id)
+    with home.store.transaction() as s:
+        assert applications.withdraw(s, people.merchant, app_id).status == "withdrawn"
+    with refused(home, "withdrawn", "conflict"), home.store.transaction() as s:
+        applications.decide(s, people.reviewer, home.policy, app_id, True, "ok")
+    with refused(home, "withdrawn", "conflict"), home.store.transaction() as s:
+        applications.withdraw(s, people.merchant, app_id)
+    apply(home, people.merchant)  # the scenario is free again
+
+
+def test_a_returned_application_not_amended_in_time_is_withdrawn_by_the_sweep(
+        home, people, registered):
+    app_id = apply(home, people.merchant)
+    with home.store.transaction() as s:
+        applications.decide(s, people.reviewer, home.policy, app_id, "return", "补充材料")
+    with home.store.transaction() as s:
+        assert applications.sweep_overdue(s, home.policy)["withdrawn"] == []
+    later = dt.datetime.now() + dt.timedelta(days=30)
+    with home.store.transaction() as s:
+        assert applications.sweep_overdue(s, home.policy, now=later)["withdrawn"] == [app_id]
+    with home.store.read() as s:
+        assert s.get(Application, app_id).status == "withdrawn"
+
+
+def test_the_application_shows_each_columns_entity_and_the_level(home, people, registered):
+    app_id = apply(home, people.merchant, columns=["district", "patient_name", "fee"])
+    with home.store.read() as s:
+        item = applications.get(s, people.reviewer, app_id).as_dict()["items"][0]
+    assert item["level"] == "L3"
+    assert item["entities"] == {"district": None, "patient_name": "PERSON", "fee": None}

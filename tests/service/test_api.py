@@ -30,6 +30,8 @@ EXPECTED = {
     ("GET", "/api/v1/applications"): {M, R, A},
     ("GET", "/api/v1/applications/{application_id}"): {M, R, A},
     ("POST", "/api/v1/applications/{application_id}/decision"): {R},
+    ("POST", "/api/v1/applications/{application_id}/amend"): {M},
+    ("POST", "/api/v1/applications/{application_id}/withdraw"): {M},
     ("POST", "/api/v1/applications/sweep"): {A},
     ("GET", "/api/v1/grants"): {M, R, A},
     ("POST", "/api/v1/grants/{grant_id}/revoke"): {A},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from actions import Context, sweeps, views
 from actions import applications as application_actions
 from catalog.applications import Request
+from catalog.errors import InvalidInput
 from policies.permissions import Action
 from service.api.params import PathId
 from service.api.routes.deps import acting
@@ -34,13 +35,31 @@ class NewApplication(BaseModel):
     items: list[Item] = Field(min_length=1)
 
 
+def _request(body: NewApplication) -> Request:
+    return Request(body.scenario, body.description, body.purpose, body.products, body.months,
+                   body.abroad, [i.model_dump() for i in body.items])
+
+
 @router.post("/applications", status_code=201)
 def application_submit(body: NewApplication,
                        ctx: Annotated[Context, Depends(acting(Action.APPLICATION_SUBMIT))]
                        ) -> views.ApplicationView:
-    return application_actions.submit(ctx, Request(
-        body.scenario, body.description, body.purpose, body.products, body.months, body.abroad,
-        [i.model_dump() for i in body.items]))
+    return application_actions.submit(ctx, _request(body))
+
+
+@router.post("/applications/{application_id}/amend")
+def application_amend(application_id: PathId, body: NewApplication,
+                      ctx: Annotated[Context, Depends(acting(Action.APPLICATION_SUBMIT))]
+                      ) -> views.ApplicationView:
+    """Resubmit an application a reviewer returned for amendment (退回补正)."""
+    return application_actions.amend(ctx, application_id, _request(body))
+
+
+@router.post("/applications/{application_id}/withdraw")
+def application_withdraw(application_id: PathId,
+                         ctx: Annotated[Context, Depends(acting(Action.APPLICATION_SUBMIT))]
+                         ) -> views.ApplicationView:
+    return application_actions.withdraw(ctx, application_id)
 
 
 @router.get("/applications")
@@ -57,7 +76,9 @@ def application_detail(application_id: PathId,
 
 
 class Decision(BaseModel):
-    approve: bool
+    decision: Literal["approve", "reject", "return"] | None = Field(
+        None, description="return: back to the merchant for amendment (退回补正)")
+    approve: bool | None = Field(None, description="the older form of approve/reject")
     comment: str = ""
 
 
@@ -65,7 +86,10 @@ class Decision(BaseModel):
 def application_decide(application_id: PathId, body: Decision,
                        ctx: Annotated[Context, Depends(acting(Action.APPLICATION_DECIDE))]
                        ) -> views.ApplicationView:
-    return application_actions.decide(ctx, application_id, body.approve, body.comment)
+    decision = body.decision if body.decision is not None else body.approve
+    if decision is None:
+        raise InvalidInput("give a decision: approve, reject or return")
+    return application_actions.decide(ctx, application_id, decision, body.comment)
 
 
 @router.post("/applications/sweep")

@@ -33,3 +33,45 @@ document.addEventListener("htmx:xhr:progress", (event) => {
     bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
   }
 });
+document.addEventListener("submit", (event) => {
+  const form = event.target, button = event.submitter;
+  // A button that needs a field (a rejection needs its reason) says so in place, before any
+  // round trip; the server checks again.
+  const needs = button?.dataset.needs && form.elements[button.dataset.needs];
+  if (needs && !needs.value.trim()) {
+    event.preventDefault();
+    needs.setCustomValidity(button.dataset.needsMessage || "");
+    needs.reportValidity();
+    needs.addEventListener("input", () => needs.setCustomValidity(""), { once: true });
+    return;
+  }
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    return;
+  }
+  // One click, one submission: later clicks while the first is on its way do nothing. The
+  // buttons are disabled after the form's data is taken (a disabled submitter sends no value).
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "1";
+  setTimeout(() => {
+    form.querySelectorAll("button, input[type=submit]").forEach((b) => {
+      if (!b.disabled) { b.disabled = true; b.dataset.reenable = "1"; }
+    });
+  });
+});
+function reenable(root) {
+  root.querySelectorAll("form[data-sending]").forEach((form) => {
+    delete form.dataset.sending;
+    form.querySelectorAll("[data-reenable]").forEach((b) => {
+      b.disabled = false;
+      delete b.dataset.reenable;
+    });
+  });
+}
+// htmx forms stay on the page: their buttons come back when the answer has arrived; a page
+// restored by the back button gets its buttons back too.
+document.addEventListener("htmx:afterRequest", () => reenable(document));
+window.addEventListener("pageshow", () => reenable(document));
