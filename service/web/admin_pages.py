@@ -167,7 +167,7 @@ def lineage_page(request: Request, m: Annotated[Member, ADMIN], node: str = "",
     ctx = context(request, m)
     nodes = ledger_actions.lineage_nodes(ctx)
     choices = sorted(nodes.values(), key=lambda n: n["id"])
-    direction = direction if direction in ("up", "down", "both") else "both"
+    direction = _direction(direction)
     known = node in nodes
     part = ledger_actions.lineage(ctx, node, direction).as_dict() if known else None
     return render(request, "admin_lineage.html", m, node=node[:200], direction=direction,
@@ -177,12 +177,15 @@ def lineage_page(request: Request, m: Annotated[Member, ADMIN], node: str = "",
 @router.get("/admin/lineage.svg")
 def lineage_picture(request: Request, m: Annotated[Member, ADMIN], node: str,
                     direction: str = "both") -> Response:
-    part = ledger_actions.lineage(context(request, m), node,
-                                  direction if direction in ("up", "down", "both") else "both")
+    part = ledger_actions.lineage(context(request, m), node, _direction(direction))
     i18n.current.set(language(request))
     _in_words(part)
     return Response(graph.to_svg(part), media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+def _direction(value: str) -> str:
+    return value if value in ("up", "down", "both") else "both"
 
 
 def _in_words(part: graph.Graph) -> None:

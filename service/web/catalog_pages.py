@@ -12,6 +12,7 @@ from actions import catalog as catalog_actions
 from catalog import applications
 from catalog.datasets import ATTRIBUTES
 from catalog.errors import InvalidInput
+from catalog.states import APPLICATIONS, ApplicationStatus
 from policies import LEVELS, Role
 from policies.permissions import Action
 from service.api.params import PathId
@@ -127,7 +128,7 @@ def application_amend_form(request: Request, application_id: PathId,
                            m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))]
                            ) -> Response:
     app = application_actions.show(context(request, m), application_id)
-    if app["status"] != "returned":
+    if not APPLICATIONS.allows(app["status"], ApplicationStatus.SUBMITTED):
         return back(f"/applications/{application_id}")
     values = {k: app[k] for k in ("scenario", "description", "purpose", "products", "months",
                                   "abroad")}
@@ -167,13 +168,12 @@ def application_page(request: Request, application_id: PathId,
 def _application(request: Request, application_id: int, m: Member, error: str = "",
                  comment: str = "", status: int = 200) -> HTMLResponse:
     app = application_actions.show(context(request, m), application_id)
-    undecided = app["status"] in ("submitted", "escalated")
+    may = {to: APPLICATIONS.allows(app["status"], to) for to in ApplicationStatus}
+    merchant = m.actor.role is Role.MERCHANT
     return render(request, "application.html", m, a=app, error=error, comment=comment,
-                  can_decide=m.actor.role is Role.REVIEWER and undecided,
-                  can_withdraw=(m.actor.role is Role.MERCHANT
-                                and app["status"] in ("submitted", "escalated", "returned")),
-                  can_amend=m.actor.role is Role.MERCHANT and app["status"] == "returned",
-                  status=status)
+                  can_decide=m.actor.role is Role.REVIEWER and may[ApplicationStatus.APPROVED],
+                  can_withdraw=merchant and may[ApplicationStatus.WITHDRAWN],
+                  can_amend=merchant and may[ApplicationStatus.SUBMITTED], status=status)
 
 
 @router.post("/applications/{application_id}/decision", response_model=None)
