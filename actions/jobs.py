@@ -62,6 +62,13 @@ def show(ctx: Context, job_id: int) -> dict[str, Any]:
                                     ctx.actor))
 
 
+def keep(ctx: Context, job_id: int, name: str) -> dict[str, Any]:
+    """Name a simulated draft so that later jobs read it by that name."""
+    permit(ctx.actor, Action.JOB_SUBMIT)
+    with ctx.transaction() as session:
+        return _shown(ctx, jobs.keep(session, ctx.actor, ctx.policy, job_id, name))
+
+
 def cancel(ctx: Context, job_id: int) -> dict[str, Any]:
     """Cancel a queued job, or ask the worker running it to stop it."""
     permit(ctx.actor, Action.JOB_CANCEL)

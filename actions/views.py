@@ -237,6 +237,7 @@ class JobView(View):
     sql: str
     target: str
     output_name: str | None
+    draft: bool = False  # a simulated run left without a name (POST /jobs/{id}/keep names it)
     status: str
     error: str | None
     error_class: str | None

@@ -54,6 +54,11 @@ class Alert(Payload):
     job_ids: list[int] | None = None
 
 
+class Kept(Payload):
+    draft: str
+    output_name: str
+
+
 class Acknowledged(Payload):
     alert_id: int
 
@@ -62,6 +67,7 @@ JOB_QUEUED = event("job.queued", "job", "a job was submitted", Queued)
 JOB_RUNNING = event("job.running", "job", "a worker took a job", Running)
 JOB_REQUEUED = event("job.requeued", "job", "a job whose worker stopped was queued again",
                      Requeued)
+JOB_KEPT = event("job.kept", "job", "a simulated draft was given a name", Kept)
 JOB_CANCEL_REQUESTED = event("job.cancel_requested", "job", "a running job was asked to stop")
 JOB_SUCCEEDED = event("job.succeeded", "job", "a job left its output", Finished)
 JOB_FAILED = event("job.failed", "job", "a job failed (its class, never its message)", Finished)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from policies.permissions import Action, permit
 from sandbox import budget, events, gate, visibility
 from sandbox.engine import first_rows
 from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
-from sandbox.models import ACTIVE_STATES, FINAL_STATES, Job
+from sandbox.models import ACTIVE_STATES, DRAFT_PREFIX, FINAL_STATES, Job
 from sandbox.spec import Exposure
 from sandbox.states import JOBS, JobStatus
 from storage import Storage, StorageError
@@ -43,7 +44,10 @@ TARGETS = ("real", "simulated")
 # delivery commits or rolls back with the job's state and its ledger event.
 QUEUED_HOOK = "sandbox.job_queued"
 WITHDRAWN_HOOK = "sandbox.job_withdrawn"
-RESERVED_PREFIXES = ("duckdb_", "pg_", "sqlite_", "information_schema", "tds_", "granted")
+RESERVED_PREFIXES = ("duckdb_", "pg_", "sqlite_", "information_schema", "tds_", "granted",
+                     "draft_")
+_MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found'
+                             r'|does not have a column named "([^"]+)"')
 
 
 def output_relative(job: Job) -> str:
@@ -111,30 +115,75 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
     if target not in TARGETS:
         raise QueryRefused(f"target must be one of {', '.join(TARGETS)}")
     grant = applications.usable_grant(session, actor, grant_id)
-    output_name = identifier(output_name, "output name", policy.max_name_length)
-    if output_name.lower().startswith(RESERVED_PREFIXES):
-        raise QueryRefused(f"output names may not start with {', '.join(RESERVED_PREFIXES)}")
+    draft = target == "simulated" and not output_name.strip()
+    if target == "real" and not output_name.strip():
+        raise QueryRefused("a run on real data needs an output name: egress requests and "
+                           "later jobs refer to its output by it (simulated runs may leave it "
+                           "out)")
+    if not draft:
+        output_name = _free_name(session, policy, grant, target, output_name)
     visible = table_names(session, grant, target)
     tree = gate.authorize(sql, visible, policy.sandbox, target)
     spent = budget.before_submit(session, policy, grant) if target == "real" else 0
-    taken = session.scalar(select(Job.id).where(
-        Job.grant_id == grant.id, Job.target == target, Job.output_name == output_name,
-        Job.status.in_(("queued", "running", "succeeded"))))
-    if output_name in visible or taken is not None:
-        raise Conflict(f"the workspace already has a table named {output_name!r}")
     job = Job(grant_id=grant.id, org=grant.org, submitted_by=actor.id, sql=sql, target=target,
               output_name=output_name, attempts=0, shape=gate.shape(tree),
               sources=_provenance(session, grant, gate.tables_read(tree)))
     session.add(job)
     session.flush()
+    if draft:
+        job.output_name = f"{DRAFT_PREFIX}{job.id}"
     append(session, actor, events.JOB_QUEUED, f"job:{job.id}", {
-        "grant_id": grant.id, "target": target, "output_name": output_name,
+        "grant_id": grant.id, "target": target, "output_name": job.output_name,
         "sources": job.sources,
     })
     if target == "real":
         budget.after_submit(session, policy, grant, job, spent)
     _queued(session, job)
     return job
+
+
+def _free_name(session: Session, policy: Policy, grant: Grant, target: str, name: str) -> str:
+    """``name`` checked as a new output of ``grant``: an identifier, not reserved, not taken."""
+    name = identifier(name, "output name", policy.max_name_length)
+    if name.lower().startswith(RESERVED_PREFIXES):
+        raise QueryRefused(f"output names may not start with {', '.join(RESERVED_PREFIXES)}")
+    taken = session.scalar(select(Job.id).where(
+        Job.grant_id == grant.id, Job.target == target, Job.output_name == name,
+        Job.status.in_(("queued", "running", "succeeded"))))
+    if name in table_names(session, grant, target) or taken is not None:
+        raise Conflict(f"the workspace already has a table named {name!r}")
+    return name
+
+
+def keep(session: Session, actor: Actor, policy: Policy, job_id: int, name: str) -> Job:
+    """Give a simulated draft a name: later jobs read it by that name (its file stays)."""
+    permit(actor, Action.JOB_SUBMIT)
+    job = get(session, actor, job_id)
+    if not job.draft():
+        raise Conflict(f"job {job_id} is not a draft: its output is named {job.output_name}")
+    if job.status != "succeeded":
+        raise Conflict(f"job {job_id} is {job.status}; only a finished draft can be kept")
+    grant = applications.usable_grant(session, actor, job.grant_id)
+    name = _free_name(session, policy, grant, job.target, name)
+    append(session, actor, events.JOB_KEPT, f"job:{job.id}",
+           {"draft": job.output_name, "output_name": name})
+    job.output_name = name
+    return job
+
+
+def explained(grant: Grant, message: str) -> str:
+    """A binder error naming a column the grant leaves out says so: "not granted" rather than
+    DuckDB's "not found" (which columns a dataset has is public in the catalog)."""
+    found = _MISSING_COLUMN.search(message)
+    if found is None:
+        return message
+    column = found.group(1) or found.group(2)
+    for item in grant.items:
+        version = item.dataset_version
+        if column in version.column_names and column not in item.columns:
+            return (f"column {column!r} of {version.dataset.name} is not granted to this "
+                    f"workspace; its granted columns are {', '.join(item.columns)}")
+    return message
 
 
 def _queued(session: Session, job: Job) -> None:
@@ -222,6 +271,8 @@ def complete(session: Session, data: Storage, job_id: int, worker: str, outcome:
             on_rollback(session, lambda: data.remove(relative))
             job.output_path, job.output_sha256 = relative, sha256_file(target)
             job.output_rows, job.output_schema = int(outcome["rows"]), outcome["schema"]
+    if error_class == "binder":
+        error = explained(grant, error)
     _finish(session, job, status, error, error_class, disclosive)
     if job.target == "real" and job.status in budget.FAILED:
         budget.after_failure(session, policy, job)

@@ -12,6 +12,10 @@ from catalog.models import utcnow
 from kernel.base import Base
 from sandbox.states import ACTIVE_STATES, FINAL_STATES  # noqa: F401 - where callers find them
 
+# A simulated run submitted without a name leaves a draft named after its job; its merchant
+# names it when keeping it (``sandbox.jobs.keep``).
+DRAFT_PREFIX = "draft_"
+
 
 class Job(Base):
     __tablename__ = "sandbox_jobs"
@@ -49,11 +53,16 @@ class Job(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
 
+    def draft(self) -> bool:
+        """A simulated run submitted without a name: its output is named after the job."""
+        return self.target == "simulated" and self.output_name.startswith(DRAFT_PREFIX)
+
     def as_dict(self) -> dict[str, Any]:
         """What a merchant may see of a job: never rows of a real output."""
         return {
             "id": self.id, "grant_id": self.grant_id, "org": self.org, "sql": self.sql,
             "target": self.target, "output_name": self.output_name, "status": self.status,
+            "draft": self.draft(),
             "error": self.error or None, "error_class": self.error_class,
             "sources": self.sources, "attempts": self.attempts,
             "cancel_requested": self.cancel_requested,

@@ -32,7 +32,8 @@ def job() -> None:
 @job.command("submit")
 @click.option("--grant", "grant_id", required=True, type=int)
 @click.option("--sql", required=True)
-@click.option("--output", "output_name", required=True, help="name of the output table")
+@click.option("--output", "output_name", default="",
+              help="name of the output table (a simulated run without one leaves a draft)")
 @click.option("--target", default="real", type=click.Choice(["real", "simulated"]),
               help="simulated: run on the previews and show rows; real: results stay inside")
 @click.option("--wait/--no-wait", default=True, show_default=True,
@@ -93,6 +94,18 @@ def job_show(job_id: int, token: str | None, as_json: bool) -> None:
     from actions import jobs
 
     emit(jobs.show(acting(token), job_id), as_json, job_text)
+
+
+@job.command("keep")
+@click.argument("job_id", type=int)
+@click.argument("name")
+@token_option
+@json_option
+def job_keep(job_id: int, name: str, token: str | None, as_json: bool) -> None:
+    """Name a simulated draft so that later jobs read it by NAME."""
+    from actions import jobs
+
+    emit(jobs.keep(acting(token), job_id, name), as_json, job_text)
 
 
 @job.command("cancel")

@@ -244,6 +244,7 @@ NOTICES = {
     "withdrawn": N_("Your request was withdrawn."),
     "voted": N_("Your vote was recorded."),
     "cancelled": N_("The job was asked to stop."),
+    "kept": N_("The draft was kept under its new name; later jobs read it by that name."),
     "user_changed": N_("The user was changed."),
     "acknowledged": N_("The alert was marked as looked into."),
 }

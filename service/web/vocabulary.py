@@ -98,7 +98,7 @@ ACTION_LABELS = (
     N_("action:egress.review.return"), N_("action:egress.submitted"),
     N_("action:egress.updated"), N_("action:egress.withdrawn"), N_("action:grant.created"),
     N_("action:grant.expired"), N_("action:grant.revoked"), N_("action:job.cancel_requested"),
-    N_("action:job.cancelled"), N_("action:job.failed"), N_("action:job.queued"),
+    N_("action:job.cancelled"), N_("action:job.failed"), N_("action:job.kept"), N_("action:job.queued"),
     N_("action:job.requeued"), N_("action:job.running"), N_("action:job.succeeded"),
     N_("action:job.timed_out"), N_("action:ledger.archived"), N_("action:ledger.key_rotated"),
     N_("action:ledger.purged"), N_("action:org.created"), N_("action:preview.building"),

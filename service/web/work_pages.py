@@ -17,6 +17,7 @@ from service.web.base import Form, Member, back, context, member, render
 
 router = APIRouter(include_in_schema=False)
 FINAL = ("succeeded", "failed", "cancelled", "timed_out")
+ACTIVE = ("queued", "running")
 
 
 @router.get("/workspace", response_class=HTMLResponse)
@@ -26,19 +27,33 @@ def workspace_list(request: Request,
     return render(request, "workspace_list.html", m, grants=grants)
 
 
-def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output: str = "",
-               error: str = "", status: int = 200) -> HTMLResponse:
-    ctx = context(request, m)
-    view = application_actions.grant(ctx, grant_id)
-    history = job_actions.search(ctx, grant_id)
-    outputs = {}
+def _history(request: Request, m: Member, grant_id: int) -> tuple[list[dict], dict]:
+    """The grant's jobs, newest first, and its outputs later jobs may read (name: targets)."""
+    history = job_actions.search(context(request, m), grant_id)
+    outputs: dict[str, set[str]] = {}
     for j in history:
         if j["status"] == "succeeded":
             outputs.setdefault(j["output_name"], set()).add(j["target"])
     history.sort(key=lambda j: j["id"], reverse=True)
-    return render(request, "workspace.html", m, g=view, history=history,
-                  outputs={k: sorted(v) for k, v in sorted(outputs.items())},
-                  sql=sql, output=output, error=error, status=status)
+    return history, {k: sorted(v) for k, v in sorted(outputs.items())}
+
+
+def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output: str = "",
+               error: str = "", status: int = 200) -> HTMLResponse:
+    view = application_actions.grant(context(request, m), grant_id)
+    history, outputs = _history(request, m, grant_id)
+    return render(request, "workspace.html", m, g=view, history=history, outputs=outputs,
+                  active=ACTIVE, sql=sql, output=output, error=error, status=status)
+
+
+@router.get("/workspace/{grant_id}/history", response_class=HTMLResponse)
+def workspace_history(request: Request, grant_id: PathId,
+                      m: Annotated[Member, Depends(member(Action.GRANT_USE))]) -> HTMLResponse:
+    """The job history part; it polls itself while a job is queued or running."""
+    application_actions.grant(context(request, m), grant_id)  # the member's own grant
+    history, outputs = _history(request, m, grant_id)
+    return render(request, "workspace_history.html", m, g={"id": grant_id}, history=history,
+                  outputs=outputs, active=ACTIVE, htmx_outputs=True)
 
 
 @router.get("/workspace/{grant_id}", response_class=HTMLResponse)
@@ -61,9 +76,24 @@ def job_submit(request: Request, grant_id: PathId,
             return render(request, "form_error.html", m, message=exc.message, status=422)
         return _workspace(request, m, grant_id, sql, output, exc.message, status=422)
     if htmx:
-        return render(request, "job_status.html", m, j=data | {"result": None}, final=FINAL,
-                      requests=[])
+        answer = render(request, "job_status.html", m, j=data | {"result": None}, final=FINAL,
+                        requests=[])
+        answer.headers["HX-Trigger"] = "job-submitted"  # the history part refreshes itself
+        return answer
     return back(f"/jobs/{data['id']}")
+
+
+@router.post("/jobs/{job_id}/keep", response_model=None)
+def job_keep(request: Request, job_id: PathId,
+             m: Annotated[Member, Depends(member(Action.JOB_SUBMIT))], form: Form) -> Response:
+    name = str(form.get("output_name", "")).strip()
+    try:
+        job_actions.keep(context(request, m), job_id, name)
+    except DomainError as exc:
+        data, linked = _job(request, m, job_id)
+        return render(request, "job.html", m, j=data, final=FINAL, requests=linked,
+                      keep_error=exc.message, keep_name=name[:63], status=422)
+    return back(f"/jobs/{job_id}", "kept")
 
 
 def _job(request: Request, m: Member, job_id: int) -> tuple[dict, list[dict]]:

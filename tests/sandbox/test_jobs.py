@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from lineage import LedgerEvent
 from sandbox import jobs
 from tests.helpers import refused
 
 
-def run(home, people, grant_id, sql, output="out"):
+def run(home, people, grant_id, sql, output="out", target="real"):
     with home.store.transaction() as s:
-        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, output).id
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, output,
+                             target).id
     home.run_job(job_id)
     with home.store.read() as s:
         return jobs.get(s, people.merchant, job_id).as_dict()
@@ -40,7 +45,8 @@ def test_outputs_chain_into_later_jobs(home, people, grant_id):
 
 
 @pytest.mark.parametrize("sql,message", [
-    ("SELECT patient_name FROM visits", 'Referenced column "patient_name" not found'),
+    ("SELECT patient_name FROM visits", "column 'patient_name' of visits is not granted"),
+    ("SELECT no_such_column FROM visits", 'Referenced column "no_such_column" not found'),
     ("SELECT * FROM read_csv('/etc/passwd')", "read_csv"),
     ("SELECT * FROM '/etc/passwd'", "no table '/etc/passwd'"),
     ("SELECT * FROM read_parquet('x.parquet')", "read_parquet"),
@@ -119,3 +125,49 @@ def test_no_ungranted_value_ever_comes_back(home, people, grant_id, visits_file,
                .column(0).to_pylist()}
     values = {str(v) for c in out.column_names for v in out.column(c).to_pylist()}
     assert not (values & secrets)
+
+
+def test_a_simulated_run_without_a_name_is_a_draft_its_merchant_keeps(home, people, grant_id):
+    draft = run(home, people, grant_id, "SELECT district, fee FROM visits", "", "simulated")
+    assert draft["status"] == "succeeded", draft["error"]
+    assert draft["draft"] and draft["output_name"] == f"draft_{draft['id']}"
+    later = run(home, people, grant_id, f"SELECT count(*) AS n FROM draft_{draft['id']}", "",
+                "simulated")
+    assert later["status"] == "succeeded", later["error"]
+    with home.store.transaction() as s:
+        kept = jobs.keep(s, people.merchant, home.policy, draft["id"], "fees")
+        assert (kept.output_name, kept.draft()) == ("fees", False)
+    job = run(home, people, grant_id, "SELECT sum(fee) AS total FROM fees", "", "simulated")
+    assert job["status"] == "succeeded", job["error"]
+    with home.store.read() as s:
+        last = s.scalars(select(LedgerEvent).where(LedgerEvent.subject == f"job:{draft['id']}")
+                         .order_by(LedgerEvent.seq.desc())).first()
+        last = (last.action, json.loads(last.payload))
+    assert last == ("job.kept", {"draft": f"draft_{draft['id']}",
+                                                        "output_name": "fees"})
+
+
+@pytest.mark.parametrize("name,message", [
+    ("fees", "not a draft"),            # kept already
+    ("Fees", "is not allowed"),
+    ("draft_9", "may not start with"),
+    ("visits", "already has a table named"),
+])
+def test_keeping_a_draft_checks_its_new_name(home, people, grant_id, name, message):
+    draft = run(home, people, grant_id, "SELECT fee FROM visits", "", "simulated")
+    if message == "not a draft":
+        with home.store.transaction() as s:
+            jobs.keep(s, people.merchant, home.policy, draft["id"], name)
+    with refused(home, message), home.store.transaction() as s:
+        jobs.keep(s, people.merchant, home.policy, draft["id"], name)
+
+
+def test_a_real_run_needs_a_name_and_drafts_are_the_merchants_own(home, people, grant_id):
+    with refused(home, "a run on real data needs an output name"):
+        run(home, people, grant_id, "SELECT fee FROM visits", "")
+    draft = run(home, people, grant_id, "SELECT fee FROM visits", "", "simulated")
+    with refused(home, f"no job {draft['id']}", "not_found"), home.store.transaction() as s:
+        jobs.keep(s, people.merchant_b, home.policy, draft["id"], "mine")
+    real = run(home, people, grant_id, "SELECT fee FROM visits", "fees_real")
+    with refused(home, "not a draft"), home.store.transaction() as s:
+        jobs.keep(s, people.merchant, home.policy, real["id"], "other")

@@ -39,6 +39,7 @@ EXPECTED = {
     ("GET", "/api/v1/jobs"): {M, R, A},
     ("GET", "/api/v1/jobs/{job_id}"): {M, R, A},
     ("POST", "/api/v1/jobs/{job_id}/cancel"): {M, A},
+    ("POST", "/api/v1/jobs/{job_id}/keep"): {M},
     ("GET", "/api/v1/alerts"): {A},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {A},
     ("POST", "/api/v1/egress"): {M},

@@ -29,7 +29,7 @@ PEOPLE = {M, R, A}
 PAGES = {
     "/catalog": EVERYONE, "/catalog/nope": EVERYONE, "/catalog/nope/preview": EVERYONE,
     "/applications": PEOPLE, "/applications/new": {M}, "/applications/999": PEOPLE,
-    "/workspace": {M}, "/workspace/999": {M}, "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
+    "/workspace": {M}, "/workspace/999": {M}, "/workspace/999/history": {M}, "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
     "/egress": PEOPLE, "/egress/new?job=999": {M}, "/egress/999": PEOPLE,
     "/releases": PEOPLE, "/releases/999": PEOPLE, "/releases/999/download": {M},
     "/review": {R},
@@ -364,6 +364,40 @@ def test_a_job_runs_from_the_editor_and_its_status_updates_itself(app, home, gra
             "HX-Request": "true", "X-CSRF-Token": csrf_of(page.text)}, data={
             "target": "real", "output_name": "x", "sql": "COPY visits TO '/tmp/x.csv'"})
         assert bad.status_code == 422 and "未完成" in bad.text
+        assert fragment.headers["HX-Trigger"] == "job-submitted"
+
+
+def test_a_draft_is_kept_from_its_page_and_the_history_refreshes_itself(app, home, grant_id):
+    with TestClient(create_app(home, workers=1)) as lifespan:
+        merchant = console(lifespan.app, M)
+        page = merchant.get(f"/workspace/{grant_id}")
+        assert 'data-needs="output_name"' in page.text  # a real run asks for a name in place
+        job = merchant.post(f"/workspace/{grant_id}/jobs", data={
+            "csrf": csrf_of(page.text), "target": "simulated", "output_name": "",
+            "sql": "SELECT district FROM visits"}, follow_redirects=False)
+        assert job.status_code == 303
+        job_id = int(job.headers["location"].rsplit("/", 1)[1])
+        history = merchant.get(f"/workspace/{grant_id}/history").text
+        assert f"draft_{job_id}" in history and "草稿" in history
+        deadline = time.monotonic() + 60
+        while "every 2s" in history:  # polls itself while the job runs
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+            history = merchant.get(f"/workspace/{grant_id}/history").text
+        assert 'hx-swap-oob="true"' in history and f'data-insert="draft_{job_id}"' in history
+        shown = merchant.get(f"/jobs/{job_id}").text
+        assert "保留此草稿为" in shown
+        taken = merchant.post(f"/jobs/{job_id}/keep", data={
+            "csrf": csrf_of(shown), "output_name": "visits"})
+        assert taken.status_code == 422 and "already has a table named" in taken.text
+        kept = merchant.post(f"/jobs/{job_id}/keep", data={
+            "csrf": csrf_of(shown), "output_name": "districts"}, follow_redirects=False)
+        assert kept.headers["location"] == f"/jobs/{job_id}?done=kept"
+        assert 'data-insert="districts"' in merchant.get(f"/workspace/{grant_id}").text
+        unnamed = merchant.post(f"/workspace/{grant_id}/jobs", data={
+            "csrf": csrf_of(shown), "target": "real", "output_name": "",
+            "sql": "SELECT district FROM visits"})
+        assert unnamed.status_code == 422 and "needs an output name" in unnamed.text
 
 
 @settings(max_examples=300, deadline=None)

@@ -19,8 +19,12 @@ router = APIRouter(tags=["jobs"])
 class NewJob(BaseModel):
     grant_id: BodyId
     sql: str
-    output_name: str
+    output_name: str = ""  # a simulated run may leave it out: its output is a draft
     target: str = "real"
+
+
+class Kept(BaseModel):
+    output_name: str
 
 
 @router.post("/jobs", status_code=202, response_model_exclude_unset=True)
@@ -41,6 +45,13 @@ def job_list(ctx: Annotated[Context, Depends(acting(Action.JOB_READ))],
 def job_detail(job_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB_READ))]
                ) -> views.JobView:
     return job_actions.show(ctx, job_id)
+
+
+@router.post("/jobs/{job_id}/keep", response_model_exclude_unset=True)
+def job_keep(job_id: PathId, body: Kept,
+             ctx: Annotated[Context, Depends(acting(Action.JOB_SUBMIT))]) -> views.JobView:
+    """Name a simulated draft (a run submitted without a name) so later jobs read it."""
+    return job_actions.keep(ctx, job_id, body.output_name)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model_exclude_unset=True)

@@ -1,16 +1,48 @@
 // Small helpers of the console (served from this site; the CSP forbids inline scripts).
+function quoted(name) {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+const KEYWORDS = new Set(["SELECT", "FROM", "JOIN", "WHERE", "BY", "ON", "AND", "OR", "AS",
+  "DISTINCT", "NOT", "HAVING", "USING", "IN", "WHEN", "THEN", "ELSE", "CASE", "WITH", "OVER",
+  "PARTITION", "IS", "LIKE", "BETWEEN", "SET", "ALL", "ANY", "UNION", "EXCEPT", "INTERSECT"]);
+function separator(before, kind) {
+  // What goes between the SQL before the caret and a name inserted there.
+  const trimmed = before.replace(/[ \t]+$/, "");
+  const spaced = trimmed.length < before.length || before === "" || /\s$/.test(before);
+  const word = trimmed.match(/[A-Za-z_]+$/);
+  if (word && KEYWORDS.has(word[0].toUpperCase())) return spaced ? "" : " ";
+  if (/[\w"\u0080-\uffff)*]$/.test(trimmed)) return kind === "column" ? ", " : " ";
+  if (/[(.]$/.test(before) || spaced) return "";
+  return " ";
+}
 document.addEventListener("click", (event) => {
-  // Clicking a column name in the workspace inserts it into the SQL editor at the caret.
+  // Clicking a table or column name in the workspace inserts it into the SQL editor at the
+  // caret: quoted (Chinese names and keywords need it), and after a name already there a
+  // column is separated by a comma, a table by a space.
   const target = event.target.closest("[data-insert]");
   if (!target) return;
   const editor = document.getElementById("sql");
   if (!editor) return;
   event.preventDefault();
-  const text = target.dataset.insert;
   const start = editor.selectionStart, end = editor.selectionEnd;
+  const text = separator(editor.value.slice(0, start), target.dataset.kind) +
+    quoted(target.dataset.insert);
   editor.value = editor.value.slice(0, start) + text + editor.value.slice(end);
   editor.selectionStart = editor.selectionEnd = start + text.length;
+  editor.dispatchEvent(new Event("input", { bubbles: true }));
   editor.focus();
+});
+// The SQL draft survives leaving the page: kept in this browser's storage per workspace (the
+// SQL only, never a result), restored when the page opens without SQL of its own.
+document.querySelectorAll("textarea[data-draft]").forEach((editor) => {
+  const key = editor.dataset.draft;
+  try {
+    const saved = window.localStorage.getItem(key);
+    if (saved && !editor.dataset.given && !editor.value.trim()) editor.value = saved;
+  } catch (e) { /* storage refused (private mode): the draft is not kept */ }
+  editor.addEventListener("input", () => {
+    try { window.localStorage.setItem(key, editor.value); } catch (e) { /* not kept */ }
+  });
 });
 document.addEventListener("keydown", (event) => {
   // Tab indents in the SQL editor; Ctrl/Cmd+Enter runs it on simulated data.
