@@ -6,12 +6,17 @@ session ends after the policy's idle time or maximum age. Each session carries i
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, delete, select
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounts import events
@@ -35,6 +40,9 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # A notice for the next page only (a new user's token after the form that created it):
+    # sealed with a key from the session's cookie, which the store never holds.
+    flash: Mapped[str | None] = mapped_column(Text)
 
 
 @dataclass(frozen=True)
@@ -102,3 +110,30 @@ def sign_out(session: Session, cookie: str | None) -> None:
 def end_all(session: Session, user_id: int) -> int:
     """End every console session of a user (after a password change or disabling)."""
     return session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount
+
+
+def _sealer(cookie: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"tds-flash\0" + cookie.encode("utf-8")).digest())
+
+
+def put_flash(session: Session, cookie: str | None, value: dict[str, Any]) -> None:
+    """Keep ``value`` for the next page of ``cookie``'s session (one page reads it, once)."""
+    row = session.get(WebSession, _digest(cookie)) if cookie else None
+    if row is None:
+        return
+    nonce = secrets.token_bytes(12)
+    sealed = _sealer(cookie).encrypt(nonce, json.dumps(value).encode("utf-8"), None)
+    row.flash = base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def take_flash(session: Session, cookie: str | None) -> dict[str, Any] | None:
+    """The session's notice, removed as it is read; None if there is none (or it is not
+    this cookie's)."""
+    row = session.get(WebSession, _digest(cookie)) if cookie else None
+    if row is None or row.flash is None:
+        return None
+    raw, row.flash = base64.b64decode(row.flash), None
+    try:
+        return json.loads(_sealer(cookie).decrypt(raw[:12], raw[12:], None))
+    except (InvalidTag, ValueError):
+        return None

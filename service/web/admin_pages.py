@@ -24,6 +24,8 @@ from service.web.base import (
     back,
     context,
     error_page,
+    flash,
+    flashed,
     home_of,
     language,
     member,
@@ -58,7 +60,10 @@ def monitoring(request: Request, m: Annotated[Member, ADMIN], months: int = 12) 
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
-    return _users(request, m)
+    # A new user's token arrives once, kept by the form's answer for this page: reloading it
+    # shows the token no more and posts nothing again.
+    created = flashed(request) if request.query_params.get("done") == "user_added" else None
+    return _users(request, m, created=created)
 
 
 def _users(request: Request, m: Member, created: dict | None = None, error: str = "",
@@ -77,8 +82,8 @@ def user_add(request: Request, m: Annotated[Member, ADMIN], form: Form) -> Respo
                                    str(form.get("org", "")).strip() or None, password or None)
     except DomainError as exc:
         return _users(request, m, error=exc.message, status=422)
-    # The token is shown on this response only, never again.
-    return _users(request, m, created=created, status=201)
+    flash(request, {"name": created["name"], "token": created["token"]})
+    return back("/admin/users", "user_added")
 
 
 @router.post("/admin/users/{name}/status", response_model=None)

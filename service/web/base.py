@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from accounts.sessions import Signed, lookup
+from accounts.sessions import Signed, lookup, put_flash, take_flash
 from actions import Context, Dispatcher
 from catalog.workdays import working_days_between
 from policies import Actor, Forbidden, Role
@@ -97,6 +97,18 @@ def _signed(request: Request) -> Signed:
         raise SignInRequired("sign in to continue" if not cookie
                              else "your session has ended; sign in again")
     return signed
+
+
+def flash(request: Request, value: dict[str, Any]) -> None:
+    """Keep ``value`` for the next page this session opens (after a redirect)."""
+    with home_of(request).store.transaction() as session:
+        put_flash(session, request.cookies.get(COOKIE), value)
+
+
+def flashed(request: Request) -> dict[str, Any] | None:
+    """What the previous answer kept for this page, read once."""
+    with home_of(request).store.transaction() as session:
+        return take_flash(session, request.cookies.get(COOKIE))
 
 
 class AlreadySent(Exception):
@@ -246,6 +258,7 @@ NOTICES = {
     "cancelled": N_("The job was asked to stop."),
     "kept": N_("The draft was kept under its new name; later jobs read it by that name."),
     "user_changed": N_("The user was changed."),
+    "user_added": N_("The user was added."),
     "acknowledged": N_("The alert was marked as looked into."),
 }
 

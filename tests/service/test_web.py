@@ -29,7 +29,8 @@ PEOPLE = {M, R, A}
 PAGES = {
     "/catalog": EVERYONE, "/catalog/nope": EVERYONE, "/catalog/nope/preview": EVERYONE,
     "/applications": PEOPLE, "/applications/new": {M}, "/applications/999": PEOPLE,
-    "/workspace": {M}, "/workspace/999": {M}, "/workspace/999/history": {M}, "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
+    "/workspace": {M}, "/workspace/999": {M}, "/workspace/999/history": {M},
+    "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
     "/egress": PEOPLE, "/egress/new?job=999": {M}, "/egress/999": PEOPLE,
     "/releases": PEOPLE, "/releases/999": PEOPLE, "/releases/999/download": {M},
     "/review": {R},
@@ -298,15 +299,35 @@ def test_the_admin_creates_a_user_who_signs_in_and_is_disabled(app, home):
         assert s.scalar(select(User.id).where(User.name == "wang")) is None
     created = admin.post("/admin/users", data={"csrf": csrf, "name": "wang", "role": "merchant",
                                                "org": "新公司", "password": "a long password"})
-    assert created.status_code == 201
+    # The answer redirects (a reload posts nothing again); the next page shows the token once.
+    assert created.status_code == 200 and created.history[0].status_code == 303
+    assert str(created.url).endswith("/admin/users?done=user_added")
     token = re.search(r'id="new-token">([^<]+)<', created.text).group(1)
-    assert token.startswith("tds_") and token not in admin.get("/admin/users").text
+    assert token.startswith("tds_")
+    assert token not in admin.get("/admin/users?done=user_added").text
+    assert token not in admin.get("/admin/users").text
     wang = console_with(app, "wang", "a long password")
     assert wang.get("/catalog").status_code == 200
     admin.post("/admin/users/wang/status", data={"csrf": csrf, "active": "no"})
     assert wang.get("/catalog", follow_redirects=False).status_code == 303
     assert TestClient(app).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}
                                ).status_code == 401
+
+
+def test_a_new_users_token_waits_for_the_next_page_sealed_by_the_session(app, home):
+    from accounts.sessions import WebSession
+
+    admin = console(app, A)
+    csrf = csrf_of(admin.get("/admin/users").text)
+    answer = admin.post("/admin/users", data={"csrf": csrf, "name": "li", "role": "reviewer",
+                                              "org": "审核组"}, follow_redirects=False)
+    assert answer.status_code == 303
+    with home.store.read() as s:
+        sealed = [w.flash for w in s.scalars(select(WebSession)) if w.flash]
+    assert len(sealed) == 1 and "tds_" not in sealed[0] and "li" not in sealed[0]
+    stranger = console(app, A)  # the same admin in another session does not see it
+    assert "new-token" not in stranger.get("/admin/users?done=user_added").text
+    assert "new-token" in admin.get("/admin/users?done=user_added").text
 
 
 def test_the_admin_sees_and_acknowledges_security_alerts(app, home, people, grant_id):
