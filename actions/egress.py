@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from actions.context import Context
 from actions.views import EgressView, ProductView, ReleaseView
-from egress import requesting, review, values
+from egress import export, requesting, review, values
 from egress.bundle import verify_bundle
+from egress.errors import NotFound
 from egress.models import EgressRequest
 from egress.states import AWAITING_REVIEW
 from policies import Actor
@@ -112,8 +115,26 @@ def release(ctx: Context, release_id: int) -> dict[str, Any] | None:
     return found | {"verification": check}
 
 
-def download(ctx: Context, release_id: int) -> Path:
-    """The bundle's directory, for the requesting organization only; each download logged."""
+def download(ctx: Context, release_id: int, fmt: str = "bundle") -> Path:
+    """For the requesting organization only, each download logged: the bundle's directory
+    (``bundle``), or its table written as ``csv`` or ``xlsx`` into a new temporary directory
+    (the caller removes it)."""
     permit(ctx.actor, Action.RELEASE_DOWNLOAD)
     with ctx.transaction() as session:
-        return requesting.download(session, ctx.actor, ctx.data, release_id)
+        directory = requesting.download(session, ctx.actor, ctx.data, release_id, fmt)
+    if fmt == "bundle":
+        return directory
+    folder = Path(tempfile.mkdtemp(prefix="tds-export-"))
+    try:
+        return export.write(directory, fmt, folder / f"{directory.name}.{fmt}")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def table(ctx: Context, release_id: int, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    """A page of a release's table (what left the platform), for those who may see it."""
+    found = next((r for r in releases(ctx) if r["id"] == release_id), None)
+    if found is None:
+        raise NotFound(f"no release {release_id}")
+    return export.page(ctx.data.fetch(found["path"]), offset, max(1, min(limit, 500)))

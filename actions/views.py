@@ -293,6 +293,8 @@ class EgressView(View):
     org: str
     product: str
     purpose: str
+    context: str = ""  # the merchant's word on the output: what it is and shows
+    controls: str = ""  # ... and the disclosure controls applied to it
     declared_sources: list[str]
     abroad: bool
     status: str

@@ -52,6 +52,10 @@ class Voted(Payload):
     checklist: dict[str, Literal["yes", "no", "n/a"]]
 
 
+class Downloaded(Payload):
+    format: str = "bundle"  # bundle (the signed zip), csv or xlsx
+
+
 class Released(Payload):
     request_id: int
     product_no: str
@@ -74,4 +78,6 @@ VOTED = {decision: event(f"egress.review.{decision}", "egress", f"a reviewer's {
                          Voted)
          for decision in ("approve", "reject", "return")}
 RELEASE_CREATED = event("release.created", "release", "a signed release bundle", Released)
-RELEASE_DOWNLOADED = event("release.downloaded", "release", "a release bundle was downloaded")
+RELEASE_DOWNLOADED = event("release.downloaded", "release",
+                           "a release was downloaded (its bundle, or its table as CSV/XLSX)",
+                           Downloaded)

@@ -41,6 +41,10 @@ class EgressRequest(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)  # the merchant's, if given
+    # The merchant's word to reviewers on the output (SACRO Airlock): what it is and shows,
+    # and the disclosure controls already applied to it.
+    context: Mapped[str] = mapped_column(Text, default="", server_default="")
+    controls: Mapped[str] = mapped_column(Text, default="", server_default="")
     reviews: Mapped[list[EgressReview]] = relationship(order_by="EgressReview.id")
     release: Mapped[Release | None] = relationship(back_populates="request")
 
@@ -54,6 +58,7 @@ class EgressRequest(Base):
         return {
             "id": self.id, "job_id": self.job_id, "grant_id": self.grant_id, "org": self.org,
             "product": self.product, "purpose": self.purpose,
+            "context": self.context or "", "controls": self.controls or "",
             "declared_sources": self.declared_sources, "abroad": self.abroad,
             "status": self.status, "checks": self.checks, "round": self.round,
             "required_approvals": self.required_approvals,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from catalog import names
 from catalog.models import Grant, utcnow
 from catalog.workdays import add_working_days
-from egress import acro_results, assess, checks, events, workflow
+from egress import acro_results, assess, checks, events, export, workflow
 from egress.bundle import PROOF, write_bundle, write_proof
 from egress.checks import CHECK_NAMES
 from egress.errors import Conflict, InvalidRequest, NotFound, StorageFull
@@ -48,6 +48,8 @@ class Ask:
     exceptions: dict[str, str] | None = None
     mitigation: str = "none"
     draft: bool = False
+    context: str = ""
+    controls: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Change:
     exceptions: dict[str, str] | None = None
     mitigation: str | None = None
     comment: str = ""
+    context: str | None = None
+    controls: str | None = None
 
 
 def request(session: Session, actor: Actor, policy: Policy, data: Storage, secret: bytes,
@@ -81,7 +85,11 @@ def request(session: Session, actor: Actor, policy: Policy, data: Storage, secre
                         product=product, purpose=purpose, declared_sources=declared,
                         abroad=bool(ask.abroad), checks=[], required_approvals=needed,
                         round=1, status="draft", mitigation=_mitigation(ask.mitigation),
-                        exceptions=_exceptions(ask.exceptions, policy.text.long_length))
+                        exceptions=_exceptions(ask.exceptions, policy.text.long_length),
+                        context=_said(ask.context, "context", policy),
+                        controls=_said(ask.controls, "controls", policy))
+    if not ask.draft:
+        _described(policy, req.context, req.controls)
     session.add(req)
     session.flush()
     results = assess.run(session, policy, data, secret, req, job)
@@ -129,6 +137,19 @@ def _exceptions(raw: dict[str, str] | None, longest: int) -> dict[str, str]:
     return out
 
 
+def _said(value: str | None, what: str, policy: Policy) -> str:
+    return names.text(value or "", what, policy.text.long_length, required=False, multiline=True)
+
+
+def _described(policy: Policy, context: str, controls: str) -> None:
+    """Refuse to submit without the words the policy asks of the merchant (checked before
+    any check runs, so a refusal leaves nothing behind)."""
+    if policy.egress.context_required and not (context and controls):
+        raise InvalidRequest("describe the output for its reviewers before submitting: its "
+                             "context (what it is and shows) and its controls (what was done "
+                             "to make it safe to release)")
+
+
 def _submit(session: Session, actor: Actor, policy: Policy, req: EgressRequest) -> None:
     workflow.move(session, actor, req, "submitted", {"round": req.round})
     now = utcnow()
@@ -157,6 +178,11 @@ def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secr
         req.exceptions = {**(req.exceptions or {}), **_exceptions(exceptions, policy.text.long_length)}
     if mitigation is not None:
         req.mitigation = _mitigation(mitigation)
+    if change.context is not None:
+        req.context = _said(change.context, "context", policy)
+    if change.controls is not None:
+        req.controls = _said(change.controls, "controls", policy)
+    _described(policy, req.context, req.controls)
     comment = names.text(change.comment, "comment", policy.text.long_length, multiline=True) \
         if change.comment else ""
     if req.status != "draft":
@@ -242,7 +268,8 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
     manifest: dict[str, Any] = {
         "release_id": release.id,
         "product": {"name": req.product, "registration_no": release.product_no,
-                    "purpose": req.purpose, "abroad": req.abroad},
+                    "purpose": req.purpose, "abroad": req.abroad, "context": req.context,
+                    "controls": req.controls},
         "org": req.org,
         "application": {"id": grant.application_id, "scenario": grant.application.scenario},
         "grant_id": grant.id,
@@ -340,13 +367,16 @@ def remove_orphans(session: Session, data: Storage, older_than: dt.timedelta) ->
     return removed
 
 
-def download(session: Session, actor: Actor, data: Storage, release_id: int) -> Path:
-    """The bundle directory of a release, for the requesting organization only; logged."""
+def download(session: Session, actor: Actor, data: Storage, release_id: int,
+             fmt: str = "bundle") -> Path:
+    """The bundle directory of a release, for the requesting organization only; each download
+    logged with its format (the bundle, or its table as CSV or XLSX)."""
     permit(actor, Action.RELEASE_DOWNLOAD)
+    fmt = export.checked_format(fmt)
     release = session.get(Release, release_id)
     if release is None or release.request.org != actor.org:
         raise NotFound(f"no release {release_id}")
-    append(session, actor, events.RELEASE_DOWNLOADED, f"release:{release.id}", {})
+    append(session, actor, events.RELEASE_DOWNLOADED, f"release:{release.id}", {"format": fmt})
     if not data.exists(f"{release.path}/{PROOF}"):  # stopped between commit and proof
         created = session.scalar(select(LedgerEvent.seq).where(
             LedgerEvent.action == events.RELEASE_CREATED, LedgerEvent.subject == f"release:{release.id}"))

@@ -319,6 +319,9 @@ class Egress(Section):
                                        "escalate, never approve", "working days")
     differencing_threshold: int = setting(10, "a cell differing from an earlier release's by "
                                           "fewer contributors is flagged", "contributors")
+    context_required: bool = setting(False, "a request is submitted only with the merchant's "
+                                     "context (what the output is) and controls (what was done "
+                                     "to make it safe) for its reviewers")
 
 
 @dataclass(frozen=True)

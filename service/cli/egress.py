@@ -31,16 +31,19 @@ def egress() -> None:
 @click.option("--mitigate", "mitigation", default="none", type=MITIGATIONS,
               help="suppress failing cells (and those margins would reveal) / round counts")
 @click.option("--draft", is_flag=True, help="keep it as a draft; submit with `egress resubmit`")
+@click.option("--context", "context_", default="", help="for reviewers: what the output is")
+@click.option("--controls", default="", help="for reviewers: disclosure controls applied")
 @token_option
 @json_option
 def egress_request(job_id: int, product: str, purpose: str, sources: tuple[str, ...],
-                   abroad: bool, justify: Pairs, mitigation: str, draft: bool,
-                   token: str | None, as_json: bool) -> None:
+                   abroad: bool, justify: Pairs, mitigation: str, draft: bool, context_: str,
+                   controls: str, token: str | None, as_json: bool) -> None:
     """Request release of a job's output; automatic checks run at once."""
     from actions import egress as actions
 
     data = actions.request(acting(token), actions.Ask(job_id, product, purpose, list(sources),
-                                                      abroad, dict(justify), mitigation, draft))
+                                                      abroad, dict(justify), mitigation, draft,
+                                                      context_, controls))
     emit(data, as_json, egress_text)
 
 
@@ -87,17 +90,19 @@ def egress_show(request_id: int, token: str | None, as_json: bool) -> None:
 @click.option("--justify", "justify", multiple=True, type=PAIR, metavar="CHECK=TEXT")
 @click.option("--mitigate", "mitigation", type=MITIGATIONS)
 @click.option("--comment", default="", help="your answer to the reviewers' return")
+@click.option("--context", "context_", default=None, help="a new context text for reviewers")
+@click.option("--controls", default=None, help="a new controls text for reviewers")
 @token_option
 @json_option
 def egress_resubmit(request_id: int, job_id: int | None, justify: Pairs,
-                    mitigation: str | None, comment: str, token: str | None,
-                    as_json: bool) -> None:
+                    mitigation: str | None, comment: str, context_: str | None,
+                    controls: str | None, token: str | None, as_json: bool) -> None:
     """Submit a draft, answer a return, or update a request under review (checks run again;
     earlier votes no longer count)."""
     from actions import egress as actions
 
     data = actions.resubmit(acting(token), request_id, actions.Change(
-        job_id, dict(justify) or None, mitigation, comment))
+        job_id, dict(justify) or None, mitigation, comment, context_, controls))
     emit(data, as_json, egress_text)
 
 
@@ -189,6 +194,35 @@ def release_list(token: str | None, as_json: bool) -> None:
     from actions import egress as actions
 
     emit(actions.releases(acting(token)), as_json)
+
+
+@release.command("download")
+@click.argument("release_id", type=int)
+@click.option("--format", "fmt", default="bundle", show_default=True,
+              type=click.Choice(["bundle", "csv", "xlsx"]),
+              help="the signed bundle (a directory), or its table as CSV or XLSX")
+@click.option("--to", "target", type=click.Path(path_type=Path, file_okay=False), default=".",
+              show_default=True, help="the directory to write into")
+@token_option
+@json_option
+def release_download(release_id: int, fmt: str, target: Path, token: str | None,
+                     as_json: bool) -> None:
+    """Download a release of your organization (each download is logged)."""
+    import shutil
+
+    from actions import egress as actions
+
+    produced = actions.download(acting(token), release_id, fmt)
+    target.mkdir(parents=True, exist_ok=True)
+    if fmt == "bundle":
+        written = target / produced.name
+        shutil.copytree(produced, written, dirs_exist_ok=True)
+    else:
+        written = target / produced.name
+        shutil.move(produced, written)
+        shutil.rmtree(produced.parent, ignore_errors=True)
+    emit({"release_id": release_id, "format": fmt, "path": str(written)}, as_json,
+         lambda d: f"wrote {d['path']}")
 
 
 @release.command("verify")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from actions import applications as application_actions
 from actions import egress as egress_actions
 from actions import jobs as job_actions
 from egress import review as egress_review
-from egress.bundle import zipped
 from egress.checks import CHECK_NAMES
 from egress.mitigate import MITIGATIONS
 from egress.states import AWAITING_REVIEW
@@ -21,7 +20,8 @@ from policies.errors import DomainError
 from policies.permissions import Action
 from sandbox import jobs
 from service.api.params import MAX_ID, PathId, parse_id
-from service.web.base import Form, Member, back, context, error_page, member, render
+from service.downloads import downloaded
+from service.web.base import Form, Member, back, context, error_page, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
 # Flagged cells shown per request: the map names rules, never the output's values.
@@ -45,6 +45,7 @@ def _new_form(request: Request, m: Member, job_id: int, values: dict[str, Any],
     sources = sorted(n for n, s in (data["sources"] or {}).items() if s.get("kind") == "dataset")
     return render(request, "egress_new.html", m, j=data, g=grant, sources=sources,
                   values=values, error=error, checks=CHECK_NAMES, mitigations=MITIGATIONS,
+                  context_required=home_of(request).policy.egress.context_required,
                   status=status)
 
 
@@ -52,6 +53,11 @@ def _new_form(request: Request, m: Member, job_id: int, values: dict[str, Any],
 def egress_new(request: Request, job: Annotated[int, Query(ge=1, le=MAX_ID)],
                m: Annotated[Member, Depends(member(Action.EGRESS_REQUEST))]) -> HTMLResponse:
     return _new_form(request, m, job, {})
+
+
+def _given(form: Any, key: str) -> str | None:
+    """A field the form holds (None: the form has no such field, the value stays)."""
+    return str(form.get(key)) if key in form else None
 
 
 def _exceptions(form: Any) -> dict[str, str]:
@@ -62,7 +68,8 @@ def _exceptions(form: Any) -> dict[str, str]:
 @router.post("/egress", response_model=None)
 def egress_submit(request: Request,
                   m: Annotated[Member, Depends(member(Action.EGRESS_REQUEST))], form: Form) -> Response:
-    values = {k: str(form.get(k, "")) for k in ("job_id", "product", "purpose", "mitigation")}
+    values = {k: str(form.get(k, "")) for k in ("job_id", "product", "purpose", "mitigation",
+                                                "context", "controls")}
     sources = [str(s) for s in form.getlist("sources")]
     job_id = parse_id(values["job_id"])
     if job_id is None:
@@ -70,7 +77,8 @@ def egress_submit(request: Request,
     try:
         request_id = egress_actions.request(context(request, m), egress_actions.Ask(
             job_id, values["product"], values["purpose"], sources, form.get("abroad") == "on",
-            _exceptions(form), values["mitigation"] or "none", form.get("draft") == "on"))["id"]
+            _exceptions(form), values["mitigation"] or "none", form.get("draft") == "on",
+            values["context"], values["controls"]))["id"]
     except DomainError as exc:
         values["sources"] = sources
         return _new_form(request, m, job_id, values, exc.message, status=422)
@@ -139,7 +147,8 @@ def egress_resubmit(request: Request, request_id: PathId,
                     m: Annotated[Member, Depends(member(Action.EGRESS_REQUEST))], form: Form) -> Response:
     egress_actions.resubmit(context(request, m), request_id, egress_actions.Change(
         parse_id(form.get("job_id")), _exceptions(form) or None,
-        str(form.get("mitigation") or "") or None, str(form.get("comment", ""))))
+        str(form.get("mitigation") or "") or None, str(form.get("comment", "")),
+        _given(form, "context"), _given(form, "controls")))
     return back(f"/egress/{request_id}", "resubmitted")
 
 
@@ -184,20 +193,25 @@ def release_list(request: Request,
 
 @router.get("/releases/{release_id}", response_class=HTMLResponse)
 def release_page(request: Request, release_id: PathId,
-                 m: Annotated[Member, Depends(member(Action.RELEASE_READ))]) -> HTMLResponse:
-    """The release and the verification of its bundle: signature, file hashes, ledger proof."""
-    data = egress_actions.release(context(request, m), release_id)
+                 m: Annotated[Member, Depends(member(Action.RELEASE_READ))],
+                 offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+    """The release, its table (paged) and the verification of its bundle: signature, file
+    hashes, ledger proof."""
+    ctx = context(request, m)
+    data = egress_actions.release(ctx, release_id)
     if data is None:
         return error_page(request, 404, f"no release {release_id}", m)
-    return render(request, "release.html", m, rel=data, check=data.pop("verification"))
+    table = egress_actions.table(ctx, release_id, offset, VALUE_ROWS)
+    return render(request, "release.html", m, rel=data, check=data.pop("verification"),
+                  table=table)
 
 
 @router.get("/releases/{release_id}/download")
 def release_download(request: Request, release_id: PathId,
-                     m: Annotated[Member, Depends(member(Action.RELEASE_DOWNLOAD))]) -> StreamingResponse:
-    directory = egress_actions.download(context(request, m), release_id)
-    return StreamingResponse(zipped(directory), media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
+                     m: Annotated[Member, Depends(member(Action.RELEASE_DOWNLOAD))],
+                     format: Literal["bundle", "csv", "xlsx"] = "bundle") -> Response:
+    """The signed bundle (zip), or its table as CSV or XLSX; each download logged."""
+    return downloaded(egress_actions.download(context(request, m), release_id, format), format)
 
 
 

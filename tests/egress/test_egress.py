@@ -351,3 +351,23 @@ def test_the_statistics_run_must_reproduce_the_released_file(tmp_path):
     # A value the released file does not hold (a clock, a random draw): nothing is assessed.
     assert align(tmp_path / "out.parquet", stats([12, 31], [1.5, 2.25]), ["district"]) is None
     assert align(tmp_path / "out.parquet", stats([12, 30], [1.5, 2.5]), ["district"]) is None
+
+
+def test_a_policy_can_require_context_and_controls_before_submission(home, people, grant_id):
+    from tests.helpers import set_policy
+
+    set_policy(home, context_required="true")
+    job_id = job(home, people, grant_id)
+    with refused(home, "describe the output for its reviewers"):
+        ask(home, people, job_id, context="各区门诊人次")  # controls missing
+    draft = ask(home, people, job_id, draft=True)  # a draft may wait for them
+    assert draft["status"] == "draft"
+    with refused(home, "describe the output"), home.store.transaction() as s:
+        requesting.resubmit(s, people.merchant, home.policy, home.data, home.pseudonym_secret,
+                            draft["id"], requesting.Change(context="各区门诊人次"))
+    with home.store.transaction() as s:
+        done = requesting.resubmit(s, people.merchant, home.policy, home.data,
+                                   home.pseudonym_secret, draft["id"],
+                                   requesting.Change(context="各区门诊人次",
+                                                     controls="每格不少于 10 人")).as_dict()
+    assert done["status"] == "submitted" and done["controls"] == "每格不少于 10 人"

@@ -6,6 +6,7 @@ import io
 import time
 import zipfile
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -52,6 +53,7 @@ EXPECTED = {
     ("GET", "/api/v1/products"): {M, R, A},
     ("GET", "/api/v1/releases"): {M, R, A},
     ("GET", "/api/v1/releases/{release_id}/bundle"): {M},
+    ("GET", "/api/v1/releases/{release_id}/table"): {M, R, A},
     ("GET", "/api/v1/ledger/verify"): {A},
     ("GET", "/api/v1/ledger/events"): {A},
     ("GET", "/api/v1/ledger/proof/{seq}"): {A},
@@ -150,8 +152,9 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
     assert job["result"] is None and job["output"]["sha256"] is None
     req = client.post("/api/v1/egress", headers=auth(people.tokens[M]), json={
         "job_id": job["id"], "product": "区门诊量", "purpose": "规划",
-        "sources": ["visits"]})
+        "sources": ["visits"], "context": "各区门诊人次", "controls": "每格至少 10 人"})
     assert req.status_code == 201, req.json()
+    assert (req.json()["context"], req.json()["controls"]) == ("各区门诊人次", "每格至少 10 人")
     values = client.get(f"/api/v1/egress/{req.json()['id']}/values",
                         headers=auth(people.tokens[R])).json()
     assert values["columns"] == ["district", "n"] and all(r["cells"][1] >= 10
@@ -179,9 +182,25 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
     (folder,) = list(target.iterdir())
     verified = verify_bundle(folder)
     assert verified["valid"] and verified["logged"]  # carries the release event's proof
+    table = client.get(f"/api/v1/releases/{release_id}/table?limit=3",
+                       headers=auth(people.tokens[R])).json()
+    assert table["columns"] == ["district", "n"] and len(table["rows"]) == 3
+    assert table["total"] == len(values["rows"])
+    csv_file = client.get(f"/api/v1/releases/{release_id}/bundle?format=csv",
+                          headers=auth(people.tokens[M]))
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    lines = csv_file.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "district,n" and len(lines) == table["total"] + 1
+    xlsx = client.get(f"/api/v1/releases/{release_id}/bundle?format=xlsx",
+                      headers=auth(people.tokens[M]))
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert [c.value for c in sheet[1]] == ["district", "n"] and sheet.max_row == table["total"] + 1
+    assert client.get(f"/api/v1/releases/{release_id}/bundle?format=exe",
+                      headers=auth(people.tokens[M])).status_code == 422
     events = client.get("/api/v1/ledger/events?action=release.downloaded",
                         headers=auth(people.tokens[A])).json()["events"]
-    assert len(events) == 1 and events[0]["status"] in ("verified", "pending")
+    assert len(events) == 3 and events[0]["status"] in ("verified", "pending")
+    assert sorted(e["payload"]["format"] for e in events) == ["bundle", "csv", "xlsx"]
     assert client.get("/api/v1/ledger/verify", headers=auth(people.tokens[A])).json()["valid"]
 
 

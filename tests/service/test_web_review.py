@@ -42,3 +42,31 @@ def test_a_refused_vote_keeps_the_page_and_what_the_reviewer_wrote(app, home, pe
     assert "数据口径清楚" in response.text and 'value="用途一致"' in response.text
     assert '<option value="yes" selected>' in response.text
     assert reviewer.get(f"/egress/{req['id']}").text.count('id="vote"') == 1  # no vote cast
+
+
+def test_reviewers_read_the_merchants_context_and_the_release_shows_its_table(
+        app, home, people, grant_id):
+    from tests.egress.test_egress import vote
+
+    merchant = console(app, "merchant")
+    job_id = job(home, people, grant_id)
+    form = merchant.get(f"/egress/new?job={job_id}").text
+    assert 'name="context"' in form and 'name="controls"' in form
+    answer = merchant.post("/egress", data={
+        "csrf": csrf_of(form), "job_id": str(job_id), "product": "统计表", "purpose": "卫生规划",
+        "sources": "visits", "mitigation": "none", "context": "各区门诊人次\n按科室",
+        "controls": "每格不少于 10 人"}, follow_redirects=False)
+    request_id = int(answer.headers["location"].split("/")[2].split("?")[0])
+    page = console(app, "reviewer").get(f"/egress/{request_id}").text
+    assert "各区门诊人次\n按科室" in page and "每格不少于 10 人" in page and "背景说明" in page
+    vote(home, people.reviewer, request_id)
+    release_id = vote(home, people.reviewer2, request_id)["release_id"]
+    shown = merchant.get(f"/releases/{release_id}").text
+    assert 'id="released"' in shown and "已发布的数据表" in shown
+    assert f'href="/releases/{release_id}/download?format=xlsx"' in shown
+    csv_file = merchant.get(f"/releases/{release_id}/download?format=csv")
+    assert csv_file.status_code == 200 and "attachment" in csv_file.headers["content-disposition"]
+    rows = csv_file.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("district")
+    assert console(app, "reviewer").get(f"/releases/{release_id}/download?format=csv"
+                                        ).status_code == 403

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from actions import Context, views
 from actions import egress as egress_actions
-from egress.bundle import zipped
 from policies.permissions import Action
 from service.api.params import BodyId, PathId
 from service.api.routes.deps import acting
+from service.downloads import downloaded
 
 router = APIRouter(tags=["egress"])
 Mitigation = Literal["none", "suppress", "round", "suppress+round"]
@@ -31,6 +31,8 @@ class NewEgress(BaseModel):
                                        description="failing check -> written justification")
     mitigation: Mitigation = "none"
     draft: bool = False
+    context: str = Field("", description="for reviewers: what the output is and shows")
+    controls: str = Field("", description="for reviewers: disclosure controls applied to it")
 
 
 @router.post("/egress", status_code=201, response_model_exclude_unset=True)
@@ -38,7 +40,7 @@ def egress_request(body: NewEgress, ctx: Requester) -> views.EgressView:
     """Request release of a job's output; the automatic checks run at once."""
     return egress_actions.request(ctx, egress_actions.Ask(
         body.job_id, body.product, body.purpose, body.sources, body.abroad, body.exceptions,
-        body.mitigation, body.draft))
+        body.mitigation, body.draft, body.context, body.controls))
 
 
 @router.get("/egress", response_model_exclude_unset=True)
@@ -67,13 +69,16 @@ class Resubmit(BaseModel):
     exceptions: dict[str, str] | None = None
     mitigation: Mitigation | None = None
     comment: str = ""
+    context: str | None = None
+    controls: str | None = None
 
 
 @router.post("/egress/{request_id}/resubmit", response_model_exclude_unset=True)
 def egress_resubmit(request_id: PathId, body: Resubmit, ctx: Requester) -> views.EgressView:
     """Submit a draft, answer a return, or update a request under review (votes reset)."""
     return egress_actions.resubmit(ctx, request_id, egress_actions.Change(
-        body.job_id, body.exceptions, body.mitigation, body.comment))
+        body.job_id, body.exceptions, body.mitigation, body.comment, body.context,
+        body.controls))
 
 
 class Withdraw(BaseModel):
@@ -124,9 +129,17 @@ def release_list(ctx: Annotated[Context, Depends(acting(Action.RELEASE_READ))]
 
 @router.get("/releases/{release_id}/bundle")
 def release_download(release_id: PathId,
-                     ctx: Annotated[Context, Depends(acting(Action.RELEASE_DOWNLOAD))]
-                     ) -> StreamingResponse:
-    """The signed bundle as a zip: only for the requesting organization; each download logged."""
-    directory = egress_actions.download(ctx, release_id)
-    return StreamingResponse(zipped(directory), media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{directory.name}.zip"'})
+                     ctx: Annotated[Context, Depends(acting(Action.RELEASE_DOWNLOAD))],
+                     format: Literal["bundle", "csv", "xlsx"] = "bundle") -> Response:
+    """The signed bundle as a zip, or its table as CSV or XLSX (``format``): only for the
+    requesting organization; each download logged."""
+    return downloaded(egress_actions.download(ctx, release_id, format), format)
+
+
+@router.get("/releases/{release_id}/table")
+def release_table(release_id: PathId,
+                  ctx: Annotated[Context, Depends(acting(Action.RELEASE_READ))],
+                  offset: Annotated[int, Query(ge=0)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """A page of the released table: columns, rows, offset and total."""
+    return egress_actions.table(ctx, release_id, offset, limit)

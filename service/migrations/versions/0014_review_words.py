@@ -1,0 +1,30 @@
+"""Sessions carry a one-time notice sealed by their cookie; egress requests the merchant's
+context and controls text for reviewers
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("service_web_sessions") as batch:
+        batch.add_column(sa.Column("flash", sa.Text(), nullable=True))
+    with op.batch_alter_table("egress_requests") as batch:
+        batch.add_column(sa.Column("context", sa.Text(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("controls", sa.Text(), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("egress_requests") as batch:
+        batch.drop_column("controls")
+        batch.drop_column("context")
+    with op.batch_alter_table("service_web_sessions") as batch:
+        batch.drop_column("flash")
