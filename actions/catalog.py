@@ -26,6 +26,7 @@ class Classification:
     confidential: list[str] | None = None
     level: str | None = None
     person_key: str | None = None
+    field_names: dict[str, str] | None = None  # column -> Chinese field name ("": remove)
 
 
 def _described(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def classify(ctx: Context, name: str, change: Classification) -> dict[str, Any]:
     with ctx.transaction() as session:
         version = datasets.classify(session, ctx.actor, name, change.entities,
                                     change.quasi_identifiers, change.confidential, change.level,
-                                    change.person_key)
+                                    change.person_key, change.field_names)
         return _described(version.dataset, detail=True)
 
 

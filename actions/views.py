@@ -196,6 +196,9 @@ class DatasetView(View):
     domain: str
     level: str
     attribute: str
+    department: str = ""  # the providing department (数源部门)
+    update_frequency: str = "irregular"
+    field_names: dict[str, str] = Field(default_factory=dict)  # column -> Chinese field name
     version: int
     rows: int
     columns: int

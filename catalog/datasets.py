@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from anonymize.entities import ENTITIES
 from catalog import events, names
+from catalog import search as finder
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
 from catalog.models import Dataset, DatasetVersion, iso, utcnow
@@ -21,6 +22,9 @@ from policies.permissions import Action, permit
 from storage import Storage
 
 ATTRIBUTES = ("open", "conditional", "restricted")
+# How often the providing department updates a dataset (更新频率).
+FREQUENCIES = ("realtime", "daily", "weekly", "monthly", "quarterly", "yearly", "irregular")
+FIELD_NAME_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class Registration:
     level: str
     attribute: str
     description: str = ""
+    department: str = ""  # the providing department (数源部门)
+    update_frequency: str = "irregular"
+    field_names: dict[str, str] | None = None  # column -> Chinese field name
 
 
 def _validate(reg: Registration, policy: Policy) -> Registration:
@@ -38,6 +45,9 @@ def _validate(reg: Registration, policy: Policy) -> Registration:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {reg.level!r}")
     if reg.attribute not in ATTRIBUTES:
         raise InvalidInput(f"attribute must be one of {', '.join(ATTRIBUTES)}, not {reg.attribute!r}")
+    if reg.update_frequency not in FREQUENCIES:
+        raise InvalidInput(f"update frequency must be one of {', '.join(FREQUENCIES)}, not "
+                           f"{str(reg.update_frequency)[:40]!r}")
     return Registration(
         name=names.identifier(reg.name, "dataset name", policy.max_name_length),
         title=names.text(reg.title, "title", policy.max_title_length),
@@ -46,7 +56,39 @@ def _validate(reg: Registration, policy: Policy) -> Registration:
         attribute=reg.attribute,
         description=names.text(reg.description, "description", policy.text.long_length,
                                required=False, multiline=True),
+        department=names.text(reg.department, "department", policy.max_title_length,
+                              required=False),
+        update_frequency=reg.update_frequency,
+        field_names=_field_names(reg.field_names),
     )
+
+
+def _field_names(given: Any) -> dict[str, str]:
+    """Column -> Chinese field name, each checked as short text (empty names dropped)."""
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        raise InvalidInput("field names must map column names to their field names")
+    out = {}
+    for column, label in given.items():
+        label = names.text(str(label), f"field name of {str(column)[:80]!r}", FIELD_NAME_LENGTH,
+                           required=False)
+        if label:
+            out[str(column)] = label
+    return out
+
+
+def _known_columns(field_names: dict[str, str], columns: list[str], dataset: str) -> None:
+    for column in field_names:
+        if column not in columns:
+            raise InvalidInput(f"dataset {dataset!r} has no column {column[:80]!r} to name")
+
+
+def index(dataset: Dataset) -> None:
+    """Refresh the text the catalog search finds ``dataset`` by."""
+    dataset.search_text = finder.document(
+        dataset.name, dataset.title, dataset.description, dataset.department, dataset.domain,
+        dataset.latest.column_names, dataset.field_names or {})
 
 
 def register(session: Session, actor: Actor, policy: Policy, data: Storage, source: Path,
@@ -61,6 +103,7 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
     if size > policy.max_upload_bytes:
         raise InvalidInput(f"the file is {size} bytes; the policy allows {policy.max_upload_bytes}")
     table = read_table(source)
+    _known_columns(reg.field_names, table.schema.names, reg.name)
     from anonymize.scan import scan_table, suggest_level  # loads Presidio only to register
 
     scans = scan_table(table, sample_rows=policy.scan_sample_rows,
@@ -70,7 +113,9 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
     if dataset is None:
         dataset = Dataset(name=reg.name, registration_no="pending", title=reg.title,
                           description=reg.description, domain=reg.domain, level=reg.level,
-                          attribute=reg.attribute, provider_id=actor.id)
+                          attribute=reg.attribute, provider_id=actor.id,
+                          department=reg.department, update_frequency=reg.update_frequency,
+                          field_names=reg.field_names)
         session.add(dataset)
         session.flush()
         dataset.registration_no = f"DR-{utcnow():%Y}-{dataset.id:06d}"
@@ -80,6 +125,11 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
             raise Conflict(f"a dataset named {reg.name!r} exists and belongs to another provider")
         dataset.title, dataset.description = reg.title, reg.description
         dataset.domain, dataset.level, dataset.attribute = reg.domain, reg.level, reg.attribute
+        dataset.department = reg.department or dataset.department
+        dataset.update_frequency = reg.update_frequency
+        # Field names of columns the new version keeps stay unless given anew.
+        kept = {c: n for c, n in (dataset.field_names or {}).items() if c in table.schema.names}
+        dataset.field_names = kept | reg.field_names
         number = dataset.versions[-1].version + 1 if dataset.versions else 1
 
     previous = dataset.versions[-1] if dataset.versions else None
@@ -103,6 +153,7 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
         version.classified_by, version.classified_at = previous.classified_by, utcnow()
     session.add(version)
     session.flush()
+    index(dataset)
     append(session, actor, events.DATASET_REGISTERED, f"dataset_version:{version.id}", {
         "dataset": dataset.name, "registration_no": dataset.registration_no,
         "version": number, "sha256": version.sha256, "rows": version.rows,
@@ -158,11 +209,13 @@ def _suggested_tags(scans: list[Any], previous: DatasetVersion | None) -> list[d
 
 def classify(session: Session, actor: Actor, name: str, entities: dict[str, str | None] | None = None,
              quasi_identifiers: list[str] | None = None, confidential: list[str] | None = None,
-             level: str | None = None, person_key: str | None = None) -> DatasetVersion:
+             level: str | None = None, person_key: str | None = None,
+             field_names: dict[str, str] | None = None) -> DatasetVersion:
     """The provider confirms the latest version's column classification, overriding the scan's
     suggestions where given: entity per column (None: no identifier), the quasi-identifier and
     confidential columns (each list replaces the earlier one), the dataset's level, and the
-    person key ("" for none: each row is then its own contributor)."""
+    person key ("" for none: each row is then its own contributor), and Chinese field names
+    of columns (given ones replace earlier ones; an empty name removes one)."""
     permit(actor, Action.DATASET_CLASSIFY)
     dataset = get_provided(session, actor, name)
     version = dataset.latest
@@ -178,6 +231,12 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
                                f"expected one of {', '.join(sorted(ENTITIES))} or none")
     if level is not None and level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    if field_names is not None:
+        labels = _field_names(field_names)
+        _known_columns(field_names, version.column_names, dataset.name)
+        kept = {c: n for c, n in (dataset.field_names or {}).items() if c not in field_names}
+        dataset.field_names = kept | labels
+        index(dataset)
     tags = []
     overridden = {}
     for tag in version.tags():
@@ -217,23 +276,39 @@ def get(session: Session, name: str) -> Dataset:
     return dataset
 
 
+def _like(word: str) -> str:
+    """``word`` as a LIKE pattern matching it anywhere, its wildcards literal."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def list_datasets(session: Session, domain: str | None = None, level: str | None = None,
                   attribute: str | None = None, search: str | None = None) -> list[Dataset]:
-    """Datasets matching the filters; ``search`` matches name, title, description or number."""
+    """Datasets matching the filters. ``search``: every word of it occurs in the dataset's
+    title, description, department, domain, column or field names, or number
+    (:mod:`catalog.search`); the best matches first."""
     query = select(Dataset).order_by(Dataset.name)
-    if search and search.strip():
-        # LIKE wildcards in the user's text are literal.
-        needle = "%" + search.strip()[:100].replace("\\", "\\\\").replace("%", "\\%") \
-            .replace("_", "\\_") + "%"
-        query = query.where(or_(*(column.ilike(needle, escape="\\") for column in (
-            Dataset.name, Dataset.title, Dataset.description, Dataset.registration_no))))
+    wanted = finder.words(search or "")
+    if search and search.strip() and not wanted:
+        return []  # only punctuation or wildcards: no word to find
+    for word in wanted:
+        pattern = _like(word)
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
+            Dataset.search_text, Dataset.name, Dataset.title, Dataset.description,
+            Dataset.registration_no))))
     if domain:
         query = query.where(Dataset.domain == domain)
     if level:
         query = query.where(Dataset.level == level)
     if attribute:
         query = query.where(Dataset.attribute == attribute)
-    return list(session.scalars(query))
+    found = list(session.scalars(query))
+    if wanted:
+        ranked = [(finder.score(wanted, d.title, " ".join(
+            [*(d.field_names or {}).values(), *d.latest.column_names]),
+            " ".join((d.search_text, d.name, d.title, d.description, d.registration_no))), d)
+            for d in found]
+        found = [d for s, d in sorted(ranked, key=lambda p: (-p[0], p[1].name)) if s]
+    return found
 
 
 def get_provided(session: Session, actor: Actor, name: str) -> Dataset:
@@ -260,6 +335,8 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
         "name": dataset.name, "registration_no": dataset.registration_no,
         "title": dataset.title, "description": dataset.description, "domain": dataset.domain,
         "level": dataset.level, "attribute": dataset.attribute, "version": latest.version,
+        "department": dataset.department or "", "update_frequency": dataset.update_frequency,
+        "field_names": dataset.field_names or {},
         "rows": latest.rows, "columns": len(latest.schema),
         "suggested_level": latest.suggested_level,
     }

@@ -39,6 +39,12 @@ class Dataset(Base):
     attribute: Mapped[str] = mapped_column(String(20))
     provider_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    department: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    update_frequency: Mapped[str] = mapped_column(String(20), default="irregular",
+                                                  server_default="irregular")
+    # Column name -> its Chinese field name (字段中文名), as the provider gave it.
+    field_names: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")  # catalog.search
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset", order_by="DatasetVersion.version"
     )

@@ -89,9 +89,10 @@ def run_demo(home: Home, seed: int = 20251125,
         for name, title, domain, level, attribute, table, filename in specs:
             encoding = "gb18030" if filename.endswith(".csv") else "utf-8"
             path = demo_data.write(table, Path(tmp) / filename, encoding)
+            department, frequency, fields = demo_data.DESCRIBED[name]
             info = catalog.register(acting["provider"], path, Registration(
                 name + sfx, title, domain, level, attribute,
-                f"演示数据：{title}（生成数据，非真实记录）"))
+                f"演示数据：{title}（生成数据，非真实记录）", department, frequency, fields))
             built = info.pop("preview")
             registered.append({"name": info["name"], "registration_no": info["registration_no"],
                                "rows": info["rows"], "level": info["level"],

@@ -34,6 +34,23 @@ ROADS = ["中山大道", "黄埔大道", "广州大道", "环市东路", "东风
          "机场路", "新港中路", "工业大道"]
 
 
+# Each demo table's providing department, update frequency and Chinese field names (字段中文名).
+DESCRIBED = {
+    "hospital_visits": ("广州市卫生健康委员会", "daily", {
+        "visit_id": "就诊流水号", "patient_name": "患者姓名", "resident_id": "公民身份号码",
+        "mobile": "联系电话", "address": "居住地址", "gender": "性别", "age": "年龄",
+        "district": "行政区", "hospital": "就诊医院", "department": "就诊科室",
+        "diagnosis": "诊断名称", "visit_date": "就诊日期", "fee": "费用（元）"}),
+    "enterprise_registry": ("广州市市场监督管理局", "monthly", {
+        "uscc": "统一社会信用代码", "company_name": "企业名称", "legal_representative": "法定代表人",
+        "industry": "所属行业", "district": "注册地行政区", "registered_capital_wan": "注册资本（万元）",
+        "founded": "成立日期", "employees": "从业人数"}),
+    "traffic_records": ("广州市公安局交通警察支队", "realtime", {
+        "record_id": "过车记录编号", "plate": "号牌号码", "district": "行政区", "road": "道路名称",
+        "passed_at": "过车时间", "speed_kmh": "车速（公里/小时）", "violation": "违法行为"}),
+}
+
+
 def hospital_visits(rows: int, seed: int) -> pa.Table:
     rng, fake = random.Random(seed), Faker("zh_CN")
     fake.seed_instance(seed)

@@ -3,6 +3,7 @@ limit, removed when the caller is done, and registered as datasets."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -55,3 +56,28 @@ def register_upload(ctx: Context, stream: BinaryIO, filename: str | None,
     catalog describes it."""
     with saved(stream, filename, ctx.data.local("scratch"), ctx.policy.max_upload_bytes) as source:
         return catalog_actions.register(ctx, source, registration)
+
+
+def parse_field_names(text: str) -> dict[str, str] | None:
+    """Chinese field names as a form sends them: a JSON object, or lines ``column=名称``
+    (blank lines skipped); None when nothing is given."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput(f"field names are not valid JSON: {exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise InvalidInput("field names must be a JSON object: column -> field name")
+        return {str(k): str(v) for k, v in parsed.items()}
+    names: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        column, sep, label = line.partition("=")
+        if not sep or not column.strip():
+            raise InvalidInput(f"field names, line {number}: write column=field name")
+        names[column.strip()] = label.strip()
+    return names

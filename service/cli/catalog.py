@@ -8,7 +8,10 @@ from typing import Any
 import click
 
 from service.cli.base import acting, emit, json_option, token_option
-from service.cli.params import NAMES
+from service.cli.params import NAMES, PAIR
+
+FREQUENCY = click.Choice(["realtime", "daily", "weekly", "monthly", "quarterly", "yearly",
+                          "irregular"])
 
 LEVEL = click.Choice(["L1", "L2", "L3", "L4"])
 
@@ -45,11 +48,17 @@ def dataset() -> None:
 @click.option("--level", required=True, type=LEVEL)
 @click.option("--attribute", required=True, type=click.Choice(["open", "conditional", "restricted"]))
 @click.option("--description", default="")
+@click.option("--department", default="", help="the providing department (数源部门)")
+@click.option("--frequency", default="irregular", show_default=True, type=FREQUENCY,
+              help="how often the department updates it")
+@click.option("--field", "fields", multiple=True, type=PAIR, metavar="COLUMN=NAME",
+              help="a column's Chinese field name (字段中文名); repeatable")
 @click.option("--no-preview", is_flag=True, help="do not build the simulated preview now")
 @token_option
 @json_option
 def dataset_register(file: Path, name: str, title: str, domain: str, level: str, attribute: str,
-                     description: str, no_preview: bool, token: str | None,
+                     description: str, department: str, frequency: str,
+                     fields: tuple[tuple[str, str], ...], no_preview: bool, token: str | None,
                      as_json: bool) -> None:
     """Register a Parquet or CSV file (UTF-8 or GB18030) as a dataset version, then build its
     simulated preview."""
@@ -57,7 +66,8 @@ def dataset_register(file: Path, name: str, title: str, domain: str, level: str,
     from catalog.datasets import Registration
 
     data = catalog.register(acting(token), file,
-                            Registration(name, title, domain, level, attribute, description),
+                            Registration(name, title, domain, level, attribute, description,
+                                         department, frequency, dict(fields)),
                             preview=not no_preview,
                             progress=None if as_json else _say_progress)
     emit(data, as_json, lambda d: (
@@ -77,17 +87,21 @@ def dataset_register(file: Path, name: str, title: str, domain: str, level: str,
 @click.option("--person-key", metavar="COL|none",
               help="the column naming each contributor (egress counts a cell's distinct values "
                    "of it); none: each row is one contributor")
+@click.option("--field", "fields", multiple=True, type=PAIR, metavar="COLUMN=NAME",
+              help="a column's Chinese field name (empty: remove it); repeatable")
 @token_option
 @json_option
 def dataset_classify(name: str, entities: tuple[tuple[str, str | None], ...],
                      qi: list[str] | None, confidential: list[str] | None, level: str | None,
-                     person_key: str | None, token: str | None, as_json: bool) -> None:
+                     person_key: str | None, fields: tuple[tuple[str, str], ...],
+                     token: str | None, as_json: bool) -> None:
     """Confirm the scan's column classification of the latest version, with overrides."""
     from actions import catalog
 
     data = catalog.classify(acting(token), name, catalog.Classification(
         dict(entities), qi, confidential, level,
-        None if person_key is None else "" if person_key.lower() == "none" else person_key))
+        None if person_key is None else "" if person_key.lower() == "none" else person_key,
+        dict(fields) or None))
     emit(data, as_json, classification_text)
 
 

@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 from actions import catalog as catalog_actions
 from anonymize import ENTITIES
 from catalog import datasets
-from catalog.datasets import ATTRIBUTES
+from catalog.datasets import ATTRIBUTES, FREQUENCIES
 from catalog.errors import InvalidInput
 from policies import LEVELS
 from policies.errors import DomainError
 from policies.permissions import Action
-from service.uploads import register_upload
+from service.uploads import parse_field_names, register_upload
 from service.web.base import Form, Member, back, context, home_of, member, render
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,8 @@ def _register_form(request: Request, m: Member, values: dict[str, str], error: s
     template = "register_form.html" if request.headers.get("hx-request") == "true" \
         else "register.html"
     return render(request, template, m, values=values, error=error, levels=LEVELS,
-                  attributes=ATTRIBUTES, limit=home.policy.max_upload_bytes, status=status)
+                  attributes=ATTRIBUTES, frequencies=FREQUENCIES,
+                  limit=home.policy.max_upload_bytes, status=status)
 
 
 @router.get("/provider/register", response_class=HTMLResponse)
@@ -48,16 +49,19 @@ def register_submit(request: Request, background: BackgroundTasks,
                     m: Annotated[Member, Depends(member(Action.DATASET_REGISTER))],
                     form: Form) -> Response:
     values = {k: str(form.get(k, "")) for k in ("name", "title", "domain", "level", "attribute",
-                                                 "description")}
+                                                 "description", "department", "update_frequency",
+                                                 "field_names")}
     upload = form.get("file")
     try:
         if upload is None or isinstance(upload, str):
             raise InvalidInput("choose a Parquet or CSV file to upload")
         name = register_upload(context(request, m, background), upload.file, upload.filename,
-                               datasets.Registration(values["name"], values["title"],
-                                                     values["domain"], values["level"],
-                                                     values["attribute"], values["description"])
-                               )["name"]
+                               datasets.Registration(
+                                   values["name"], values["title"], values["domain"],
+                                   values["level"], values["attribute"], values["description"],
+                                   values["department"],
+                                   values["update_frequency"] or "irregular",
+                                   parse_field_names(values["field_names"])))["name"]
     except DomainError as exc:
         return _register_form(request, m, values, exc.message, status=422)
     target = f"/provider/datasets/{name}?done=registered"
@@ -83,6 +87,8 @@ def classification_submit(request: Request, name: str,
                 if f"entity:{c}" in form}
     qi = [c for c in columns if form.get(f"qi:{c}") == "on"]
     confidential = [c for c in columns if form.get(f"confidential:{c}") == "on"]
+    labels = {c: str(form.get(f"field:{c}", "")) for c in columns if f"field:{c}" in form}
     catalog_actions.classify(ctx, name, catalog_actions.Classification(
-        entities, qi, confidential, str(form.get("level") or "") or None))
+        entities, qi, confidential, str(form.get("level") or "") or None,
+        field_names=labels or None))
     return back(f"/provider/datasets/{name}", "classified")

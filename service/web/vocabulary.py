@@ -22,6 +22,9 @@ VERDICTS = (N_("pass"), N_("review"), N_("fail"))
 DECISIONS = (N_("approve"), N_("reject"), N_("return"))
 ATTRIBUTES = (N_("open"), N_("conditional"), N_("restricted"))
 TARGETS = (N_("real"), N_("simulated"))
+FREQUENCIES = (N_("frequency:realtime"), N_("frequency:daily"), N_("frequency:weekly"),
+               N_("frequency:monthly"), N_("frequency:quarterly"), N_("frequency:yearly"),
+               N_("frequency:irregular"))
 CHECKS = (N_("scope"), N_("sources"), N_("raw_exposure"), N_("personal_information"),
           N_("trade_secrets"), N_("disclosure"), N_("differencing"), N_("cross_border"))
 RULES = (N_("threshold"), N_("zeros"), N_("nk_rule"), N_("p_ratio"), N_("negative"),

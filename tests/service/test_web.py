@@ -455,3 +455,30 @@ def test_the_lineage_page_lists_connections_and_explains_a_missing_graphviz(
     assert 'id="no-graphviz"' in page and 'id="lineage-picture"' not in page
     assert "graphviz" in page and 'id="lineage-edges" open' in page
     assert "数据集版本" in page  # the nodes in words
+
+
+def test_providers_name_fields_and_merchants_find_datasets_by_them(app, home, visits_file):
+    provider = console(app, P)
+    form = provider.get("/provider/register").text
+    assert 'name="department"' in form and 'name="field_names"' in form
+    with visits_file.open("rb") as handle:
+        provider.post("/provider/register", data={
+            "csrf": csrf_of(form), "name": "visits", "title": "门诊记录", "domain": "health",
+            "level": "L3", "attribute": "conditional", "department": "市卫生健康委员会",
+            "update_frequency": "daily", "field_names": "fee=费用（元）\ndistrict=行政区"},
+            files={"file": ("visits.parquet", handle, "application/octet-stream")})
+    page = provider.get("/provider/datasets/visits").text
+    assert 'name="field:fee" maxlength="100" value="费用（元）"' in page
+    provider.post("/provider/datasets/visits", data={"csrf": csrf_of(page), "level": "L3",
+                                                     "field:age": "年龄（岁）"})
+    merchant = console(app, M)
+    listing = merchant.get("/catalog", params={"q": "门诊 费用"}).text
+    assert 'href="/catalog/visits"' in listing and "市卫生健康委员会" in listing and "每日" in listing
+    assert 'href="/catalog/visits"' not in merchant.get("/catalog", params={"q": "企业"}).text
+    shown = merchant.get("/catalog/visits").text
+    assert "费用（元）" in shown and "年龄（岁）" in shown and "数源部门" in shown
+    bad = provider.post("/provider/register", data={
+        "csrf": csrf_of(form), "name": "x", "title": "x", "domain": "health", "level": "L1",
+        "attribute": "open", "field_names": "no equals sign"},
+        files={"file": ("x.parquet", visits_file.read_bytes(), "application/octet-stream")})
+    assert bad.status_code == 422 and "line 1" in bad.text

@@ -12,7 +12,7 @@ from actions import catalog as catalog_actions
 from catalog.datasets import Registration
 from policies.permissions import Action
 from service.api.routes.deps import acting
-from service.uploads import register_upload
+from service.uploads import parse_field_names, register_upload
 
 router = APIRouter(tags=["catalog"])
 Reader = Annotated[Context, Depends(acting(Action.DATASET_READ))]
@@ -40,11 +40,17 @@ def dataset_register(
     title: Annotated[str, Form()], domain: Annotated[str, Form()],
     level: Annotated[str, Form()], attribute: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
+    department: Annotated[str, Form(description="the providing department (数源部门)")] = "",
+    update_frequency: Annotated[str, Form()] = "irregular",
+    field_names: Annotated[str, Form(description="JSON object: column -> Chinese field "
+                                                 "name")] = "",
 ) -> views.DatasetView:
     """Upload and register a Parquet or CSV file (streamed to disk within the policy's limit);
     its simulated preview is built after the response."""
     return register_upload(ctx, file.file, file.filename,
-                           Registration(name, title, domain, level, attribute, description))
+                           Registration(name, title, domain, level, attribute, description,
+                                        department, update_frequency,
+                                        parse_field_names(field_names)))
 
 
 @router.get("/datasets/{name}/preview")
@@ -62,6 +68,8 @@ class Classification(BaseModel):
     level: str | None = None
     person_key: str | None = Field(None, description="the column naming each contributor (a "
                                    "person or enterprise); \"\": none, each row one contributor")
+    field_names: dict[str, str] | None = Field(None, description="column -> Chinese field "
+                                               "name; \"\" removes one")
 
 
 @router.post("/datasets/{name}/classification", response_model_exclude_unset=True)
@@ -70,4 +78,5 @@ def dataset_classify(name: str, body: Classification,
                      ) -> views.DatasetView:
     """Confirm the latest version's column classification, overriding the scan's suggestions."""
     return catalog_actions.classify(ctx, name, catalog_actions.Classification(
-        body.entities, body.quasi_identifiers, body.confidential, body.level, body.person_key))
+        body.entities, body.quasi_identifiers, body.confidential, body.level, body.person_key,
+        body.field_names))

@@ -1,5 +1,6 @@
 """Sessions carry a one-time notice sealed by their cookie; egress requests the merchant's
-context and controls text for reviewers
+context and controls text for reviewers; datasets their department, update frequency, Chinese
+field names and search text
 
 Revision ID: 0014
 Revises: 0013
@@ -20,9 +21,19 @@ def upgrade() -> None:
     with op.batch_alter_table("egress_requests") as batch:
         batch.add_column(sa.Column("context", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("controls", sa.Text(), nullable=False, server_default=""))
+    with op.batch_alter_table("catalog_datasets") as batch:
+        batch.add_column(sa.Column("department", sa.String(length=200), nullable=False,
+                                   server_default=""))
+        batch.add_column(sa.Column("update_frequency", sa.String(length=20), nullable=False,
+                                   server_default="irregular"))
+        batch.add_column(sa.Column("field_names", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("catalog_datasets") as batch:
+        for column in ("search_text", "field_names", "update_frequency", "department"):
+            batch.drop_column(column)
     with op.batch_alter_table("egress_requests") as batch:
         batch.drop_column("controls")
         batch.drop_column("context")
