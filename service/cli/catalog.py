@@ -121,13 +121,15 @@ def classification_text(d: dict[str, Any]) -> str:
 @click.option("--domain")
 @click.option("--level")
 @click.option("--attribute")
+@click.option("--search", "words", help="words every dataset found holds (title, description, "
+              "department, column or field names), best matches first")
 @token_option
 @json_option
 def dataset_list(domain: str | None, level: str | None, attribute: str | None,
-                 token: str | None, as_json: bool) -> None:
+                 words: str | None, token: str | None, as_json: bool) -> None:
     from actions import catalog
 
-    data = catalog.search(acting(token), domain, level, attribute)
+    data = catalog.search(acting(token), domain, level, attribute, words)
     emit(data, as_json, lambda rows: "\n".join(
         f"{d['registration_no']}  {d['name']:24s} {d['level']} {d['attribute']:11s} "
         f"{d['rows']:>9} rows  {d['title']}" for d in rows) or "(no datasets)")

@@ -22,8 +22,10 @@ Reader = Annotated[Context, Depends(acting(Action.DATASET_READ))]
 def dataset_list(ctx: Reader, domain: str | None = None, level: str | None = None,
                  attribute: str | None = None,
                  q: Annotated[str | None, Query(max_length=100,
-                                                description="words in name, title, "
-                                                            "description or number")] = None
+                                                description="words every dataset found "
+                                                            "holds: title, description, "
+                                                            "department, column or field "
+                                                            "names, number")] = None
                  ) -> list[views.DatasetView]:
     return catalog_actions.search(ctx, domain, level, attribute, q)
 
