@@ -25,6 +25,8 @@ USER_CREATED = event("user.created", "user", "a user was added, with a role", Us
 USER_TOKEN_ROTATED = event("user.token_rotated", "user", "a new API token was issued")
 USER_ENABLED = event("user.enabled", "user", "a disabled user was enabled")
 USER_DISABLED = event("user.disabled", "user", "a user was disabled")
+USER_EMAIL_SET = event("user.email_set", "user",
+                       "a user's notice e-mail address was set or removed (never the address)")
 USER_PASSWORD_SET = event("user.password_set", "user", "a console password was set")
 USER_SIGNED_IN = event("user.signed_in", "user", "a console sign-in", Via)
 USER_SIGNED_OUT = event("user.signed_out", "user", "a console sign-out", Via)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -46,6 +47,7 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     token_issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    email: Mapped[str | None] = mapped_column(String(254))  # where notices go, if anywhere
     org: Mapped[Organization | None] = relationship()
 
     def actor(self) -> Actor:
@@ -57,6 +59,7 @@ class User(Base):
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role,
                 "org": self.org.name if self.org else None, "status": self.status,
+                "email": self.email,
                 "created_at": self.created_at.isoformat(timespec="seconds") + "Z",
                 "token_issued_at": (self.token_issued_at or self.created_at).isoformat(
                     timespec="seconds") + "Z"}
@@ -157,6 +160,25 @@ def set_status(session: Session, actor: Actor, name: str, active: bool) -> User:
     if user.status != status:
         user.status = status
         append(session, actor, events.USER_ENABLED if active else events.USER_DISABLED, f"user:{user.id}", {})
+    return user
+
+
+EMAIL = re.compile(r"[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,63}\Z")
+
+
+def set_email(session: Session, actor: Actor, name: str, email: str) -> User:
+    """Set (or with "" remove) where a user's notices are e-mailed: administrators for anyone,
+    a user for themself. The ledger records that it changed, never the address."""
+    permit(actor, Action.ACCOUNT_READ)
+    user = get_user(session, name)
+    if actor.role != Role.ADMIN and actor.id != user.id:
+        raise Forbidden("only an administrator or the user themselves may set an e-mail address")
+    email = (email or "").strip()
+    if email and not EMAIL.match(email):
+        raise InvalidInput(f"{email[:80]!r} is not an e-mail address")
+    if (email or None) != user.email:
+        user.email = email or None
+        append(session, actor, events.USER_EMAIL_SET, f"user:{user.id}", {})
     return user
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from actions import notices as notice_actions
 from actions.context import Context
 from catalog import applications
 from egress import requesting, review
@@ -42,4 +43,5 @@ def everything(ctx: Context) -> dict[str, Any]:
     done: dict[str, Any] = overdue(ctx)
     done["expired_grants"] = expired_grants(ctx)
     done["orphan_releases"] = orphan_releases(ctx)
+    done["mailed"] = notice_actions.send_digests(ctx)
     return done

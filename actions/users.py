@@ -12,14 +12,16 @@ from policies.permissions import Action, permit
 
 
 def add(ctx: Context, name: str, role: str, org: str | None,
-        password: str | None = None) -> dict[str, Any]:
+        password: str | None = None, email: str | None = None) -> dict[str, Any]:
     """A new user with its API token (shown only this once) and, if given, its console
-    password: both or neither."""
+    password and notice e-mail address: all or none."""
     permit(ctx.actor, Action.USER_MANAGE)
     with ctx.transaction() as session:
         user, token = accounts.add_user(session, ctx.actor, name, role, org)
         if password:
             passwords.set_password(session, ctx.actor, ctx.policy, user.name, password)
+        if email:
+            accounts.set_email(session, ctx.actor, user.name, email)
         return NewUser.of(user.as_dict() | {"token": token})
 
 
@@ -53,6 +55,25 @@ def set_password(ctx: Context, name: str, password: str) -> dict[str, Any]:
         user = passwords.set_password(session, ctx.actor, ctx.policy, name, password)
         ended = sessions.end_all(session, user.id)
         return AccountUpdate.of(user.as_dict() | {"sessions_ended": ended})
+
+
+def me(ctx: Context) -> dict[str, Any]:
+    """The actor's own account (with where its notices are e-mailed)."""
+    permit(ctx.actor, Action.ACCOUNT_READ)
+    with ctx.read() as session:
+        return ListedUser.of(_own(session, ctx).as_dict() | {"has_password": True})
+
+
+def _own(session: Any, ctx: Context) -> Any:
+    return accounts.get_user(session, ctx.actor.name)
+
+
+def set_email(ctx: Context, name: str | None, email: str) -> dict[str, Any]:
+    """Where notices of ``name`` (None: the actor) are e-mailed; "" stops e-mails."""
+    permit(ctx.actor, Action.ACCOUNT_READ)
+    with ctx.transaction() as session:
+        user = accounts.set_email(session, ctx.actor, name or ctx.actor.name, email)
+        return AccountUpdate.of(user.as_dict() | {"sessions_ended": 0})
 
 
 def set_active(ctx: Context, name: str, active: bool) -> dict[str, Any]:

@@ -36,6 +36,7 @@ class UserView(View):
     status: str
     created_at: str
     token_issued_at: str
+    email: str | None = None  # where notices are e-mailed
 
 
 class ListedUser(UserView):

@@ -19,6 +19,7 @@ from policies.sections import (
     Disclosure,
     Egress,
     Ledger,
+    Notifications,
     Sandbox,
     Scan,
     Section,
@@ -57,6 +58,7 @@ class Policy:
     web: Web
     api: Api
     workers: Workers
+    notifications: Notifications
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -208,6 +210,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             web=Web.parse(raw.get("web", {})),
             api=Api.parse(raw.get("api", {})),
             workers=Workers.parse(raw.get("workers", {})),
+            notifications=Notifications.parse(raw.get("notifications", {})),
             raw=raw,
         )
     except KeyError as exc:

@@ -369,5 +369,24 @@ class Workers(Section):
                                        "dropped (object storage)", "minutes")
 
 
+@dataclass(frozen=True)
+class Notifications(Section):
+    NAME = "notifications"
+    deadline_warning_days: int = setting(3, "a review or amendment due within this many days, "
+                                         "or a grant ending within it, is flagged as near",
+                                         "days")
+    grant_ending_days: int = setting(30, "a merchant's to-dos list grants ending within this "
+                                     "many days", "days")
+    smtp_host: str = setting("", "mail server for e-mail notices (empty: notices stay in the "
+                             "console); its password comes from TDS_SMTP_PASSWORD")
+    smtp_port: int = setting(25, "the mail server's port", maximum=65535)
+    smtp_starttls: bool = setting(False, "upgrade the connection with STARTTLS before sending")
+    smtp_user: str = setting("", "user name at the mail server (empty: no login)")
+    smtp_sender: str = setting("tds@localhost", "the From address of notices")
+    console_url: str = setting("", "the console's address, for links in e-mails (e.g. "
+                               "https://tds.example.gov.cn)")
+
+
 SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Text, Sandbox, Scan,
-                                       Synth, Egress, Disclosure, Web, Api, Workers)
+                                       Synth, Egress, Disclosure, Web, Api, Workers,
+                                       Notifications)

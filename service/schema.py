@@ -4,6 +4,7 @@ import catalog.models  # noqa: F401
 import egress.models  # noqa: F401
 import lineage.archive
 import lineage.ledger  # noqa: F401
+import notices.models  # noqa: F401
 import sandbox.models  # noqa: F401
 import service.form_keys  # noqa: F401
 from kernel.base import Base

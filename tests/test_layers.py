@@ -23,8 +23,9 @@ MAY_IMPORT = {
     "reporting": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts"},
     "workers": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
                 "actions"},
+    "notices": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts"},
     "actions": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
-                "accounts", "reporting", "anonymize", "synth"},
+                "accounts", "reporting", "anonymize", "synth", "notices"},
 }
 PACKAGES = set(MAY_IMPORT) | {"service"}
 

@@ -17,6 +17,7 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.jobs import Status
 from sqlalchemy.orm import Session
 
+from actions import notices as notice_actions
 from actions import sweeps
 from actions.context import Context, SessionPair
 from lineage.ledger import copy_witness
@@ -95,6 +96,7 @@ def build(rt: Runtime) -> App:
     def sweep() -> dict[str, list]:
         done: dict[str, list] = dict(sweeps.overdue(system))
         done["orphan_releases"] = sweeps.orphan_releases(system)
+        done["mailed"] = notice_actions.send_digests(system)
         return done
 
     @periodic("expire_grants", "grant_expiry_cron")

@@ -18,12 +18,13 @@ def user() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["provider", "merchant", "reviewer", "admin"]))
 @click.option("--org", help="organization (required for merchants and reviewers)")
+@click.option("--email", help="where the user's notices are e-mailed (needs notifications.smtp_host)")
 @json_option
-def user_add(name: str, role: str, org: str | None, as_json: bool) -> None:
+def user_add(name: str, role: str, org: str | None, email: str | None, as_json: bool) -> None:
     """Add a user and print its API token (shown only once)."""
     from actions import users
 
-    data = users.add(operating(), name, role, org)
+    data = users.add(operating(), name, role, org, email=email)
     emit(data, as_json, lambda d: f"user {d['name']} ({d['role']}) created; token: {d['token']}")
 
 
@@ -44,6 +45,18 @@ def user_passwd(name: str, password_stdin: bool) -> None:
     ended = done["sessions_ended"]
     click.echo(f"password of {done['name']} set" + (f"; {ended} console session(s) ended"
                                                       if ended else ""))
+
+
+@user.command("email")
+@click.argument("name")
+@click.argument("email")
+@json_option
+def user_email(name: str, email: str, as_json: bool) -> None:
+    """Set where a user's notices are e-mailed ("" stops them)."""
+    from actions import users
+
+    data = users.set_email(operating(), name, email)
+    emit(data, as_json, lambda d: f"notices of {d['name']} go to {d['email'] or 'the console only'}")
 
 
 @user.command("token")

@@ -13,7 +13,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import form_keys
-from service.web import account, admin_pages, catalog_pages, egress_pages, provider_pages, work_pages
+from service.web import (
+    account,
+    admin_pages,
+    catalog_pages,
+    egress_pages,
+    notice_pages,
+    provider_pages,
+    work_pages,
+)
 from service.web.base import AlreadySent, SignInRequired, error_page, member_or_none
 
 NOT_CONSOLE = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz")
@@ -123,7 +131,7 @@ def console_error(request: Request, status: int, message: str) -> Response:
 
 def mount(app: FastAPI) -> None:
     for module in (account, catalog_pages, work_pages, egress_pages, provider_pages,
-                   admin_pages):
+                   admin_pages, notice_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("service.web") / "static")),
               name="static")

@@ -79,7 +79,8 @@ def user_add(request: Request, m: Annotated[Member, ADMIN], form: Form) -> Respo
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     try:
         created = user_actions.add(context(request, m), name, str(form.get("role", "")),
-                                   str(form.get("org", "")).strip() or None, password or None)
+                                   str(form.get("org", "")).strip() or None, password or None,
+                                   str(form.get("email", "")).strip() or None)
     except DomainError as exc:
         return _users(request, m, error=exc.message, status=422)
     flash(request, {"name": created["name"], "token": created["token"]})

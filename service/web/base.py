@@ -259,6 +259,8 @@ NOTICES = {
     "kept": N_("The draft was kept under its new name; later jobs read it by that name."),
     "user_changed": N_("The user was changed."),
     "user_added": N_("The user was added."),
+    "notices_read": N_("Every notice is marked read."),
+    "email_set": N_("Where your notices are e-mailed was saved."),
     "acknowledged": N_("The alert was marked as looked into."),
 }
 

@@ -22,6 +22,10 @@ VERDICTS = (N_("pass"), N_("review"), N_("fail"))
 DECISIONS = (N_("approve"), N_("reject"), N_("return"))
 ATTRIBUTES = (N_("open"), N_("conditional"), N_("restricted"))
 TARGETS = (N_("real"), N_("simulated"))
+TODOS = (N_("todo:applications_to_review"), N_("todo:egress_to_review"),
+         N_("todo:applications_to_amend"), N_("todo:egress_to_answer"), N_("todo:grants_ending"),
+         N_("todo:open_alerts"), N_("todo:escalated"), N_("todo:classifications_to_confirm"),
+         N_("todo:previews_failed"))
 FREQUENCIES = (N_("frequency:realtime"), N_("frequency:daily"), N_("frequency:weekly"),
                N_("frequency:monthly"), N_("frequency:quarterly"), N_("frequency:yearly"),
                N_("frequency:irregular"))
@@ -108,7 +112,8 @@ ACTION_LABELS = (
     N_("action:preview.built"), N_("action:preview.failed"), N_("action:release.created"),
     N_("action:release.downloaded"), N_("action:security.alert"),
     N_("action:security.alert_acknowledged"), N_("action:user.created"),
-    N_("action:user.disabled"), N_("action:user.enabled"), N_("action:user.password_set"),
+    N_("action:user.disabled"), N_("action:user.email_set"), N_("action:user.enabled"),
+    N_("action:user.password_set"),
     N_("action:user.signed_in"), N_("action:user.signed_out"), N_("action:user.token_rotated"),
 )
 # Kinds of simulated preview (the preview file's ``tds.preview.kind``).
@@ -119,5 +124,5 @@ POLICY_SECTIONS = (
     N_("section:levels"), N_("section:applications"), N_("section:ledger"),
     N_("section:catalog"), N_("section:text"), N_("section:sandbox"), N_("section:scan"),
     N_("section:synth"), N_("section:egress"), N_("section:egress.disclosure"),
-    N_("section:web"), N_("section:api"), N_("section:workers"),
+    N_("section:web"), N_("section:api"), N_("section:workers"), N_("section:notifications"),
 )

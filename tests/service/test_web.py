@@ -36,6 +36,7 @@ PAGES = {
     "/review": {R},
     "/provider": {P, A}, "/provider/register": {P, A}, "/provider/datasets/nope": {P, A},
     "/admin": {A}, "/admin/users": {A}, "/admin/policy": {A}, "/admin/ledger": {A},
+    "/todo": EVERYONE, "/todo/badge": EVERYONE,
     "/admin/ledger/999": {A}, "/admin/lineage": {A}, "/admin/report": {A}, "/admin/alerts": {A},
 }
 
@@ -482,3 +483,20 @@ def test_providers_name_fields_and_merchants_find_datasets_by_them(app, home, vi
         "attribute": "open", "field_names": "no equals sign"},
         files={"file": ("x.parquet", visits_file.read_bytes(), "application/octet-stream")})
     assert bad.status_code == 422 and "line 1" in bad.text
+
+
+def test_the_header_counts_todos_and_the_todo_page_lists_them(app, home, people, visits_file):
+    register(home, people.provider, visits_file)
+    app_id = apply(home, people.merchant)
+    reviewer = console(app, R)
+    badge = reviewer.get("/todo/badge").text
+    assert 'id="todo-count">1<' in badge and 'id="unread-count">1<' in badge
+    page = reviewer.get("/todo").text
+    assert 'data-kind="applications_to_review"' in page and "待审核的授权申请" in page
+    assert f'href="/applications/{app_id}"' in page and 'class="unread"' in page
+    reviewer.post("/todo/read", data={"csrf": csrf_of(page)})
+    assert 'id="unread-count"' not in reviewer.get("/todo/badge").text
+    bad = reviewer.post("/todo/email", data={"csrf": csrf_of(page), "email": "nope"})
+    assert bad.status_code == 422 and "is not an e-mail address" in bad.text
+    saved = reviewer.post("/todo/email", data={"csrf": csrf_of(page), "email": "li@example.com"})
+    assert 'value="li@example.com"' in saved.text and "通知邮箱已保存" in saved.text

@@ -25,13 +25,31 @@ class NewUserBody(BaseModel):
     name: str
     role: str
     org: str | None = None
+    email: str | None = None
+
+
+class EmailBody(BaseModel):
+    email: str = ""  # "" stops e-mailed notices
 
 
 @router.post("/users", status_code=201)
 def create_user(body: NewUserBody,
                 ctx: Annotated[Context, Depends(acting(Action.USER_MANAGE))]) -> views.NewUser:
     """Create a user; the response carries its API token, shown only this once."""
-    return user_actions.add(ctx, body.name, body.role, body.org)
+    return user_actions.add(ctx, body.name, body.role, body.org, email=body.email)
+
+
+@router.post("/me/email")
+def my_email(body: EmailBody, ctx: Annotated[Context, Depends(acting(Action.ACCOUNT_READ))]
+             ) -> views.AccountUpdate:
+    """Where your notices are e-mailed ("" stops them); the ledger records only the change."""
+    return user_actions.set_email(ctx, None, body.email)
+
+
+@router.post("/users/{name}/email")
+def user_email(name: str, body: EmailBody,
+               ctx: Annotated[Context, Depends(acting(Action.USER_MANAGE))]) -> views.AccountUpdate:
+    return user_actions.set_email(ctx, name, body.email)
 
 
 @router.get("/users")
