@@ -23,7 +23,7 @@ def set_password(session: Session, actor: Actor, policy: Policy, name: str, pass
     permit(actor, Action.USER_MANAGE)
     minimum = policy.web.password_min_length
     if len(password) < minimum:
-        raise InvalidInput(f"the password must have at least {minimum} characters")
+        raise InvalidInput("the password must have at least {minimum} characters", minimum=minimum)
     if password.strip() != password or "\x00" in password:
         raise InvalidInput("the password may not start or end with spaces or hold NUL")
     user = get_user(session, name)

@@ -77,11 +77,11 @@ def add_user(session: Session, actor: Actor, name: str, role: str,
     try:
         role_ = Role(role)
     except ValueError:
-        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}") from None
+        raise InvalidInput("role must be one of {role}", role=', '.join(r.value for r in Role)) from None
     if role_ in ORG_ROLES and not org:
-        raise InvalidInput(f"a {role_.value} must belong to an organization (--org)")
+        raise InvalidInput("a {value} must belong to an organization (--org)", value=role_.value)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise Conflict(f"a user named {name!r} exists already")
+        raise Conflict("a user named {name!r} exists already", name=name)
     organization = None
     if org:
         org = text(org, "organization", 100)
@@ -175,7 +175,7 @@ def set_email(session: Session, actor: Actor, name: str, email: str) -> User:
         raise Forbidden("only an administrator or the user themselves may set an e-mail address")
     email = (email or "").strip()
     if email and not EMAIL.match(email):
-        raise InvalidInput(f"{email[:80]!r} is not an e-mail address")
+        raise InvalidInput("{email!r} is not an e-mail address", email=email[:80])
     if (email or None) != user.email:
         user.email = email or None
         append(session, actor, events.USER_EMAIL_SET, f"user:{user.id}", {})
@@ -203,5 +203,5 @@ def list_users(session: Session, actor: Actor) -> list[User]:
 def get_user(session: Session, name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise NotFound(f"no user {name!r}")
+        raise NotFound("no user {name!r}", name=name)
     return user

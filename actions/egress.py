@@ -136,5 +136,5 @@ def table(ctx: Context, release_id: int, offset: int = 0, limit: int = 50) -> di
     """A page of a release's table (what left the platform), for those who may see it."""
     found = next((r for r in releases(ctx) if r["id"] == release_id), None)
     if found is None:
-        raise NotFound(f"no release {release_id}")
+        raise NotFound("no release {release_id}", release_id=release_id)
     return export.page(ctx.data.fetch(found["path"]), offset, max(1, min(limit, 500)))

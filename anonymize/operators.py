@@ -104,7 +104,8 @@ def age_band(values: pa.Array | pa.ChunkedArray, width: int = 10, top: int = 90)
 def generalize_date(values: pa.Array | pa.ChunkedArray, unit: str) -> pa.Array:
     """Dates (or timestamps) as "2024", "2024-Q1" or "2024-03"."""
     if unit not in DATE_UNITS:
-        raise OperatorError(f"dates generalize to one of {', '.join(DATE_UNITS)}, not {unit!r}")
+        raise OperatorError("dates generalize to one of {date_units}, not {unit!r}",
+                            date_units=', '.join(DATE_UNITS), unit=unit)
 
     def one(value: object) -> str:
         if unit == "year":
@@ -120,7 +121,8 @@ def generalize_region_code(values: pa.Array | pa.ChunkedArray, level: str) -> pa
     """An administrative division code, or a resident ID whose first six digits are one, cut
     to its province ("440000"), city ("440300") or county ("440305"). Anything else: null."""
     if level not in REGION_LEVELS:
-        raise OperatorError(f"regions generalize to one of {', '.join(REGION_LEVELS)}, not {level!r}")
+        raise OperatorError("regions generalize to one of {region_levels}, not {level!r}",
+                            region_levels=', '.join(REGION_LEVELS), level=level)
     keep = {"province": 2, "city": 4, "county": 6}[level]
 
     def one(value: object) -> str | None:
@@ -136,7 +138,7 @@ def generalize_address(values: pa.Array | pa.ChunkedArray, level: str) -> pa.Arr
     """A Chinese address cut to its province ("广东省") or province and city ("广东省深圳市").
     Addresses whose province cannot be read become null rather than leak detail."""
     if level not in ("province", "city"):
-        raise OperatorError(f"addresses generalize to province or city, not {level!r}")
+        raise OperatorError("addresses generalize to province or city, not {level!r}", level=level)
 
     def one(value: object) -> str | None:
         text = str(value).strip()

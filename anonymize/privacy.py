@@ -51,7 +51,7 @@ def _source(con: duckdb.DuckDBPyConnection, data: Path | pa.Table) -> None:
         return
     path = Path(data)
     if not path.is_file():
-        raise PrivacyError(f"no such file: {path}")
+        raise PrivacyError("no such file: {path}", path=path)
     suffix = path.suffix.lower()
     literal = "'" + str(path).replace("'", "''") + "'"
     if suffix in (".parquet", ".pq"):
@@ -59,12 +59,13 @@ def _source(con: duckdb.DuckDBPyConnection, data: Path | pa.Table) -> None:
     elif suffix in (".csv", ".tsv", ".txt"):
         reader = f"read_csv({literal}, header = true, sample_size = -1)"
     else:
-        raise PrivacyError(f"{path.name}: only Parquet or CSV files can be measured")
+        raise PrivacyError("{name}: only Parquet or CSV files can be measured", name=path.name)
     try:
         con.execute(f"CREATE VIEW src AS SELECT * FROM {reader}")
         con.execute("SELECT * FROM src LIMIT 0")
     except duckdb.Error as exc:
-        raise PrivacyError(f"{path.name} cannot be read: {str(exc).splitlines()[0]}") from exc
+        raise PrivacyError("{name} cannot be read: {splitlines}",
+                           name=path.name, splitlines=str(exc).splitlines()[0]) from exc
 
 
 def measure(data: Path | pa.Table, quasi_identifiers: list[str], sensitive: str | None = None,
@@ -75,7 +76,8 @@ def measure(data: Path | pa.Table, quasi_identifiers: list[str], sensitive: str 
     if len(set(quasi_identifiers)) != len(quasi_identifiers):
         raise PrivacyError("each quasi-identifier may be named once")
     if sensitive is not None and sensitive in quasi_identifiers:
-        raise PrivacyError(f"{sensitive!r} cannot be both quasi-identifier and sensitive")
+        raise PrivacyError("{sensitive!r} cannot be both quasi-identifier and sensitive",
+                           sensitive=sensitive)
     config = {"threads": threads} if threads else {}
     con = duckdb.connect(":memory:", config=config)
     try:
@@ -83,7 +85,8 @@ def measure(data: Path | pa.Table, quasi_identifiers: list[str], sensitive: str 
         columns = {row[0]: row[1] for row in con.execute("DESCRIBE src").fetchall()}
         for name in [*quasi_identifiers, *([sensitive] if sensitive else [])]:
             if name not in columns:
-                raise PrivacyError(f"no column {name!r} (columns: {', '.join(columns)})")
+                raise PrivacyError("no column {name!r} (columns: {columns})",
+                                   name=name, columns=', '.join(columns))
         return _measure(con, quasi_identifiers, sensitive, columns, k_min)
     finally:
         con.close()

@@ -28,7 +28,8 @@ def redact_text(text: str, mode: str = "replace", key: bytes | None = None,
     """``text`` with every identifier found replaced: by ``<ENTITY>`` or, in pseudonym mode,
     by ``<ENTITY:tag>`` where the tag is a keyed hash of the value."""
     if mode not in MODES:
-        raise OperatorError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise OperatorError("mode must be one of {modes}, not {mode!r}",
+                            modes=', '.join(MODES), mode=mode)
     if mode == "pseudonym" and (key is None or len(key) < 16):
         raise OperatorError("pseudonym mode needs a key of at least 16 bytes")
     found = analyze_text(text, language=language, threshold=threshold)

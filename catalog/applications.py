@@ -87,8 +87,10 @@ def _fill(session: Session, policy: Policy, app: Application, req: Request) -> N
         raise InvalidInput("the requested period must be a positive number of months")
     if req.months > policy.max_grant_months:
         raise InvalidInput(
-            f"the requested period of {req.months} months exceeds the policy maximum of "
-            f"{policy.max_grant_months} months ({policy.max_grant_years} years)"
+            "the requested period of {months} months exceeds the policy maximum of {max_grant_months} "
+            "months ({max_grant_years} years)",
+            months=req.months, max_grant_months=policy.max_grant_months,
+            max_grant_years=policy.max_grant_years
         )
     if not req.items:
         raise InvalidInput("the application must list at least one dataset and its columns")
@@ -100,8 +102,9 @@ def _fill(session: Session, policy: Policy, app: Application, req: Request) -> N
     clash = session.scalar(query)
     if clash is not None:
         raise Conflict(
-            f"your organization already has application {clash.id} for the scenario "
-            f"{scenario!r}: one scenario, one list, one approval"
+            "your organization already has application {id} for the scenario {scenario!r}: one "
+            "scenario, one list, one approval",
+            id=clash.id, scenario=scenario
         )
     deadline, exact = add_working_days(utcnow().date(), policy.review_working_days, policy)
     app.scenario, app.description, app.purpose, app.products = (scenario, description, purpose,
@@ -114,26 +117,28 @@ def _fill(session: Session, policy: Policy, app: Application, req: Request) -> N
             raise InvalidInput("each list item needs a dataset and its columns")
         dataset = get_dataset(session, str(item["dataset"]))
         if dataset.name in seen:
-            raise InvalidInput(f"dataset {dataset.name!r} is listed twice; list it once")
+            raise InvalidInput("dataset {name!r} is listed twice; list it once", name=dataset.name)
         seen.add(dataset.name)
         version = dataset.latest
         columns = item.get("columns") or []
         if not isinstance(columns, list) or not columns:
-            raise InvalidInput(f"list the columns of {dataset.name!r} the scenario needs")
+            raise InvalidInput("list the columns of {name!r} the scenario needs", name=dataset.name)
         unknown = [c for c in columns if c not in version.column_names]
         if unknown:
-            raise InvalidInput(f"dataset {dataset.name!r} has no column {unknown[0]!r}")
+            raise InvalidInput("dataset {name!r} has no column {unknown!r}",
+                               name=dataset.name, unknown=unknown[0])
         if len(set(columns)) != len(columns):
-            raise InvalidInput(f"a column of {dataset.name!r} is listed twice")
+            raise InvalidInput("a column of {name!r} is listed twice", name=dataset.name)
         raw = item.get("raw_columns") or []
         if not isinstance(raw, list) or any(c not in columns for c in raw):
-            raise InvalidInput(f"raw columns of {dataset.name!r} must be among its listed columns")
+            raise InvalidInput("raw columns of {name!r} must be among its listed columns",
+                               name=dataset.name)
         identifiers = version.entity_columns()
         plain = [c for c in raw if c not in identifiers]
         if plain:
-            raise InvalidInput(f"column {plain[0]!r} of {dataset.name!r} holds no identifier: "
-                               "only identifier columns are pseudonymized, so only they can be "
-                               "asked for raw")
+            raise InvalidInput("column {plain!r} of {name!r} holds no identifier: only identifier "
+                               "columns are pseudonymized, so only they can be asked for raw",
+                               plain=plain[0], name=dataset.name)
         app.items.append(ApplicationItem(dataset_version=version, columns=list(columns),
                                          raw_columns=sorted(set(raw))))
 
@@ -152,7 +157,7 @@ def withdraw(session: Session, actor: Actor, application_id: int) -> Application
 def get(session: Session, actor: Actor, application_id: int) -> Application:
     app = session.get(Application, application_id)
     if app is None or (actor.role == Role.MERCHANT and app.org != actor.org):
-        raise NotFound(f"no application {application_id}")
+        raise NotFound("no application {application_id}", application_id=application_id)
     if actor.role == Role.PROVIDER:
         raise Forbidden("providers do not see applications")
     return app
@@ -181,7 +186,7 @@ def decide(session: Session, actor: Actor, policy: Policy, application_id: int,
     if isinstance(decision, bool):
         decision = "approve" if decision else "reject"
     if decision not in DECISIONS:
-        raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}")
+        raise InvalidInput("a decision is one of {decisions}", decisions=', '.join(DECISIONS))
     app = get(session, actor, application_id)
     to = APPLICATIONS.move(app.id, app.status, DECISIONS[decision])
     if actor.org and actor.org == app.org:
@@ -277,7 +282,7 @@ def revoke(session: Session, actor: Actor, policy: Policy, grant_id: int, reason
     permit(actor, Action.GRANT_REVOKE)
     grant = session.get(Grant, grant_id)
     if grant is None:
-        raise NotFound(f"no grant {grant_id}")
+        raise NotFound("no grant {grant_id}", grant_id=grant_id)
     reason = names.text(reason, "reason", policy.text.reason_length)
     _end(session, actor, grant, GrantStatus.REVOKED, reason, data)
     return grant
@@ -309,7 +314,7 @@ def _end(session: Session, actor: Actor, grant: Grant, status: GrantStatus, reas
 def get_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
     grant = session.get(Grant, grant_id)
     if grant is None or (actor.role == Role.MERCHANT and grant.org != actor.org):
-        raise NotFound(f"no grant {grant_id}")
+        raise NotFound("no grant {grant_id}", grant_id=grant_id)
     return grant
 
 
@@ -318,9 +323,11 @@ def usable_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
     permit(actor, Action.GRANT_USE)
     grant = get_grant(session, actor, grant_id)
     if grant.status != "active":
-        raise GrantUnusable(f"grant {grant_id} is {grant.status}: no new jobs may use it")
+        raise GrantUnusable("grant {grant_id} is {status}: no new jobs may use it",
+                            grant_id=grant_id, status=grant.status)
     if not grant.usable():
-        raise GrantUnusable(f"grant {grant_id} expired on {grant.expires_at:%Y-%m-%d}")
+        raise GrantUnusable("grant {grant_id} expired on {expires_at:%Y-%m-%d}",
+                            grant_id=grant_id, expires_at=grant.expires_at)
     return grant
 
 

@@ -42,12 +42,15 @@ class Registration:
 
 def _validate(reg: Registration, policy: Policy) -> Registration:
     if reg.level not in LEVELS:
-        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {reg.level!r}")
+        raise InvalidInput("level must be one of {levels}, not {level!r}",
+                           levels=', '.join(LEVELS), level=reg.level)
     if reg.attribute not in ATTRIBUTES:
-        raise InvalidInput(f"attribute must be one of {', '.join(ATTRIBUTES)}, not {reg.attribute!r}")
+        raise InvalidInput("attribute must be one of {attributes}, not {attribute!r}",
+                           attributes=', '.join(ATTRIBUTES), attribute=reg.attribute)
     if reg.update_frequency not in FREQUENCIES:
-        raise InvalidInput(f"update frequency must be one of {', '.join(FREQUENCIES)}, not "
-                           f"{str(reg.update_frequency)[:40]!r}")
+        raise InvalidInput("update frequency must be one of {frequencies}, not {update_frequency!r}",
+                           frequencies=', '.join(FREQUENCIES),
+                           update_frequency=str(reg.update_frequency)[:40])
     return Registration(
         name=names.identifier(reg.name, "dataset name", policy.max_name_length),
         title=names.text(reg.title, "title", policy.max_title_length),
@@ -71,8 +74,7 @@ def _field_names(given: Any) -> dict[str, str]:
         raise InvalidInput("field names must map column names to their field names")
     out = {}
     for column, label in given.items():
-        label = names.text(str(label), f"field name of {str(column)[:80]!r}", FIELD_NAME_LENGTH,
-                           required=False)
+        label = names.text(str(label), "field name", FIELD_NAME_LENGTH, required=False)
         if label:
             out[str(column)] = label
     return out
@@ -81,7 +83,8 @@ def _field_names(given: Any) -> dict[str, str]:
 def _known_columns(field_names: dict[str, str], columns: list[str], dataset: str) -> None:
     for column in field_names:
         if column not in columns:
-            raise InvalidInput(f"dataset {dataset!r} has no column {column[:80]!r} to name")
+            raise InvalidInput("dataset {dataset!r} has no column {column!r} to name",
+                               dataset=dataset, column=column[:80])
 
 
 def index(dataset: Dataset) -> None:
@@ -99,9 +102,10 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
     try:
         size = source.stat().st_size
     except OSError as exc:
-        raise InvalidInput(f"cannot read {source.name}: {exc.strerror}") from exc
+        raise InvalidInput("cannot read {name}: {strerror}", name=source.name, strerror=exc.strerror) from exc
     if size > policy.max_upload_bytes:
-        raise InvalidInput(f"the file is {size} bytes; the policy allows {policy.max_upload_bytes}")
+        raise InvalidInput("the file is {size} bytes; the policy allows {max_upload_bytes}",
+                           size=size, max_upload_bytes=policy.max_upload_bytes)
     table = read_table(source)
     _known_columns(reg.field_names, table.schema.names, reg.name)
     from anonymize.scan import scan_table, suggest_level  # loads Presidio only to register
@@ -122,7 +126,8 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
         number = 1
     else:
         if actor.role != Role.ADMIN and dataset.provider_id != actor.id:
-            raise Conflict(f"a dataset named {reg.name!r} exists and belongs to another provider")
+            raise Conflict("a dataset named {name!r} exists and belongs to another provider",
+                           name=reg.name)
         dataset.title, dataset.description = reg.title, reg.description
         dataset.domain, dataset.level, dataset.attribute = reg.domain, reg.level, reg.attribute
         dataset.department = reg.department or dataset.department
@@ -135,7 +140,8 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
     previous = dataset.versions[-1] if dataset.versions else None
     relative = f"datasets/{reg.name}/v{number}.parquet"
     if data.exists(relative):
-        raise Conflict(f"dataset file {relative} exists already; refusing to overwrite it")
+        raise Conflict("dataset file {relative} exists already; refusing to overwrite it",
+                       relative=relative)
     target = data.local(relative)
     write_parquet_atomically(table, target)
     on_rollback(session, lambda: data.remove(relative))
@@ -224,13 +230,17 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
     for column in [*entities, *(quasi_identifiers or []), *(confidential or []),
                    *([person_key] if person_key else [])]:
         if column not in known:
-            raise InvalidInput(f"dataset {dataset.name!r} has no column {str(column)[:80]!r}")
+            raise InvalidInput("dataset {name!r} has no column {column!r}",
+                               name=dataset.name, column=str(column)[:80])
     for column, entity in entities.items():
         if entity is not None and entity not in ENTITIES:
-            raise InvalidInput(f"unknown entity {str(entity)[:40]!r} for column {column!r}; "
-                               f"expected one of {', '.join(sorted(ENTITIES))} or none")
+            raise InvalidInput("unknown entity {entity!r} for column {column!r}; expected one of "
+                               "{entities} or none",
+                               entity=str(entity)[:40], column=column,
+                               entities=', '.join(sorted(ENTITIES)))
     if level is not None and level not in LEVELS:
-        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        raise InvalidInput("level must be one of {levels}, not {level!r}",
+                           levels=', '.join(LEVELS), level=level)
     if field_names is not None:
         labels = _field_names(field_names)
         _known_columns(field_names, version.column_names, dataset.name)
@@ -272,7 +282,7 @@ def classify(session: Session, actor: Actor, name: str, entities: dict[str, str 
 def get(session: Session, name: str) -> Dataset:
     dataset = session.scalar(select(Dataset).where(Dataset.name == name))
     if dataset is None:
-        raise NotFound(f"no dataset named {name[:80]!r}")
+        raise NotFound("no dataset named {name!r}", name=name[:80])
     return dataset
 
 
@@ -315,7 +325,7 @@ def get_provided(session: Session, actor: Actor, name: str) -> Dataset:
     """A dataset ``actor`` registered (administrators: any), else NotFound."""
     dataset = get(session, name)
     if actor.role != Role.ADMIN and dataset.provider_id != actor.id:
-        raise NotFound(f"no dataset named {name[:80]!r} of yours")
+        raise NotFound("no dataset named {name!r} of yours", name=name[:80])
     return dataset
 
 

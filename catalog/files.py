@@ -47,7 +47,7 @@ def detect_delimiter(sample: str) -> str:
 def read_table(path: Path) -> pa.Table:
     """Read a Parquet or CSV file; raise InvalidInput with a clear reason when it is unusable."""
     if not path.is_file():
-        raise InvalidInput(f"no such file: {path}")
+        raise InvalidInput("no such file: {path}", path=path)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         table = _read_parquet(path)
@@ -55,7 +55,8 @@ def read_table(path: Path) -> pa.Table:
         table = _read_csv(path)
     else:
         raise InvalidInput(
-            f"unsupported file type {suffix or '(none)'!r}: register a Parquet or CSV file"
+            "unsupported file type {value!r}: register a Parquet or CSV file",
+            value=suffix or '(none)'
         )
     if table.num_columns == 0:
         raise InvalidInput("the file has no columns")
@@ -68,7 +69,8 @@ def read_table(path: Path) -> pa.Table:
         if pa.types.is_nested(field.type) or pa.types.is_dictionary(field.type):
             if pa.types.is_dictionary(field.type):
                 continue
-            raise InvalidInput(f"column {field.name!r} has a nested type, which is not supported")
+            raise InvalidInput("column {name!r} has a nested type, which is not supported",
+                               name=field.name)
     return table.rename_columns(names)
 
 
@@ -76,7 +78,7 @@ def _read_parquet(path: Path) -> pa.Table:
     try:
         return pq.read_table(path)
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-        raise InvalidInput(f"not a readable Parquet file: {exc}") from exc
+        raise InvalidInput("not a readable Parquet file: {exc}", exc=exc) from exc
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -96,7 +98,7 @@ def _read_csv(path: Path) -> pa.Table:
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the CSV file cannot be parsed: {exc}") from exc
+        raise InvalidInput("the CSV file cannot be parsed: {exc}", exc=exc) from exc
 
 
 def sha256_file(path: Path) -> str:
@@ -122,7 +124,7 @@ def write_parquet_atomically(table: pa.Table, target: Path) -> None:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and storage_full(exc):
-            raise StorageFull(f"the platform's storage is full: {target.name} could not be "
-                              "written, and nothing of it was kept; ask the platform's "
-                              "operators for space") from exc
+            raise StorageFull("the platform's storage is full: {name} could not be written, and "
+                              "nothing of it was kept; ask the platform's operators for space",
+                              name=target.name) from exc
         raise

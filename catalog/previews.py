@@ -129,7 +129,7 @@ def _failed(transaction: Transaction, version_id: int, exc: Exception) -> dict[s
 def _version(session: Session, version_id: int) -> DatasetVersion:
     version = session.get(DatasetVersion, version_id)
     if version is None:
-        raise NotFound(f"no dataset version {version_id}")
+        raise NotFound("no dataset version {version_id}", version_id=version_id)
     return version
 
 

@@ -28,7 +28,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def checked_format(value: str) -> str:
     if value not in FORMATS:
-        raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}, not {value[:20]!r}")
+        raise InvalidRequest("format must be one of {formats}, not {value!r}",
+                             formats=', '.join(FORMATS), value=value[:20])
     return value
 
 
@@ -97,8 +98,9 @@ def write(bundle: Path, fmt: str, target: Path) -> Path:
 
         rows = pq.ParquetFile(bundle / OUTPUT).metadata.num_rows
         if rows > XLSX_MAX_ROWS:
-            raise InvalidRequest(f"the table has {rows:,} rows; a worksheet holds "
-                                 f"{XLSX_MAX_ROWS:,}: download CSV or the bundle instead")
+            raise InvalidRequest("the table has {rows:,} rows; a worksheet holds {xlsx_max_rows:,}: "
+                                 "download CSV or the bundle instead",
+                                 rows=rows, xlsx_max_rows=XLSX_MAX_ROWS)
         book = Workbook(write_only=True)
         sheet = book.create_sheet("data")
         sheet.append(names)
@@ -114,4 +116,4 @@ def write(bundle: Path, fmt: str, target: Path) -> Path:
             sheet.append([cell(v) for v in row])
         book.save(target)
         return target
-    raise InvalidRequest(f"cannot write {fmt}")
+    raise InvalidRequest("cannot write {fmt}", fmt=fmt)

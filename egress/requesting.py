@@ -109,20 +109,23 @@ def request(session: Session, actor: Actor, policy: Policy, data: Storage, secre
 def _releasable_job(session: Session, actor: Actor, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None or job.org != actor.org:
-        raise NotFound(f"no job {job_id}")
+        raise NotFound("no job {job_id}", job_id=job_id)
     if job.status != "succeeded" or job.target != "real":
-        raise InvalidRequest(f"job {job_id} has no real output to release (status {job.status}"
-                             f"{', simulated data' if job.target != 'real' else ''})")
+        raise InvalidRequest("job {job_id} has no real output to release (status {status}{value})",
+                             job_id=job_id, status=job.status,
+                             value=', simulated data' if job.target != 'real' else '')
     open_request = session.scalar(select(EgressRequest.id).where(
         EgressRequest.job_id == job.id, EgressRequest.status.in_(OPEN)))
     if open_request is not None:
-        raise Conflict(f"egress request {open_request} for job {job_id} is open already")
+        raise Conflict("egress request {open_request} for job {job_id} is open already",
+                       open_request=open_request, job_id=job_id)
     return job
 
 
 def _mitigation(value: str) -> str:
     if value not in MITIGATIONS:
-        raise InvalidRequest(f"mitigation must be one of {', '.join(MITIGATIONS)}")
+        raise InvalidRequest("mitigation must be one of {mitigations}",
+                             mitigations=', '.join(MITIGATIONS))
     return value
 
 
@@ -131,7 +134,8 @@ def _exceptions(raw: dict[str, str] | None, longest: int) -> dict[str, str]:
     out = {}
     for check, text in (raw or {}).items():
         if check not in CHECK_NAMES:
-            raise InvalidRequest(f"no check named {check!r} (checks: {', '.join(CHECK_NAMES)})")
+            raise InvalidRequest("no check named {check!r} (checks: {check_names})",
+                                 check=check, check_names=', '.join(CHECK_NAMES))
         out[check] = names.text(text, f"justification of {check}", longest, required=True,
                                 multiline=True)
     return out
@@ -166,7 +170,8 @@ def resubmit(session: Session, actor: Actor, policy: Policy, data: Storage, secr
     permit(actor, Action.EGRESS_REQUEST)
     req = get(session, actor, request_id)
     if req.status not in ("draft", "returned", "submitted", "in_review"):
-        raise Conflict(f"egress request {req.id} is {req.status}; it cannot be resubmitted")
+        raise Conflict("egress request {id} is {status}; it cannot be resubmitted",
+                       id=req.id, status=req.status)
     job = session.get(Job, req.job_id)
     job_id, exceptions, mitigation = change.job_id, change.exceptions, change.mitigation
     if job_id is not None and job_id != req.job_id:
@@ -216,7 +221,7 @@ def get(session: Session, actor: Actor, request_id: int) -> EgressRequest:
     permit(actor, Action.EGRESS_READ)
     req = session.get(EgressRequest, request_id)
     if req is None or (actor.role == Role.MERCHANT and req.org != actor.org):
-        raise NotFound(f"no egress request {request_id}")
+        raise NotFound("no egress request {request_id}", request_id=request_id)
     return req
 
 
@@ -375,7 +380,7 @@ def download(session: Session, actor: Actor, data: Storage, release_id: int,
     fmt = export.checked_format(fmt)
     release = session.get(Release, release_id)
     if release is None or release.request.org != actor.org:
-        raise NotFound(f"no release {release_id}")
+        raise NotFound("no release {release_id}", release_id=release_id)
     append(session, actor, events.RELEASE_DOWNLOADED, f"release:{release.id}", {"format": fmt})
     if not data.exists(f"{release.path}/{PROOF}"):  # stopped between commit and proof
         created = session.scalar(select(LedgerEvent.seq).where(

@@ -63,9 +63,10 @@ def vote(session: Session, actor: Actor, policy: Policy, data: Storage, signer: 
     decision, comment, private_comment = ballot.decision, ballot.comment, ballot.private_comment
     checklist, overrides = ballot.checklist, ballot.overrides
     if decision not in DECISIONS:
-        raise InvalidRequest(f"decision must be one of {', '.join(DECISIONS)}")
+        raise InvalidRequest("decision must be one of {decisions}", decisions=', '.join(DECISIONS))
     if req.status not in AWAITING_REVIEW:
-        raise Conflict(f"egress request {req.id} is {req.status}, not awaiting review")
+        raise Conflict("egress request {id} is {status}, not awaiting review",
+                       id=req.id, status=req.status)
     if actor.org is None or actor.org == req.org:
         raise ReviewRefused("a reviewer may not review a request of their own organization")
     if req.requested_by == actor.id:
@@ -109,19 +110,22 @@ def _checklist(raw: dict[str, Any], longest: int) -> dict[str, dict[str, str]]:
     out = {}
     for point, entry in raw.items():
         if point not in REVIEW_POINTS:
-            raise InvalidRequest(f"no review point {point!r} (points: {', '.join(REVIEW_POINTS)})")
+            raise InvalidRequest("no review point {point!r} (points: {review_points})",
+                                 point=point, review_points=', '.join(REVIEW_POINTS))
         answer, note = (entry.get("answer"), entry.get("comment", "")) if isinstance(entry, dict) \
             else (entry, "")
         if answer not in ANSWERS:
-            raise InvalidRequest(f"the answer to {point} must be one of {', '.join(ANSWERS)}")
+            raise InvalidRequest("the answer to {point} must be one of {answers}",
+                                 point=point, answers=', '.join(ANSWERS))
         out[point] = {"answer": answer,
-                      "comment": names.text(note, f"comment on {point}", longest, multiline=True)
+                      "comment": names.text(note, "comment on a review point", longest,
+                                                 multiline=True)
                       if note else ""}
     return out
 
 
 def _overrides(raw: dict[str, str], longest: int) -> dict[str, str]:
-    return {check: names.text(reason, f"reason to override {check}", longest, required=True,
+    return {check: names.text(reason, "reason to override a check", longest, required=True,
                               multiline=True) for check, reason in raw.items()}
 
 
@@ -129,25 +133,29 @@ def _may_approve(req: EgressRequest, answers: dict[str, dict[str, str]],
                  granted: dict[str, str]) -> None:
     missing = [p for p in REVIEW_POINTS if p not in answers]
     if missing:
-        raise ReviewRefused("answer every review point before approving (missing: "
-                            + ", ".join(missing) + ")")
+        raise ReviewRefused("answer every review point before approving (missing: {points})",
+                            points=", ".join(missing))
     unmet = [p for p, a in answers.items() if a["answer"] == "no"]
     if unmet:
-        raise ReviewRefused(f"review points answered 'no' ({', '.join(unmet)}): return or reject")
+        raise ReviewRefused("review points answered 'no' ({unmet}): return or reject",
+                            unmet=', '.join(unmet))
     for point, entry in answers.items():
         if not entry["comment"]:
-            raise ReviewRefused(f"comment on each review point (missing on {point})")
+            raise ReviewRefused("comment on each review point (missing on {point})", point=point)
     failing = [c["name"] for c in req.checks if c["verdict"] == FAIL]
     unknown = sorted(set(granted) - set(failing))
     if unknown:
-        raise ReviewRefused(f"only failing checks can be overridden, not {', '.join(unknown)}")
+        raise ReviewRefused("only failing checks can be overridden, not {unknown}",
+                            unknown=', '.join(unknown))
     for check in failing:
         if check not in (req.exceptions or {}):
-            raise ReviewRefused(f"cannot approve: the {check} check failed and the merchant "
-                                "asked for no exception (a written justification)")
+            raise ReviewRefused("cannot approve: the {check} check failed and the merchant asked for "
+                                "no exception (a written justification)",
+                                check=check)
         if check not in granted:
-            raise ReviewRefused(f"cannot approve: the {check} check failed; override it "
-                                "explicitly with a reason (--override CHECK --reason ...)")
+            raise ReviewRefused("cannot approve: the {check} check failed; override it explicitly "
+                                "with a reason (--override CHECK --reason ...)",
+                                check=check)
 
 
 def sweep(session: Session, policy: Policy, now: dt.datetime | None = None) -> list[int]:

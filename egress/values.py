@@ -35,11 +35,11 @@ def page(session: Session, actor: Actor, data: Storage, request_id: int, offset:
         raise ReviewRefused("a reviewer does not read the values of a request of their own "
                             "organization")
     if req.status == "draft":
-        raise Conflict(f"egress request {req.id} is a draft; its output is not submitted")
+        raise Conflict("egress request {id} is a draft; its output is not submitted", id=req.id)
     job = session.get(Job, req.job_id)
     path = req.mitigated_path or job.output_path
     if not path:
-        raise Conflict(f"the output of egress request {req.id} is gone")
+        raise Conflict("the output of egress request {id} is gone", id=req.id)
     table = pq.read_table(data.fetch(path))
     flags, keys, listed_all = flagged_cells(req.checks)
     numbers = sorted(flags) if flagged_only else range(table.num_rows)

@@ -23,7 +23,8 @@ def move(session: Session, actor: Actor, req: EgressRequest, to: str,
     """Change the request's state, or refuse a move the state machine does not allow."""
     target = EgressStatus(to)
     if not EGRESS.allows(req.status, target):
-        raise Conflict(f"egress request {req.id} is {req.status}; it cannot become {to}")
+        raise Conflict("egress request {id} is {status}; it cannot become {to}",
+                       id=req.id, status=req.status, to=to)
     before = req.status
     req.status = target.value
     append(session, actor, EVENTS[target], f"egress:{req.id}",

@@ -29,7 +29,7 @@ ACTIONS: dict[Role, tuple[str, ...]] = {
                  "preview.failed"),
     Role.PROVIDER: ("preview.built", "preview.failed"),
 }
-SCAN = 2000  # newest matching events looked at per listing
+SCAN = 500  # newest matching events looked at per listing
 
 
 def _org_of(session: Session, kind: str, key: int) -> str | None:

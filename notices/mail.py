@@ -81,9 +81,10 @@ def _connect(policy: Policy) -> smtplib.SMTP:
         if settings.smtp_user:
             server.login(settings.smtp_user, os.environ.get(PASSWORD_ENV, ""))
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailUnavailable(f"the mail server {settings.smtp_host}:{settings.smtp_port} "
-                              f"could not be used ({type(exc).__name__}); notices stay in the "
-                              "console and are e-mailed at a later sweep") from exc
+        raise MailUnavailable("the mail server {smtp_host}:{smtp_port} could not be used ({name}); "
+                              "notices stay in the console and are e-mailed at a later sweep",
+                              smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
+                              name=type(exc).__name__) from exc
     return server
 
 

@@ -11,13 +11,19 @@ import errno
 
 
 class DomainError(Exception):
-    """An error a user caused and can act on; ``str(err)`` is shown to them as is."""
+    """An error a user caused and can act on; ``str(err)`` is its English sentence.
+
+    The sentence is a template with named fields (``"no dataset named {name!r}"``,
+    ``name=...``): the shell looks the template up in the reader's language and fills in the
+    same fields (:attr:`template`, :attr:`params`), and API clients get both as the problem's
+    ``code`` and ``params``."""
 
     kind = "invalid"  # invalid, not_found, forbidden, conflict, unavailable, storage_full
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: object) -> None:
+        self.template, self.params = message, params
+        self.message = message.format(**params) if params else message
+        super().__init__(self.message)
 
 
 class PolicyError(DomainError):

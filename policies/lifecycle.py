@@ -44,5 +44,6 @@ class Lifecycle(Generic[S]):
         """``to``, once the table allows moving there from ``current``; else a conflict that
         names the object and both states."""
         if not self.allows(current, to):
-            raise MoveRefused(f"{self.noun} {ident} is {current}; it cannot become {to.value}")
+            raise MoveRefused("{noun} {ident} is {current}; it cannot become {to}",
+                              noun=self.noun, ident=ident, current=current, to=to.value)
         return to

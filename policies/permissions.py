@@ -91,4 +91,5 @@ def permit(actor: Actor, action: Action) -> None:
     """Raise :class:`Forbidden` unless the actor's role may perform ``action``."""
     if not allowed(actor, action):
         names = ", ".join(r.value for r in roles_for(action))
-        raise Forbidden(f"this action needs the role {names}; you are {actor.role.value}")
+        raise Forbidden("this action needs the role {roles}; you are {role}", roles=names,
+                        role=actor.role.value)

@@ -383,8 +383,7 @@ class Notifications(Section):
     smtp_starttls: bool = setting(False, "upgrade the connection with STARTTLS before sending")
     smtp_user: str = setting("", "user name at the mail server (empty: no login)")
     smtp_sender: str = setting("tds@localhost", "the From address of notices")
-    console_url: str = setting("", "the console's address, for links in e-mails (e.g. "
-                               "https://tds.example.gov.cn)")
+    console_url: str = setting("", "the console's address, for links in e-mails")
 
 
 SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Text, Sandbox, Scan,

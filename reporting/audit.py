@@ -28,7 +28,8 @@ def _time(value: str | None, name: str) -> str | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise BadQuery(f"{name} must be an ISO date or date-time, not {value[:40]!r}") from exc
+        raise BadQuery("{name} must be an ISO date or date-time, not {value!r}",
+                       name=name, value=value[:40]) from exc
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -110,8 +110,9 @@ def neighbourhood(graph: Graph, start: str, direction: str = "both") -> Graph:
     else:
         starts = [start] if start in graph.nodes else []
     if not starts:
-        raise NotFound(f"no lineage node {start[:80]!r} (use dataset:NAME, dataset_version:ID, "
-                       "job:ID, output:ID, egress:ID or release:ID)")
+        raise NotFound("no lineage node {start!r} (use dataset:NAME, dataset_version:ID, job:ID, "
+                       "output:ID, egress:ID or release:ID)",
+                       start=start[:80])
     ways = {"up": ("up",), "down": ("down",), "both": ("up", "down")}[direction]
     keep: set[str] = set(starts)
     for way in ways:
@@ -162,5 +163,6 @@ def to_svg(graph: Graph) -> bytes:
     done = subprocess.run([dot, "-Tsvg"], input=to_dot(graph).encode("utf-8"),
                           capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
-        raise GraphUnavailable(f"Graphviz failed: {done.stderr.decode(errors='replace')[:200]}")
+        raise GraphUnavailable("Graphviz failed: {decode}",
+                               decode=done.stderr.decode(errors='replace')[:200])
     return done.stdout

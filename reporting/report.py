@@ -40,7 +40,7 @@ def _events(session: Session, year: int):
 
 def disclosure(session: Session, year: int) -> dict[str, Any]:
     if not 2000 <= year <= 9999:
-        raise BadReport(f"year must be a four-digit year, not {year}")
+        raise BadReport("year must be a four-digit year, not {year}", year=year)
     prefix = f"{year:04d}"
     applications: dict[str, dict[str, Any]] = {}
     grants, products, security = [], [], Counter()
@@ -142,7 +142,7 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
 
 def render(report: dict[str, Any], fmt: str) -> str:
     if fmt not in FORMATS:
-        raise BadReport(f"format must be one of {', '.join(FORMATS)}")
+        raise BadReport("format must be one of {formats}", formats=', '.join(FORMATS))
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=1)
     md = _markdown(report)

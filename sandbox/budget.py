@@ -49,9 +49,9 @@ def before_submit(session: Session, policy: Policy, grant: Grant) -> int:
     limit = policy.sandbox.real_jobs_per_grant_day
     spent = spent_today(session, policy, grant.id)
     if spent >= limit:
-        raise QueryRefused(f"the grant's budget of {limit} real-data jobs a day is spent; it "
-                           f"renews at midnight ({policy.web['timezone']}). Develop on "
-                           "simulated data meanwhile")
+        raise QueryRefused("the grant's budget of {limit} real-data jobs a day is spent; it renews at "
+                           "midnight ({web}). Develop on simulated data meanwhile",
+                           limit=limit, web=policy.web['timezone'])
     return spent
 
 
@@ -111,7 +111,7 @@ def acknowledge(session: Session, actor: Actor, alert_id: int) -> Alert:
     permit(actor, Action.ALERT_MANAGE)
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"no alert {alert_id}")
+        raise NotFound("no alert {alert_id}", alert_id=alert_id)
     if alert.acknowledged_at is None:
         alert.acknowledged_by, alert.acknowledged_at = actor.id, utcnow()
         append(session, actor, events.SECURITY_ALERT_ACKNOWLEDGED, f"grant:{alert.grant_id}",

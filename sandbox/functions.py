@@ -32,7 +32,7 @@ def _constant(values: pa.Array, name: str):
     """The one value a parameter column holds: these parameters are not per-row."""
     distinct = pc.unique(values.drop_null()).to_pylist()
     if len(distinct) != 1:
-        raise OperatorError(f"the {name} argument must be one constant value")
+        raise OperatorError("the {name} argument must be one constant value", name=name)
     return distinct[0]
 
 

@@ -56,39 +56,45 @@ def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
     if not isinstance(sql, str) or not sql.strip():
         raise QueryRefused("the job needs one SQL SELECT statement")
     if len(sql) > max_length:
-        raise QueryRefused(f"the SQL is longer than the policy's {max_length} characters")
+        raise QueryRefused("the SQL is longer than the policy's {max_length} characters",
+                           max_length=max_length)
     if "\x00" in sql:
         raise QueryRefused("the SQL contains a NUL character")
     depth = nesting_depth(sql)
     if depth > max_depth:
-        raise QueryRefused(f"the SQL nests parentheses {depth} deep; the policy allows {max_depth}")
+        raise QueryRefused("the SQL nests parentheses {depth} deep; the policy allows {max_depth}",
+                           depth=depth, max_depth=max_depth)
     try:
         statements = parser().extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryRefused(f"the SQL does not parse: {_first_line(exc)}") from exc
+        raise QueryRefused("the SQL does not parse: {first_line}", first_line=_first_line(exc)) from exc
     if len(statements) != 1:
-        raise QueryRefused(f"a job is exactly one statement; this SQL has {len(statements)}")
+        raise QueryRefused("a job is exactly one statement; this SQL has {n_statements}",
+                           n_statements=len(statements))
     if statements[0].type != duckdb.StatementType.SELECT:
-        raise QueryRefused(f"only SELECT is allowed, not {statements[0].type.name}")
+        raise QueryRefused("only SELECT is allowed, not {name}", name=statements[0].type.name)
     try:
         raw = parser().execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()[0]
     except duckdb.Error as exc:
-        raise QueryRefused(f"the SQL cannot be analysed: {_first_line(exc)}") from exc
+        raise QueryRefused("the SQL cannot be analysed: {first_line}", first_line=_first_line(exc)) from exc
     tree = json.loads(raw)
     if tree.get("error"):
-        raise QueryRefused(f"only a plain SELECT is allowed: {tree.get('error_message', '')}")
+        raise QueryRefused("only a plain SELECT is allowed: {get}", get=tree.get('error_message', ''))
     for function in _table_functions(tree):
         if function.lower() not in ALLOWED_TABLE_FUNCTIONS:
-            raise QueryRefused(f"the table function {function}() is not available in the sandbox")
+            raise QueryRefused("the table function {function}() is not available in the sandbox",
+                               function=function)
     for function in _function_names(tree):
         if function.lower() in FORBIDDEN_FUNCTIONS:
-            raise QueryRefused(f"the function {function}() is not available in the sandbox")
+            raise QueryRefused("the function {function}() is not available in the sandbox",
+                               function=function)
     for node in walk(tree):
         if node.get("type") == "BASE_TABLE" and (node.get("schema_name") or node.get("catalog_name")):
             qualified = ".".join(p for p in (node.get("catalog_name"), node.get("schema_name"),
                                              node.get("table_name")) if p)
-            raise QueryRefused(f"no table {qualified!r} in this workspace: "
-                               "name workspace tables without a schema or catalog")
+            raise QueryRefused("no table {qualified!r} in this workspace: name workspace tables "
+                               "without a schema or catalog",
+                               qualified=qualified)
     return tree
 
 
@@ -105,12 +111,13 @@ def authorize(sql: str, visible: set[str], settings: dict[str, Any],
     if taken:
         # A CTE named like a table would hide the table from the recorded sources wherever the
         # name is used outside the CTE's scope (and let a system view be read through it).
-        raise QueryRefused(f"the CTE name {taken[0]!r} is taken (a workspace or system table, "
-                           "or another CTE of the query): give the CTE a name of its own")
+        raise QueryRefused("the CTE name {taken!r} is taken (a workspace or system table, or another "
+                           "CTE of the query): give the CTE a name of its own",
+                           taken=taken[0])
     unknown = sorted(tables_read(tree) - visible)
     if unknown:
-        raise QueryRefused(f"no table {unknown[0]!r} in this workspace (tables: "
-                           f"{', '.join(sorted(visible)) or 'none'})")
+        raise QueryRefused("no table {unknown!r} in this workspace (tables: {value})",
+                           unknown=unknown[0], value=', '.join(sorted(visible)) or 'none')
     return tree
 
 
@@ -118,13 +125,15 @@ def deterministic(tree: dict[str, Any]) -> None:
     """Refuse what makes a query's result differ between two runs over the same data."""
     for function in sorted(_function_names(tree)):
         if function.lower() in NONDETERMINISTIC_FUNCTIONS:
-            raise QueryRefused(f"{function}() gives another result at every run: a job on real "
-                               "data must be deterministic (the egress checks run it again)")
+            raise QueryRefused("{function}() gives another result at every run: a job on real data "
+                               "must be deterministic (the egress checks run it again)",
+                               function=function)
     for node in walk(tree):
         if node.get("class") == "COLUMN_REF" and len(node.get("column_names") or []) == 1 \
                 and str(node["column_names"][0]).lower() in CLOCK_KEYWORDS:
-            raise QueryRefused(f"{node['column_names'][0]} reads the clock: a job on real data "
-                               "must be deterministic (the egress checks run it again)")
+            raise QueryRefused("{node} reads the clock: a job on real data must be deterministic (the "
+                               "egress checks run it again)",
+                               node=node['column_names'][0])
         if node.get("sample"):
             raise QueryRefused("sampling (USING SAMPLE, TABLESAMPLE) draws other rows at every "
                                "run: a job on real data must be deterministic")

@@ -113,7 +113,7 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
     """Queue a job after checking the grant, the name and the statement (nothing runs yet)."""
     permit(actor, Action.JOB_SUBMIT)
     if target not in TARGETS:
-        raise QueryRefused(f"target must be one of {', '.join(TARGETS)}")
+        raise QueryRefused("target must be one of {targets}", targets=', '.join(TARGETS))
     grant = applications.usable_grant(session, actor, grant_id)
     draft = target == "simulated" and not output_name.strip()
     if target == "real" and not output_name.strip():
@@ -146,12 +146,13 @@ def _free_name(session: Session, policy: Policy, grant: Grant, target: str, name
     """``name`` checked as a new output of ``grant``: an identifier, not reserved, not taken."""
     name = identifier(name, "output name", policy.max_name_length)
     if name.lower().startswith(RESERVED_PREFIXES):
-        raise QueryRefused(f"output names may not start with {', '.join(RESERVED_PREFIXES)}")
+        raise QueryRefused("output names may not start with {reserved_prefixes}",
+                           reserved_prefixes=', '.join(RESERVED_PREFIXES))
     taken = session.scalar(select(Job.id).where(
         Job.grant_id == grant.id, Job.target == target, Job.output_name == name,
         Job.status.in_(("queued", "running", "succeeded"))))
     if name in table_names(session, grant, target) or taken is not None:
-        raise Conflict(f"the workspace already has a table named {name!r}")
+        raise Conflict("the workspace already has a table named {name!r}", name=name)
     return name
 
 
@@ -160,9 +161,11 @@ def keep(session: Session, actor: Actor, policy: Policy, job_id: int, name: str)
     permit(actor, Action.JOB_SUBMIT)
     job = get(session, actor, job_id)
     if not job.draft():
-        raise Conflict(f"job {job_id} is not a draft: its output is named {job.output_name}")
+        raise Conflict("job {job_id} is not a draft: its output is named {output_name}",
+                       job_id=job_id, output_name=job.output_name)
     if job.status != "succeeded":
-        raise Conflict(f"job {job_id} is {job.status}; only a finished draft can be kept")
+        raise Conflict("job {job_id} is {status}; only a finished draft can be kept",
+                       job_id=job_id, status=job.status)
     grant = applications.usable_grant(session, actor, job.grant_id)
     name = _free_name(session, policy, grant, job.target, name)
     append(session, actor, events.JOB_KEPT, f"job:{job.id}",
@@ -314,7 +317,7 @@ def cancel(session: Session, actor: Actor, job_id: int) -> Job:
     permit(actor, Action.JOB_CANCEL)
     job = get(session, actor, job_id)
     if job.status not in ACTIVE_STATES:
-        raise Conflict(f"job {job_id} is already {job.status}")
+        raise Conflict("job {job_id} is already {status}", job_id=job_id, status=job.status)
     if job.status == "queued":
         _finish(session, job, "cancelled", f"cancelled by {actor.name} before it ran")
         _withdrawn(session, job)
@@ -416,7 +419,7 @@ def get(session: Session, actor: Actor, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None or (actor.role == Role.MERCHANT and job.org != actor.org) or (
             actor.role == Role.REVIEWER and job.id not in reviewable_jobs(session, actor)):
-        raise NotFound(f"no job {job_id}")
+        raise NotFound("no job {job_id}", job_id=job_id)
     return job
 
 

@@ -24,7 +24,7 @@ def parse_data(text: str) -> tuple[str, Path, tuple[str, ...] | None]:
     """``NAME=FILE[:col1,col2,...]`` as (name, file, columns or None for all)."""
     name, sep, rest = text.partition("=")
     if not sep or not rest:
-        raise QueryRefused(f"--data must look like NAME=FILE[:col1,col2], not {text!r}")
+        raise QueryRefused("--data must look like NAME=FILE[:col1,col2], not {text!r}", text=text)
     path_text, columns = rest, None
     head, colon, tail = rest.rpartition(":")
     if colon and head and not Path(rest).exists():
@@ -40,7 +40,7 @@ def run_files(data: list[tuple[str, Path, tuple[str, ...] | None]], sql: str,
     if len(set(names)) != len(names):
         raise QueryRefused("each --data table needs its own name")
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
-        raise QueryRefused(f"--out must name a .parquet or .csv file, not {out.name!r}")
+        raise QueryRefused("--out must name a .parquet or .csv file, not {name!r}", name=out.name)
     # The job process loads Python, DuckDB and Arrow while the files are looked at here.
     process = JobProcess(int(settings["job_nice"]))
     root = Path(tempfile.mkdtemp(prefix="tds-sandbox-"))
@@ -84,12 +84,12 @@ def _exposure(root: Path, name: str, path: Path, columns: tuple[str, ...] | None
     from catalog.files import read_table, write_parquet_atomically
 
     if not path.is_file():
-        raise QueryRefused(f"no file {path}")
+        raise QueryRefused("no file {path}", path=path)
     if path.suffix.lower() == ".parquet":
         try:
             available = pq.read_schema(path).names
         except (OSError, pa.ArrowException) as exc:
-            raise QueryRefused(f"{path.name} is not a readable Parquet file") from exc
+            raise QueryRefused("{name} is not a readable Parquet file", name=path.name) from exc
         chosen = columns or tuple(available)
         _all_there(path, chosen, available)
         return Exposure(name, path.absolute(), tuple(chosen), staged=False, native=True)
@@ -105,7 +105,7 @@ def _exposure(root: Path, name: str, path: Path, columns: tuple[str, ...] | None
 def _all_there(path: Path, chosen: tuple[str, ...], available: list[str]) -> None:
     missing = [c for c in chosen if c not in available]
     if missing:
-        raise QueryRefused(f"{path.name} has no column {missing[0]!r}")
+        raise QueryRefused("{name} has no column {missing!r}", name=path.name, missing=missing[0])
 
 
 def _deliver(produced: Path, out: Path) -> None:

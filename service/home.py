@@ -111,7 +111,7 @@ class Home:
     def require_initialized(self) -> Home:
         if not self.initialized:
             raise NotInitialized(
-                f"{self.root} is not a TDS home yet: run `tds init` (or set TDS_HOME)"
+                "{root} is not a TDS home yet: run `tds init` (or set TDS_HOME)", root=self.root
             )
         return self
 

@@ -148,7 +148,7 @@ class Store:
         except OperationalError as exc:
             session.rollback()
             self._undo(session)
-            raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
+            raise StoreUnavailable("the database is unavailable: {orig}", orig=exc.orig) from exc
         except BaseException:
             session.rollback()
             self._undo(session)

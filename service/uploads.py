@@ -26,7 +26,8 @@ def saved(stream: BinaryIO, filename: str | None, scratch: Path, limit: int) -> 
     over ``limit`` bytes before anything is registered."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
-        raise InvalidInput(f"unsupported file type {suffix or '(none)'!r}: upload Parquet or CSV")
+        raise InvalidInput("unsupported file type {value!r}: upload Parquet or CSV",
+                           value=suffix or '(none)')
     scratch.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=scratch, suffix=suffix)
     try:
@@ -36,7 +37,8 @@ def saved(stream: BinaryIO, filename: str | None, scratch: Path, limit: int) -> 
                 while block := stream.read(1 << 20):
                     written += len(block)
                     if written > limit:
-                        raise InvalidInput(f"the upload exceeds the policy's {limit} bytes")
+                        raise InvalidInput("the upload exceeds the policy's {limit} bytes",
+                                           limit=limit)
                     out.write(block)
         except OSError as exc:
             if storage_full(exc):
@@ -68,7 +70,7 @@ def parse_field_names(text: str) -> dict[str, str] | None:
         try:
             parsed = json.loads(text)
         except ValueError as exc:
-            raise InvalidInput(f"field names are not valid JSON: {exc.msg}") from None
+            raise InvalidInput("field names are not valid JSON: {msg}", msg=exc.msg) from None
         if not isinstance(parsed, dict):
             raise InvalidInput("field names must be a JSON object: column -> field name")
         return {str(k): str(v) for k, v in parsed.items()}
@@ -78,6 +80,6 @@ def parse_field_names(text: str) -> dict[str, str] | None:
             continue
         column, sep, label = line.partition("=")
         if not sep or not column.strip():
-            raise InvalidInput(f"field names, line {number}: write column=field name")
+            raise InvalidInput("field names, line {number}: write column=field name", number=number)
         names[column.strip()] = label.strip()
     return names

@@ -48,9 +48,10 @@ def open_storage(where: str | Path | None, home: Path) -> Storage:
     if parts.scheme == "file":
         return open_storage(parts.path, home)
     if parts.scheme != "s3":
-        raise StorageError(f"storage {where!r}: a directory or an s3:// URI is expected")
+        raise StorageError("storage {where!r}: a directory or an s3:// URI is expected", where=where)
     if not parts.netloc:
-        raise StorageError(f"storage {where!r} names no bucket: s3://bucket[/prefix] is expected")
+        raise StorageError("storage {where!r} names no bucket: s3://bucket[/prefix] is expected",
+                           where=where)
     options: dict[str, Any] = {}
     retries = 3
     try:
@@ -65,7 +66,7 @@ def open_storage(where: str | Path | None, home: Path) -> Storage:
         fs = pafs.S3FileSystem(**options, retry_strategy=pafs.AwsStandardS3RetryStrategy(
             max_attempts=max(1, retries)))
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise StorageError(f"storage {where!r} cannot be used: {exc}") from exc
+        raise StorageError("storage {where!r} cannot be used: {exc}", where=where, exc=exc) from exc
     base = f"{parts.netloc}/{parts.path.strip('/')}".rstrip("/")
     return Storage(fs, base, home / CACHE_DIR, remote=True, label=f"s3://{base}")
 
@@ -92,7 +93,7 @@ class Storage:
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
-            raise StorageError(f"{path} is outside the platform's storage") from None
+            raise StorageError("{path} is outside the platform's storage", path=path) from None
 
     def _key(self, relative: str | PurePosixPath) -> str:
         return f"{self.base}/{_checked(relative)}"
@@ -107,7 +108,8 @@ class Storage:
         with _reached(self):
             found = self.fs.get_file_info(self.base.split("/")[0])
         if found.type == _types().NotFound:
-            raise StorageError(f"the bucket of {self.label} does not exist: create it first")
+            raise StorageError("the bucket of {label} does not exist: create it first",
+                               label=self.label)
 
     def exists(self, relative: str | PurePosixPath) -> bool:
         return self._info(relative).type != _types().NotFound
@@ -257,7 +259,8 @@ def _checked(relative: str | PurePosixPath) -> str:
     text = str(relative).replace(os.sep, "/")
     path = PurePosixPath(text)
     if path.is_absolute() or ".." in path.parts or not path.parts or "\x00" in text:
-        raise StorageError(f"{relative!r} is not a path inside the platform's storage")
+        raise StorageError("{relative!r} is not a path inside the platform's storage",
+                           relative=relative)
     return path.as_posix()
 
 
@@ -285,4 +288,5 @@ def _reached(storage: Storage):
         if "NoSuchKey" in str(exc) or "Path does not exist" in str(exc):
             raise FileNotFoundError(str(exc)) from exc
         raise StorageUnavailable(
-            f"the platform's object storage ({storage.label}) did not answer: {exc}") from exc
+            "the platform's object storage ({label}) did not answer: {exc}",
+            label=storage.label, exc=exc) from exc

@@ -20,6 +20,7 @@ from service.api.guards import BodyLimit
 from service.api.routes import router
 from service.home import Home
 from service.limits import Limits, RateLimited
+from service.web.i18n import Said
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +71,23 @@ def create_app(home: Home, workers: int | None = None) -> FastAPI:
     web.mount(app)
 
     # Errors become problem+json under /api/v1, and pages that say what to do in the console.
-    def answer(request: Request, status: int, detail: str, **extra: object) -> Response:
+    def answer(request: Request, status: int, detail: str, error: DomainError | None = None,
+               **extra: object) -> Response:
         if web.is_console(request):
-            return web.console_error(request, status, detail)
+            return web.console_error(request, status, Said(error) if error else detail)
         return problem(status, detail, **extra)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        extra = ({"retry_after": exc.retry_after} if isinstance(exc, RateLimited)
-                 else {"retry_after": 5} if exc.kind == "unavailable" else {})
+        extra: dict[str, object] = (
+            {"retry_after": exc.retry_after} if isinstance(exc, RateLimited)
+            else {"retry_after": 5} if exc.kind == "unavailable" else {})
+        # The sentence's template and fields, for a client that words it in its own language.
+        extra.update(code=exc.template, params={
+            k: v if isinstance(v, str | int | float | bool | None) else str(v)
+            for k, v in exc.params.items()})
         return await asyncio.to_thread(answer, request, STATUS.get(exc.kind, 400), exc.message,
-                                       **extra)
+                                       exc, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -118,7 +118,7 @@ def already_sent(request: Request, exc: AlreadySent) -> Response:
     return RedirectResponse(exc.location, status_code=303)
 
 
-def console_error(request: Request, status: int, message: str) -> Response:
+def console_error(request: Request, status: int, message: object) -> Response:
     """The console's answer to an error: sign-in for a missing session, else an error page."""
     if status == 401:
         target = "/sign-in?next=" + quote(request.url.path) + (

@@ -32,6 +32,7 @@ from service.web.base import (
     render,
 )
 from service.web.charts import line_chart
+from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
 ADMIN = Depends(member(Role.ADMIN))
@@ -82,7 +83,7 @@ def user_add(request: Request, m: Annotated[Member, ADMIN], form: Form) -> Respo
                                    str(form.get("org", "")).strip() or None, password or None,
                                    str(form.get("email", "")).strip() or None)
     except DomainError as exc:
-        return _users(request, m, error=exc.message, status=422)
+        return _users(request, m, error=Said(exc), status=422)
     flash(request, {"name": created["name"], "token": created["token"]})
     return back("/admin/users", "user_added")
 
@@ -98,7 +99,7 @@ def user_password(request: Request, name: str, m: Annotated[Member, ADMIN], form
     try:
         user_actions.set_password(context(request, m), name, str(form.get("password", "")))
     except DomainError as exc:
-        return _users(request, m, error=exc.message, status=422)
+        return _users(request, m, error=Said(exc), status=422)
     return back("/admin/users", "user_changed")
 
 
@@ -149,7 +150,7 @@ def ledger_page(request: Request, m: Annotated[Member, ADMIN], actor: str = "",
                                       until=until or None, before_seq=before, limit=PAGE)
         error = ""
     except DomainError as exc:
-        found, error = {"events": [], "next_before": None, "checkpoint_size": 0}, exc.message
+        found, error = {"events": [], "next_before": None, "checkpoint_size": 0}, Said(exc)
     verification = ledger_actions.verify(ctx) if verify else None
     return render(request, "admin_ledger.html", m, found=found, filters=filters, error=error,
                   verification=verification)

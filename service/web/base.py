@@ -94,8 +94,9 @@ def _signed(request: Request) -> Signed:
         with home.store.transaction() as session:
             signed, _ = lookup(session, home.policy, cookie)
     if signed is None:
-        raise SignInRequired("sign in to continue" if not cookie
-                             else "your session has ended; sign in again")
+        if not cookie:
+            raise SignInRequired("sign in to continue")
+        raise SignInRequired("your session has ended; sign in again")
     return signed
 
 
@@ -157,8 +158,8 @@ def member(*allowed: Role | Action):
     async def dependency(m: Annotated[Member, Depends(_member)]) -> Member:
         if roles and m.actor.role not in roles:
             names = ", ".join(r.value for r in Role if r in roles)
-            raise Forbidden(f"this page needs the role {names}; "
-                            f"you are {m.actor.role.value}")
+            raise Forbidden("this page needs the role {names}; you are {value}",
+                            names=names, value=m.actor.role.value)
         return m
     return dependency
 
@@ -209,7 +210,7 @@ ERRORS = {
 }
 
 
-def error_page(request: Request, status: int, message: str,
+def error_page(request: Request, status: int, message: object,
                m: Member | None = None) -> HTMLResponse:
     title, hint = ERRORS.get(status, ERRORS[400])
     if request.headers.get("hx-request") == "true":

@@ -17,6 +17,7 @@ from policies import LEVELS, Role
 from policies.permissions import Action
 from service.api.params import PathId
 from service.web.base import Form, Member, back, context, home_of, member, render
+from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_ROWS = 20
@@ -119,7 +120,7 @@ def application_submit(request: Request,
         app_id = application_actions.submit(context(request, m),
                                             _request_of(values, chosen, raw))["id"]
     except InvalidInput as exc:
-        return _application_form(request, m, chosen, values, exc.message, status=422, raw=raw)
+        return _application_form(request, m, chosen, values, Said(exc), status=422, raw=raw)
     return back(f"/applications/{app_id}", "applied")
 
 
@@ -146,7 +147,7 @@ def application_amend(request: Request, application_id: PathId,
     try:
         application_actions.amend(ctx, application_id, _request_of(values, chosen, raw))
     except InvalidInput as exc:
-        return _application_form(request, m, chosen, values, exc.message, status=422, raw=raw,
+        return _application_form(request, m, chosen, values, Said(exc), status=422, raw=raw,
                                  amending=application_actions.show(ctx, application_id))
     return back(f"/applications/{application_id}", "amended")
 
@@ -185,5 +186,5 @@ def application_decide(request: Request, application_id: PathId,
         application_actions.decide(context(request, m), application_id,
                                    str(form.get("decision", "")), comment)
     except InvalidInput as exc:  # keep the page and what the reviewer wrote
-        return _application(request, application_id, m, exc.message, comment, 422)
+        return _application(request, application_id, m, Said(exc), comment, 422)
     return back(f"/applications/{application_id}", "decided")

@@ -20,6 +20,21 @@ METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("*.py", "python")
 # text of each policy setting (the second argument of ``setting``).
 DOMAIN_MODULES = (("egress", "findings.py", {"N_": None}),
                   ("policies", "sections.py", {"setting": (2,)}))
+# Packages whose errors a user reads, and the error classes whose first argument is a
+# sentence's template (``NotFound("no job {job_id}", job_id=...)``); ``identifier`` and
+# ``text`` name the field they check ("output name"), which an error sentence then holds.
+ERROR_PACKAGES = ("accounts", "catalog", "egress", "sandbox", "storage", "synth", "notices",
+                  "anonymize", "reporting", "actions", "service")
+ERROR_MODULES = ("policies/permissions.py", "policies/lifecycle.py")  # the rest: policy files
+ERROR_CLASSES = ("AccountError", "AnonymizeError", "BadQuery", "BadReport", "CatalogError",
+                 "Conflict", "DomainError", "EgressError", "Forbidden", "GrantUnusable",
+                 "GraphUnavailable", "InvalidInput", "InvalidRequest", "MailUnavailable",
+                 "MoveRefused", "NotFound", "NotInitialized", "NoticeError", "OperatorError",
+                 "PrivacyError", "QueryRefused", "ReviewRefused", "SandboxError",
+                 "ServiceError", "SignInRequired", "StaleForm", "StillSending", "StorageError",
+                 "StorageFull", "StorageUnavailable", "StoreUnavailable", "SynthError",
+                 "Unauthenticated")
+ERROR_KEYWORDS = {name: None for name in ERROR_CLASSES} | {"identifier": (2,), "text": (2,)}
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true",
                                  "trim_blocks": "true", "lstrip_blocks": "true"}}
 
@@ -33,6 +48,16 @@ def extract() -> Catalog:
     for filename, lineno, message, comments, context in extract_from_dir(
             str(root()), METHODS, OPTIONS):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for package in ERROR_PACKAGES + ERROR_MODULES:
+        name, _, module = package.partition("/")
+        folder = Path(str(resources.files(name)))
+        for path in ([folder / module] if module else sorted(folder.rglob("*.py"))):
+            if "migrations" in path.parts:
+                continue
+            for lineno, message, comments, context in extract_from_file(
+                    "python", str(path), keywords=ERROR_KEYWORDS):
+                catalog.add(message, None, [(str(path.relative_to(folder.parent)), lineno)],
+                            auto_comments=comments, context=context)
     for package, module, keywords in DOMAIN_MODULES:
         path = Path(str(resources.files(package))) / module
         for lineno, message, comments, context in extract_from_file("python", str(path),

@@ -22,6 +22,7 @@ from sandbox import jobs
 from service.api.params import MAX_ID, PathId, parse_id
 from service.downloads import downloaded
 from service.web.base import Form, Member, back, context, error_page, home_of, member, render
+from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
 # Flagged cells shown per request: the map names rules, never the output's values.
@@ -81,7 +82,7 @@ def egress_submit(request: Request,
             values["context"], values["controls"]))["id"]
     except DomainError as exc:
         values["sources"] = sources
-        return _new_form(request, m, job_id, values, exc.message, status=422)
+        return _new_form(request, m, job_id, values, Said(exc), status=422)
     return back(f"/egress/{request_id}", "requested")
 
 
@@ -177,7 +178,7 @@ def egress_vote(request: Request, request_id: PathId,
         # A vote the rules refuse (a point unanswered, an override missing): the page again,
         # with what the reviewer wrote and why, instead of an error page.
         kept = {k: str(v) for k, v in form.items() if k != "csrf"}
-        return _egress_page(request, m, request_id, vote=kept, vote_error=exc.message,
+        return _egress_page(request, m, request_id, vote=kept, vote_error=Said(exc),
                             status=422)
     return back(f"/egress/{request_id}", "voted")
 

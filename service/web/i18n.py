@@ -50,6 +50,41 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalog(current.get()).ngettext(singular, plural, n)
 
 
+def _field(value: object) -> object:
+    """A field of an error in words where it is a word of the domain (a role, a state, "output
+    name"), also in a comma-separated list of them; data stays as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    translated = gettext(value)
+    if translated != value or ", " not in value:
+        return translated
+    return ", ".join(gettext(part) for part in value.split(", "))
+
+
+class Said:
+    """An error's sentence in the reader's language, worded when shown (a page sets its
+    language as it renders): the template of a :class:`~policies.errors.DomainError` looked up
+    in the catalog, its fields filled in. A template the catalog lacks stays English."""
+
+    def __init__(self, error: Any) -> None:
+        self.error = error
+
+    def __str__(self) -> str:
+        template, params = getattr(self.error, "template", None), getattr(self.error, "params", {})
+        if template is None:
+            return str(self.error)
+        worded = gettext(template)
+        if not params:
+            return worded
+        try:
+            return worded.format(**{k: _field(v) for k, v in params.items()})
+        except (KeyError, IndexError, ValueError, AttributeError):
+            return self.error.message  # a broken translation never hides the error
+
+    def __bool__(self) -> bool:
+        return bool(str(self.error))
+
+
 def choose(cookie: str | None, default: str) -> str:
     return cookie if cookie in LANGUAGES else default
 

@@ -12,6 +12,7 @@ from actions import users as user_actions
 from policies import Role
 from policies.errors import DomainError
 from service.web.base import Form, Member, back, context, home_of, member, render
+from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,5 +68,5 @@ def todo_email(request: Request, m: Annotated[Member, Depends(member())], form: 
     try:
         user_actions.set_email(context(request, m), None, str(form.get("email", "")))
     except DomainError as exc:
-        return _page(request, m, exc.message, status=422)
+        return _page(request, m, Said(exc), status=422)
     return back("/todo", "email_set")

@@ -17,6 +17,7 @@ from policies.errors import DomainError
 from policies.permissions import Action
 from service.uploads import parse_field_names, register_upload
 from service.web.base import Form, Member, back, context, home_of, member, render
+from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,7 +64,7 @@ def register_submit(request: Request, background: BackgroundTasks,
                                    values["update_frequency"] or "irregular",
                                    parse_field_names(values["field_names"])))["name"]
     except DomainError as exc:
-        return _register_form(request, m, values, exc.message, status=422)
+        return _register_form(request, m, values, Said(exc), status=422)
     target = f"/provider/datasets/{name}?done=registered"
     if request.headers.get("hx-request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": target})

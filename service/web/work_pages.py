@@ -14,6 +14,7 @@ from policies.errors import DomainError
 from policies.permissions import Action
 from service.api.params import PathId
 from service.web.base import Form, Member, back, context, member, render
+from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
 FINAL = ("succeeded", "failed", "cancelled", "timed_out")
@@ -73,8 +74,8 @@ def job_submit(request: Request, grant_id: PathId,
         data = job_actions.submit(context(request, m), grant_id, sql, output, target)
     except DomainError as exc:
         if htmx:
-            return render(request, "form_error.html", m, message=exc.message, status=422)
-        return _workspace(request, m, grant_id, sql, output, exc.message, status=422)
+            return render(request, "form_error.html", m, message=Said(exc), status=422)
+        return _workspace(request, m, grant_id, sql, output, Said(exc), status=422)
     if htmx:
         answer = render(request, "job_status.html", m, j=data | {"result": None}, final=FINAL,
                         requests=[])
@@ -92,7 +93,7 @@ def job_keep(request: Request, job_id: PathId,
     except DomainError as exc:
         data, linked = _job(request, m, job_id)
         return render(request, "job.html", m, j=data, final=FINAL, requests=linked,
-                      keep_error=exc.message, keep_name=name[:63], status=422)
+                      keep_error=Said(exc), keep_name=name[:63], status=422)
     return back(f"/jobs/{job_id}", "kept")
 
 

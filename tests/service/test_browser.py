@@ -69,7 +69,7 @@ UI_TEXT_JS = """() => {
 # Words a Chinese page may show in Latin letters: names of formats, standards and units.
 LATIN_OK = {"SQL", "CSV", "XLSX", "Parquet", "JSON", "API", "PII", "ID", "IDs", "DuckDB",
             "SHA", "HMAC", "Ed25519", "UTC", "Merkle", "Graphviz", "SVG", "PNG", "ZIP", "URL",
-            "HTTP", "HTTPS", "HTML", "Markdown", "SMTP", "UTF", "GB", "IP", "CPU", "MB", "KB",
+            "HTTP", "HTTPS", "HTML", "STARTTLS", "Markdown", "SMTP", "UTF", "GB", "IP", "CPU", "MB", "KB",
             "ms", "min", "NK", "SDV", "Presidio", "ACRO", "OpenSAFELY", "SACRO", "Ctrl", "Enter",
             "Cmd", "Tab", "tds", "k", "p", "n", "ε", "δ", "CN", "Copula", "Gaussian", "GaussianCopula"}
 LATIN = re.compile(r"[A-Za-z][A-Za-z_]+")
@@ -188,6 +188,9 @@ def test_provider_registers_a_dataset(site):
     page.fill("#domain", "health")
     page.select_option("#level", "L3")
     page.fill("#description", "某市门诊就诊明细")
+    page.fill("#department", "市卫生健康委员会")
+    page.select_option("#update_frequency", "daily")
+    page.fill("#field_names", "fee=费用（元）\ndistrict=行政区")
     page.click("#register button[type=submit]")
     page.wait_for_url(re.compile(r"/provider/datasets/visits"))
     # The scan's suggestions per column, with their share, to confirm or override.
@@ -197,6 +200,8 @@ def test_provider_registers_a_dataset(site):
         "zh_CN": "居民身份证号", "en": "Resident ID"}[site.lang]
     assert page.locator("#col-resident_id .share").inner_text() == "100%"
     assert page.locator("select[name='entity:patient_name']").input_value() == "PERSON"
+    assert page.locator("input[name='field:fee']").input_value() == "费用（元）"
+    page.fill("input[name='field:age']", "年龄")
     page.check("input[name='qi:age']")
     page.check("input[name='qi:district']")
     page.click("form[action='/provider/datasets/visits'] button[type=submit]")
@@ -210,9 +215,12 @@ def test_provider_registers_a_dataset(site):
 def test_merchant_browses_the_preview_and_applies(site):
     page = site.page("merchant")
     page.goto(site.url + "/catalog")
-    page.fill("input[name=q]", "门诊")
+    page.fill("input[name=q]", "门诊 费用")  # a title word and a Chinese field name
     page.click("form[role=search] button[type=submit]")
+    assert "市卫生健康委员会" in page.locator("table").inner_text()
+    site.shot(page, "merchant-catalog-search")
     page.click("a[href='/catalog/visits']")
+    assert "费用（元）" in page.content()
     assert site.words("simulated") in page.locator(".simulated-label").inner_text()
     site.shot(page, "merchant-dataset-preview")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -246,6 +254,51 @@ def test_reviewer_approves_the_application(site):
     site.shot(page, "reviewer-application-approved")
 
 
+def test_a_returned_application_is_amended_then_withdrawn_and_sent_once(site):
+    merchant = site.page("merchant")
+    merchant.goto(site.url + "/applications/new?dataset=visits")
+    for column in ("district", "age"):
+        merchant.check(f"input[name='col:visits:{column}']")
+    merchant.fill("#scenario", "年龄结构分析")
+    merchant.fill("#description", "按区统计年龄结构")
+    merchant.fill("#purpose", "养老服务规划")
+    merchant.fill("#products", "各区年龄结构表")
+    merchant.fill("#months", "6")
+    # A double click sends the form once: one application, not two.
+    merchant.dblclick("form[action='/applications'] button[type=submit]")
+    merchant.wait_for_url(re.compile(r"/applications/\d+"))
+    app_id = merchant.url.split("?")[0].rsplit("/", 1)[1]
+    merchant.goto(site.url + "/applications")
+    assert merchant.locator("tr", has_text="年龄结构分析").count() == 1
+    reviewer = site.page("reviewer")
+    reviewer.goto(site.url + "/todo")
+    assert reviewer.locator("#todos tr[data-kind='applications_to_review']").count() == 1
+    assert reviewer.locator("#todo-count").inner_text() != ""
+    site.shot(reviewer, "reviewer-todo")
+    reviewer.goto(site.url + f"/applications/{app_id}")
+    assert "CN_RESIDENT_ID" not in reviewer.locator("#items").inner_text()  # words, not codes
+    reviewer.click("button[value=return]")  # a return needs a comment: said in place
+    assert reviewer.evaluate("document.getElementById('comment').validationMessage")
+    assert "done=" not in reviewer.url
+    reviewer.fill("#comment", "请补充年龄分段的口径说明")
+    reviewer.click("button[value=return]")
+    reviewer.wait_for_url(re.compile(r"done=decided"))
+    merchant.goto(site.url + "/todo")
+    assert merchant.locator("#notices tr.unread").count() >= 1
+    assert merchant.locator("#todos tr[data-kind='applications_to_amend']").count() == 1
+    site.shot(merchant, "merchant-todo")
+    merchant.goto(site.url + f"/applications/{app_id}")
+    site.shot(merchant, "merchant-application-returned")
+    merchant.click(f"a[href='/applications/{app_id}/amend']")
+    merchant.fill("#purpose", "养老服务规划（按五岁年龄组）")
+    merchant.click("form.card button[type=submit]")
+    merchant.wait_for_url(re.compile(r"done=amended"))
+    merchant.once("dialog", lambda dialog: dialog.accept())
+    merchant.click("#withdraw button")
+    merchant.wait_for_url(re.compile(r"done=application_withdrawn"))
+    site.shot(merchant, "merchant-application-withdrawn")
+
+
 def run_job(page, site, sql: str, output: str, button: str) -> str:
     page.evaluate("document.getElementById('run').innerHTML = ''")  # forget the last run
     page.fill("#sql", sql)
@@ -263,8 +316,37 @@ def test_merchant_runs_on_simulated_and_real_data_and_requests_egress(site):
     page = site.page("merchant")
     page.goto(site.url + "/workspace")
     page.click("table a[href^='/workspace/']")
-    page.click("a[data-insert='visits']")  # the table list inserts names into the editor
-    assert page.locator("#sql").input_value() == "visits"
+    page.fill("#sql", "SELECT ")
+    page.locator("#sql").press("End")
+    page.click("a[data-insert='district']")  # names go in quoted, separated by commas
+    page.click("a[data-insert='fee']")
+    page.locator("#sql").press("End")
+    page.locator("#sql").type(" FROM ")
+    page.click("a[data-insert='visits']")
+    assert page.locator("#sql").input_value() == 'SELECT "district", "fee" FROM "visits"'
+    # A simulated run needs no name: Ctrl+Enter leaves a draft, which is kept under a name.
+    page.fill("#output_name", "")
+    page.locator("#sql").press("Control+Enter")
+    page.wait_for_function("() => !document.querySelector('#run [hx-trigger]') && "
+                           "document.querySelector('#run .card')", timeout=90_000)
+    assert "draft_" in page.locator("#run").inner_text()
+    # The history lists the draft without a reload.
+    page.locator("#history td", has_text="draft_").first.wait_for()
+    # A real run asks for a name in place, before anything is sent.
+    page.click("#run-real")
+    assert page.evaluate("document.getElementById('output_name').validationMessage")
+    # The SQL survives leaving the page.
+    page.reload()
+    assert page.locator("#sql").input_value() == 'SELECT "district", "fee" FROM "visits"'
+    page.goto(site.url + "/jobs/" + page.locator("#history a[href^='/jobs/']").first
+              .get_attribute("href").rsplit("/", 1)[1])
+    page.fill("form.keep input[name=output_name]", "district_fees")
+    page.click("form.keep button")
+    page.wait_for_url(re.compile(r"done=kept"))
+    site.shot(page, "merchant-draft-kept")
+    page.goto(site.url + "/workspace")
+    page.click("table a[href^='/workspace/']")
+    assert page.locator("a[data-insert='district_fees']").count() == 1
     sql = "SELECT district, count(*) AS visits, round(avg(fee), 2) AS avg_fee FROM visits GROUP BY 1"
     simulated = run_job(page, site, sql, "by_district_sim", "#run-simulated")
     assert site.words("simulated") in simulated and page.locator("#run .simulated tbody tr").count() > 0
@@ -276,6 +358,8 @@ def test_merchant_runs_on_simulated_and_real_data_and_requests_egress(site):
     page.click("#run a[href^='/egress/new']")
     page.fill("#product", "各区门诊量统计表")
     page.fill("#purpose", "卫生资源规划")
+    page.fill("#context", "各区门诊人次与平均费用")
+    page.fill("#controls", "按区汇总，每格不少于 10 人")
     page.click("form[action='/egress'] button[type=submit]")
     page.wait_for_url(re.compile(r"/egress/\d+"))
     assert page.locator("#checks tr.check-pass").count() == 8
@@ -307,6 +391,7 @@ def test_two_reviewers_vote_blind_and_the_second_approval_releases(site):
         page.click(f"#egress-queue a[href='/egress/{request}']")
         if n == 1:
             assert site.words("blind") in page.content()  # the first vote is not shown yet
+        assert "每格不少于 10 人" in page.locator("#controls").inner_text()
         for select in page.locator("#vote select").all():
             select.select_option("yes")
         for note in page.locator("#vote input[name^='note:']").all():
@@ -324,7 +409,12 @@ def test_merchant_downloads_and_verifies_the_release(site, tmp_path):
     page.goto(site.url + "/releases")
     page.click("table a[href^='/releases/']")
     assert site.words("valid") in page.locator("#verification .badge").inner_text()
+    assert page.locator("#released tbody tr").count() >= 1  # the released table, paged
     site.shot(page, "merchant-release")
+    with page.expect_download() as table:
+        page.click("#download-csv")
+    table.value.save_as(tmp_path / "table.csv")
+    assert (tmp_path / "table.csv").read_text(encoding="utf-8-sig").startswith("district,")
     with page.expect_download() as download:
         page.click("#download")
     target = tmp_path / "bundle.zip"
@@ -351,8 +441,19 @@ def test_admin_verifies_the_ledger_and_opens_the_lineage_picture(site):
     picture.wait_for()
     page.wait_for_function("() => document.getElementById('lineage-picture').naturalWidth > 0")
     site.shot(page, "admin-lineage")
+    # Adding a user answers with a redirect: the token shows once, a reload posts nothing.
+    page.goto(site.url + "/admin/users")
+    page.fill("#name", "zhao")
+    page.select_option("#role", "merchant")
+    page.fill("#org", "新公司")
+    page.click("form[action='/admin/users'] button[type=submit]")
+    page.wait_for_url(re.compile(r"done=user_added"))
+    assert page.locator("#new-token").inner_text().startswith("tds_")
+    page.reload()
+    assert page.locator("#new-token").count() == 0
     for path, name in (("/admin", "admin-monitoring"), ("/admin/users", "admin-users"),
-                       ("/admin/policy", "admin-policy"), ("/admin/report", "admin-report")):
+                       ("/admin/policy", "admin-policy"), ("/admin/report", "admin-report"),
+                       ("/todo", "admin-todo")):
         page.goto(site.url + path)
         assert page.locator("h1").count() == 1
         site.shot(page, name)

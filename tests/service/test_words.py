@@ -148,3 +148,51 @@ def test_identifiers_in_policy_help_are_set_as_code():
                                  "catalog.max_upload_bytes"))
     assert "<code>safe_threshold</code>" in shown and \
         "<code>catalog.max_upload_bytes</code>" in shown and "<code>ACRO" not in shown
+
+
+def _fields(template: str) -> set[str]:
+    return {m.group(1) for m in re.finditer(r"(?<!\{)\{(\w+)[!:}]", template)}
+
+
+def test_every_error_translation_fills_the_same_fields():
+    from babel.messages.pofile import read_po
+
+    from service.web import catalogs
+
+    with catalogs.po_path("zh_CN").open("rb") as handle:
+        po = read_po(handle, locale="zh_CN")
+    broken = [m.id for m in po if isinstance(m.id, str) and isinstance(m.string, str)
+              and m.string and "{" in m.id and _fields(m.id) != _fields(m.string)]
+    assert broken == []
+
+
+def test_errors_read_in_the_readers_language_with_their_words(zh):
+    from catalog.errors import InvalidInput, NotFound
+    from catalog.names import identifier
+    from policies import Actor, Role
+    from policies.permissions import Action, permit
+
+    assert str(i18n.Said(NotFound("no job {job_id}", job_id=7))) == "没有作业 7"
+    with pytest.raises(InvalidInput) as empty:
+        identifier("", "output name", 63)
+    assert str(i18n.Said(empty.value)) == "输出名称不能为空"
+    with pytest.raises(Exception) as role:
+        permit(Actor(1, "p", Role.PROVIDER), Action.JOB_SUBMIT)
+    assert str(i18n.Said(role.value)) == "此操作需要以下角色：数据商；您是数据提供方"
+    # A translation that does not fit its fields never hides the error.
+    odd = NotFound("no job {job_id}", job_id=7)
+    odd.params = {"other": 1}
+    assert str(i18n.Said(odd)) == odd.message
+
+
+def test_api_problems_carry_the_template_and_its_fields(app, people):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    answer = client.get("/api/v1/jobs/424242",
+                        headers={"Authorization": f"Bearer {people.tokens['merchant']}"})
+    body = answer.json()
+    assert answer.status_code == 404 and body["detail"] == "no job 424242"
+    assert body["code"] == "no job {job_id}" and body["params"] == {"job_id": 424242}
+    page = console(app, "merchant").get("/jobs/424242")
+    assert page.status_code == 404 and "没有作业 424242" in page.text

@@ -65,6 +65,8 @@ document.addEventListener("htmx:xhr:progress", (event) => {
     bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
   }
 });
+// Captured at the document, before htmx's own listener on the form: a refused submission never
+// reaches it, so nothing is sent.
 document.addEventListener("submit", (event) => {
   const form = event.target, button = event.submitter;
   // A button that needs a field (a rejection needs its reason) says so in place, before any
@@ -72,6 +74,7 @@ document.addEventListener("submit", (event) => {
   const needs = button?.dataset.needs && form.elements[button.dataset.needs];
   if (needs && !needs.value.trim()) {
     event.preventDefault();
+    event.stopPropagation();
     needs.setCustomValidity(button.dataset.needsMessage || "");
     needs.reportValidity();
     needs.addEventListener("input", () => needs.setCustomValidity(""), { once: true });
@@ -79,12 +82,14 @@ document.addEventListener("submit", (event) => {
   }
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
     event.preventDefault();
+    event.stopPropagation();
     return;
   }
   // One click, one submission: later clicks while the first is on its way do nothing. The
   // buttons are disabled after the form's data is taken (a disabled submitter sends no value).
   if (form.dataset.sending) {
     event.preventDefault();
+    event.stopPropagation();
     return;
   }
   form.dataset.sending = "1";
@@ -93,7 +98,7 @@ document.addEventListener("submit", (event) => {
       if (!b.disabled) { b.disabled = true; b.dataset.reenable = "1"; }
     });
   });
-});
+}, true);
 function reenable(root) {
   root.querySelectorAll("form[data-sending]").forEach((form) => {
     delete form.dataset.sending;
