@@ -149,7 +149,7 @@ def test_forms_without_a_valid_csrf_token_are_refused_and_change_nothing(app, ho
         data = form | ({"csrf": token} if token else {})
         response = client.post("/applications", data=data, follow_redirects=False)
         assert response.status_code == 403
-        assert "security token" in response.text  # says what to do: reload and retry
+        assert "安全令牌" in response.text  # says what to do: reload and retry
     assert "申请" in client.get("/applications").text
     with home.store.read() as s:
         assert s.scalar(select(LedgerEvent.seq).where(
@@ -172,7 +172,7 @@ def test_every_page_checks_the_role_as_the_api_does(app):
                 assert response.status_code in (200, 404), (path, role, response.status_code)
             else:
                 assert response.status_code == 403, (path, role, response.status_code)
-                assert "needs the role" in response.text
+                assert "需要以下角色" in response.text
 
 
 def test_another_organization_cannot_open_anything_by_editing_the_url(app, home, people,
@@ -295,7 +295,7 @@ def test_the_admin_creates_a_user_who_signs_in_and_is_disabled(app, home):
     csrf = csrf_of(admin.get("/admin/users").text)
     created = admin.post("/admin/users", data={"csrf": csrf, "name": "wang", "role": "merchant",
                                                "org": "新公司", "password": "short"})
-    assert created.status_code == 422 and "at least" in created.text
+    assert created.status_code == 422 and "密码至少需要 10 个字符" in created.text
     with home.store.read() as s:  # refused as a whole: no user without its password
         assert s.scalar(select(User.id).where(User.name == "wang")) is None
     created = admin.post("/admin/users", data={"csrf": csrf, "name": "wang", "role": "merchant",
@@ -411,7 +411,7 @@ def test_a_draft_is_kept_from_its_page_and_the_history_refreshes_itself(app, hom
         assert "保留此草稿为" in shown
         taken = merchant.post(f"/jobs/{job_id}/keep", data={
             "csrf": csrf_of(shown), "output_name": "visits"})
-        assert taken.status_code == 422 and "already has a table named" in taken.text
+        assert taken.status_code == 422 and "工作区中已有名为" in taken.text
         kept = merchant.post(f"/jobs/{job_id}/keep", data={
             "csrf": csrf_of(shown), "output_name": "districts"}, follow_redirects=False)
         assert kept.headers["location"] == f"/jobs/{job_id}?done=kept"
@@ -419,7 +419,7 @@ def test_a_draft_is_kept_from_its_page_and_the_history_refreshes_itself(app, hom
         unnamed = merchant.post(f"/workspace/{grant_id}/jobs", data={
             "csrf": csrf_of(shown), "target": "real", "output_name": "",
             "sql": "SELECT district FROM visits"})
-        assert unnamed.status_code == 422 and "needs an output name" in unnamed.text
+        assert unnamed.status_code == 422 and "在真实数据上运行需要输出名称" in unnamed.text
 
 
 @settings(max_examples=300, deadline=None)
@@ -482,7 +482,7 @@ def test_providers_name_fields_and_merchants_find_datasets_by_them(app, home, vi
         "csrf": csrf_of(form), "name": "x", "title": "x", "domain": "health", "level": "L1",
         "attribute": "open", "field_names": "no equals sign"},
         files={"file": ("x.parquet", visits_file.read_bytes(), "application/octet-stream")})
-    assert bad.status_code == 422 and "line 1" in bad.text
+    assert bad.status_code == 422 and "字段中文名第 1 行" in bad.text
 
 
 def test_the_header_counts_todos_and_the_todo_page_lists_them(app, home, people, visits_file):
@@ -497,6 +497,6 @@ def test_the_header_counts_todos_and_the_todo_page_lists_them(app, home, people,
     reviewer.post("/todo/read", data={"csrf": csrf_of(page)})
     assert 'id="unread-count"' not in reviewer.get("/todo/badge").text
     bad = reviewer.post("/todo/email", data={"csrf": csrf_of(page), "email": "nope"})
-    assert bad.status_code == 422 and "is not an e-mail address" in bad.text
+    assert bad.status_code == 422 and "不是电子邮箱地址" in bad.text
     saved = reviewer.post("/todo/email", data={"csrf": csrf_of(page), "email": "li@example.com"})
     assert 'value="li@example.com"' in saved.text and "通知邮箱已保存" in saved.text

@@ -38,7 +38,7 @@ def test_a_refused_vote_keeps_the_page_and_what_the_reviewer_wrote(app, home, pe
         "csrf": csrf_of(page), "decision": "approve", "comment": "数据口径清楚",
         "point:purpose_scope": "yes", "note:purpose_scope": "用途一致"}, follow_redirects=False)
     assert response.status_code == 422
-    assert 'id="vote-error"' in response.text and "answer every review point" in response.text
+    assert 'id="vote-error"' in response.text and "批准前请回答每个审核要点" in response.text
     assert "数据口径清楚" in response.text and 'value="用途一致"' in response.text
     assert '<option value="yes" selected>' in response.text
     assert reviewer.get(f"/egress/{req['id']}").text.count('id="vote"') == 1  # no vote cast
