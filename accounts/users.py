@@ -79,7 +79,7 @@ def add_user(session: Session, actor: Actor, name: str, role: str,
     except ValueError:
         raise InvalidInput("role must be one of {role}", role=', '.join(r.value for r in Role)) from None
     if role_ in ORG_ROLES and not org:
-        raise InvalidInput("a {value} must belong to an organization (--org)", value=role_.value)
+        raise InvalidInput("a {role} must belong to an organization (--org)", role=role_.value)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict("a user named {name!r} exists already", name=name)
     organization = None

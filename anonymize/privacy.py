@@ -64,8 +64,8 @@ def _source(con: duckdb.DuckDBPyConnection, data: Path | pa.Table) -> None:
         con.execute(f"CREATE VIEW src AS SELECT * FROM {reader}")
         con.execute("SELECT * FROM src LIMIT 0")
     except duckdb.Error as exc:
-        raise PrivacyError("{name} cannot be read: {splitlines}",
-                           name=path.name, splitlines=str(exc).splitlines()[0]) from exc
+        raise PrivacyError("{name} cannot be read: {reason}",
+                           name=path.name, reason=str(exc).splitlines()[0]) from exc
 
 
 def measure(data: Path | pa.Table, quasi_identifiers: list[str], sensitive: str | None = None,

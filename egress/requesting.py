@@ -110,10 +110,12 @@ def _releasable_job(session: Session, actor: Actor, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None or job.org != actor.org:
         raise NotFound("no job {job_id}", job_id=job_id)
-    if job.status != "succeeded" or job.target != "real":
-        raise InvalidRequest("job {job_id} has no real output to release (status {status}{value})",
-                             job_id=job_id, status=job.status,
-                             value=', simulated data' if job.target != 'real' else '')
+    if job.target != "real":
+        raise InvalidRequest("job {job_id} ran on simulated data: only outputs of real data are "
+                             "released", job_id=job_id)
+    if job.status != "succeeded":
+        raise InvalidRequest("job {job_id} has no real output to release (status {status})",
+                             job_id=job_id, status=job.status)
     open_request = session.scalar(select(EgressRequest.id).where(
         EgressRequest.job_id == job.id, EgressRequest.status.in_(OPEN)))
     if open_request is not None:

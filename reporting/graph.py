@@ -163,6 +163,6 @@ def to_svg(graph: Graph) -> bytes:
     done = subprocess.run([dot, "-Tsvg"], input=to_dot(graph).encode("utf-8"),
                           capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
-        raise GraphUnavailable("Graphviz failed: {decode}",
-                               decode=done.stderr.decode(errors='replace')[:200])
+        raise GraphUnavailable("Graphviz failed: {reason}",
+                               reason=done.stderr.decode(errors="replace")[:200])
     return done.stdout

@@ -50,8 +50,8 @@ def before_submit(session: Session, policy: Policy, grant: Grant) -> int:
     spent = spent_today(session, policy, grant.id)
     if spent >= limit:
         raise QueryRefused("the grant's budget of {limit} real-data jobs a day is spent; it renews at "
-                           "midnight ({web}). Develop on simulated data meanwhile",
-                           limit=limit, web=policy.web['timezone'])
+                           "midnight ({timezone}). Develop on simulated data meanwhile",
+                           limit=limit, timezone=policy.web["timezone"])
     return spent
 
 

@@ -79,7 +79,8 @@ def check(sql: str, max_length: int, max_depth: int = 200) -> dict[str, Any]:
         raise QueryRefused("the SQL cannot be analysed: {first_line}", first_line=_first_line(exc)) from exc
     tree = json.loads(raw)
     if tree.get("error"):
-        raise QueryRefused("only a plain SELECT is allowed: {get}", get=tree.get('error_message', ''))
+        raise QueryRefused("only a plain SELECT is allowed: {reason}",
+                             reason=tree.get("error_message", ""))
     for function in _table_functions(tree):
         if function.lower() not in ALLOWED_TABLE_FUNCTIONS:
             raise QueryRefused("the table function {function}() is not available in the sandbox",
@@ -116,8 +117,8 @@ def authorize(sql: str, visible: set[str], settings: dict[str, Any],
                            taken=taken[0])
     unknown = sorted(tables_read(tree) - visible)
     if unknown:
-        raise QueryRefused("no table {unknown!r} in this workspace (tables: {value})",
-                           unknown=unknown[0], value=', '.join(sorted(visible)) or 'none')
+        raise QueryRefused("no table {unknown!r} in this workspace (tables: {tables})",
+                           unknown=unknown[0], tables=", ".join(sorted(visible)) or "none")
     return tree
 
 

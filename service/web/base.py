@@ -158,8 +158,8 @@ def member(*allowed: Role | Action):
     async def dependency(m: Annotated[Member, Depends(_member)]) -> Member:
         if roles and m.actor.role not in roles:
             names = ", ".join(r.value for r in Role if r in roles)
-            raise Forbidden("this page needs the role {names}; you are {value}",
-                            names=names, value=m.actor.role.value)
+            raise Forbidden("this page needs the role {roles}; you are {role}",
+                            roles=names, role=m.actor.role.value)
         return m
     return dependency
 

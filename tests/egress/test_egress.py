@@ -371,3 +371,12 @@ def test_a_policy_can_require_context_and_controls_before_submission(home, peopl
                                    requesting.Change(context="各区门诊人次",
                                                      controls="每格不少于 10 人")).as_dict()
     assert done["status"] == "submitted" and done["controls"] == "每格不少于 10 人"
+
+
+def test_a_simulated_output_is_never_released(home, people, grant_id):
+    with home.store.transaction() as s:
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id,
+                             "SELECT district FROM visits", "", "simulated").id
+    home.run_job(job_id)
+    with refused(home, "ran on simulated data: only outputs of real data are released"):
+        ask(home, people, job_id)
