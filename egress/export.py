@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pyarrow.parquet as pq
 
 from egress.bundle import OUTPUT
 from egress.errors import InvalidRequest
+from sandbox.engine import batch_rows, first_rows
 
 # Each format: its media type and file suffix. "bundle" is the signed zip (egress.bundle).
 FORMATS = {
@@ -39,21 +41,8 @@ def page(bundle: Path, offset: int, limit: int) -> dict[str, Any]:
     parquet = pq.ParquetFile(bundle / OUTPUT)
     total = parquet.metadata.num_rows
     offset = max(0, min(offset, total))
-    rows: list[list[Any]] = []
-    start = 0
-    for group in range(parquet.num_row_groups):
-        size = parquet.metadata.row_group(group).num_rows
-        if start + size > offset and len(rows) < limit:
-            table = parquet.read_row_group(group)
-            first = max(0, offset - start)
-            piece = table.slice(first, limit - len(rows))
-            columns = [c.to_pylist() for c in piece.columns]
-            rows.extend(list(r) for r in zip(*columns, strict=True))
-        start += size
-        if len(rows) >= limit:
-            break
-    return {"columns": parquet.schema_arrow.names, "rows": rows, "offset": offset,
-            "total": total, "limit": limit}
+    columns, rows = first_rows(parquet, limit, offset)
+    return {"columns": columns, "rows": rows, "offset": offset, "total": total, "limit": limit}
 
 
 def _cell(value: Any) -> Any:
@@ -75,11 +64,9 @@ def _text_cell(value: Any) -> Any:
     return value
 
 
-def _batches(bundle: Path):
-    parquet = pq.ParquetFile(bundle / OUTPUT)
-    for batch in parquet.iter_batches(batch_size=65_536):
-        columns = [c.to_pylist() for c in batch.columns]
-        yield from zip(*columns, strict=True)
+def _batches(bundle: Path) -> Iterator[list[Any]]:
+    for batch in pq.ParquetFile(bundle / OUTPUT).iter_batches(batch_size=65_536):
+        yield from batch_rows(batch)
 
 
 def write(bundle: Path, fmt: str, target: Path) -> Path:

@@ -260,17 +260,31 @@ def _collect(reader: pa.RecordBatchReader, settings: dict[str, Any], show_rows: 
         size += batch.nbytes
         _within_caps(rows, size, settings)
         if len(shown) < show_rows:
-            shown.extend(_rows(batch.slice(0, show_rows - len(shown))))
+            shown.extend(batch_rows(batch.slice(0, show_rows - len(shown))))
     return Result(rows, size, reader.schema, shown)
 
 
-def first_rows(source: Path | pq.ParquetFile, limit: int) -> tuple[list[str], list[list[Any]]]:
-    """The column names of a Parquet file and its first ``limit`` rows."""
+def first_rows(source: Path | pq.ParquetFile, limit: int,
+               offset: int = 0) -> tuple[list[str], list[list[Any]]]:
+    """The column names of a Parquet file and its rows ``offset`` .. ``offset + limit``,
+    reading only the row groups that hold them, batch by batch."""
     parquet = source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
     rows: list[list[Any]] = []
-    if limit > 0:
-        for batch in parquet.iter_batches(batch_size=min(limit, 65_536)):
-            rows.extend(_rows(batch.slice(0, limit - len(rows))))
+    if limit > 0 and offset < parquet.metadata.num_rows:
+        groups, skip = [], max(offset, 0)
+        for group in range(parquet.num_row_groups):
+            size = parquet.metadata.row_group(group).num_rows
+            if groups or skip < size:
+                groups.append(group)
+            else:
+                skip -= size  # a whole group before the first row wanted: never read
+        for batch in parquet.iter_batches(batch_size=min(skip + limit, 65_536),
+                                          row_groups=groups):
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            rows.extend(batch_rows(batch.slice(skip, limit - len(rows))))
+            skip = 0
             if len(rows) >= limit:
                 break
     return parquet.schema_arrow.names, rows
@@ -302,7 +316,8 @@ def error_class(exc: Exception) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() or "failed"
 
 
-def _rows(batch: pa.RecordBatch) -> list[list[Any]]:
+def batch_rows(batch: pa.RecordBatch) -> list[list[Any]]:
+    """A record batch as rows of Python values."""
     columns = [column.to_pylist() for column in batch.columns]
     return [list(row) for row in zip(*columns, strict=True)]
 

@@ -9,6 +9,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from egress import export
 from egress.bundle import OUTPUT
@@ -60,3 +62,13 @@ def test_unknown_formats_and_oversized_sheets_are_refused(bundle, tmp_path, monk
     with pytest.raises(InvalidRequest, match="download CSV or the bundle"):
         export.write(bundle, "xlsx", tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
+
+
+@settings(max_examples=100, deadline=None)
+@given(offset=st.integers(0, 400), limit=st.integers(0, 200), group=st.integers(1, 100))
+def test_any_page_is_the_same_rows_as_slicing_the_table(tmp_path_factory, offset, limit, group):
+    folder = tmp_path_factory.mktemp("paged")
+    pq.write_table(pa.table({"n": list(range(300))}), folder / OUTPUT, row_group_size=group)
+    shown = export.page(folder, offset, limit)
+    assert [r[0] for r in shown["rows"]] == list(range(300))[min(offset, 300):][:limit]
+    assert shown["total"] == 300
