@@ -104,10 +104,14 @@ def releases(ctx: Context) -> list[dict[str, Any]]:
                 for r in requesting.list_releases(session, ctx.actor)]
 
 
+def _visible(ctx: Context, release_id: int) -> dict[str, Any] | None:
+    return next((r for r in releases(ctx) if r["id"] == release_id), None)
+
+
 def release(ctx: Context, release_id: int) -> dict[str, Any] | None:
     """A release the actor may see, with the verification of its bundle (signature, file
     hashes, ledger proof) and whether the platform's current key signed it; None if none."""
-    found = next((r for r in releases(ctx) if r["id"] == release_id), None)
+    found = _visible(ctx, release_id)
     if found is None:
         return None
     check = verify_bundle(ctx.data.fetch(found["path"]))
@@ -134,7 +138,7 @@ def download(ctx: Context, release_id: int, fmt: str = "bundle") -> Path:
 
 def table(ctx: Context, release_id: int, offset: int = 0, limit: int = 50) -> dict[str, Any]:
     """A page of a release's table (what left the platform), for those who may see it."""
-    found = next((r for r in releases(ctx) if r["id"] == release_id), None)
+    found = _visible(ctx, release_id)
     if found is None:
         raise NotFound("no release {release_id}", release_id=release_id)
     return export.page(ctx.data.fetch(found["path"]), offset, max(1, min(limit, 500)))

@@ -8,6 +8,8 @@ from actions.context import Context
 from notices import inbox, mail, todo
 from policies.permissions import Action, permit
 
+page = inbox.page  # the console page of a notice's object
+
 
 def todos(ctx: Context) -> list[dict[str, Any]]:
     """What waits for the actor, by kind, with how much of it is due soon."""

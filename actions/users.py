@@ -28,8 +28,11 @@ def add(ctx: Context, name: str, role: str, org: str | None,
 def search(ctx: Context) -> list[dict[str, Any]]:
     permit(ctx.actor, Action.USER_MANAGE)
     with ctx.read() as session:
-        return [ListedUser.of(u.as_dict() | {"has_password": bool(u.password_hash)})
-                for u in accounts.list_users(session, ctx.actor)]
+        return [_listed(u) for u in accounts.list_users(session, ctx.actor)]
+
+
+def _listed(user: accounts.User) -> dict[str, Any]:
+    return ListedUser.of(user.as_dict() | {"has_password": bool(user.password_hash)})
 
 
 def organizations(ctx: Context) -> list[dict[str, Any]]:
@@ -61,11 +64,7 @@ def me(ctx: Context) -> dict[str, Any]:
     """The actor's own account (with where its notices are e-mailed)."""
     permit(ctx.actor, Action.ACCOUNT_READ)
     with ctx.read() as session:
-        return ListedUser.of(_own(session, ctx).as_dict() | {"has_password": True})
-
-
-def _own(session: Any, ctx: Context) -> Any:
-    return accounts.get_user(session, ctx.actor.name)
+        return _listed(accounts.get_user(session, ctx.actor.name))
 
 
 def set_email(ctx: Context, name: str | None, email: str) -> dict[str, Any]:

@@ -68,6 +68,16 @@ def _scope(session: Session, actor: Actor) -> Callable[[str], bool]:
     return concerns
 
 
+def page(subject: str, role: Role) -> str:
+    """The console page of a notice's object (a grant's notice: the merchant's workspace, or
+    for administrators the alerts its budget raised)."""
+    kind, _, key = subject.partition(":")
+    if kind == "grant":
+        return "/admin/alerts" if role == Role.ADMIN else f"/workspace/{key}"
+    return {"application": f"/applications/{key}", "egress": f"/egress/{key}",
+            "release": f"/releases/{key}", "dataset_version": "/provider"}.get(kind, "/")
+
+
 def mark(session: Session, actor: Actor) -> NoticeMark:
     found = session.get(NoticeMark, actor.id)
     if found is None:

@@ -44,15 +44,8 @@ WORDS = {
     "preview.built": "模拟预览已生成 / simulated preview ready",
     "preview.failed": "模拟预览生成失败 / simulated preview failed",
 }
-PATHS = {"application": "/applications/{}", "egress": "/egress/{}", "release": "/releases/{}",
-         "grant": "/workspace/{}", "dataset_version": "/provider", "grant_alert": "/admin/alerts"}
-
-
-def _link(policy: Policy, subject: str) -> str:
-    kind, _, key = subject.partition(":")
-    path = PATHS.get(kind, "/").format(key)
-    base = policy.notifications.console_url.rstrip("/")
-    return f"{base}{path}" if base else path
+def _link(policy: Policy, user: User, subject: str) -> str:
+    return policy.notifications.console_url.rstrip("/") + inbox.page(subject, user.actor().role)
 
 
 def digest(policy: Policy, user: User, notes: list[dict[str, Any]]) -> EmailMessage:
@@ -66,7 +59,7 @@ def digest(policy: Policy, user: User, notes: list[dict[str, Any]]) -> EmailMess
     for note in reversed(notes):
         lines.append(f"- {note['time'][:16].replace('T', ' ')} UTC  "
                      f"{WORDS.get(note['action'], note['action'])}  {note['subject']}  "
-                     f"{_link(policy, note['subject'])}")
+                     f"{_link(policy, user, note['subject'])}")
     lines += ["", "—", "可信数据沙箱 Trusted Data Sandbox"]
     message.set_content("\n".join(lines))
     return message

@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from actions import notices as notice_actions
 from actions import users as user_actions
-from policies import Role
 from policies.errors import DomainError
 from service.web.base import Form, Member, back, context, home_of, member, render
 from service.web.i18n import Said
@@ -25,21 +24,12 @@ TODO_PAGES = {
 }
 
 
-def subject_link(subject: str, role: str) -> str:
-    """The console page of a notice's object."""
-    kind, _, key = subject.partition(":")
-    if kind == "grant":
-        return "/admin/alerts" if role == Role.ADMIN else f"/workspace/{key}"
-    return {"application": f"/applications/{key}", "egress": f"/egress/{key}",
-            "release": f"/releases/{key}", "dataset_version": "/provider"}.get(kind, "/")
-
-
 def _page(request: Request, m: Member, email_error: str = "", status: int = 200) -> HTMLResponse:
     ctx = context(request, m)
     todos = notice_actions.todos(ctx)
     notes = notice_actions.notices(ctx)
     for note in notes:
-        note["link"] = subject_link(note["subject"], m.actor.role)
+        note["link"] = notice_actions.page(note["subject"], m.actor.role)
     email = user_actions.me(ctx).get("email")
     return render(request, "todo.html", m, todos=todos, notes=notes, pages=TODO_PAGES,
                   email=email, email_error=email_error,

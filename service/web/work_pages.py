@@ -12,13 +12,12 @@ from actions import egress as egress_actions
 from actions import jobs as job_actions
 from policies.errors import DomainError
 from policies.permissions import Action
+from sandbox.states import ACTIVE_STATES, FINAL_STATES
 from service.api.params import PathId
 from service.web.base import Form, Member, back, context, member, render
 from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
-FINAL = ("succeeded", "failed", "cancelled", "timed_out")
-ACTIVE = ("queued", "running")
 
 
 @router.get("/workspace", response_class=HTMLResponse)
@@ -44,7 +43,7 @@ def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output
     view = application_actions.grant(context(request, m), grant_id)
     history, outputs = _history(request, m, grant_id)
     return render(request, "workspace.html", m, g=view, history=history, outputs=outputs,
-                  active=ACTIVE, sql=sql, output=output, error=error, status=status)
+                  active=ACTIVE_STATES, sql=sql, output=output, error=error, status=status)
 
 
 @router.get("/workspace/{grant_id}/history", response_class=HTMLResponse)
@@ -54,7 +53,7 @@ def workspace_history(request: Request, grant_id: PathId,
     application_actions.grant(context(request, m), grant_id)  # the member's own grant
     history, outputs = _history(request, m, grant_id)
     return render(request, "workspace_history.html", m, g={"id": grant_id}, history=history,
-                  outputs=outputs, active=ACTIVE, htmx_outputs=True)
+                  outputs=outputs, active=ACTIVE_STATES, htmx_outputs=True)
 
 
 @router.get("/workspace/{grant_id}", response_class=HTMLResponse)
@@ -77,7 +76,7 @@ def job_submit(request: Request, grant_id: PathId,
             return render(request, "form_error.html", m, message=Said(exc), status=422)
         return _workspace(request, m, grant_id, sql, output, Said(exc), status=422)
     if htmx:
-        answer = render(request, "job_status.html", m, j=data | {"result": None}, final=FINAL,
+        answer = render(request, "job_status.html", m, j=data | {"result": None}, final=FINAL_STATES,
                         requests=[])
         answer.headers["HX-Trigger"] = "job-submitted"  # the history part refreshes itself
         return answer
@@ -92,7 +91,7 @@ def job_keep(request: Request, job_id: PathId,
         job_actions.keep(context(request, m), job_id, name)
     except DomainError as exc:
         data, linked = _job(request, m, job_id)
-        return render(request, "job.html", m, j=data, final=FINAL, requests=linked,
+        return render(request, "job.html", m, j=data, final=FINAL_STATES, requests=linked,
                       keep_error=Said(exc), keep_name=name[:63], status=422)
     return back(f"/jobs/{job_id}", "kept")
 
@@ -108,7 +107,7 @@ def _job(request: Request, m: Member, job_id: int) -> tuple[dict, list[dict]]:
 def job_page(request: Request, job_id: PathId,
              m: Annotated[Member, Depends(member(Action.JOB_READ))]) -> HTMLResponse:
     data, linked = _job(request, m, job_id)
-    return render(request, "job.html", m, j=data, final=FINAL, requests=linked)
+    return render(request, "job.html", m, j=data, final=FINAL_STATES, requests=linked)
 
 
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
@@ -116,7 +115,7 @@ def job_status(request: Request, job_id: PathId,
                m: Annotated[Member, Depends(member(Action.JOB_READ))]) -> HTMLResponse:
     """The job's status part; it polls itself until the job ends."""
     data, linked = _job(request, m, job_id)
-    return render(request, "job_status.html", m, j=data, final=FINAL, requests=linked)
+    return render(request, "job_status.html", m, j=data, final=FINAL_STATES, requests=linked)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=None)
