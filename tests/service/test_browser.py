@@ -212,6 +212,17 @@ def test_provider_registers_a_dataset(site):
     site.shot(page, "provider-classification")
 
 
+def fill_application(page, columns, scenario, description, purpose, products, months):
+    """The application form for columns of the visits, filled in (not sent)."""
+    for column in columns:
+        page.check(f"input[name='col:visits:{column}']")
+    page.fill("#scenario", scenario)
+    page.fill("#description", description)
+    page.fill("#purpose", purpose)
+    page.fill("#products", products)
+    page.fill("#months", str(months))
+
+
 def test_merchant_browses_the_preview_and_applies(site):
     page = site.page("merchant")
     page.goto(site.url + "/catalog")
@@ -227,13 +238,8 @@ def test_merchant_browses_the_preview_and_applies(site):
     site.shot(page, "merchant-dataset-narrow")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.click("a[href^='/applications/new']")
-    for column in ("district", "department", "visit_date", "fee", "age"):
-        page.check(f"input[name='col:visits:{column}']")
-    page.fill("#scenario", "门诊资源配置分析")
-    page.fill("#description", "按区统计门诊量")
-    page.fill("#purpose", "卫生资源规划")
-    page.fill("#products", "各区门诊量统计表")
-    page.fill("#months", "12")
+    fill_application(page, ("district", "department", "visit_date", "fee", "age"),
+                     "门诊资源配置分析", "按区统计门诊量", "卫生资源规划", "各区门诊量统计表", 12)
     site.shot(page, "merchant-apply")
     page.click("form[action='/applications'] button[type=submit]")
     page.wait_for_url(re.compile(r"/applications/\d+"))
@@ -257,13 +263,8 @@ def test_reviewer_approves_the_application(site):
 def test_a_returned_application_is_amended_then_withdrawn_and_sent_once(site):
     merchant = site.page("merchant")
     merchant.goto(site.url + "/applications/new?dataset=visits")
-    for column in ("district", "age"):
-        merchant.check(f"input[name='col:visits:{column}']")
-    merchant.fill("#scenario", "年龄结构分析")
-    merchant.fill("#description", "按区统计年龄结构")
-    merchant.fill("#purpose", "养老服务规划")
-    merchant.fill("#products", "各区年龄结构表")
-    merchant.fill("#months", "6")
+    fill_application(merchant, ("district", "age"), "年龄结构分析", "按区统计年龄结构",
+                     "养老服务规划", "各区年龄结构表", 6)
     # A double click sends the form once: one application, not two.
     merchant.dblclick("form[action='/applications'] button[type=submit]")
     merchant.wait_for_url(re.compile(r"/applications/\d+"))
