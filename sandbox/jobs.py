@@ -120,9 +120,9 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
         raise QueryRefused("a run on real data needs an output name: egress requests and "
                            "later jobs refer to its output by it (simulated runs may leave it "
                            "out)")
-    if not draft:
-        output_name = _free_name(session, policy, grant, target, output_name)
     visible = table_names(session, grant, target)
+    if not draft:
+        output_name = _free_name(session, policy, grant, target, output_name, visible)
     tree = gate.authorize(sql, visible, policy.sandbox, target)
     spent = budget.before_submit(session, policy, grant) if target == "real" else 0
     job = Job(grant_id=grant.id, org=grant.org, submitted_by=actor.id, sql=sql, target=target,
@@ -142,16 +142,18 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
     return job
 
 
-def _free_name(session: Session, policy: Policy, grant: Grant, target: str, name: str) -> str:
-    """``name`` checked as a new output of ``grant``: an identifier, not reserved, not taken."""
+def _free_name(session: Session, policy: Policy, grant: Grant, target: str, name: str,
+               visible: set[str]) -> str:
+    """``name`` checked as a new output of ``grant``: an identifier, not reserved, not one of
+    the ``visible`` tables nor the name of a job still to finish."""
     name = identifier(name, "output name", policy.max_name_length)
     if name.lower().startswith(RESERVED_PREFIXES):
         raise QueryRefused("output names may not start with {reserved_prefixes}",
                            reserved_prefixes=', '.join(RESERVED_PREFIXES))
     taken = session.scalar(select(Job.id).where(
         Job.grant_id == grant.id, Job.target == target, Job.output_name == name,
-        Job.status.in_(("queued", "running", "succeeded"))))
-    if name in table_names(session, grant, target) or taken is not None:
+        Job.status.in_((*ACTIVE_STATES, JobStatus.SUCCEEDED.value))))
+    if name in visible or taken is not None:
         raise Conflict("the workspace already has a table named {name!r}", name=name)
     return name
 
@@ -167,7 +169,8 @@ def keep(session: Session, actor: Actor, policy: Policy, job_id: int, name: str)
         raise Conflict("job {job_id} is {status}; only a finished draft can be kept",
                        job_id=job_id, status=job.status)
     grant = applications.usable_grant(session, actor, job.grant_id)
-    name = _free_name(session, policy, grant, job.target, name)
+    name = _free_name(session, policy, grant, job.target, name,
+                      table_names(session, grant, job.target))
     append(session, actor, events.JOB_KEPT, f"job:{job.id}",
            {"draft": job.output_name, "output_name": name})
     job.output_name = name
