@@ -196,3 +196,28 @@ def test_api_problems_carry_the_template_and_its_fields(app, people):
     assert body["code"] == "no job {job_id}" and body["params"] == {"job_id": 424242}
     page = console(app, "merchant").get("/jobs/424242")
     assert page.status_code == 404 and "没有作业 424242" in page.text
+
+
+def test_every_domain_error_class_has_its_sentences_extracted():
+    import importlib
+    import pkgutil
+
+    from policies.errors import DomainError
+    from service.web import catalogs
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for package in catalogs.ERROR_PACKAGES:
+        for info in pkgutil.walk_packages(importlib.import_module(package).__path__,
+                                          package + "."):
+            if "migrations" not in info.name and not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+    templated = {c.__name__ for c in subclasses(DomainError)
+                 if c.__init__ is DomainError.__init__
+                 and c.__module__.split(".")[0] in catalogs.ERROR_PACKAGES}
+    # Of the policies package, permissions and lifecycle raise these (policy-file errors,
+    # PolicyError, are the operator's and stay English).
+    assert templated | {"Forbidden", "MoveRefused"} <= set(catalogs.ERROR_CLASSES)
