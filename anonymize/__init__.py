@@ -1,7 +1,7 @@
 """PII detection (offline Presidio with Chinese recognizers) and de-identification.
 
-Presidio (and through spaCy, PyTorch when it is installed) loads only when a scan or the text
-analyzer is used: operators and entity names import without it.
+Presidio (and through spaCy, PyTorch when it is installed) loads only when the text analyzer is
+used: column scans, operators and entity names import without it.
 """
 
 from __future__ import annotations

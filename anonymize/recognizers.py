@@ -1,9 +1,12 @@
-"""PII recognizers: small Presidio recognizer classes, one registry, offline.
+"""PII recognizers: small recognizer classes in Presidio's shape, one registry, offline.
 
-Each recognizer is a Presidio ``PatternRecognizer`` (so the analyzer engine can use it on free
-text, with context words) and also offers :meth:`find` for column scans, which applies the same
-patterns and validation without the engine's per-call overhead. Patterns never use ``\\b`` next
-to Chinese text (Chinese characters are word characters); they use explicit lookarounds.
+Each recognizer declares an entity, scored patterns, context words and a validation, as a
+Presidio ``PatternRecognizer`` does. :mod:`anonymize.analyzer` hands them to Presidio's analyzer
+engine for free text (context words raise scores there); column scans use :meth:`find` and the
+vectorized :meth:`valid_many` directly, without the engine's per-call overhead. This module does
+not import Presidio: importing it pulls in spaCy and, through thinc, PyTorch (about 1.5 s), which
+a column scan never needs. Patterns never use ``\\b`` next to Chinese text (Chinese characters
+are word characters); they use explicit lookarounds.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ from functools import cache
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from presidio_analyzer import Pattern, PatternRecognizer
-from presidio_analyzer.predefined_recognizers import IbanRecognizer as PresidioIban
 
 from anonymize import checksums, columnwise
 from anonymize.entities import ENTITIES
@@ -26,7 +27,7 @@ _PROVINCE_ABBR = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋�
 _PLATE_LETTER = "A-HJ-NP-Z"
 
 
-class TdsRecognizer(PatternRecognizer):
+class TdsRecognizer:
     """A pattern recognizer whose matches are confirmed by :meth:`valid` when it can tell."""
 
     ENTITY: str = ""
@@ -38,22 +39,12 @@ class TdsRecognizer(PatternRecognizer):
     VALID_RE2: str | None = None  # a whole value matching this RE2 pattern is certainly valid
     MATCH_IS_VALID = False  # every match of the patterns is valid: no check to run
 
-    def __init__(self, supported_language: str = "zh") -> None:
-        super().__init__(
-            supported_entity=self.ENTITY,
-            name=type(self).__name__,
-            supported_language=supported_language,
-            patterns=[Pattern(name, regex, score) for name, regex, score in self.PATTERNS],
-            context=list(self.CONTEXT),
-        )
+    def __init__(self) -> None:
         self._compiled = [re.compile(regex, self.FLAGS) for _, regex, _ in self.PATTERNS]
 
     def valid(self, text: str) -> bool | None:
         """True: certainly this entity; False: not it; None: cannot tell (pattern score stays)."""
         return None
-
-    def validate_result(self, pattern_text: str) -> bool | None:  # Presidio's hook
-        return self.valid(pattern_text)
 
     def valid_many(self, values: pa.Array) -> np.ndarray:
         if self.MATCH_IS_VALID:
@@ -334,8 +325,10 @@ class IbanRecognizer(TdsRecognizer):
 
 
 @cache
-def _presidio_iban() -> PresidioIban:
-    return PresidioIban()
+def _presidio_iban():  # Presidio's own recognizer, imported only when an IBAN-like value turns up
+    from presidio_analyzer.predefined_recognizers import IbanRecognizer
+
+    return IbanRecognizer()
 
 
 class UrlRecognizer(TdsRecognizer):
