@@ -1,33 +1,55 @@
 """The ledger at scale: appends with checkpoints, full verification, inclusion proofs.
 
     .venv/bin/python bench/ledger.py [--append 100000] [--verify 1000000]
+                                     [--processes 2] [--threads 8]
+                                     [--database-url postgresql+psycopg://...]
 
-Appends on SQLite (a fresh home): every transaction stores its events, their Merkle nodes, a
-signed checkpoint, and appends the checkpoint to the witness file with fsync. Two shapes:
-one event per transaction (the platform's usual shape: a state change and its event), timed on
-the first 5,000 events, and the whole run in transactions of 100 events. Target: >= 2,000
-events/s. Verification recomputes every hash, link, leaf, node, root and signature of a ledger
-of ``--verify`` events (built once, cached in bench/.data/; target <= 10 s). Proofs: median and
-worst of 1,000 inclusion proofs of random events against the latest checkpoint (target <= 10 ms).
-There is no external peer: the figures are the product's own.
+Appends, on SQLite (a fresh home) and, with --database-url, on PostgreSQL (a database the run
+creates on that server and drops after). Every transaction is a state change that appends one
+event; the transaction returns once its event is chained, covered by a signed checkpoint and
+that checkpoint is fsynced to the witness file: durable events. Three shapes:
+
+- one appender, one event per transaction (nothing to group);
+- --processes x --threads appenders at once, one event per transaction, as the API's request
+  threads append: their transactions commit side by side and sequencer passes chain what they
+  queued with one checkpoint and one witness fsync each (group commit). Target >= 2,000/s;
+- one appender, 100 events per transaction.
+
+Verification recomputes every hash, link, leaf, node, root and signature of a ledger of
+``--verify`` events on SQLite (built once, cached in bench/.data/; target <= 10 s). Proofs:
+median and worst of 1,000 inclusion proofs of random events against the latest checkpoint
+(target <= 10 ms). There is no external peer: the figures are the product's own.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import shutil
 import statistics
+import sys
+import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.scratch import scratch_database
 from lineage import append, verify_ledger
-from lineage.events import event
+from lineage.events import Payload, event
 from lineage.proofs import inclusion, verify_inclusion
 from policies import Actor, Role
 from service.home import Home
 
-BENCH_EVENT = event("bench.event", "job", "an event of the ledger benchmark")
+
+class BenchPayload(Payload):
+    n: int
+    status: str
+    rows: int
+
+
+BENCH_EVENT = event("bench.event", "job", "an event of the ledger benchmark", BenchPayload)
 DATA = Path(__file__).parent / ".data"
 ACTOR = Actor(1, "bench", Role.ADMIN)
 
@@ -44,6 +66,68 @@ def fill(home: Home, count: int, per_transaction: int, start: int = 0) -> float:
                        {"n": n, "status": "succeeded", "rows": n % 1000})
         done += batch
     return time.perf_counter() - started
+
+
+def _appender(path: Path, url: str | None, start: int, threads: int, each: int,
+              go: multiprocessing.Event, done: multiprocessing.Queue) -> None:
+    """One process of the concurrent shape: ``threads`` threads, ``each`` transactions each."""
+    home = Home(path, url)
+    with home.store.read() as session:  # connected before the clock starts
+        session.connection()
+    go.wait()
+    workers = [threading.Thread(target=fill, args=(home, each, 1, start + t * each))
+               for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    done.put(time.perf_counter())
+    home.store.dispose()
+
+
+def concurrent(path: Path, url: str | None, processes: int, threads: int, each: int) -> float:
+    """Seconds for processes x threads appenders to finish ``each`` one-event transactions."""
+    context = multiprocessing.get_context("spawn")
+    go, done = context.Event(), context.Queue()
+    started = []
+    for p in range(processes):
+        process = context.Process(target=_appender, args=(
+            path, url, 10_000_000 * (p + 1), threads, each, go, done))
+        process.start()
+        started.append(process)
+    time.sleep(3)  # each process imports and connects before the clock starts
+    began = time.perf_counter()
+    go.set()
+    ends = [done.get(timeout=600) for _ in started]
+    for process in started:
+        process.join()
+    return max(ends) - began
+
+
+def appends(label: str, path: Path, url: str | None, args: argparse.Namespace) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    home = Home(path, url)
+    home.init()
+    single = min(5_000, args.append)
+    seconds = fill(home, single, 1)
+    print(f"{label}: one appender, one event per transaction: {single / seconds:,.0f} events/s "
+          f"({single:,} events, {seconds:.1f} s)")
+    each = max(1, single // (args.processes * args.threads))
+    total = each * args.processes * args.threads
+    seconds = concurrent(path, url, args.processes, args.threads, each)
+    print(f"{label}: {args.processes} processes x {args.threads} threads, one event per "
+          f"transaction: {total / seconds:,.0f} events/s ({total:,} events, {seconds:.1f} s; "
+          "target >= 2,000/s)")
+    rest = args.append - single
+    seconds = fill(home, rest, 100, start=single)
+    print(f"{label}: one appender, 100 events per transaction: {rest / seconds:,.0f} events/s "
+          f"({rest:,} events, {seconds:.1f} s)")
+    with home.store.read() as session:
+        check = verify_ledger(session, home.genesis_public_key, home.witness_path, home.origin)
+    print(f"  the appended ledger verifies: {check.valid} ({check.events:,} events, "
+          f"{check.checkpoints:,} checkpoints{'; ' + '; '.join(check.problems) if check.problems else ''})")
+    home.store.dispose()
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def ledger_home(events: int) -> Home:
@@ -65,27 +149,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--append", type=int, default=100_000)
     parser.add_argument("--verify", type=int, default=1_000_000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--database-url", help="also append on this PostgreSQL server")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
 
-    scratch = DATA / "ledger-append"
-    shutil.rmtree(scratch, ignore_errors=True)
-    home = Home(scratch)
-    home.init()
-    single = min(5_000, args.append)
-    seconds = fill(home, single, 1)
-    print(f"append, one event per transaction: {single / seconds:,.0f} events/s "
-          f"({single:,} events, {seconds:.1f} s; target >= 2,000/s)")
-    rest = args.append - single
-    seconds = fill(home, rest, 100, start=single)
-    print(f"append, 100 events per transaction: {rest / seconds:,.0f} events/s "
-          f"({rest:,} events, {seconds:.1f} s)")
-    with home.store.read() as session:
-        check = verify_ledger(session, home.genesis_public_key, home.witness_path, home.origin)
-    print(f"  the appended ledger verifies: {check.valid} ({check.events:,} events, "
-          f"{check.checkpoints:,} checkpoints)")
-    home.store.dispose()
-    shutil.rmtree(scratch, ignore_errors=True)
+    appends("SQLite", DATA / "ledger-append", None, args)
+    if args.database_url:
+        with scratch_database(args.database_url, "tds_ledger") as url:
+            appends("PostgreSQL", DATA / "ledger-append-pg", url, args)
 
     big = ledger_home(args.verify)
     started = time.perf_counter()

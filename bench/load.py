@@ -1,18 +1,19 @@
 """Load on the HTTP API: concurrent merchants over loopback, and job throughput per worker count.
 
     .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--ramp-up 5]
-                                   [--processes CORES] [--workers 1,2,4]
+                                   [--processes CORES] [--pool 1,2,4] [--workers 1,2,4]
                                    [--database-url postgresql+psycopg://...]
 
-Phase 1 starts `tds serve --processes CORES` in its own process on a fresh home (SQLite unless
---database-url) with one registered dataset, its simulated preview, and one grant per
-organization; then --clients merchants loop: browse the catalog, read the dataset and its
-preview, submit a simulated job and poll it every 0.25 s until it ends. The merchants start
-one after another over --ramp-up seconds (as a load tool's spawn rate: 50 people do not press
-a key in the same millisecond), then all of them run for --seconds.
+Phase 1 starts `tds serve --processes CORES --workers N` in its own process on a fresh home
+(SQLite unless --database-url) with one registered dataset, its simulated preview, and one
+grant per organization, once for each N of --pool; then --clients merchants loop: browse the
+catalog, read the dataset and its preview, submit a simulated job and poll it every 0.25 s
+until it ends. The merchants start one after another over --ramp-up seconds (as a load tool's
+spawn rate: 50 people do not press a key in the same millisecond), then all of them run for
+--seconds.
 
 It prints throughput and p50/p95/p99 latency per endpoint over those --seconds, where the
-targets are judged (issue 9: catalog and preview p95 <= 100 ms, job submission p95 <= 200 ms,
+targets are judged (issues 9 and 25: catalog and preview p95 <= 100 ms, job submission p95 <= 200 ms,
 zero errors), and the same for the ramp-up. The clients are asyncio + aiohttp, each with its
 own token: httpx costs about 5 ms of client CPU a request, which on 2 cores starved the
 server, and the bench measured its own client as the server's latency.
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import socket
@@ -39,7 +39,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 # Run as a script, this file's folder comes first on the path, and its sibling synth.py would
@@ -50,6 +49,9 @@ import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.scratch import scratch_database  # noqa: E402
+
 TDS = [sys.executable, "-m", "service.cli"]
 SQL = "SELECT district, count(*) AS n, avg(fee) AS fee FROM visits GROUP BY 1"
 
@@ -280,33 +282,6 @@ def throughput(home: Path, people: dict, workers: int, database_url: str | None,
             process.wait(30)
 
 
-@contextlib.contextmanager
-def scratch_database(url: str | None) -> Iterator[str | None]:
-    """A new, empty database on the server of ``url`` for the run, dropped after it."""
-    if not url:
-        yield None
-        return
-    from sqlalchemy import create_engine, make_url, text
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    try:
-        if make_url(url).get_backend_name() != "postgresql":
-            raise SystemExit(f"--database-url must be a PostgreSQL URL, not {url!r}")
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        name = f"tds_load_{os.getpid()}"
-        with admin.connect() as con:
-            con.execute(text(f'CREATE DATABASE "{name}"'))
-    except (ArgumentError, SQLAlchemyError) as exc:
-        raise SystemExit(f"cannot create the bench's database with {url!r}: "
-                         f"{getattr(exc, 'orig', None) or exc}") from None
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -314,7 +289,8 @@ def main() -> None:
     parser.add_argument("--ramp-up", type=float, default=5.0,
                         help="seconds over which the merchants start")
     parser.add_argument("--workers", default="1,2,4")
-    parser.add_argument("--pool", type=int, default=2, help="job processes during phase 1")
+    parser.add_argument("--pool", default="1,2,4",
+                        help="job processes during phase 1: a run for each of these counts")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="HTTP processes of tds serve during phase 1 (default: one a core)")
     parser.add_argument("--database-url")
@@ -324,17 +300,18 @@ def main() -> None:
         home = Path(tmp) / "home"
         print(f"preparing a home with {args.clients} merchants ...", flush=True)
         people = prepare(home, args.clients, args.database_url)
-        server, url = serve(home, args.pool, args.database_url, args.processes)
-        try:
-            print(f"phase 1: {args.clients} merchants for {args.seconds:.0f} s against {url} "
-                  f"({args.processes} HTTP processes, {args.pool} job processes) ...",
-                  flush=True)
-            timings, ramp, errors, elapsed = asyncio.run(load(url, people, args.seconds,
-                                                              args.ramp_up))
-        finally:
-            server.terminate()
-            server.wait(30)
-        report(timings, ramp, errors, elapsed, args.ramp_up)
+        for pool in (int(w) for w in args.pool.split(",") if w.strip()):
+            server, url = serve(home, pool, args.database_url, args.processes)
+            try:
+                print(f"\nphase 1: {args.clients} merchants for {args.seconds:.0f} s against "
+                      f"{url} ({args.processes} HTTP processes, {pool} job processes) ...",
+                      flush=True)
+                timings, ramp, errors, elapsed = asyncio.run(load(url, people, args.seconds,
+                                                                  args.ramp_up))
+            finally:
+                server.terminate()
+                server.wait(30)
+            report(timings, ramp, errors, elapsed, args.ramp_up)
         print("\nphase 2: 40 queued simulated jobs")
         for workers in (int(w) for w in args.workers.split(",") if w.strip()):
             seconds = throughput(home, people, workers, args.database_url)

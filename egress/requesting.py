@@ -320,7 +320,7 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
         "request_id": req.id, "product_no": release.product_no,
         "manifest_sha256": release.manifest_sha256,
         "sources": sorted(sources), "job_id": job.id,
-    })
+    }, now=True)  # chained in this transaction: the proof below needs its place
     seq = event.seq
     # The proof needs the checkpoint this transaction's commit signs: written right after it.
     session.info.setdefault("after_commit_read", []).append(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lineage.canonical import canonical_bytes
 from lineage.events import KEY_ROTATED
-from lineage.ledger import SIGNER_OVERRIDE, LedgerEvent, append
+from lineage.ledger import SIGNER_OVERRIDE, Appended, append
 from lineage.signing import Signer, key_id, load_public, public_pem, verify
 from policies.roles import Actor
 
@@ -22,14 +22,14 @@ def statement(origin: str, old_key_id: str, new_key_id: str, new_public_pem: str
                             "new_key_id": new_key_id, "new_public_key": new_public_pem})
 
 
-def rotate(session: Session, actor: Actor, origin: str, old: Signer, new: Signer) -> LedgerEvent:
+def rotate(session: Session, actor: Actor, origin: str, old: Signer, new: Signer) -> Appended:
     """Log the rotation (signed by ``old``) and seal this transaction with ``new``."""
     pem = public_pem(new.public).decode("ascii")
     signature = old.sign(statement(origin, old.key_id, new.key_id, pem))
     event = append(session, actor, ROTATION, f"key:{new.key_id}", {
         "old_key_id": old.key_id, "new_key_id": new.key_id, "new_public_key": pem,
         "signature": signature,
-    })
+    }, now=True)  # the checkpoint that seals this transaction must cover it, signed by new
     session.info[SIGNER_OVERRIDE] = new
     return event
 

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,14 +33,17 @@ from lineage.signing import Signer
 from policies.roles import Actor
 
 GENESIS = "0" * 64
-_HEAD_KEY = "lineage.head"
-_TREE_KEY = "lineage.tree"
-_ADVISORY_LOCK = 0x7D5_1ED6  # any constant: serializes appends across PostgreSQL sessions
+HEAD_KEY = "lineage.head"
+LOCKED = "lineage.locked"  # this transaction holds the ledger's PostgreSQL lock
+TREE_KEY = "lineage.tree"
+ADVISORY_LOCK = 0x7D5_1ED6  # any constant: serializes appends across PostgreSQL sessions
 
 
 class LedgerEvent(Base):
     __tablename__ = "ledger_events"
-    # Searches by actor, action or subject read the newest first; reports read by time.
+    # Searches by actor, action or subject read the newest first; reports read by time. Each
+    # index is written on every append: an index on the column alone would repeat the prefix
+    # of its (column, seq) index.
     __table_args__ = (Index("ix_ledger_events_time", "time"),
                       Index("ix_ledger_events_actor_seq", "actor", "seq"),
                       Index("ix_ledger_events_action_seq", "action", "seq"),
@@ -47,10 +51,10 @@ class LedgerEvent(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     time: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(200), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
     actor_id: Mapped[int | None] = mapped_column(Integer)
-    action: Mapped[str] = mapped_column(String(100), index=True)
-    subject: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -121,24 +125,27 @@ def event_body(seq: int, time: str, actor: str, actor_id: int | None, action: st
             "subject": subject, "payload": payload}
 
 
-def _head(session: Session) -> tuple[int, str]:
-    cached = session.info.get(_HEAD_KEY)
+def locked_head(session: Session) -> tuple[int, str]:
+    cached = session.info.get(HEAD_KEY)
     if cached is not None:
         return cached
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
-    row = session.execute(
-        select(LedgerEvent.seq, LedgerEvent.hash).order_by(LedgerEvent.seq.desc()).limit(1)
-    ).first()
+    # Core statements on the session's connection: the ORM's execute path costs more than the
+    # statement itself, on every event of every state change.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and not session.info.get(LOCKED):
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
+    row = connection.execute(_HEAD_QUERY).first()
     head = (row[0], row[1]) if row else (0, GENESIS)
     remembered = _REMEMBERED.get(id(session.get_bind()))
     if remembered is not None and remembered[0] == head:
         # This process wrote the head last: its tree edge is still right.
-        session.info[_TREE_KEY] = merkle.Frontier(head[0], remembered[1])
+        session.info[TREE_KEY] = merkle.Frontier(head[0], remembered[1])
     else:
-        session.info[_TREE_KEY] = load_frontier(session, head[0])
+        session.info[TREE_KEY] = load_frontier(session, head[0])
     return head
 
+
+_HEAD_QUERY = select(LedgerEvent.seq, LedgerEvent.hash).order_by(LedgerEvent.seq.desc()).limit(1)
 
 # The tree edge after this process's last commit, per database engine: the next transaction
 # reuses it when the head it reads under the write lock is still that commit's head.
@@ -147,7 +154,7 @@ _REMEMBERED: dict[int, tuple[tuple[int, str], list[bytes]]] = {}
 
 def committed(session: Session) -> None:
     """Call after a commit that appended events."""
-    head, tree = session.info.get(_HEAD_KEY), session.info.get(_TREE_KEY)
+    head, tree = session.info.get(HEAD_KEY), session.info.get(TREE_KEY)
     if head is not None and tree is not None:
         _REMEMBERED[id(session.get_bind())] = (head, list(tree.subtrees))
 
@@ -172,31 +179,75 @@ def event_bytes(body: dict[str, Any]) -> bytes:
     return canonical_bytes(body)
 
 
+def chain_hash(prev: str, data: bytes) -> str:
+    """An event's hash: SHA-256 of the previous event's hash and the event's canonical bytes."""
+    return hashlib.sha256(bytes.fromhex(prev) + data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An appended event as its caller sees it: ``seq``, ``time`` and hashes stay None while
+    it waits in the queue."""
+
+    actor: str
+    actor_id: int | None
+    action: str
+    subject: str
+    payload: str  # canonical JSON
+    seq: int | None = None
+    time: str | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
 def append(session: Session, actor: Actor, action: str, subject: str,
-           payload: dict[str, Any] | None = None) -> LedgerEvent:
-    """Append one event in ``session``'s transaction. Payloads refer to people by id only."""
+           payload: dict[str, Any] | None = None, *, now: bool = False) -> Appended:
+    """Append one event in ``session``'s transaction. Payloads refer to people by id only.
+
+    The event commits or rolls back with the transaction. In a transaction that allows it
+    (``session.info[lineage.queue.QUEUE]``, set by a store with group commit) it is queued and
+    chained right after the commit with the events of concurrent transactions
+    (:mod:`lineage.queue`); the returned event then has no ``seq`` or ``hash`` yet. Otherwise,
+    or with ``now`` (for a caller that needs its place, such as a proof of it after the commit,
+    or a transaction that must seal with another key), it is chained in this transaction under
+    the ledger's write lock."""
     checked(action, subject, payload)
     payload = payload or {}
-    seq, prev = _head(session)
-    seq += 1
-    time = now_iso()
-    body = event_body(seq, time, nfc(actor.name), actor.id, nfc(action), nfc(subject), payload)
     try:
-        data = event_bytes(body)
+        canonical = canonical_bytes(payload).decode("utf-8")
     except NotCanonical as exc:
         raise LedgerError(f"event payload of {action} is not canonical: {exc}") from exc
-    digest = hashlib.sha256(bytes.fromhex(prev) + data).hexdigest()
-    row = {"seq": seq, "time": time, "actor": body["actor"], "actor_id": actor.id,
-           "action": body["action"], "subject": body["subject"],
-           "payload": canonical_bytes(payload).decode("utf-8"), "prev_hash": prev, "hash": digest}
-    tree: merkle.Frontier = session.info[_TREE_KEY]
+    row = {"actor": nfc(actor.name), "actor_id": actor.id, "action": nfc(action),
+           "subject": nfc(subject), "payload": canonical}
+    from lineage import queue  # (it builds on this module)
+
+    if session.info.get(queue.QUEUE) and not session.info.get(DIRECT):
+        if not now:
+            queue.enqueue(session, row)
+            return Appended(**row)
+        # Events queued before this one (this transaction's own among them) go first, and
+        # later events of this transaction are chained here too, so its order is kept.
+        session.info[DIRECT] = True
+        queue.sequence(session)
+    seq, prev = locked_head(session)
+    seq += 1
+    time = now_iso()
+    data = event_bytes(event_body(seq, time, row["actor"], actor.id, row["action"],
+                                  row["subject"], payload))
+    digest = chain_hash(prev, data)
+    row.update(seq=seq, time=time, prev_hash=prev, hash=digest)
+    tree: merkle.Frontier = session.info[TREE_KEY]
     nodes = [{"level": level, "idx": idx, "hash": h.hex()}
              for level, idx, h in tree.add(merkle.leaf_hash(data))]
     # Plain inserts (no unit of work): the ledger's rows are never updated through the ORM.
-    session.execute(LedgerEvent.__table__.insert(), [row])
-    session.execute(LedgerNode.__table__.insert(), nodes)
-    session.info[_HEAD_KEY] = (seq, digest)
-    return LedgerEvent(**row)
+    connection = session.connection()
+    connection.execute(LedgerEvent.__table__.insert(), [row])
+    connection.execute(LedgerNode.__table__.insert(), nodes)
+    session.info[HEAD_KEY] = (seq, digest)
+    return Appended(**row)
+
+
+DIRECT = "lineage.direct"
 
 
 def nfc(value: str) -> str:
@@ -205,36 +256,81 @@ def nfc(value: str) -> str:
 
 def forget_head(session: Session) -> None:
     """Drop the cached head (after a commit or rollback the next append re-reads it)."""
-    session.info.pop(_HEAD_KEY, None)
-    session.info.pop(_TREE_KEY, None)
+    session.info.pop(HEAD_KEY, None)
+    session.info.pop(TREE_KEY, None)
+    session.info.pop(DIRECT, None)
+    session.info.pop(LOCKED, None)
 
 
 def seal(session: Session, signer: Signer, origin: str) -> Checkpoint | None:
     """Store a signed checkpoint of the events this transaction appended (None if none).
     A transaction that rotates the key seals with the new key (``session.info``)."""
-    head = session.info.get(_HEAD_KEY)
+    head = session.info.get(HEAD_KEY)
     if head is None:
         return None
     signer = session.info.get(SIGNER_OVERRIDE, signer)
     size, digest = head
-    root = session.info[_TREE_KEY].root().hex()
+    root = session.info[TREE_KEY].root().hex()
     time = now_iso()
     signature = signer.sign(checkpoint_bytes(size, digest, time, root, origin))
     cp = Checkpoint(size, digest, time, signer.key_id, signature, root, origin)
-    session.execute(LedgerCheckpoint.__table__.insert(), [asdict(cp)])
+    session.connection().execute(LedgerCheckpoint.__table__.insert(), [{
+        "size": size, "head": digest, "time": time, "key_id": cp.key_id,
+        "signature": signature, "root": root, "origin": origin}])
     return cp
 
 
 SIGNER_OVERRIDE = "lineage.signer"
 
 
+class _Witness:
+    """Group commit of one witness file: a thread that finds the file busy leaves its line;
+    the thread holding the file writes every waiting line with one fsync."""
+
+    def __init__(self) -> None:
+        self.file = threading.Lock()  # held while writing and syncing
+        self.lines = threading.Lock()  # guards the fields below
+        self.waiting: list[str] = []
+        self.queued = 0  # lines handed in
+        self.synced = 0  # lines durably written
+
+
+_WITNESSES: dict[Path, _Witness] = {}
+_WITNESSES_LOCK = threading.Lock()
+
+
 def witness(path: Path, checkpoint: Checkpoint) -> None:
-    """Append a committed checkpoint to the witness file (one JSON object a line), durably."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Append a committed checkpoint to the witness file (one JSON object a line); returns once
+    it is durably written, with the lines of every thread that waited meanwhile."""
     line = json.dumps(asdict(checkpoint), sort_keys=True) + "\n"
+    with _WITNESSES_LOCK:
+        group = _WITNESSES.setdefault(path, _Witness())
+    with group.lines:
+        group.waiting.append(line)
+        group.queued += 1
+        ticket = group.queued
+    with group.file:
+        with group.lines:
+            if group.synced >= ticket:  # another thread wrote and synced it
+                return
+            lines, upto, group.waiting = group.waiting, group.queued, []
+        try:
+            _write_durably(path, "".join(lines))
+        except BaseException:
+            with group.lines:  # the next writer tries them again
+                group.waiting[:0] = lines
+            raise
+        with group.lines:
+            group.synced = upto
+
+
+def _write_durably(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
-        os.write(fd, line.encode("utf-8"))
+        data = text.encode("utf-8")
+        while data:  # a write may be short (a signal, a full disk's last blocks)
+            data = data[os.write(fd, data):]
         os.fsync(fd)
     finally:
         os.close(fd)

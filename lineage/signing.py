@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -55,8 +56,8 @@ class Signer:
     def public(self) -> Ed25519PublicKey:
         return self.private.public_key()
 
-    @property
-    def key_id(self) -> str:
+    @cached_property
+    def key_id(self) -> str:  # signed into every checkpoint: computed once
         return key_id(self.public)
 
     def sign(self, data: bytes) -> str:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from lineage import archive, keys, merkle, signing
+from lineage import archive, keys, merkle, queue, signing
 from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.ledger import (
     GENESIS,
@@ -252,6 +252,10 @@ def verify_ledger(session: Session, genesis_key: Ed25519PublicKey, witness_path:
     if behind:
         result.warnings.append(
             f"{len(behind)} checkpoint(s) in the database are not in the witness file yet")
+    count, oldest = queue.waiting(session)
+    if count:
+        # Committed with their state changes; the next write's sequencer pass chains them.
+        result.warnings.append(f"{count} event(s) queued since {oldest} are not chained yet")
     signed = max((cp.size for cp in stored + witnessed), default=0)
     if tree.size > signed:
         # An event and its checkpoint commit together, so events beyond every checkpoint were

@@ -1,9 +1,11 @@
 """Every table of the product, gathered on one metadata for migrations."""
 
+import accounts.sessions  # noqa: F401
 import catalog.models  # noqa: F401
 import egress.models  # noqa: F401
 import lineage.archive
-import lineage.ledger  # noqa: F401
+import lineage.ledger
+import lineage.queue  # noqa: F401
 import notices.models  # noqa: F401
 import sandbox.models  # noqa: F401
 import service.form_keys  # noqa: F401

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import lineage
 from lineage import Signer
+from lineage.queue import QUEUE, QUEUED, chain_if_free, sequence
 from service.errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,15 @@ class Store:
         # with sleeps growing to 100 ms. Writers of this process queue here instead, so only
         # writers of other processes ever meet that wait.
         self._writer = threading.RLock() if sqlite else None
+        # Group commit of queued ledger events (lineage.queue), where writers can commit side by
+        # side: one pass at a time in this process; ``_passes`` counts the passes begun.
+        self.group_commit = not sqlite
+        self._sequencing = threading.Lock()
+        self._passes = 0
+        # Write transactions open in this process. A lone one chains its queued events itself
+        # when the ledger's lock is free; with company, they queue and share a pass.
+        self._writing = 0
+        self._writing_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -134,12 +144,19 @@ class Store:
             from workers.queue import install
 
             install(session)
+        if self.group_commit:
+            session.info[QUEUE] = True
         checkpoint = None
+        with self._writing_lock:
+            self._writing += 1
         try:
             yield session
             session.flush()
+            if self._writing == 1:
+                chain_if_free(session)
             checkpoint = lineage.seal(session, self._signer(), self._origin())
             session.commit()
+            passes_before = self._passes
             lineage.committed(session)
         except IntegrityError as exc:
             session.rollback()
@@ -154,10 +171,14 @@ class Store:
             self._undo(session)
             raise
         finally:
+            with self._writing_lock:
+                self._writing -= 1
             lineage.forget_head(session)
             session.close()
         if checkpoint is not None:
             lineage.witness(self.witness_path, checkpoint)
+        if session.info.get(QUEUED):
+            self._sequence(passes_before)
         for action in session.info.pop("after_commit", []):
             try:
                 action()
@@ -172,6 +193,26 @@ class Store:
                         reader(reading)
                     except Exception:
                         log.exception("after-commit action failed")
+
+    def _sequence(self, passes_before: int) -> None:
+        """Chain the events queued by a transaction that committed when ``passes_before``
+        passes had begun: done once a pass begun after that commit has ended (it chained them,
+        with everything else queued), whichever thread ran it."""
+        with self._sequencing:
+            if self._passes > passes_before:
+                return
+            self._passes += 1
+            try:
+                self.sequence()
+            except Exception:
+                # The state change stands; its events wait for the next pass, and `tds ledger
+                # verify` counts them meanwhile.
+                log.exception("chaining queued ledger events failed")
+
+    def sequence(self) -> int:
+        """Chain every queued ledger event now, in one transaction; returns how many."""
+        with self.transaction() as session:
+            return sequence(session)
 
     @contextmanager
     def read(self, autocommit: bool = False) -> Iterator[Session]:

@@ -1,0 +1,142 @@
+"""Group commit of ledger events: a state change queues its events in its own transaction, and a
+sequencer chains whatever is queued into the ledger in one transaction of its own.
+
+A state change and its events still commit together: the queued row commits or rolls back with
+the change. What the queue spares is the ledger's write lock and its checkpoint: chaining an
+event needs the previous event's hash, so appends are serialized, and on PostgreSQL a lock held
+through a commit is held through that commit's WAL flush. Queued, state changes commit side by
+side (the database flushes them together), and one sequencer pass chains the events of every
+transaction that committed before it began: one head read, one batch of rows and Merkle nodes,
+one signed checkpoint and one fsync of the witness file for all of them (as Trillian's
+sequencer integrates queued leaves). The store lets a transaction that is its process's only
+writer chain the queue itself before it commits when it finds the ledger's lock free
+(:func:`chain_if_free`), so a lone writer pays for one transaction, as before; otherwise the
+transaction commits with its events queued, and
+:class:`service.store.Store` then runs a pass and returns only once a pass that began after
+that commit has ended. Either way a caller that got an answer has its events chained,
+checkpointed and witnessed.
+
+The store queues on PostgreSQL only. SQLite has one writer at a time whatever the ledger does,
+so there queueing would only add a transaction to every state change: events are chained in
+the writer's own transaction, and only the witness file's fsync is shared
+(:func:`lineage.ledger.witness`).
+
+Queued events are chained in queue order and take the time of the pass that chains them, so
+event times never decrease along the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, func, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from kernel.base import Base
+from lineage import ledger, merkle
+from lineage.ledger import (
+    ADVISORY_LOCK,
+    DIRECT,
+    HEAD_KEY,
+    LOCKED,
+    TREE_KEY,
+    LedgerEvent,
+    LedgerNode,
+    chain_hash,
+    event_body,
+    event_bytes,
+    forget_head,
+    locked_head,
+)
+
+QUEUE = "lineage.queue"  # session.info: events of this transaction may be queued
+QUEUED = "lineage.queued"  # session.info: this transaction queued events
+BATCH = 5_000  # events chained per statement batch
+
+
+class LedgerQueued(Base):
+    """An event committed with its state change, waiting for the sequencer to chain it."""
+
+    __tablename__ = "ledger_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[str] = mapped_column(String(32))  # when it was queued
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+
+
+def enqueue(session: Session, row: dict[str, Any]) -> None:
+    """Queue one checked event (``row``: actor, actor_id, action, subject, canonical payload)."""
+    session.connection().execute(LedgerQueued.__table__.insert(), [{**row, "time": _clock()}])
+    session.info[QUEUED] = True
+
+
+def chain_if_free(session: Session) -> bool:
+    """Before the commit of a transaction that queued events: when no other transaction holds
+    the ledger's lock, chain the queue in this one (no second transaction, no wait); True if
+    it did. Under contention the events stay queued for a pass after the commit."""
+    if not session.info.get(QUEUED) or session.info.get(DIRECT):
+        return False
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and not connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK}).scalar():
+        return False
+    # SQLite: this transaction holds the database's write lock already.
+    session.info[LOCKED] = True
+    sequence(session)
+    session.info.pop(QUEUED)
+    return True
+
+
+def sequence(session: Session) -> int:
+    """Chain every queued event into the ledger in ``session``'s transaction (the caller seals
+    and commits it); returns how many were chained."""
+    connection = session.connection()
+    # Under the ledger's write lock (taken by locked_head): no other pass takes the same rows.
+    seq, prev = locked_head(session)
+    # Taken off the queue and read in one statement; chained in queue order.
+    table = LedgerQueued.__table__
+    queued = sorted(connection.execute(table.delete().returning(*table.c)).all(),
+                    key=lambda row: row.id)
+    if not queued:
+        if not session.info.get(DIRECT):
+            forget_head(session)  # nothing chained: nothing for this transaction to seal
+        return 0
+    tree: merkle.Frontier = session.info[TREE_KEY]
+    time = ledger.now_iso()
+    events, nodes = [], []
+    for row in queued:
+        seq += 1
+        body = event_body(seq, time, row.actor, row.actor_id, row.action, row.subject,
+                          json.loads(row.payload))
+        data = event_bytes(body)
+        digest = chain_hash(prev, data)
+        events.append({"seq": seq, "time": time, "actor": row.actor, "actor_id": row.actor_id,
+                       "action": row.action, "subject": row.subject,
+                       "payload": row.payload,
+                       "prev_hash": prev, "hash": digest})
+        nodes.extend({"level": level, "idx": idx, "hash": h.hex()}
+                     for level, idx, h in tree.add(merkle.leaf_hash(data)))
+        prev = digest
+    for start in range(0, len(events), BATCH):
+        connection.execute(LedgerEvent.__table__.insert(), events[start:start + BATCH])
+    for start in range(0, len(nodes), BATCH):
+        connection.execute(LedgerNode.__table__.insert(), nodes[start:start + BATCH])
+    session.info[HEAD_KEY] = (seq, prev)
+    return len(events)
+
+
+def _clock() -> str:
+    # Not ledger.now_iso: the ledger's clock stamps events when they are chained.
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def waiting(session: Session) -> tuple[int, str | None]:
+    """How many events wait in the queue, and when the oldest was queued."""
+    count, oldest = session.execute(select(func.count(), func.min(LedgerQueued.time))).one()
+    return int(count), oldest
