@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 # Run as a script, this file's folder comes first on the path, and its sibling synth.py would
@@ -135,9 +137,10 @@ def serve(home: Path, workers: int, database_url: str | None,
 
 async def merchant(client: aiohttp.ClientSession, token: str, grant: int, n: int,
                    window: tuple[float, float, float], timings: dict[str, list[float]],
-                   ramp: dict[str, list[float]], errors: dict[str, int]) -> None:
+                   ramp: dict[str, list[float]], errors: dict[str, int], run: int = 0) -> None:
     """One merchant: starts at ``window[0]``, steady state from ``window[1]`` (samples go to
-    ``timings``; earlier ones to ``ramp``), stops at ``window[2]``."""
+    ``timings``; earlier ones to ``ramp``), stops at ``window[2]``. ``run`` keeps the output
+    names of successive runs on one home apart."""
     start, steady, until = window
     await asyncio.sleep(max(0.0, start - time.monotonic()))
     headers = {"Authorization": f"Bearer {token}"}
@@ -154,10 +157,10 @@ async def merchant(client: aiohttp.ClientSession, token: str, grant: int, n: int
             time.perf_counter() - started)
         if response.status >= 400:
             try:
-                detail = str(json.loads(body).get("detail"))[:120]
+                detail = str(json.loads(body).get("code") or json.loads(body).get("detail"))
             except ValueError:
-                detail = body[:120].decode(errors="replace")
-            errors[f"{name}: HTTP {response.status} {detail}"] += 1
+                detail = body[:60].decode(errors="replace")
+            errors[f"{name}: HTTP {response.status} {detail[:60]}"] += 1
             return None
         return json.loads(body)
 
@@ -169,7 +172,7 @@ async def merchant(client: aiohttp.ClientSession, token: str, grant: int, n: int
         await call("GET /datasets/{name}/preview", "GET", "/api/v1/datasets/visits/preview",
                    params={"rows": 20})
         job = await call("POST /jobs", "POST", "/api/v1/jobs", json={
-            "grant_id": grant, "sql": SQL, "output_name": f"o{n}_{round_}",
+            "grant_id": grant, "sql": SQL, "output_name": f"r{run}_o{n}_{round_}",
             "target": "simulated"})
         while job and job.get("status") in ("queued", "running") and time.monotonic() < until:
             await asyncio.sleep(0.25)
@@ -180,7 +183,7 @@ async def merchant(client: aiohttp.ClientSession, token: str, grant: int, n: int
                 errors[f"job {job['status']}"] += 1
 
 
-async def load(url: str, people: dict, seconds: float, ramp_up: float
+async def load(url: str, people: dict, seconds: float, ramp_up: float, run: int = 0
                ) -> tuple[dict, dict, dict, float]:
     timings: dict[str, list[float]] = defaultdict(list)
     ramp: dict[str, list[float]] = defaultdict(list)
@@ -193,7 +196,7 @@ async def load(url: str, people: dict, seconds: float, ramp_up: float
         steady = now + ramp_up
         await asyncio.gather(*(
             merchant(client, token, grant, n, (now + ramp_up * n / clients, steady,
-                                               steady + seconds), timings, ramp, errors)
+                                               steady + seconds), timings, ramp, errors, run)
             for n, (token, grant) in enumerate(zip(people["tokens"], people["grants"],
                                                    strict=True))))
         return timings, ramp, errors, seconds
@@ -232,17 +235,41 @@ def report(timings: dict, ramp: dict, errors: dict, elapsed: float, ramp_up: flo
         table(ramp, ramp_up)
 
 
+def waiting_jobs(store) -> int:
+    from sqlalchemy import func, select
+
+    from sandbox.models import Job
+
+    with store.read() as session:
+        return session.scalar(select(func.count()).select_from(Job).where(
+            Job.status.in_(("queued", "running"))))
+
+
+@contextlib.contextmanager
+def home_store(home: Path, database_url: str | None) -> Iterator:
+    from service.home import Home
+
+    store = Home(home, database_url).store
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def drained(home: Path, database_url: str | None, limit: float = 300) -> None:
+    """Wait (up to ``limit`` seconds) until no job is queued or running."""
+    deadline = time.monotonic() + limit
+    with home_store(home, database_url) as store:
+        while waiting_jobs(store) and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+
 def throughput(home: Path, people: dict, workers: int, database_url: str | None,
                jobs: int = 40) -> float:
     """Seconds for ``workers`` job processes to finish ``jobs`` queued simulated jobs, spread
     over the organizations' workspaces (jobs of one workspace run one at a time on
     PostgreSQL). SQLite: the local pool of `tds serve --workers N`; PostgreSQL: N separate
     `tds worker --size 1` processes on the procrastinate queue."""
-    from sqlalchemy import func, select
-
-    from sandbox.models import Job
-    from service.home import Home
-
     server, url = serve(home, 0, database_url)  # queue without running
     firsts = list(range(0, len(people["tokens"]), 5))  # one merchant of each organization
     try:
@@ -265,17 +292,12 @@ def throughput(home: Path, people: dict, workers: int, database_url: str | None,
                    for _ in range(workers)]
     else:
         running = [serve(home, workers, database_url)[0]]
-    store = Home(home, database_url).store
     try:
-        while True:
-            with store.read() as session:
-                waiting = session.scalar(select(func.count()).select_from(Job).where(
-                    Job.status.in_(("queued", "running"))))
-            if not waiting:
-                return time.monotonic() - started
-            time.sleep(0.2)
+        with home_store(home, database_url) as store:
+            while waiting_jobs(store):
+                time.sleep(0.2)
+        return time.monotonic() - started
     finally:
-        store.dispose()
         for process in running:
             process.terminate()
         for process in running:
@@ -300,14 +322,16 @@ def main() -> None:
         home = Path(tmp) / "home"
         print(f"preparing a home with {args.clients} merchants ...", flush=True)
         people = prepare(home, args.clients, args.database_url)
-        for pool in (int(w) for w in args.pool.split(",") if w.strip()):
+        for run, pool in enumerate(int(w) for w in args.pool.split(",") if w.strip()):
             server, url = serve(home, pool, args.database_url, args.processes)
             try:
+                # Jobs the previous run left queued run first, before the clock starts.
+                drained(home, args.database_url)
                 print(f"\nphase 1: {args.clients} merchants for {args.seconds:.0f} s against "
                       f"{url} ({args.processes} HTTP processes, {pool} job processes) ...",
                       flush=True)
                 timings, ramp, errors, elapsed = asyncio.run(load(url, people, args.seconds,
-                                                                  args.ramp_up))
+                                                                  args.ramp_up, run))
             finally:
                 server.terminate()
                 server.wait(30)
