@@ -8,11 +8,12 @@ through a commit is held through that commit's WAL flush. Queued, state changes 
 side (the database flushes them together), and one sequencer pass chains the events of every
 transaction that committed before it began: one head read, one batch of rows and Merkle nodes,
 one signed checkpoint and one fsync of the witness file for all of them (as Trillian's
-sequencer integrates queued leaves). The store lets a transaction that is its process's only
-writer chain the queue itself before it commits when it finds the ledger's lock free
-(:func:`chain_if_free`), so a lone writer pays for one transaction, as before; otherwise the
-transaction commits with its events queued, and
-:class:`service.store.Store` then runs a pass and returns only once a pass that began after
+sequencer integrates queued leaves).
+
+:class:`service.store.Store` lets a transaction that is its process's only writer chain the
+queue itself before it commits when it finds the ledger's lock free (:func:`chain_if_free`),
+so a lone writer pays for one transaction, as before. Otherwise the transaction commits with
+its events queued, and the store runs a pass and returns only once a pass that began after
 that commit has ended. Either way a caller that got an answer has its events chained,
 checkpointed and witnessed.
 
@@ -117,8 +118,7 @@ def sequence(session: Session) -> int:
         data = event_bytes(body)
         digest = chain_hash(prev, data)
         events.append({"seq": seq, "time": time, "actor": row.actor, "actor_id": row.actor_id,
-                       "action": row.action, "subject": row.subject,
-                       "payload": row.payload,
+                       "action": row.action, "subject": row.subject, "payload": row.payload,
                        "prev_hash": prev, "hash": digest})
         nodes.extend({"level": level, "idx": idx, "hash": h.hex()}
                      for level, idx, h in tree.add(merkle.leaf_hash(data)))
