@@ -25,7 +25,7 @@ from kernel.base import Base, on_rollback
 from lineage.canonical import canonical_bytes
 from lineage.errors import LedgerError
 from lineage.events import LEDGER_ARCHIVED, LEDGER_PURGED
-from lineage.ledger import LedgerEvent, append, stored_subtree
+from lineage.ledger import LedgerEvent, append, stamp, stored_subtree
 from lineage.signing import Signer, verify
 from policies.roles import Actor
 
@@ -94,10 +94,6 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-def _stamp(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def archive(session: Session, actor: Actor, ledger_dir: Path, signer: Signer, origin: str,
             before: str, now: dt.datetime) -> list[dict[str, Any]]:
     """Seal every whole month before ``before`` (YYYY-MM) not sealed yet."""
@@ -108,7 +104,7 @@ def archive(session: Session, actor: Actor, ledger_dir: Path, signer: Signer, or
     done = set(session.scalars(select(LedgerArchive.month)))
     month_of = func.substr(LedgerEvent.time, 1, 7)
     rows = session.execute(select(month_of, func.min(LedgerEvent.seq), func.max(LedgerEvent.seq),
-                                  func.count()).where(LedgerEvent.time < _stamp(limit.start))
+                                  func.count()).where(LedgerEvent.time < stamp(limit.start))
                            .group_by(month_of).order_by(month_of)).all()
     sealed = []
     for month, first, last, count in rows:

@@ -132,8 +132,8 @@ def sequence(session: Session) -> int:
 
 
 def _clock() -> str:
-    # Not ledger.now_iso: the ledger's clock stamps events when they are chained.
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Not ledger.now_iso: that clock stamps events when they are chained.
+    return ledger.stamp(dt.datetime.now(dt.UTC))
 
 
 def waiting(session: Session) -> tuple[int, str | None]:

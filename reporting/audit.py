@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lineage import merkle
 from lineage.errors import LedgerError
-from lineage.ledger import LedgerCheckpoint, LedgerEvent, LedgerNode
+from lineage.ledger import LedgerCheckpoint, LedgerEvent, LedgerNode, stamp
 from lineage.verify import quick_bytes, slow_bytes
 
 MAX_PAGE = 1000
@@ -32,7 +32,7 @@ def _time(value: str | None, name: str) -> str | None:
                        name=name, value=value[:40]) from exc
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return stamp(parsed)
 
 
 def status(event: LedgerEvent, leaf: str | None, covered: int) -> str:

@@ -147,13 +147,17 @@ def test_only_postgresql_queues_by_default(tmp_path, database_url):
     other.store.dispose()
 
 
+def checkpoint(size: int) -> Checkpoint:
+    """A checkpoint line for the witness file's own tests (never verified)."""
+    return Checkpoint(size, "ab" * 32, "2026-12-06T00:00:00.000000Z", "k", "s", "cd" * 32, "o")
+
+
 def test_threads_share_witness_fsyncs_and_every_line_lands_whole(tmp_path, monkeypatch):
     path = tmp_path / "witness.jsonl"
     syncs = []
     real = ledger.os.fsync
     monkeypatch.setattr(ledger.os, "fsync", lambda fd: (syncs.append(fd), real(fd)))
-    cps = [Checkpoint(n, "ab" * 32, "2026-12-06T00:00:00.000000Z", "k", "s", "cd" * 32, "o")
-           for n in range(1, 201)]
+    cps = [checkpoint(n) for n in range(1, 201)]
     threads = [threading.Thread(target=lambda part: [ledger.witness(path, c) for c in part],
                                 args=(cps[i::8],)) for i in range(8)]
     for t in threads:
@@ -167,8 +171,7 @@ def test_threads_share_witness_fsyncs_and_every_line_lands_whole(tmp_path, monke
 
 def test_a_failed_witness_write_is_retried_by_the_next_writer(tmp_path, monkeypatch):
     path = tmp_path / "witness.jsonl"
-    cp = [Checkpoint(n, "ab" * 32, "2026-12-06T00:00:00.000000Z", "k", "s", "cd" * 32, "o")
-          for n in (1, 2)]
+    cp = [checkpoint(n) for n in (1, 2)]
     real = ledger._write_durably
 
     def full(_path, _text):
