@@ -140,3 +140,20 @@ def test_only_admins_set_other_users_addresses(home, people):
     with home.store.transaction() as s:
         assert users.set_email(s, people.merchant, "merchant", "me@example.com").email \
             == "me@example.com"
+
+
+def test_reviewers_see_egress_requests_without_their_vote_and_not_their_own_orgs(
+        home, people, grant_id):
+    from accounts.users import add_user
+    from policies import OPERATOR
+    from tests.egress.test_egress import ask, job, vote
+
+    with home.store.transaction() as s:
+        insider = add_user(s, OPERATOR, "insider", "reviewer", "粤数科技")[0].actor()
+    req = ask(home, people, job(home, people, grant_id))
+    assert kinds(home, people.reviewer)["egress_to_review"][0] == 1
+    assert kinds(home, people.reviewer2)["egress_to_review"][0] == 1
+    assert "egress_to_review" not in kinds(home, insider)  # the merchant's own organization
+    vote(home, people.reviewer, req["id"])
+    assert "egress_to_review" not in kinds(home, people.reviewer)  # voted this round
+    assert kinds(home, people.reviewer2)["egress_to_review"][0] == 1
