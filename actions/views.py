@@ -101,9 +101,34 @@ class ApplicationView(View):
     decided_by: int | None
     comment: str | None
     amendments: int
+    assessment: dict[str, str] | None  # the reviewer's ratings of the decision
     items: list[AppliedItem]
+    checks: list[DepartmentCheckView]  # the providing departments' checks (核查), one per dataset
+    attachments: list[AttachmentView]
+    # Why it cannot be approved yet: {"reason": check_pending | check_refused |
+    # attachment_missing, "subject": a dataset or a kind of attachment}.
+    missing: list[dict[str, str]] = []
     grant_id: int | None
     grant: GrantBrief | None
+
+
+class DepartmentCheckView(View):
+    dataset: str
+    department: str
+    verdict: str  # pending, agreed, refused, deemed
+    assessment: dict[str, str] | None
+    comment: str
+    checked_by: int | None
+    checked_at: str | None
+
+
+class AttachmentView(View):
+    id: int
+    kind: str  # letter (申请函), commitment (承诺书), other
+    filename: str
+    size: int
+    sha256: str
+    uploaded_at: str | None
 
 
 class GrantView(View):

@@ -11,10 +11,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog import events, names
+from catalog import events, names, reviews
 from catalog.datasets import get as get_dataset
 from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
-from catalog.models import Application, ApplicationItem, Grant, iso, utcnow
+from catalog.models import (
+    Application,
+    ApplicationItem,
+    Dataset,
+    DatasetVersion,
+    Grant,
+    iso,
+    utcnow,
+)
 from catalog.states import APPLICATIONS, GRANTS, ApplicationStatus, GrantStatus
 from catalog.workdays import add_working_days
 from kernel.base import after_commit
@@ -44,6 +52,7 @@ def submit(session: Session, actor: Actor, policy: Policy, req: Request) -> Appl
     app = Application(org=actor.org, merchant_id=actor.id)
     _fill(session, policy, app, req)
     session.add(app)
+    reviews.open_checks(session, policy, app)
     session.flush()
     append(session, actor, events.APPLICATION_SUBMITTED, f"application:{app.id}", _filed(app))
     return app
@@ -61,6 +70,7 @@ def amend(session: Session, actor: Actor, policy: Policy, application_id: int,
         session.delete(item)
     session.flush()
     _fill(session, policy, app, req)
+    reviews.open_checks(session, policy, app)
     app.submitted_at, app.decided_at, app.decided_by = utcnow(), None, None
     app.amendments += 1
     session.flush()
@@ -155,12 +165,17 @@ def withdraw(session: Session, actor: Actor, application_id: int) -> Application
 
 
 def get(session: Session, actor: Actor, application_id: int) -> Application:
+    """The application, if ``actor`` may see it: merchants their organization's, providers those
+    that list one of their datasets (to check their part), reviewers and admins any."""
     app = session.get(Application, application_id)
-    if app is None or (actor.role == Role.MERCHANT and app.org != actor.org):
+    if app is None or (actor.role == Role.MERCHANT and app.org != actor.org) or (
+            actor.role == Role.PROVIDER and not _lists_of(app, actor)):
         raise NotFound("no application {application_id}", application_id=application_id)
-    if actor.role == Role.PROVIDER:
-        raise Forbidden("providers do not see applications")
     return app
+
+
+def _lists_of(app: Application, provider: Actor) -> bool:
+    return any(i.dataset_version.dataset.provider_id == provider.id for i in app.items)
 
 
 def list_applications(session: Session, actor: Actor, status: str | None = None) -> list[Application]:
@@ -168,6 +183,12 @@ def list_applications(session: Session, actor: Actor, status: str | None = None)
     query = select(Application).order_by(Application.deadline, Application.id)
     if actor.role == Role.MERCHANT:
         query = query.where(Application.org == actor.org)
+    if actor.role == Role.PROVIDER:
+        theirs = (select(ApplicationItem.application_id)
+                  .join(DatasetVersion, DatasetVersion.id == ApplicationItem.dataset_version_id)
+                  .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+                  .where(Dataset.provider_id == actor.id))
+        query = query.where(Application.id.in_(theirs))
     if status:
         query = query.where(Application.status == status)
     return list(session.scalars(query))
@@ -178,10 +199,12 @@ DECISIONS = {"approve": ApplicationStatus.APPROVED, "reject": ApplicationStatus.
 
 
 def decide(session: Session, actor: Actor, policy: Policy, application_id: int,
-           decision: str | bool, comment: str) -> Application:
+           decision: str | bool, comment: str, assessment: Any = None) -> Application:
     """Approve (creating a grant), reject, or return for amendment (退回补正): the merchant
     then has the policy's ``amend_working_days`` to resubmit it. ``True``/``False`` mean
-    approve/reject."""
+    approve/reject. An approval needs every providing department's agreement and the required
+    materials (the first level of the review, :mod:`catalog.reviews`) and the reviewer's
+    ``assessment``; a rejection or a return may carry one."""
     permit(actor, Action.APPLICATION_DECIDE)
     if isinstance(decision, bool):
         decision = "approve" if decision else "reject"
@@ -193,16 +216,27 @@ def decide(session: Session, actor: Actor, policy: Policy, application_id: int,
         raise Forbidden("a reviewer may not decide an application of their own organization")
     comment = names.text(comment, "comment", policy.text.long_length,
                          required=decision != "approve", multiline=True)
+    rating = reviews.assessment(assessment, required=decision == "approve")
+    if to == ApplicationStatus.APPROVED:
+        reviews.ready(policy, app)
+        if "fail" in rating.values():
+            raise InvalidInput("an assessment that rates a point fail cannot approve: reject "
+                               "or return the application")
+        if "concern" in rating.values() and not comment:
+            raise InvalidInput("say in the comment why the application is approved despite "
+                               "the concern")
     app.status = to
     app.decided_at, app.decided_by, app.comment = utcnow(), actor.id, comment
+    app.assessment = rating
     if to == ApplicationStatus.RETURNED:
         app.deadline, app.calendar_exact = add_working_days(app.decided_at.date(),
                                                             policy.amend_working_days, policy)
         append(session, actor, events.APPLICATION_RETURNED, f"application:{app.id}",
-               {"comment_chars": len(comment), "amend_by": app.deadline.isoformat()})
+               {"comment_chars": len(comment), "amend_by": app.deadline.isoformat(),
+                **({"assessment": rating} if rating else {})})
         return app
     append(session, actor, events.DECIDED[to], f"application:{app.id}",
-           {"comment_chars": len(comment)})
+           {"comment_chars": len(comment), **({"assessment": rating} if rating else {})})
     if to == ApplicationStatus.APPROVED:
         _grant(session, actor, app)
     return app
@@ -245,9 +279,11 @@ def sweep_overdue(session: Session, policy: Policy,
     overdue = list(session.scalars(select(Application).where(
         Application.status == ApplicationStatus.SUBMITTED, Application.deadline < today)))
     for app in overdue:
-        if policy.overdue_action == "deemed_approved" and silence_may_approve(policy, app):
+        if policy.overdue_action == "deemed_approved" and silence_may_approve(policy, app) \
+                and reviews.silence_may_pass(policy, app):
             app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.APPROVED)
             app.deemed, app.decided_at = True, utcnow()
+            reviews.deem_pending(app)
             append(session, SYSTEM, events.APPLICATION_DEEMED_APPROVED, f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
             _grant(session, SYSTEM, app)

@@ -67,10 +67,32 @@ class Submitted(Payload):
 
 class Decided(Payload):
     comment_chars: int
+    assessment: dict[str, str] | None = None  # the reviewer's ratings (catalog.reviews)
+
+
+class Checked(Payload):
+    dataset: str
+    verdict: str  # agreed or refused
+    assessment: dict[str, str]
+    comment_chars: int
+
+
+class Attached(Payload):
+    attachment_id: int
+    kind: str
+    bytes: int
+    sha256: str
+    replaced: list[int]  # attachments of the same kind this one replaced
+
+
+class Detached(Payload):
+    attachment_id: int
+    kind: str
 
 
 class Returned(Payload):
     comment_chars: int
+    assessment: dict[str, str] | None = None
     amend_by: str  # the date by which the merchant amends it, or it is withdrawn
 
 
@@ -113,6 +135,12 @@ APPLICATION_RETURNED = event("application.returned", "application",
                              "a reviewer returned it for amendment (退回补正)", Returned)
 APPLICATION_AMENDED = event("application.amended", "application",
                             "the merchant amended and resubmitted it", Submitted)
+APPLICATION_CHECKED = event("application.checked", "application",
+                            "a providing department checked its dataset's part (核查)", Checked)
+APPLICATION_ATTACHED = event("application.attached", "application",
+                             "the merchant filed a document with it", Attached)
+APPLICATION_DETACHED = event("application.detached", "application",
+                             "the merchant took a document back", Detached)
 APPLICATION_WITHDRAWN = event("application.withdrawn", "application", "it was withdrawn",
                               Withdrawn)
 APPLICATION_DEEMED_APPROVED = event("application.deemed_approved", "application",

@@ -131,8 +131,14 @@ class Application(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     decided_by: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The platform reviewer's structured assessment (合理性, 合规性, 安全性) of the decision.
+    assessment: Mapped[dict[str, str] | None] = mapped_column(JSON)
     items: Mapped[list[ApplicationItem]] = relationship(back_populates="application",
                                                         order_by="ApplicationItem.id")
+    checks: Mapped[list[ApplicationCheck]] = relationship(back_populates="application",
+                                                          order_by="ApplicationCheck.id")
+    attachments: Mapped[list[ApplicationAttachment]] = relationship(
+        back_populates="application", order_by="ApplicationAttachment.id")
     grant: Mapped[Grant | None] = relationship(back_populates="application")
 
     def as_dict(self) -> dict[str, Any]:
@@ -145,7 +151,10 @@ class Application(Base):
             "deadline_calendar_exact": self.calendar_exact,
             "decided_at": iso(self.decided_at), "decided_by": self.decided_by,
             "comment": self.comment, "amendments": self.amendments or 0,
+            "assessment": self.assessment,
             "items": [item.described() for item in self.items],
+            "checks": [check.as_dict() for check in self.checks],
+            "attachments": [attachment.as_dict() for attachment in self.attachments],
             "grant_id": self.grant.id if self.grant else None,
             "grant": self.grant.brief() if self.grant else None,
         }
@@ -176,6 +185,58 @@ class ApplicationItem(Base):
         entities = self.dataset_version.entity_columns()
         return {**self.as_dict(), "level": self.dataset_version.dataset.level,
                 "entities": {c: entities.get(c) for c in self.columns}}
+
+
+class ApplicationCheck(Base):
+    """The providing department's check (核查) of its dataset's part of an application: the
+    first level of the review, before the platform's reviewer decides (审核)."""
+
+    __tablename__ = "catalog_application_checks"
+    __table_args__ = (UniqueConstraint("application_id", "dataset_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("catalog_applications.id"), index=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("catalog_datasets.id"), index=True)
+    # catalog.states.CheckVerdict: pending -> agreed | refused, or deemed (silence past the
+    # review deadline, where the policy deems an overdue application approved)
+    verdict: Mapped[str] = mapped_column(String(10), default="pending")
+    assessment: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    checked_by: Mapped[int | None] = mapped_column(Integer)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    application: Mapped[Application] = relationship(back_populates="checks")
+    dataset: Mapped[Dataset] = relationship()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset.name, "department": self.dataset.department,
+                "verdict": self.verdict, "assessment": self.assessment, "comment": self.comment,
+                "checked_by": self.checked_by, "checked_at": iso(self.checked_at)}
+
+
+class ApplicationAttachment(Base):
+    """A document the merchant files with an application (申请函, 承诺书, ...): the file lies in
+    the platform's storage under :attr:`path`, the store keeps its name, size and SHA-256."""
+
+    __tablename__ = "catalog_application_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("catalog_applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # policies.sections.ATTACHMENT_KINDS
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(Integer)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    application: Mapped[Application] = relationship(back_populates="attachments")
+
+    @property
+    def path(self) -> str:
+        suffix = self.filename.rpartition(".")[2].lower()
+        return f"applications/{self.application_id}/{self.id}.{suffix}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "filename": self.filename, "size": self.size,
+                "sha256": self.sha256, "uploaded_at": iso(self.uploaded_at)}
 
 
 class Grant(Base):

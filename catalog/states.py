@@ -16,6 +16,15 @@ class ApplicationStatus(StrEnum):
     WITHDRAWN = "withdrawn"   # by the merchant, or when a returned one is not amended in time
 
 
+class CheckVerdict(StrEnum):
+    """A providing department's check of its part of an application."""
+
+    PENDING = "pending"
+    AGREED = "agreed"
+    REFUSED = "refused"
+    DEEMED = "deemed"   # unchecked at the review deadline, and the policy deemed it approved
+
+
 class GrantStatus(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"

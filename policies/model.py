@@ -95,6 +95,10 @@ class Policy:
         return self.applications.deemed_approval_max_level
 
     @property
+    def attachment_max_bytes(self) -> int:
+        return self.applications.attachment_max_bytes
+
+    @property
     def max_grant_years(self) -> int:
         return self.applications.max_grant_years
 

@@ -26,6 +26,7 @@ class Action(StrEnum):
     APPLICATION_SUBMIT = "application.submit"
     APPLICATION_READ = "application.read"
     APPLICATION_DECIDE = "application.decide"
+    APPLICATION_CHECK = "application.check"  # the providing department's check (核查)
     GRANT_READ = "grant.read"
     GRANT_USE = "grant.use"
     GRANT_REVOKE = "grant.revoke"
@@ -56,8 +57,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DATASET_CLASSIFY: frozenset({Role.PROVIDER, Role.ADMIN}),
     Action.PREVIEW_BUILD: frozenset({Role.PROVIDER, Role.ADMIN}),
     Action.APPLICATION_SUBMIT: frozenset({Role.MERCHANT}),
-    Action.APPLICATION_READ: _PEOPLE,
+    # Providers read the applications that list their datasets, to check their parts.
+    Action.APPLICATION_READ: _PEOPLE | {Role.PROVIDER},
     Action.APPLICATION_DECIDE: frozenset({Role.REVIEWER}),
+    Action.APPLICATION_CHECK: frozenset({Role.PROVIDER, Role.ADMIN}),
     Action.GRANT_READ: _PEOPLE,
     Action.GRANT_USE: frozenset({Role.MERCHANT}),
     Action.GRANT_REVOKE: frozenset({Role.ADMIN}),

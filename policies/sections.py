@@ -105,6 +105,13 @@ def _checked(value: Any, f: dataclasses.Field, name: str) -> Any:
             return tuple(sorted(dt.date.fromisoformat(str(v)).isoformat() for v in value))
         except (TypeError, ValueError) as exc:
             raise PolicyError(f"{name} must hold ISO dates (YYYY-MM-DD): {exc}") from exc
+    if kind.startswith("choices:"):  # a list, each of the choices, none twice
+        choices = kind.removeprefix("choices:").split("|")
+        if isinstance(value, str) or not isinstance(value, list | tuple) \
+                or any(v not in choices for v in value) or len(set(value)) != len(value):
+            raise PolicyError(f"{name} must be a list of {', '.join(choices)} (each once), "
+                              f"not {value!r}")
+        return tuple(value)
     if kind.startswith("choice:"):
         choices = kind.removeprefix("choice:").split("|")
         if value not in choices:
@@ -134,6 +141,11 @@ def _checked(value: Any, f: dataclasses.Field, name: str) -> Any:
         return float(value)
     if isinstance(default, str):
         return str(value)
+    if isinstance(default, tuple):
+        if isinstance(value, str) or not isinstance(value, list | tuple) \
+                or not all(isinstance(v, str) for v in value):
+            raise PolicyError(f"{name} must be a list of texts, not {value!r}")
+        return tuple(value)
     return value
 
 
@@ -159,6 +171,11 @@ def parse_size(value: Any, name: str = "size", allow_zero: bool = False) -> int:
     return size
 
 
+# What an application's attachments may be: the application letter (申请函), the merchant's
+# commitment (承诺书), or other supporting material.
+ATTACHMENT_KINDS = ("letter", "commitment", "other")
+
+
 @dataclass(frozen=True)
 class Applications(Section):
     NAME = "applications"
@@ -174,6 +191,17 @@ class Applications(Section):
                                       "withdrawn", "working days", required=True)
     max_grant_years: int = setting(5, "longest grant a merchant may request", "years",
                                    required=True)
+    provider_check: bool = setting(
+        True, "two-level review (核查 + 审核): the providing department of each listed dataset "
+        "checks its part of an application before the platform's reviewer may approve it")
+    required_attachments: tuple[str, ...] = setting(
+        ("letter", "commitment"), "materials an application must carry before it is approved: "
+        "letter (申请函), commitment (承诺书)", kind="choices:" + "|".join(ATTACHMENT_KINDS))
+    attachment_max_bytes: int = setting(20 * 1024**2, "largest attachment a merchant may "
+                                        "upload", "bytes")
+    attachment_types: tuple[str, ...] = setting(
+        (".pdf", ".ofd", ".png", ".jpg", ".jpeg"), "file types an attachment may have",
+        "file suffixes")
     extra_holidays: tuple[str, ...] = setting((), "holidays the calendar package does not know",
                                               "ISO dates", kind="dates")
     extra_workdays: tuple[str, ...] = setting((), "make-up working days (weekend days worked in "
@@ -183,6 +211,11 @@ class Applications(Section):
     def check(self) -> None:
         if self.max_grant_years > 5:
             raise PolicyError("grants may not exceed 5 years")
+        bad = [t for t in self.attachment_types
+               if not isinstance(t, str) or not re.fullmatch(r"\.[a-z0-9]{1,8}", t)]
+        if bad or not self.attachment_types:
+            raise PolicyError("applications.attachment_types must list lower-case file suffixes "
+                              f"such as \".pdf\", not {bad[0] if bad else '[]'!r}")
 
 
 @dataclass(frozen=True)

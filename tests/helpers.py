@@ -13,7 +13,8 @@ from policies import DomainError
 
 def snapshot(home) -> dict[str, int]:
     tables = ["ledger_events", "catalog_datasets", "catalog_dataset_versions",
-              "catalog_applications", "catalog_grants", "sandbox_jobs", "egress_requests",
+              "catalog_applications", "catalog_application_checks",
+              "catalog_application_attachments", "catalog_grants", "sandbox_jobs", "egress_requests",
               "egress_releases", "service_users"]
     with home.store.read() as s:
         counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}

@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from catalog import applications
+from catalog import applications, reviews
 from catalog.models import Application
 from catalog.workdays import add_working_days
 from lineage.ledger import LedgerEvent
 from sandbox import jobs
-from tests.conftest import apply, register
+from tests.conftest import PASS, apply, approve, first_level, register
 from tests.helpers import refused
 
 
@@ -44,8 +44,9 @@ def test_policy_extra_holidays_apply(home):
 
 def test_submit_and_approve_creates_a_grant_for_the_period(home, people, registered):
     app_id = apply(home, people.merchant, months=6)
-    with home.store.transaction() as s:
-        app = applications.decide(s, people.reviewer, home.policy, app_id, True, "ok")
+    approve(home, people.reviewer, app_id, "ok")
+    with home.store.read() as s:
+        app = s.get(Application, app_id)
         grant = app.grant
         assert app.status == "approved"
         assert (grant.expires_at - grant.created_at).days in range(181, 185)
@@ -116,9 +117,27 @@ def _sweep_late(home, policy, app_id):
 def test_sweep_applies_the_overdue_action(home, people, visits_file, action, status):
     register(home, people.provider, visits_file, level="L2")
     app_id = apply(home, people.merchant)
+    first_level(home, app_id, check=False)  # the materials are filed; the department is silent
     policy = home.policy.changed("applications", overdue_action=action)
     deemed = action == "deemed_approved"
     assert _sweep_late(home, policy, app_id) == (status, deemed, deemed)
+    with home.store.read() as s:
+        (check,) = s.get(Application, app_id).checks
+        assert check.verdict == ("deemed" if deemed else "pending")
+
+
+@pytest.mark.parametrize("materials,verdict", [(False, None), (True, "refuse")])
+def test_silence_never_approves_without_materials_or_against_a_department(
+        home, people, visits_file, materials, verdict):
+    register(home, people.provider, visits_file, level="L2")
+    app_id = apply(home, people.merchant)
+    first_level(home, app_id, attach=materials, check=False)
+    if verdict:
+        with home.store.transaction() as s:
+            reviews.check(s, people.provider, home.policy, s.get(Application, app_id), "visits",
+                          verdict, {**PASS, "security": "fail"}, "含敏感字段，不同意")
+    policy = home.policy.changed("applications", overdue_action="deemed_approved")
+    assert _sweep_late(home, policy, app_id) == ("escalated", False, False)
 
 
 @pytest.mark.parametrize("level,raw", [("L3", ()), ("L4", ()), ("L2", ("patient_name",))])
@@ -167,6 +186,7 @@ def _request(columns, scenario="门诊分析", months=12):
 def test_a_returned_application_is_amended_and_reviewed_again_from_a_new_deadline(
         home, people, registered):
     app_id = apply(home, people.merchant)
+    first_level(home, app_id)
     with refused(home, "comment must not be empty"), home.store.transaction() as s:
         applications.decide(s, people.reviewer, home.policy, app_id, "return", "")
     with home.store.transaction() as s:
@@ -189,14 +209,17 @@ def test_a_returned_application_is_amended_and_reviewed_again_from_a_new_deadlin
         assert app.as_dict()["items"][0]["columns"] == ["district", "fee"]
         assert app.deadline == add_working_days(dt.date.today(), home.policy.review_working_days,
                                                 home.policy)[0]
+    first_level(home, app_id, attach=False)  # the amended list is checked afresh
     with home.store.transaction() as s:
-        grant = applications.decide(s, people.reviewer, home.policy, app_id, "approve", "同意").grant
+        grant = applications.decide(s, people.reviewer, home.policy, app_id, "approve", "同意",
+                                    PASS).grant
         assert grant.as_dict()["datasets"][0]["columns"] == ["district", "fee"]
     with home.store.read() as s:
         actions = [e.action for e in s.scalars(select(LedgerEvent).where(
             LedgerEvent.subject == f"application:{app_id}").order_by(LedgerEvent.seq))]
-    assert actions == ["application.submitted", "application.returned", "application.amended",
-                       "application.approved"]
+    assert actions == ["application.submitted", "application.attached", "application.attached",
+                       "application.checked", "application.returned", "application.amended",
+                       "application.checked", "application.approved"]
 
 
 def test_merchants_withdraw_undecided_applications_and_may_apply_again(home, people, registered):

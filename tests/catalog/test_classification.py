@@ -12,7 +12,7 @@ from anonymize.operators import PSEUDONYM_HEX
 from catalog import applications, datasets
 from lineage import LedgerEvent
 from sandbox import jobs
-from tests.conftest import register
+from tests.conftest import approve, register
 from tests.helpers import refused
 
 HEX = re.compile(rf"^[0-9a-f]{{{PSEUDONYM_HEX}}}$")
@@ -95,7 +95,8 @@ def grant(home, people, columns, raw=(), level="L3", name="visits"):
         app = applications.submit(s, people.merchant, home.policy, applications.Request(
             f"场景{name}{len(raw)}", "按区统计", "卫生规划", "统计表", 12, False,
             [{"dataset": name, "columns": columns, "raw_columns": list(raw)}]))
-        return applications.decide(s, people.reviewer, home.policy, app.id, True, "同意").grant.id
+        app_id = app.id
+    return approve(home, people.reviewer, app_id).grant.id
 
 
 def output(home, people, grant_id, sql, name="o"):

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from catalog import applications, datasets
-from tests.conftest import apply, register
+from catalog import datasets
+from tests.conftest import apply, approve, register
 from tests.egress.test_egress import ask, job, verdicts
 
 INDUSTRIES = ["金融", "制造", "金融", "零售", "金融", "物流"]  # 金融 reads as a name
@@ -34,8 +34,7 @@ def grant(home, people, firms, dismiss: bool) -> int:
             datasets.classify(s, people.provider, "firms", {"industry": None})
     app_id = apply(home, people.merchant, name="firms",
                    columns=["industry", "contact", "revenue"])
-    with home.store.transaction() as s:
-        return applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    return approve(home, people.reviewer, app_id, "ok").grant.id
 
 
 BY_INDUSTRY = "SELECT industry, count(*) AS firms FROM firms GROUP BY 1"

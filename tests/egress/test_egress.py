@@ -6,12 +6,11 @@ import json
 
 import pytest
 
-from catalog import applications
 from egress import requesting, review
 from egress.bundle import verify_bundle
 from sandbox import jobs
 from service.demo import CHECKLIST
-from tests.conftest import apply
+from tests.conftest import apply, approve
 from tests.helpers import refused
 
 AGGREGATE = "SELECT district, count(*) AS visits FROM visits GROUP BY 1 HAVING count(*) >= 10"
@@ -50,8 +49,7 @@ def granted(home, people, path, level="L3", columns=None, raw=()):
     from tests.conftest import register
     register(home, people.provider, path, level=level)
     app_id = apply(home, people.merchant, columns=columns, raw_columns=raw)
-    with home.store.transaction() as s:
-        return applications.decide(s, people.reviewer, home.policy, app_id, True, "ok").grant.id
+    return approve(home, people.reviewer, app_id, "ok").grant.id
 
 
 def test_aggregate_passes_checks_and_two_approvals_release_a_verified_bundle(home, people,

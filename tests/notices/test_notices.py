@@ -16,7 +16,7 @@ from accounts import users
 from catalog import applications
 from lineage import LedgerEvent
 from notices import inbox, mail, todo
-from tests.conftest import apply, register
+from tests.conftest import apply, approve, register
 from tests.helpers import refused
 
 
@@ -91,8 +91,7 @@ def test_digests_go_to_users_with_an_address_once(home, people, visits_file, smt
         users.set_email(s, people.admin, "merchant", "zhang@example.com")
         assert mail.send_digests(s, home.policy)["messages"] == 0  # a new address: from now on
     app_id = apply(home, people.merchant)
-    with home.store.transaction() as s:
-        applications.decide(s, people.reviewer, home.policy, app_id, True, "同意")
+    approve(home, people.reviewer, app_id)
     with home.store.transaction() as s:
         assert mail.send_digests(s, home.policy) == {"messages": 1, "notices": 1, "failed": 0}
     (envelope,) = received

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from reporting.indicators import monthly, months_back
-from tests.conftest import apply, register
+from tests.conftest import apply, approve, register
 
 
 def test_months_back_crosses_the_year():
@@ -14,12 +14,10 @@ def test_months_back_crosses_the_year():
 
 
 def test_monthly_counts_what_happened_this_month(home, people, visits_file):
-    from catalog import applications
 
     register(home, people.provider, visits_file)
     app_id = apply(home, people.merchant)
-    with home.store.transaction() as s:
-        applications.decide(s, people.reviewer, home.policy, app_id, True, "同意")
+    approve(home, people.reviewer, app_id)
     today = dt.datetime.now(dt.UTC).date()
     with home.store.read() as s:
         series = monthly(s, 6, today)

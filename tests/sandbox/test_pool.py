@@ -14,7 +14,7 @@ from catalog.models import utcnow
 from lineage import LedgerEvent
 from sandbox import jobs
 from sandbox.models import Job
-from tests.conftest import apply
+from tests.conftest import apply, approve
 from tests.helpers import refused, set_policy
 
 SLOW = "SELECT sum(a.range * b.range) AS s FROM range(200000000) a, range(100000) b"
@@ -223,14 +223,12 @@ def test_simulated_jobs_show_rows_and_real_jobs_never_do(home, people, grant_id)
 
 
 def test_pseudonyms_join_within_a_grant_and_differ_across_grants(home, people, grant_id):
-    from catalog import applications
 
     sql = "SELECT DISTINCT district, tds_pseudonym(district) AS p FROM visits ORDER BY 1"
     first = home.run_job(submit(home, people, grant_id, sql, "p1"))
     second = home.run_job(submit(home, people, grant_id, sql, "p2"))
     other_app = apply(home, people.merchant, scenario="另一场景")
-    with home.store.transaction() as s:
-        other = applications.decide(s, people.reviewer, home.policy, other_app, True, "").grant.id
+    other = approve(home, people.reviewer, other_app, "").grant.id
     third = home.run_job(submit(home, people, other, sql, "p3"))
     import pyarrow.parquet as pq
 

@@ -12,11 +12,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from accounts.users import add_user
-from catalog import applications
 from policies import OPERATOR
 from service.api.app import create_app
 from service.home import Home
-from tests.conftest import apply, register
+from tests.conftest import apply, approve, register
 from tests.service.test_api import EXPECTED
 
 # Rotating the token the fuzzer authenticates with would only turn later cases into 401s.
@@ -37,9 +36,7 @@ def api(tmp_path_factory, visits_file):
             user, tokens[role] = add_user(s, OPERATOR, role, role, org)
             actors[role] = user.actor()
     register(home, actors["provider"], visits_file)
-    with home.store.transaction() as s:
-        applications.decide(s, actors["reviewer"], home.policy,
-                            apply(home, actors["merchant"]), True, "同意")
+    approve(home, actors["reviewer"], apply(home, actors["merchant"]))
     yield create_app(home, workers=0), tokens
     home.store.dispose()
 

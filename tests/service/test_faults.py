@@ -196,16 +196,12 @@ def small_storage(tmp_path):
 @pytest.fixture
 def small_grant(home, people, visits_file, small_storage) -> int:
     """A grant over the visits in a home whose data lives on the small file system."""
-    from catalog import applications
-    from tests.conftest import apply
+    from tests.conftest import apply, approve
 
     home.storage = small_storage
     home.init()
     register(home, people.provider, visits_file)
-    with home.store.transaction() as s:
-        grant = applications.decide(s, people.reviewer, home.policy,
-                                    apply(home, people.merchant), True, "同意").grant.id
-    return grant
+    return approve(home, people.reviewer, apply(home, people.merchant)).grant.id
 
 
 def test_full_workspace_storage_gives_a_clear_error_and_leaves_nothing_half_written(

@@ -16,7 +16,7 @@ from egress.bundle import verify_bundle
 from lineage import verify_ledger
 from sandbox import jobs
 from service.home import Home
-from tests.conftest import apply, register
+from tests.conftest import apply, approve, register
 from tests.egress.test_egress import AGGREGATE, ask, vote
 
 
@@ -54,8 +54,8 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
     assert objects(home, "datasets") == ["datasets/visits/v1.parquet"]
     assert not (home.root / "datasets" / "visits").exists(), "the dataset is not kept locally"
     app_id = apply(home, people.merchant)
+    grant_id = approve(home, people.reviewer, app_id).grant.id
     with home.store.transaction() as s:
-        grant_id = applications.decide(s, people.reviewer, home.policy, app_id, True, "同意").grant.id
         trial = jobs.submit(s, people.merchant, home.policy, home.data, grant_id,
                             "SELECT district, count(*) AS n FROM visits GROUP BY 1", "trial",
                             target="simulated").id

@@ -13,10 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalog import applications
 from sandbox import jobs
 from service.home import Home
-from tests.conftest import apply, register
+from tests.conftest import apply, approve, register
 
 ROOT = Path(__file__).parents[2]
 
@@ -80,9 +79,7 @@ def grants(cluster: Cluster, people, visits_file: Path, count: int) -> list[int]
     made = []
     for index in range(count):
         app_id = apply(home, people.merchant, scenario=f"门诊分析 {index}")
-        with home.store.transaction() as s:
-            made.append(applications.decide(s, people.reviewer, home.policy, app_id, True,
-                                            "同意").grant.id)
+        made.append(approve(home, people.reviewer, app_id).grant.id)
     return made
 
 
