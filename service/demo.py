@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 import tempfile
 import time
@@ -122,9 +123,20 @@ def run_demo(home: Home, seed: int = 20251125,
     ))
     app_id = app["id"]
     say(f"Application {app_id} submitted (decision due by {app['deadline']})")
+    for kind, lines in (("letter", ["Application letter (demo)", f"Application {app_id}",
+                                    "Scenario: outpatient resource planning"]),
+                        ("commitment", ["Commitment (demo)", "We develop only on the platform",
+                                        "and release only what the reviewers sign."])):
+        filed = applications.attach(acting["merchant"], app_id, kind, f"{kind}.pdf",
+                                    io.BytesIO(demo_data.pdf(lines)))
+        say(f"  the merchant filed its {kind} ({filed['size']} bytes)")
+    rated = {"reasonableness": "pass", "compliance": "pass", "security": "pass"}
+    applications.check(acting["provider"], app_id, visits, "agree", rated,
+                       "字段与场景相符")
+    say(f"The providing department agreed to {visits}'s part (核查)")
     grant_id = applications.decide(acting["reviewer"], app_id, True,
-                                   "用途明确，字段最小化，同意")["grant_id"]
-    say(f"Application approved: grant {grant_id} for 12 months")
+                                   "用途明确，字段最小化，同意", rated)["grant_id"]
+    say(f"Application approved with its assessment (审核): grant {grant_id} for 12 months")
 
     sql = DEMO_SQL.replace("hospital_visits", visits)
     trial = jobs.wait(acting["merchant"], jobs.submit(acting["merchant"], grant_id, sql,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
@@ -22,3 +23,19 @@ def downloaded(produced: Path, fmt: str) -> Response:
         return StreamingResponse(zipped(produced), media_type=media, headers=disposition)
     return FileResponse(produced, media_type=media, headers=disposition,
                         background=BackgroundTask(shutil.rmtree, produced.parent, True))
+
+
+ATTACHMENT_TYPES = {".pdf": "application/pdf", ".ofd": "application/ofd",
+                    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+def attachment_download(path: Path, filename: str) -> Response:
+    """An application's attachment, always as a download (never shown in the console's own
+    origin), its name in RFC 6266's UTF-8 form."""
+    suffix = Path(filename).suffix.lower()
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                         for c in filename)
+    disposition = (f'attachment; filename="{ascii_name}"; '
+                   f"filename*=UTF-8''{quote(filename, safe='')}")
+    return FileResponse(path, media_type=ATTACHMENT_TYPES.get(suffix, "application/octet-stream"),
+                        headers={"Content-Disposition": disposition})

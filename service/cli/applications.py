@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -87,6 +88,27 @@ def application_show(application_id: int, token: str | None, as_json: bool) -> N
     emit(applications.show(acting(token), application_id), as_json)
 
 
+RATING = click.Choice(["pass", "concern", "fail"])
+
+
+def _assessing(command: Any) -> Any:
+    """The three points of an assessment, each rated pass, concern or fail."""
+    for option in reversed((
+        click.option("--reasonableness", type=RATING, help="合理性: is the use reasonable for "
+                     "the scenario"),
+        click.option("--compliance", type=RATING, help="合规性: lawful and within the rules"),
+        click.option("--security", type=RATING, help="安全性: safe to grant"),
+    )):
+        command = option(command)
+    return command
+
+
+def _rated(reasonableness: str | None, compliance: str | None,
+           security: str | None) -> dict[str, str] | None:
+    given = {"reasonableness": reasonableness, "compliance": compliance, "security": security}
+    return {k: v for k, v in given.items() if v} or None
+
+
 @application.command("decide")
 @click.argument("application_id", type=int)
 @click.option("--approve", "decision", flag_value="approve", help="approve: creates a grant")
@@ -94,16 +116,21 @@ def application_show(application_id: int, token: str | None, as_json: bool) -> N
 @click.option("--return", "decision", flag_value="return",
               help="return for amendment, 退回补正 (comment required)")
 @click.option("--comment", default="")
+@_assessing
 @token_option
 @json_option
 def application_decide(application_id: int, decision: str | None, comment: str,
-                       token: str | None, as_json: bool) -> None:
-    """Approve (creating a grant), reject, or return an application for amendment."""
+                       reasonableness: str | None, compliance: str | None,
+                       security: str | None, token: str | None, as_json: bool) -> None:
+    """Approve (creating a grant), reject, or return an application for amendment (审核).
+    An approval needs the three ratings, every providing department's agreement and the
+    required attachments."""
     from actions import applications
 
     if decision is None:
         raise click.UsageError("give one of --approve, --reject or --return")
-    data = applications.decide(acting(token), application_id, decision, comment)
+    data = applications.decide(acting(token), application_id, decision, comment,
+                               _rated(reasonableness, compliance, security))
     emit(data, as_json, lambda d: f"application {d['id']} {d['status']}"
                                   + (f"; grant {d['grant_id']}" if d["grant_id"] else "")
                                   + (f"; amend by {d['deadline']}"
@@ -182,3 +209,96 @@ def grant_revoke(grant_id: int, reason: str, token: str | None, as_json: bool) -
 
 
 COMMANDS = [apply, application, grant]
+
+
+@application.command("to-check")
+@token_option
+@json_option
+def application_to_check(token: str | None, as_json: bool) -> None:
+    """Applications with a part your department has still to check (核查)."""
+    from actions import applications
+
+    emit(applications.to_check(acting(token)), as_json, lambda rows: "\n".join(
+        f"{a['id']:>5}  due {a['deadline']}  {a['org']}: {a['scenario']}  ("
+        + ", ".join(c["dataset"] for c in a["checks"] if c["verdict"] == "pending") + ")"
+        for a in rows) or "(nothing to check)")
+
+
+@application.command("check")
+@click.argument("application_id", type=int)
+@click.argument("dataset")
+@click.option("--agree", "verdict", flag_value="agree", help="agree to the dataset's part")
+@click.option("--refuse", "verdict", flag_value="refuse", help="refuse it (comment required)")
+@_assessing
+@click.option("--comment", default="", help="required to refuse, or with a point not rated pass")
+@token_option
+@json_option
+def application_check(application_id: int, dataset: str, verdict: str | None,
+                      reasonableness: str | None, compliance: str | None, security: str | None,
+                      comment: str, token: str | None, as_json: bool) -> None:
+    """The providing department's check of its dataset's part of an application (核查)."""
+    from actions import applications
+
+    if verdict is None:
+        raise click.UsageError("give --agree or --refuse")
+    data = applications.check(acting(token), application_id, dataset, verdict,
+                              _rated(reasonableness, compliance, security), comment)
+    emit(data, as_json, lambda d: f"application {d['id']}: {dataset} "
+                                  + next(c["verdict"] for c in d["checks"]
+                                         if c["dataset"] == dataset))
+
+
+@application.command("attach")
+@click.argument("application_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(["letter", "commitment", "other"]), required=True,
+              help="letter (申请函), commitment (承诺书) or other material")
+@token_option
+@json_option
+def application_attach(application_id: int, path: Path, kind: str, token: str | None,
+                       as_json: bool) -> None:
+    """File a document with an application not yet decided."""
+    from actions import applications
+
+    with path.open("rb") as stream:
+        data = applications.attach(acting(token), application_id, kind, path.name, stream)
+    emit(data, as_json, lambda d: f"attachment {d['id']} ({d['kind']}, {d['size']} bytes, "
+                                  f"sha256 {d['sha256'][:12]}…) filed with application "
+                                  f"{application_id}")
+
+
+@application.command("attachment")
+@click.argument("application_id", type=int)
+@click.argument("attachment_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="where to save it (default: its file name, here)")
+@token_option
+@json_option
+def application_attachment(application_id: int, attachment_id: int, out: Path | None,
+                           token: str | None, as_json: bool) -> None:
+    """Save an attachment's file (checked against its SHA-256)."""
+    import shutil
+
+    from actions import applications
+
+    source, described = applications.attachment_file(acting(token), application_id,
+                                                     attachment_id)
+    target = out or Path(described["filename"])
+    if target.exists():
+        raise click.UsageError(f"{target} exists: choose another --out")
+    shutil.copyfile(source, target)
+    emit({**described, "saved_to": str(target)}, as_json, lambda d: f"saved {d['saved_to']}")
+
+
+@application.command("detach")
+@click.argument("application_id", type=int)
+@click.argument("attachment_id", type=int)
+@token_option
+@json_option
+def application_detach(application_id: int, attachment_id: int, token: str | None,
+                       as_json: bool) -> None:
+    """Take back a document filed with an application not yet decided."""
+    from actions import applications
+
+    emit(applications.detach(acting(token), application_id, attachment_id), as_json,
+         lambda d: f"attachment {attachment_id} taken back from application {d['id']}")

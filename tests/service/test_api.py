@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from egress.bundle import verify_bundle
 from service.api.app import create_app
 from service.demo import CHECKLIST
+from tests.conftest import PASS, PDF
 
 M, R, A, P = "merchant", "reviewer", "admin", "provider"
 EVERYONE = {M, R, A, P}
@@ -28,8 +29,13 @@ EXPECTED = {
     ("POST", "/api/v1/datasets/{name}/classification"): {P, A},
     ("GET", "/api/v1/datasets/{name}/preview"): EVERYONE,
     ("POST", "/api/v1/applications"): {M},
-    ("GET", "/api/v1/applications"): {M, R, A},
-    ("GET", "/api/v1/applications/{application_id}"): {M, R, A},
+    ("GET", "/api/v1/applications"): {M, R, A, P},
+    ("GET", "/api/v1/applications/{application_id}"): {M, R, A, P},
+    ("GET", "/api/v1/applications/to-check"): {P, A},
+    ("POST", "/api/v1/applications/{application_id}/checks/{dataset}"): {P, A},
+    ("POST", "/api/v1/applications/{application_id}/attachments"): {M},
+    ("GET", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): {M, R, A, P},
+    ("DELETE", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): {M},
     ("POST", "/api/v1/applications/{application_id}/decision"): {R},
     ("POST", "/api/v1/applications/{application_id}/amend"): {M},
     ("POST", "/api/v1/applications/{application_id}/withdraw"): {M},
@@ -143,8 +149,32 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
         "scenario": "门诊分析", "description": "d", "purpose": "p", "products": "统计表",
         "months": 12, "items": [{"dataset": "visits", "columns": ["district", "fee"]}]})
     assert app.status_code == 201, app.json()
-    decided = client.post(f"/api/v1/applications/{app.json()['id']}/decision",
+    app_id = app.json()["id"]
+    assert {m["reason"] for m in app.json()["missing"]} == {"check_pending",
+                                                            "attachment_missing"}
+    for kind in ("letter", "commitment"):
+        filed = client.post(f"/api/v1/applications/{app_id}/attachments",
+                            headers=auth(people.tokens[M]), data={"kind": kind},
+                            files={"file": (f"{kind}函.pdf", PDF, "application/pdf")})
+        assert filed.status_code == 201, filed.json()
+    got = client.get(f"/api/v1/applications/{app_id}/attachments/{filed.json()['id']}",
+                     headers=auth(people.tokens[P]))
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''commitment%E5%87%BD.pdf" in got.headers["content-disposition"]
+    to_check = client.get("/api/v1/applications/to-check", headers=auth(people.tokens[P]))
+    assert [a["id"] for a in to_check.json()] == [app_id]
+    checked = client.post(f"/api/v1/applications/{app_id}/checks/visits",
+                          headers=auth(people.tokens[P]),
+                          json={"verdict": "agree", "assessment": PASS})
+    assert checked.status_code == 200 and checked.json()["checks"][0]["verdict"] == "agreed"
+    unrated = client.post(f"/api/v1/applications/{app_id}/decision",
                           headers=auth(people.tokens[R]), json={"approve": True, "comment": ""})
+    assert unrated.status_code == 422 and "assessment" in unrated.json()["detail"]
+    decided = client.post(f"/api/v1/applications/{app_id}/decision",
+                          headers=auth(people.tokens[R]),
+                          json={"decision": "approve", "comment": "", "assessment": PASS})
+    assert decided.status_code == 200, decided.json()
     grant_id = decided.json()["grant_id"]
     submitted = client.post("/api/v1/jobs", headers=auth(people.tokens[M]), json={
         "grant_id": grant_id, "output_name": "by_district",
