@@ -24,6 +24,9 @@ def view(actor: Actor, policy: Policy, app: Application) -> dict[str, Any]:
         data["checks"] = [c for c in data["checks"] if c["dataset"] in mine]
     data["missing"] = (reviews.blockers(policy, app) if app.status in reviews.OPEN_FOR_MATERIALS
                        else [])
+    if actor.role == Role.PROVIDER:  # what the other departments decide is not theirs to see
+        data["missing"] = [b for b in data["missing"]
+                           if b["reason"] == "attachment_missing" or b["subject"] in mine]
     return ApplicationView.of(data)
 
 

@@ -37,20 +37,20 @@ _MAGIC = {".pdf": (b"%PDF-",), ".ofd": (b"PK\x03\x04",), ".png": (b"\x89PNG\r\n\
           ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",)}
 
 
-def assessment(value: Any, what: str = "assessment", *, required: bool) -> dict[str, str] | None:
+def assessment(value: Any, *, required: bool) -> dict[str, str] | None:
     """A structured assessment: each of :data:`ASSESSMENT_POINTS` rated pass, concern or fail."""
     if value in (None, {}) and not required:
         return None
     if not isinstance(value, dict):
-        raise InvalidInput("the {what} rates {points}, each pass, concern or fail",
-                           what=what, points=", ".join(ASSESSMENT_POINTS))
+        raise InvalidInput("an assessment rates {points}, each pass, concern or fail",
+                           points=", ".join(ASSESSMENT_POINTS))
     unknown = [k for k in value if k not in ASSESSMENT_POINTS]
     if unknown:
-        raise InvalidInput("the {what} has no point {point!r} (points: {points})", what=what,
+        raise InvalidInput("an assessment has no point {point!r} (points: {points})",
                            point=str(unknown[0])[:40], points=", ".join(ASSESSMENT_POINTS))
     missing = [p for p in ASSESSMENT_POINTS if p not in value]
     if missing:
-        raise InvalidInput("the {what} must rate {point}", what=what, point=missing[0])
+        raise InvalidInput("an assessment must rate {point}", point=missing[0])
     bad = [p for p in ASSESSMENT_POINTS if value[p] not in RATINGS]
     if bad:
         raise InvalidInput("rate {point} pass, concern or fail", point=bad[0])
@@ -93,7 +93,7 @@ def check(session: Session, actor: Actor, policy: Policy, app: Application, data
     if verdict not in VERDICTS:
         raise InvalidInput("a check agrees or refuses (agree, refuse), not {value!r}",
                            value=str(verdict)[:40])
-    rating = assessment(rated, "check's assessment", required=True)
+    rating = assessment(rated, required=True)
     concerns = any(r != "pass" for r in rating.values())
     comment = names.text(comment, "comment", policy.text.long_length, multiline=True,
                          required=verdict == "refuse" or concerns)
@@ -113,18 +113,9 @@ def missing_attachments(policy: Policy, app: Application) -> list[str]:
     return [k for k in policy.applications.required_attachments if k not in have]
 
 
-# Why an application cannot be approved yet: reason -> the refusal's message.
-BLOCKERS = {
-    "check_pending": "the providing department of {subject!r} has not checked its part yet",
-    "check_refused": "the providing department of {subject!r} refused its part: reject the "
-                     "application or return it for amendment",
-    "attachment_missing": "the application lacks its {subject} attachment",
-}
-
-
 def blockers(policy: Policy, app: Application) -> list[dict[str, str]]:
-    """Why ``app`` cannot be approved yet (none: it can), each a reason of :data:`BLOCKERS`
-    and its subject (a dataset, or a kind of attachment)."""
+    """Why ``app`` cannot be approved yet (none: it can), each a reason (check_pending,
+    check_refused, attachment_missing) and its subject (a dataset, or a kind of attachment)."""
     found = [{"reason": f"check_{c.verdict}", "subject": c.dataset.name} for c in app.checks
              if c.verdict in (CheckVerdict.PENDING, CheckVerdict.REFUSED)]
     found += [{"reason": "attachment_missing", "subject": kind}
@@ -135,8 +126,16 @@ def blockers(policy: Policy, app: Application) -> list[dict[str, str]]:
 def ready(policy: Policy, app: Application) -> None:
     """Raise :class:`Conflict` with the first reason ``app`` cannot be approved yet."""
     reasons = blockers(policy, app)
-    if reasons:
-        raise Conflict(BLOCKERS[reasons[0]["reason"]], subject=reasons[0]["subject"])
+    if not reasons:
+        return
+    reason, subject = reasons[0]["reason"], reasons[0]["subject"]
+    if reason == "check_pending":
+        raise Conflict("the providing department of {subject!r} has not checked its part yet",
+                       subject=subject)
+    if reason == "check_refused":
+        raise Conflict("the providing department of {subject!r} refused its part: reject the "
+                       "application or return it for amendment", subject=subject)
+    raise Conflict("the application lacks its {subject} attachment", subject=subject)
 
 
 def silence_may_pass(policy: Policy, app: Application) -> bool:

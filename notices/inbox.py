@@ -2,8 +2,9 @@
 
 Merchants hear of decisions on their organization's applications, egress requests and grants;
 reviewers of applications and egress requests (of other organizations) waiting for them;
-administrators of alerts and escalations; providers of their datasets' previews. Nobody is
-told of their own actions."""
+administrators of alerts and escalations; providers of their datasets' previews and of the
+applications that list their datasets (to check their parts). Nobody is told of their own
+actions."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ ACTIONS: dict[Role, tuple[str, ...]] = {
     Role.MERCHANT: ("application.approved", "application.deemed_approved",
                     "application.rejected", "application.returned", "egress.returned",
                     "egress.rejected", "release.created", "grant.expired", "grant.revoked"),
-    Role.REVIEWER: ("application.submitted", "application.amended", "egress.submitted",
-                    "egress.updated", "egress.escalated"),
+    Role.REVIEWER: ("application.submitted", "application.amended", "application.checked",
+                    "egress.submitted", "egress.updated", "egress.escalated"),
     Role.ADMIN: ("security.alert", "application.escalated", "egress.escalated",
                  "preview.failed"),
-    Role.PROVIDER: ("preview.built", "preview.failed"),
+    Role.PROVIDER: ("preview.built", "preview.failed", "application.submitted",
+                    "application.amended"),
 }
 SCAN = 500  # newest matching events looked at per listing
 
@@ -62,6 +64,10 @@ def _scope(session: Session, actor: Actor) -> Callable[[str], bool]:
             return kind != "egress" or actor.org is None or \
                 _org_of(session, kind, key) not in (None, actor.org)
         if actor.role == Role.PROVIDER:
+            if kind == "application":
+                found = session.get(Application, key)
+                return found is not None and any(
+                    i.dataset_version.dataset.provider_id == actor.id for i in found.items)
             version = session.get(DatasetVersion, key) if kind == "dataset_version" else None
             return version is not None and version.dataset.provider_id == actor.id
         return True

@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from catalog.models import Application, Dataset, DatasetVersion, Grant, utcnow
+from catalog.models import (
+    Application,
+    ApplicationCheck,
+    Dataset,
+    DatasetVersion,
+    Grant,
+    utcnow,
+)
 from egress.models import EgressRequest, EgressReview
 from egress.states import AWAITING_REVIEW
 from policies import Actor, Policy, Role
@@ -80,6 +87,11 @@ def todos(session: Session, actor: Actor, policy: Policy,
         found.append(_todo("escalated", [*apps, *requests], today, warn))
     elif actor.role == Role.PROVIDER:
         mine = select(Dataset.id).where(Dataset.provider_id == actor.id)
+        pending = select(ApplicationCheck.application_id).where(
+            ApplicationCheck.verdict == "pending", ApplicationCheck.dataset_id.in_(mine))
+        to_check = session.scalars(select(Application.deadline).where(
+            Application.id.in_(pending), Application.status.in_(("submitted", "escalated")))).all()
+        found.append(_todo("applications_to_check", list(to_check), today, warn))
         versions = session.scalars(select(DatasetVersion).where(
             DatasetVersion.dataset_id.in_(mine))).all()
         latest = {}

@@ -192,11 +192,11 @@ class Applications(Section):
     max_grant_years: int = setting(5, "longest grant a merchant may request", "years",
                                    required=True)
     provider_check: bool = setting(
-        True, "two-level review (核查 + 审核): the providing department of each listed dataset "
-        "checks its part of an application before the platform's reviewer may approve it")
+        True, "two-level review: the providing department of each listed dataset checks its part "
+        "of an application before the platform's reviewer may approve it")
     required_attachments: tuple[str, ...] = setting(
         ("letter", "commitment"), "materials an application must carry before it is approved: "
-        "letter (申请函), commitment (承诺书)", kind="choices:" + "|".join(ATTACHMENT_KINDS))
+        "the application letter and the merchant's commitment", kind="choices:" + "|".join(ATTACHMENT_KINDS))
     attachment_max_bytes: int = setting(20 * 1024**2, "largest attachment a merchant may "
                                         "upload", "bytes")
     attachment_types: tuple[str, ...] = setting(

@@ -250,6 +250,9 @@ NOTICES = {
     "amended": N_("Your amended application was resubmitted; its review deadline counts from "
                   "today."),
     "application_withdrawn": N_("The application was withdrawn."),
+    "checked": N_("Your check of the dataset's part was recorded."),
+    "attached": N_("The document was filed with the application."),
+    "detached": N_("The document was taken back."),
     "registered": N_("The dataset was registered. Its simulated preview is being built."),
     "classified": N_("The classification was confirmed."),
     "requested": N_("Your egress request was submitted; the automatic checks ran."),

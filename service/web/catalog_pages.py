@@ -11,11 +11,14 @@ from actions import applications as application_actions
 from actions import catalog as catalog_actions
 from catalog import applications
 from catalog.datasets import ATTRIBUTES
-from catalog.errors import InvalidInput
+from catalog.errors import Conflict, InvalidInput, StorageFull
+from catalog.reviews import ASSESSMENT_POINTS, OPEN_FOR_MATERIALS, RATINGS
 from catalog.states import APPLICATIONS, ApplicationStatus
 from policies import LEVELS, Role
-from policies.permissions import Action
+from policies.permissions import Action, allowed
+from policies.sections import ATTACHMENT_KINDS
 from service.api.params import PathId
+from service.downloads import attachment_download
 from service.web.base import Form, Member, back, context, home_of, member, render
 from service.web.i18n import Said
 
@@ -167,24 +170,88 @@ def application_page(request: Request, application_id: PathId,
 
 
 def _application(request: Request, application_id: int, m: Member, error: str = "",
-                 comment: str = "", status: int = 200) -> HTMLResponse:
+                 comment: str = "", status: int = 200, where: str = "decision",
+                 rated: dict[str, str] | None = None) -> HTMLResponse:
+    """The application's page; ``error`` is shown at the form named ``where`` (decision, a
+    dataset's check, attachments), with what the user entered (``comment``, ``rated``)."""
     app = application_actions.show(context(request, m), application_id)
     may = {to: APPLICATIONS.allows(app["status"], to) for to in ApplicationStatus}
     merchant = m.actor.role is Role.MERCHANT
+    policy = home_of(request).policy
     return render(request, "application.html", m, a=app, error=error, comment=comment,
+                  where=where, rated=rated or {}, points=ASSESSMENT_POINTS, ratings=RATINGS,
+                  kinds=ATTACHMENT_KINDS, types=policy.applications.attachment_types,
+                  max_attachment=policy.attachment_max_bytes,
                   can_decide=m.actor.role is Role.REVIEWER and may[ApplicationStatus.APPROVED],
+                  can_check=allowed(m.actor, Action.APPLICATION_CHECK)
+                  and app["status"] in ("submitted", "escalated"),
+                  can_attach=merchant and app["status"] in OPEN_FOR_MATERIALS,
                   can_withdraw=merchant and may[ApplicationStatus.WITHDRAWN],
                   can_amend=merchant and may[ApplicationStatus.SUBMITTED], status=status)
+
+
+def _rated(form: Any) -> dict[str, str]:
+    return {p: str(form.get(f"assess_{p}", "")) for p in ASSESSMENT_POINTS
+            if form.get(f"assess_{p}")}
 
 
 @router.post("/applications/{application_id}/decision", response_model=None)
 def application_decide(request: Request, application_id: PathId,
                        m: Annotated[Member, Depends(member(Action.APPLICATION_DECIDE))],
                        form: Form) -> Response:
-    comment = str(form.get("comment", ""))
+    comment, rated = str(form.get("comment", "")), _rated(form)
     try:
         application_actions.decide(context(request, m), application_id,
-                                   str(form.get("decision", "")), comment)
-    except InvalidInput as exc:  # keep the page and what the reviewer wrote
-        return _application(request, application_id, m, Said(exc), comment, 422)
+                                   str(form.get("decision", "")), comment, rated or None)
+    except (InvalidInput, Conflict) as exc:  # keep the page and what the reviewer wrote
+        return _application(request, application_id, m, Said(exc), comment, 422, rated=rated)
     return back(f"/applications/{application_id}", "decided")
+
+
+@router.post("/applications/{application_id}/checks/{dataset}", response_model=None)
+def application_check(request: Request, application_id: PathId, dataset: str,
+                      m: Annotated[Member, Depends(member(Action.APPLICATION_CHECK))],
+                      form: Form) -> Response:
+    """The providing department's check of its dataset's part (核查)."""
+    comment, rated = str(form.get("comment", "")), _rated(form)
+    try:
+        application_actions.check(context(request, m), application_id, dataset,
+                                  str(form.get("verdict", "")), rated, comment)
+    except (InvalidInput, Conflict) as exc:
+        return _application(request, application_id, m, Said(exc), comment, 422,
+                            f"check-{dataset}", rated)
+    return back(f"/applications/{application_id}", "checked")
+
+
+@router.post("/applications/{application_id}/attachments", response_model=None)
+def application_attach(request: Request, application_id: PathId,
+                       m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))],
+                       form: Form) -> Response:
+    upload = form.get("file")
+    try:
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise InvalidInput("choose a file to attach")
+        application_actions.attach(context(request, m), application_id,
+                                   str(form.get("kind", "")), upload.filename, upload.file)
+    except (InvalidInput, Conflict, StorageFull) as exc:
+        return _application(request, application_id, m, Said(exc), status=422,
+                            where="attachments")
+    return back(f"/applications/{application_id}", "attached")
+
+
+@router.get("/applications/{application_id}/attachments/{attachment_id}", response_model=None)
+def application_attachment(request: Request, application_id: PathId, attachment_id: PathId,
+                           m: Annotated[Member, Depends(member(Action.APPLICATION_READ))]
+                           ) -> Response:
+    path, described = application_actions.attachment_file(context(request, m), application_id,
+                                                          attachment_id)
+    return attachment_download(path, described["filename"])
+
+
+@router.post("/applications/{application_id}/attachments/{attachment_id}/delete",
+             response_model=None)
+def application_detach(request: Request, application_id: PathId, attachment_id: PathId,
+                       m: Annotated[Member, Depends(member(Action.APPLICATION_SUBMIT))]
+                       ) -> Response:
+    application_actions.detach(context(request, m), application_id, attachment_id)
+    return back(f"/applications/{application_id}", "detached")

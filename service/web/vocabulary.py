@@ -19,13 +19,21 @@ STATUSES = (
     N_("verified"), N_("modified"), N_("leaf-mismatch"), N_("valid"), N_("invalid"),
 )
 VERDICTS = (N_("pass"), N_("review"), N_("fail"))
+# Two-level review of applications (catalog.reviews).
+CHECK_VERDICTS = (N_("agreed"), N_("refused"), N_("deemed"), N_("agree"), N_("refuse"))
+RATINGS = (N_("concern"),)  # with pass and fail above
+POINTS = (N_("point:reasonableness"), N_("point:compliance"), N_("point:security"))
+ATTACHMENT_KINDS = (N_("attachment:letter"), N_("attachment:commitment"),
+                    N_("attachment:other"))
+BLOCKERS = (N_("blocker:check_pending"), N_("blocker:check_refused"),
+            N_("blocker:attachment_missing"))
 DECISIONS = (N_("approve"), N_("reject"), N_("return"))
 ATTRIBUTES = (N_("open"), N_("conditional"), N_("restricted"))
 TARGETS = (N_("real"), N_("simulated"))
 TODOS = (N_("todo:applications_to_review"), N_("todo:egress_to_review"),
          N_("todo:applications_to_amend"), N_("todo:egress_to_answer"), N_("todo:grants_ending"),
          N_("todo:open_alerts"), N_("todo:escalated"), N_("todo:classifications_to_confirm"),
-         N_("todo:previews_failed"))
+         N_("todo:previews_failed"), N_("todo:applications_to_check"))
 FREQUENCIES = (N_("frequency:realtime"), N_("frequency:daily"), N_("frequency:weekly"),
                N_("frequency:monthly"), N_("frequency:quarterly"), N_("frequency:yearly"),
                N_("frequency:irregular"))
@@ -93,7 +101,8 @@ NODE_LABELS = (
 # What each ledger action means (``action:<action>``).
 ACTION_LABELS = (
     N_("action:application.amended"), N_("action:application.returned"),
-    N_("action:application.withdrawn"),
+    N_("action:application.withdrawn"), N_("action:application.checked"),
+    N_("action:application.attached"), N_("action:application.detached"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),
     N_("action:application.submitted"), N_("action:auth.failed"),

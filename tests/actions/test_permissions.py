@@ -28,6 +28,7 @@ CALLS = {
         c, Request("s", "d", "p", "p", 1, False, [])),
     Action.APPLICATION_READ: lambda c: applications.search(c),
     Action.APPLICATION_DECIDE: lambda c: applications.decide(c, 999, True, ""),
+    Action.APPLICATION_CHECK: lambda c: applications.to_check(c),
     Action.GRANT_READ: lambda c: applications.grants(c),
     Action.GRANT_REVOKE: lambda c: applications.revoke(c, 999, "r"),
     Action.JOB_SUBMIT: lambda c: jobs.submit(c, 999, "SELECT 1 AS x", "x"),

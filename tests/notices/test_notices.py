@@ -16,7 +16,7 @@ from accounts import users
 from catalog import applications
 from lineage import LedgerEvent
 from notices import inbox, mail, todo
-from tests.conftest import apply, approve, register
+from tests.conftest import apply, approve, first_level, register
 from tests.helpers import refused
 
 
@@ -62,6 +62,21 @@ def test_providers_and_admins_have_their_own_todos(home, people, visits_file):
     assert kinds(home, people.provider) == {"classifications_to_confirm": (1, 0)}
     assert kinds(home, people.provider_b) == {}
     assert kinds(home, people.admin) == {}
+
+
+def test_providers_hear_of_applications_for_their_datasets_until_they_check_them(
+        home, people, visits_file):
+    register(home, people.provider, visits_file)
+    app_id = apply(home, people.merchant)
+    assert kinds(home, people.provider)["applications_to_check"][0] == 1
+    assert heard(home, people.provider)[0] == ("application.submitted",
+                                                f"application:{app_id}", True)
+    assert "applications_to_check" not in kinds(home, people.provider_b)
+    assert heard(home, people.provider_b) == []
+    first_level(home, app_id)
+    assert "applications_to_check" not in kinds(home, people.provider)
+    # Reviewers hear that the department has checked.
+    assert ("application.checked", f"application:{app_id}", True) in heard(home, people.reviewer)
 
 
 @pytest.fixture

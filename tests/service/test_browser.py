@@ -223,7 +223,7 @@ def fill_application(page, columns, scenario, description, purpose, products, mo
     page.fill("#months", str(months))
 
 
-def test_merchant_browses_the_preview_and_applies(site):
+def test_merchant_browses_the_preview_and_applies(site, tmp_path):
     page = site.page("merchant")
     page.goto(site.url + "/catalog")
     page.fill("input[name=q]", "门诊 费用")  # a title word and a Chinese field name
@@ -245,7 +245,38 @@ def test_merchant_browses_the_preview_and_applies(site):
     page.wait_for_url(re.compile(r"/applications/\d+"))
     assert site.words("left") in page.content()  # "N working days left"
     site.state["application"] = page.url.split("?")[0].rsplit("/", 1)[1]
+    assert page.locator("#missing li[data-reason='attachment_missing']").count() == 2
+    # The merchant files the application letter and the commitment from the page.
+    for kind in ("letter", "commitment"):
+        document = tmp_path / f"{kind}.pdf"
+        document.write_bytes(demo_data.pdf([f"{kind} of the browser journey"]))
+        page.select_option("#attach-kind", kind)
+        page.set_input_files("#attach-file", str(document))
+        page.click("#attach button[type=submit]")
+        page.wait_for_url(re.compile(r"done=attached"))
+    assert page.locator("#attachments tr[data-kind]").count() == 2
+    assert page.locator("#missing li[data-reason='attachment_missing']").count() == 0
     site.shot(page, "merchant-application")
+
+
+def rate(page, form, ratings=("pass", "pass", "pass")):
+    for point, rating in zip(("reasonableness", "compliance", "security"), ratings, strict=True):
+        page.select_option(f"#{form}-{point}", rating)
+
+
+def test_provider_checks_its_datasets_part(site):
+    page = site.page("provider")
+    page.goto(site.url + "/todo")
+    page.click("#todos tr[data-kind='applications_to_check'] a")
+    page.click(f"a[href='/applications/{site.state['application']}']")
+    rate(page, "check-visits", ("pass", "concern", "pass"))
+    page.click("#check-visits button[value=agree]")  # a concern needs a comment: said in place
+    page.locator("#check-visits .error").wait_for()
+    page.fill("#check-visits-comment", "仅限卫生规划用途")
+    page.click("#check-visits button[value=agree]")
+    page.wait_for_url(re.compile(r"done=checked"))
+    assert page.locator("#checks tr[data-dataset='visits'] .badge.agreed").count() == 1
+    site.shot(page, "provider-application-checked")
 
 
 def test_reviewer_approves_the_application(site):
@@ -253,7 +284,9 @@ def test_reviewer_approves_the_application(site):
     page.goto(site.url + "/review")
     site.shot(page, "reviewer-queues")
     page.click(f"#application-queue a[href='/applications/{site.state['application']}']")
+    assert page.locator("#missing").count() == 0
     page.fill("#comment", "符合最小必要原则")
+    rate(page, "decision")
     page.click("button[value=approve]")
     page.wait_for_url(re.compile(r"done=decided"))
     assert page.locator("a[href^='/workspace/']").count() == 0  # reviewers have no workspace

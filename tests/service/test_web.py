@@ -29,7 +29,8 @@ EVERYONE = {M, R, A, P}
 PEOPLE = {M, R, A}
 PAGES = {
     "/catalog": EVERYONE, "/catalog/nope": EVERYONE, "/catalog/nope/preview": EVERYONE,
-    "/applications": PEOPLE, "/applications/new": {M}, "/applications/999": PEOPLE,
+    "/applications": EVERYONE, "/applications/new": {M}, "/applications/999": EVERYONE,
+    "/applications/999/attachments/1": EVERYONE,
     "/workspace": {M}, "/workspace/999": {M}, "/workspace/999/history": {M},
     "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
     "/egress": PEOPLE, "/egress/new?job=999": {M}, "/egress/999": PEOPLE,

@@ -8,8 +8,10 @@ import re
 import pytest
 
 from service.api.app import create_app
-from tests.conftest import apply, register
+from tests.conftest import PDF, apply, register
 from tests.service.web_helpers import console, csrf_of, set_passwords
+
+RATED = {"assess_reasonableness": "pass", "assess_compliance": "pass", "assess_security": "pass"}
 
 
 @pytest.fixture
@@ -50,10 +52,45 @@ def test_a_reviewer_returns_an_application_the_merchant_amends_and_it_is_approve
     assert answer.status_code == 303 and answer.headers["location"].endswith("done=amended")
     html = reviewer.get(page).text
     assert "patient_name" not in html and 'value="approve"' in html
-    _post(reviewer, f"{page}/decision", {"decision": "approve", "comment": "同意"}, page)
+    assert 'data-reason="check_pending"' in html and 'data-reason="attachment_missing"' in html
+    refused = _post(reviewer, f"{page}/decision", {"decision": "approve", "comment": "同意",
+                                                   **RATED}, page)
+    assert refused.status_code == 422 and "尚未核查其部分" in refused.text
+    # The merchant files its materials from the page.
+    for kind in ("letter", "commitment"):
+        answer = merchant.post(f"{page}/attachments", data={
+            "csrf": csrf_of(merchant.get(page).text), "kind": kind},
+            files={"file": (f"{kind}.pdf", PDF, "application/pdf")}, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].endswith("done=attached")
+    wrong = merchant.post(f"{page}/attachments", data={
+        "csrf": csrf_of(merchant.get(page).text), "kind": "other"},
+        files={"file": ("scan.png", PDF, "image/png")}, follow_redirects=False)
+    assert wrong.status_code == 422 and "不是 .png 文件" in wrong.text
+    listed = merchant.get(page).text
+    assert listed.count('data-kind="') == 2
+    link = re.search(rf'href="({page}/attachments/\d+)"', listed).group(1)
+    assert reviewer.get(link).content == PDF
+    # The providing department checks its part; a refusal without a comment keeps the form.
+    provider = console(app, "provider")
+    assert 'id="check-visits"' in provider.get(page).text
+    assert f"/applications/{app_id}" in provider.get("/applications").text
+    answer = _post(provider, f"{page}/checks/visits",
+                   {"verdict": "refuse", **RATED, "assess_security": "fail"}, page)
+    assert answer.status_code == 422 and 'role="alert"' in answer.text
+    assert '<option value="fail" selected>' in answer.text  # what was chosen stays
+    answer = _post(provider, f"{page}/checks/visits", {"verdict": "agree", **RATED}, page)
+    assert answer.status_code == 303
+    html = reviewer.get(page).text
+    assert 'id="missing"' not in html and "badge agreed" in html
+    unrated = _post(reviewer, f"{page}/decision", {"decision": "approve", "comment": "同意"}, page)
+    assert unrated.status_code == 422
+    answer = _post(reviewer, f"{page}/decision", {"decision": "approve", "comment": "同意",
+                                                  **RATED}, page)
+    assert answer.status_code == 303
     html = merchant.get(page).text
     grant = re.search(r'id="grant".*?</section>', html, re.S).group(0)
     assert "/workspace/" in grant and "badge active" in grant
+    assert 'id="assessment"' in html and 'id="attach"' not in html
 
 
 def test_a_merchant_withdraws_an_application_from_its_page(app, home, people):
