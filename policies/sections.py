@@ -368,6 +368,13 @@ class Web(Section):
                             kind="zone")
     default_language: str = setting("zh_CN", "the console's language until a user switches",
                                     kind="choice:zh_CN|en")
+    public_pages: bool = setting(True, "the catalog and the disclosures of grants and products "
+                                 "are readable without signing in (Measures Art. 11, 35)")
+    public_preview_max_level: str = setting(
+        "L3", "the public sees simulated rows of datasets up to this level; above it, only "
+        "signed-in users", kind="choice:L1|L2|L3|L4")
+    public_requests_per_minute: int = setting(120, "pages read without signing in, per "
+                                              "client address (per API process)", "requests")
 
 
 @dataclass(frozen=True)

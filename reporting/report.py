@@ -8,7 +8,7 @@ import json
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.events import AUTH_FAILED
@@ -36,6 +36,15 @@ def _events(session: Session, year: int):
                            .execution_options(yield_per=10_000))
     for seq, time, action, subject, payload in rows:
         yield seq, time, action, subject, json.loads(payload)
+
+
+def years(session: Session) -> list[int]:
+    """The years the ledger holds events of, newest first (none: an empty ledger)."""
+    first, last = session.execute(select(func.min(LedgerEvent.time),
+                                         func.max(LedgerEvent.time))).one()
+    if not first:
+        return []
+    return list(range(int(last[:4]), int(first[:4]) - 1, -1))
 
 
 def disclosure(session: Session, year: int) -> dict[str, Any]:

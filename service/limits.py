@@ -70,10 +70,12 @@ class Limits:
     sign_in_failures: Window
     token_failures: Window
     requests: Window
+    public: Window  # pages read without signing in, per client address
 
     @classmethod
     def of(cls, policy: Policy) -> Limits:
         api = policy.api
         return cls(Window(api["sign_in_failures_per_minute"]),
                    Window(api["token_failures_per_minute"]),
-                   Window(api["requests_per_minute"]))
+                   Window(api["requests_per_minute"]),
+                   Window(policy.web.public_requests_per_minute))

@@ -184,6 +184,7 @@ def render(request: Request, name: str, m: Member | None = None, status: int = 2
         title_length=home.policy.catalog.max_title_length,
         when=lambda value, with_time=True: i18n.when(value, zone, with_time),
         days_left=lambda deadline: days_left(home, deadline), form_key=new_form_key,
+        public_menu=home.policy.web.public_pages,
         notice=NOTICES.get(request.query_params.get("done", "")), **context)
     return HTMLResponse(page, status_code=status)
 

@@ -15,7 +15,7 @@ STATUSES = (
     N_("submitted"), N_("approved"), N_("rejected"), N_("deemed_approved"), N_("escalated"),
     N_("active"), N_("revoked"), N_("expired"), N_("disabled"),
     N_("draft"), N_("in_review"), N_("returned"), N_("withdrawn"), N_("released"),
-    N_("pending"), N_("building"), N_("ready"), N_("suggested"), N_("confirmed"),
+    N_("pending"), N_("building"), N_("ready"), N_("suggested"), N_("confirmed"), N_("not_public"),
     N_("verified"), N_("modified"), N_("leaf-mismatch"), N_("valid"), N_("invalid"),
 )
 VERDICTS = (N_("pass"), N_("review"), N_("fail"))
