@@ -8,6 +8,8 @@ jobs (rows produced), and no security counts."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any, Protocol
 
 from actions.context import Sessions
@@ -83,10 +85,30 @@ def disclosure_years(site: Site) -> list[int]:
         return years(session)
 
 
+# A year's disclosure reads that year's whole ledger: anonymous readers get a copy at most
+# this old, so they cannot make the server read the ledger on every request.
+DISCLOSURE_SECONDS = 300.0
+_disclosed: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+_disclosed_lock = threading.Lock()
+
+
 def disclosed(site: Site, year: int) -> dict[str, Any]:
-    """The year's disclosure as the public reads it: grants (organization, scenario, datasets,
-    term), released products (number, name, sources), how applications were decided, and what
-    the catalog supplied."""
+    """The year's disclosure as the public reads it (computed at most every
+    :data:`DISCLOSURE_SECONDS`): grants (organization, scenario, datasets, term), released
+    products (number, name, sources), how applications were decided, and what the catalog
+    supplied."""
+    key = (str(getattr(site, "root", id(site))), year)
+    with _disclosed_lock:
+        kept = _disclosed.get(key)
+        if kept and time.monotonic() - kept[0] < DISCLOSURE_SECONDS:
+            return kept[1]
+    made = _disclose(site, year)
+    with _disclosed_lock:
+        _disclosed[key] = (time.monotonic(), made)
+    return made
+
+
+def _disclose(site: Site, year: int) -> dict[str, Any]:
     with site.store.read() as session:
         report = disclosure(session, year)
     indicators = report["indicators"]

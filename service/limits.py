@@ -8,6 +8,8 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
+from starlette.requests import Request
+
 from policies import Policy
 from service.errors import ServiceError
 
@@ -79,3 +81,17 @@ class Limits:
                    Window(api["token_failures_per_minute"]),
                    Window(api["requests_per_minute"]),
                    Window(policy.web.public_requests_per_minute))
+
+
+class PublicPagesOff(ServiceError):
+    kind = "not_found"
+
+
+def admit_public(request: Request) -> None:
+    """A dependency of what is read without signing in (the public pages and their API): the
+    policy publishes them, and the client's address is within its rate."""
+    if not request.app.state.home.policy.web.public_pages:
+        raise PublicPagesOff("the platform publishes no public pages")
+    address = request.client.host if request.client else "?"
+    if wait := request.app.state.limits.public.hit(f"public:{address}"):
+        raise RateLimited(f"too many requests: wait {wait} s and try again", wait)

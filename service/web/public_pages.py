@@ -6,34 +6,21 @@ minute."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from actions import public
-from service.errors import ServiceError
-from service.limits import RateLimited
+from service.limits import admit_public
 from service.web.base import home_of, member_or_none, render
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_ROWS = 20
-DISCLOSURE_SECONDS = 300.0  # a year's disclosure reads the whole year's ledger: kept this long
-
-
-class PublicPagesOff(ServiceError):
-    kind = "not_found"
 
 
 def _open(request: Request) -> None:
-    """A dependency: the pages are public in this policy, and the client is within its rate."""
-    if not home_of(request).policy.web.public_pages:
-        raise PublicPagesOff("the platform publishes no public pages")
-    address = request.client.host if request.client else "?"
-    if wait := request.app.state.limits.public.hit(f"public:{address}"):
-        raise RateLimited(f"too many requests: wait {wait} s and try again", wait)
+    admit_public(request)
 
 
 Open = Annotated[None, Depends(_open)]
@@ -65,28 +52,10 @@ def public_dataset(request: Request, name: str, _: Open) -> HTMLResponse:
                    preview=public.preview(home, name, PREVIEW_ROWS))
 
 
-_disclosures: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
-_disclosures_lock = threading.Lock()
-
-
-def _disclosure(request: Request, year: int) -> dict[str, Any]:
-    """The year's public disclosure, computed at most every ``DISCLOSURE_SECONDS`` per year:
-    an anonymous reader cannot make the server read the ledger on every request."""
-    key = (str(home_of(request).root), year)
-    with _disclosures_lock:
-        kept = _disclosures.get(key)
-        if kept and time.monotonic() - kept[0] < DISCLOSURE_SECONDS:
-            return kept[1]
-    made = public.disclosed(home_of(request), year)
-    with _disclosures_lock:
-        _disclosures[key] = (time.monotonic(), made)
-    return made
-
-
 @router.get("/public/disclosure", response_class=HTMLResponse)
 def public_disclosure(request: Request, _: Open, year: int | None = None) -> HTMLResponse:
     home = home_of(request)
     years = public.disclosure_years(home) or [dt.datetime.now(dt.UTC).year]
     chosen = year if year in years else years[0]
-    return _render(request, "public_disclosure.html", r=_disclosure(request, chosen),
+    return _render(request, "public_disclosure.html", r=public.disclosed(home, chosen),
                    years=years, year=chosen)

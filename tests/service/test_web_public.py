@@ -83,3 +83,25 @@ def test_a_policy_can_close_the_public_pages_and_each_address_is_rate_limited(ho
     assert closed.get("/public/catalog").status_code == 404
     assert closed.get("/public/disclosure").status_code == 404
     assert "/public/catalog" not in closed.get("/sign-in").text
+
+
+def test_the_api_serves_the_same_without_a_token(home, people, registered):
+    catalog_actions.build_preview(Context.of(home, people.provider), "visits")
+    approve(home, people.reviewer, apply(home, people.merchant))
+    client = anonymous(home)
+    listed = client.get("/api/v1/public/catalog")
+    assert listed.status_code == 200, listed.text
+    (entry,) = listed.json()
+    assert entry["name"] == "visits" and "sha256" not in entry and "pii" not in entry
+    detail = client.get("/api/v1/public/catalog/visits").json()
+    assert {c["name"] for c in detail["schema"]} >= {"district", "patient_name"}
+    shown = client.get("/api/v1/public/catalog/visits/preview?rows=5").json()
+    assert len(shown["rows"]) == 5 and "SIMULATED" in shown["label"].upper()
+    year = shown["built_at"][:4]
+    disclosed = client.get(f"/api/v1/public/disclosure?year={year}").json()
+    assert disclosed["grants"][0]["org"] == "粤数科技"
+    assert "security_events" not in disclosed
+    assert all(set(u) == {"dataset", "jobs", "releases"} for u in disclosed["dataset_use"])
+    assert client.get("/api/v1/public/disclosure?year=99").status_code == 422
+    set_policy(home, public_preview_max_level='"L2"')
+    assert anonymous(home).get("/api/v1/public/catalog/visits/preview").status_code == 403

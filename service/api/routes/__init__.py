@@ -3,10 +3,19 @@ endpoint names the user action it performs; its guard checks the caller's role f
 
 from fastapi import APIRouter
 
-from service.api.routes import applications, catalog, egress, jobs, ledger, notices, users
+from service.api.routes import (
+    applications,
+    catalog,
+    egress,
+    jobs,
+    ledger,
+    notices,
+    public,
+    users,
+)
 
 router = APIRouter()
-for part in (users, catalog, applications, jobs, egress, ledger, notices):
+for part in (users, catalog, applications, jobs, egress, ledger, notices, public):
     router.include_router(part.router)
 
 __all__ = ["router"]
