@@ -131,6 +131,29 @@ class AttachmentView(View):
     uploaded_at: str | None
 
 
+class QualityIssueView(View):
+    id: int
+    dataset: str
+    title: str
+    department: str
+    version: int  # the version reported on
+    org: str
+    reporter_id: int | None
+    kind: str  # catalog.quality.KINDS
+    columns: list[str]
+    description: str
+    status: str  # open, acknowledged, fixed, rejected
+    reported_at: str | None
+    answer_due: str
+    fix_due: str
+    reply: str
+    answered_by: int | None
+    answered_at: str | None
+    fixed_version: int | None
+    closed_at: str | None
+    overdue: bool
+
+
 class GrantView(View):
     id: int
     application_id: int

@@ -104,6 +104,29 @@ class Overdue(Payload):
     deadline: str
 
 
+class QualityReported(Payload):
+    dataset: str
+    version: int
+    kind: str
+    columns: list[str]
+    description_chars: int
+    answer_due: str
+    fix_due: str
+
+
+class QualityAnswered(Payload):
+    status: str  # acknowledged or rejected
+    reply_chars: int
+    late: bool  # after the answer deadline
+
+
+class QualityFixed(Payload):
+    dataset: str
+    version: int  # the version that fixes it
+    reply_chars: int
+    late: bool  # after the fix deadline
+
+
 class GrantCreated(Payload):
     application_id: int
     org: str
@@ -147,6 +170,14 @@ APPLICATION_DEEMED_APPROVED = event("application.deemed_approved", "application"
                                     "overdue, approved by the policy's overdue action", Overdue)
 APPLICATION_ESCALATED = event("application.escalated", "application",
                               "overdue, and silence may not approve it", Overdue)
+QUALITY_REPORTED = event("quality.reported", "quality",
+                         "a merchant reported a data-quality issue on a dataset version",
+                         QualityReported)
+QUALITY_ANSWERED = event("quality.answered", "quality",
+                         "the providing department acknowledged or rejected it",
+                         QualityAnswered)
+QUALITY_FIXED = event("quality.fixed", "quality", "a new dataset version fixed it",
+                      QualityFixed)
 GRANT_CREATED = event("grant.created", "grant", "access granted by an approval", GrantCreated)
 GRANT_EXPIRED = event("grant.expired", "grant", "a grant's period ended", GrantEnded)
 GRANT_REVOKED = event("grant.revoked", "grant", "an administrator revoked a grant", GrantEnded)

@@ -187,6 +187,44 @@ class ApplicationItem(Base):
                 "entities": {c: entities.get(c) for c in self.columns}}
 
 
+class QualityIssue(Base):
+    """A data-quality issue a merchant reported on a dataset version (Measures Art. 14),
+    answered by the providing department and tracked to closure."""
+
+    __tablename__ = "catalog_quality_issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("catalog_datasets.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the version the merchant reported on
+    org: Mapped[str] = mapped_column(String(100), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # catalog.quality.KINDS
+    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text)
+    # catalog.states.ISSUES: open -> acknowledged -> fixed | rejected
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    answer_due: Mapped[dt.date] = mapped_column(Date)
+    fix_due: Mapped[dt.date] = mapped_column(Date)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    fixed_version: Mapped[int | None] = mapped_column(Integer)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    dataset: Mapped[Dataset] = relationship()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "dataset": self.dataset.name, "title": self.dataset.title,
+                "department": self.dataset.department, "version": self.version,
+                "org": self.org, "reporter_id": self.reporter_id, "kind": self.kind,
+                "columns": list(self.columns or []), "description": self.description,
+                "status": self.status, "reported_at": iso(self.reported_at),
+                "answer_due": self.answer_due.isoformat(), "fix_due": self.fix_due.isoformat(),
+                "reply": self.reply, "answered_by": self.answered_by,
+                "answered_at": iso(self.answered_at), "fixed_version": self.fixed_version,
+                "closed_at": iso(self.closed_at)}
+
+
 class ApplicationCheck(Base):
     """The providing department's check (核查) of its dataset's part of an application: the
     first level of the review, before the platform's reviewer decides (审核)."""

@@ -25,6 +25,15 @@ class CheckVerdict(StrEnum):
     DEEMED = "deemed"   # unchecked at the review deadline, and the policy deemed it approved
 
 
+class IssueStatus(StrEnum):
+    """A data-quality issue a merchant reported on a dataset version."""
+
+    OPEN = "open"                  # reported, not answered yet
+    ACKNOWLEDGED = "acknowledged"  # the department agrees and works on a new version
+    FIXED = "fixed"                # a new version fixes it
+    REJECTED = "rejected"          # the department explains why it is not an issue
+
+
 class GrantStatus(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
@@ -41,4 +50,10 @@ APPLICATIONS = Lifecycle("application", {
 GRANTS = Lifecycle("grant", {
     GrantStatus.ACTIVE: (GrantStatus.EXPIRED, GrantStatus.REVOKED),
     GrantStatus.EXPIRED: (), GrantStatus.REVOKED: (),
+})
+_I = IssueStatus
+ISSUES = Lifecycle("quality issue", {
+    _I.OPEN: (_I.ACKNOWLEDGED, _I.FIXED, _I.REJECTED),
+    _I.ACKNOWLEDGED: (_I.FIXED, _I.REJECTED),
+    _I.FIXED: (), _I.REJECTED: (),
 })

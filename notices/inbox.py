@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.models import Application, DatasetVersion, Grant
+from catalog.models import Application, DatasetVersion, Grant, QualityIssue
 from egress.models import EgressRequest, Release
 from lineage import LedgerEvent
 from notices.models import NoticeMark
@@ -23,13 +23,14 @@ from policies import Actor, Role
 ACTIONS: dict[Role, tuple[str, ...]] = {
     Role.MERCHANT: ("application.approved", "application.deemed_approved",
                     "application.rejected", "application.returned", "egress.returned",
-                    "egress.rejected", "release.created", "grant.expired", "grant.revoked"),
+                    "egress.rejected", "release.created", "grant.expired", "grant.revoked",
+                    "quality.answered", "quality.fixed"),
     Role.REVIEWER: ("application.submitted", "application.amended", "application.checked",
                     "egress.submitted", "egress.updated", "egress.escalated"),
     Role.ADMIN: ("security.alert", "application.escalated", "egress.escalated",
                  "preview.failed"),
     Role.PROVIDER: ("preview.built", "preview.failed", "application.submitted",
-                    "application.amended"),
+                    "application.amended", "quality.reported"),
 }
 SCAN = 500  # newest matching events looked at per listing
 
@@ -46,6 +47,9 @@ def _org_of(session: Session, kind: str, key: int) -> str | None:
         return found.request.org if found else None
     if kind == "grant":
         found = session.get(Grant, key)
+        return found.org if found else None
+    if kind == "quality":
+        found = session.get(QualityIssue, key)
         return found.org if found else None
     return None
 
@@ -68,6 +72,9 @@ def _scope(session: Session, actor: Actor) -> Callable[[str], bool]:
                 found = session.get(Application, key)
                 return found is not None and any(
                     i.dataset_version.dataset.provider_id == actor.id for i in found.items)
+            if kind == "quality":
+                issue = session.get(QualityIssue, key)
+                return issue is not None and issue.dataset.provider_id == actor.id
             version = session.get(DatasetVersion, key) if kind == "dataset_version" else None
             return version is not None and version.dataset.provider_id == actor.id
         return True
@@ -81,6 +88,7 @@ def page(subject: str, role: Role) -> str:
     if kind == "grant":
         return "/admin/alerts" if role == Role.ADMIN else f"/workspace/{key}"
     return {"application": f"/applications/{key}", "egress": f"/egress/{key}",
+            "quality": f"/quality/{key}",
             "release": f"/releases/{key}", "dataset_version": "/provider"}.get(kind, "/")
 
 

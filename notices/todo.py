@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.models import (
@@ -16,6 +16,7 @@ from catalog.models import (
     Dataset,
     DatasetVersion,
     Grant,
+    QualityIssue,
     utcnow,
 )
 from egress.models import EgressRequest, EgressReview
@@ -85,6 +86,11 @@ def todos(session: Session, actor: Actor, policy: Policy,
             EgressRequest.escalated.is_(True),
             EgressRequest.status.in_([s.value for s in AWAITING_REVIEW]))).all()
         found.append(_todo("escalated", [*apps, *requests], today, warn))
+        late = session.execute(select(QualityIssue.answer_due, QualityIssue.fix_due).where(
+            or_(and_(QualityIssue.status == "open", QualityIssue.answer_due < today),
+                and_(QualityIssue.status.in_(("open", "acknowledged")),
+                     QualityIssue.fix_due < today)))).all()
+        found.append(_todo("quality_overdue", [min(a, f) for a, f in late], today, warn))
     elif actor.role == Role.PROVIDER:
         mine = select(Dataset.id).where(Dataset.provider_id == actor.id)
         pending = select(ApplicationCheck.application_id).where(
@@ -92,6 +98,12 @@ def todos(session: Session, actor: Actor, policy: Policy,
         to_check = session.scalars(select(Application.deadline).where(
             Application.id.in_(pending), Application.status.in_(("submitted", "escalated")))).all()
         found.append(_todo("applications_to_check", list(to_check), today, warn))
+        issues = session.execute(select(QualityIssue.status, QualityIssue.answer_due,
+                                        QualityIssue.fix_due).where(
+            QualityIssue.dataset_id.in_(mine),
+            QualityIssue.status.in_(("open", "acknowledged")))).all()
+        found.append(_todo("quality_to_answer",
+                           [a if st == "open" else f for st, a, f in issues], today, warn))
         versions = session.scalars(select(DatasetVersion).where(
             DatasetVersion.dataset_id.in_(mine))).all()
         latest = {}

@@ -27,6 +27,9 @@ class Action(StrEnum):
     APPLICATION_READ = "application.read"
     APPLICATION_DECIDE = "application.decide"
     APPLICATION_CHECK = "application.check"  # the providing department's check (核查)
+    QUALITY_REPORT = "quality.report"  # a data-quality issue on a dataset version
+    QUALITY_READ = "quality.read"
+    QUALITY_ANSWER = "quality.answer"
     GRANT_READ = "grant.read"
     GRANT_USE = "grant.use"
     GRANT_REVOKE = "grant.revoke"
@@ -61,6 +64,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.APPLICATION_READ: _PEOPLE | {Role.PROVIDER},
     Action.APPLICATION_DECIDE: frozenset({Role.REVIEWER}),
     Action.APPLICATION_CHECK: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.QUALITY_REPORT: frozenset({Role.MERCHANT}),
+    Action.QUALITY_READ: ALL_ROLES,
+    Action.QUALITY_ANSWER: frozenset({Role.PROVIDER, Role.ADMIN}),
     Action.GRANT_READ: _PEOPLE,
     Action.GRANT_USE: frozenset({Role.MERCHANT}),
     Action.GRANT_REVOKE: frozenset({Role.ADMIN}),

@@ -238,6 +238,17 @@ class Catalog(Section):
     max_name_length: int = setting(63, "longest dataset name", "characters", required=True)
     max_title_length: int = setting(200, "longest dataset title", "characters", required=True,
                                     maximum=200)
+    quality_answer_working_days: int = setting(
+        5, "a providing department answers a reported data-quality issue within this",
+        "working days")
+    quality_fix_working_days: int = setting(
+        20, "an acknowledged data-quality issue is fixed (a new version) within this, counted "
+        "from the report", "working days")
+
+    def check(self) -> None:
+        if self.quality_fix_working_days < self.quality_answer_working_days:
+            raise PolicyError("catalog.quality_fix_working_days may not be shorter than "
+                              "quality_answer_working_days")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import click
 
-from service.cli import applications, catalog, egress, jobs, ledger, notices, setup, tools, users
+from service.cli import (
+    applications,
+    catalog,
+    egress,
+    jobs,
+    ledger,
+    notices,
+    quality,
+    setup,
+    tools,
+    users,
+)
 from service.cli.base import TdsGroup
 
 
@@ -18,7 +29,8 @@ def main() -> None:
     """Trusted Data Sandbox: develop products from public data that never leaves."""
 
 
-for _module in (setup, users, catalog, applications, jobs, egress, ledger, notices, tools):
+for _module in (setup, users, catalog, applications, jobs, egress, ledger, notices, quality,
+                tools):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -21,6 +21,7 @@ from service.web import (
     notice_pages,
     provider_pages,
     public_pages,
+    quality_pages,
     work_pages,
 )
 from service.web.base import AlreadySent, SignInRequired, error_page, member_or_none
@@ -132,7 +133,7 @@ def console_error(request: Request, status: int, message: object) -> Response:
 
 def mount(app: FastAPI) -> None:
     for module in (account, catalog_pages, work_pages, egress_pages, provider_pages,
-                   admin_pages, notice_pages, public_pages):
+                   admin_pages, notice_pages, public_pages, quality_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("service.web") / "static")),
               name="static")

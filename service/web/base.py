@@ -252,6 +252,9 @@ NOTICES = {
                   "today."),
     "application_withdrawn": N_("The application was withdrawn."),
     "checked": N_("Your check of the dataset's part was recorded."),
+    "quality_reported": N_("The issue was reported; the providing department answers by the "
+                           "date shown."),
+    "quality_answered": N_("Your answer was recorded."),
     "attached": N_("The document was filed with the application."),
     "detached": N_("The document was taken back."),
     "registered": N_("The dataset was registered. Its simulated preview is being built."),

@@ -21,7 +21,8 @@ TODO_PAGES = {
     "applications_to_amend": "/applications", "egress_to_answer": "/egress",
     "grants_ending": "/workspace", "open_alerts": "/admin/alerts", "escalated": "/applications",
     "classifications_to_confirm": "/provider", "previews_failed": "/provider",
-    "applications_to_check": "/applications",
+    "applications_to_check": "/applications", "quality_to_answer": "/quality",
+    "quality_overdue": "/quality",
 }
 
 

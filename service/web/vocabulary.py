@@ -33,7 +33,11 @@ TARGETS = (N_("real"), N_("simulated"))
 TODOS = (N_("todo:applications_to_review"), N_("todo:egress_to_review"),
          N_("todo:applications_to_amend"), N_("todo:egress_to_answer"), N_("todo:grants_ending"),
          N_("todo:open_alerts"), N_("todo:escalated"), N_("todo:classifications_to_confirm"),
-         N_("todo:previews_failed"), N_("todo:applications_to_check"))
+         N_("todo:previews_failed"), N_("todo:applications_to_check"),
+         N_("todo:quality_to_answer"), N_("todo:quality_overdue"))
+QUALITY = (N_("acknowledged"), N_("fixed"), N_("acknowledge"), N_("issue:missing_values"),
+           N_("issue:wrong_values"), N_("issue:inconsistent"), N_("issue:outdated"),
+           N_("issue:schema"), N_("issue:other"), N_("overdue"))
 FREQUENCIES = (N_("frequency:realtime"), N_("frequency:daily"), N_("frequency:weekly"),
                N_("frequency:monthly"), N_("frequency:quarterly"), N_("frequency:yearly"),
                N_("frequency:irregular"))
@@ -96,13 +100,14 @@ NODE_LABELS = (
     N_("node:output"), N_("node:egress"), N_("node:release"), N_("node:download"),
     N_("node:grant"), N_("node:application"), N_("node:user"), N_("node:org"),
     N_("node:ledger"), N_("node:ledger_month"), N_("node:key"), N_("node:alert"),
-    N_("node:preview"), N_("node:session"),
+    N_("node:preview"), N_("node:session"), N_("node:quality"),
 )
 # What each ledger action means (``action:<action>``).
 ACTION_LABELS = (
     N_("action:application.amended"), N_("action:application.returned"),
     N_("action:application.withdrawn"), N_("action:application.checked"),
     N_("action:application.attached"), N_("action:application.detached"),
+    N_("action:quality.reported"), N_("action:quality.answered"), N_("action:quality.fixed"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),
     N_("action:application.submitted"), N_("action:auth.failed"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import Context, applications, catalog, egress, jobs, ledger, sweeps, users
+from actions import Context, applications, catalog, egress, jobs, ledger, quality, sweeps, users
 from catalog.applications import Request
 from catalog.datasets import Registration
 from policies import Actor, Forbidden, Role
@@ -29,6 +29,9 @@ CALLS = {
     Action.APPLICATION_READ: lambda c: applications.search(c),
     Action.APPLICATION_DECIDE: lambda c: applications.decide(c, 999, True, ""),
     Action.APPLICATION_CHECK: lambda c: applications.to_check(c),
+    Action.QUALITY_REPORT: lambda c: quality.report(c, "nope", "other", [], "x"),
+    Action.QUALITY_READ: lambda c: quality.search(c),
+    Action.QUALITY_ANSWER: lambda c: quality.answer(c, 999, "reject", "x"),
     Action.GRANT_READ: lambda c: applications.grants(c),
     Action.GRANT_REVOKE: lambda c: applications.revoke(c, 999, "r"),
     Action.JOB_SUBMIT: lambda c: jobs.submit(c, 999, "SELECT 1 AS x", "x"),

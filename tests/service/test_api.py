@@ -40,6 +40,11 @@ EXPECTED = {
     ("POST", "/api/v1/applications/{application_id}/amend"): {M},
     ("POST", "/api/v1/applications/{application_id}/withdraw"): {M},
     ("POST", "/api/v1/applications/sweep"): {A},
+    ("POST", "/api/v1/quality"): {M},
+    ("GET", "/api/v1/quality"): EVERYONE,
+    ("GET", "/api/v1/quality/{issue_id}"): EVERYONE,
+    ("POST", "/api/v1/quality/{issue_id}/answer"): {P, A},
+    ("POST", "/api/v1/quality/{issue_id}/fix"): {P, A},
     ("GET", "/api/v1/grants"): {M, R, A},
     ("POST", "/api/v1/grants/{grant_id}/revoke"): {A},
     ("POST", "/api/v1/jobs"): {M},
@@ -112,7 +117,8 @@ def test_every_endpoint_is_in_the_role_matrix(client):
 def test_role_matrix(client, people, endpoint):
     method, path = endpoint
     url = path.replace("{name}", "nope").replace("{node}", "job:999")
-    for param in ("application_id", "grant_id", "job_id", "request_id", "release_id", "seq"):
+    for param in ("application_id", "grant_id", "job_id", "request_id", "release_id", "seq",
+                  "issue_id"):
         url = url.replace("{" + param + "}", "999")
     anonymous = client.request(method, url, json={})
     assert anonymous.status_code == 401

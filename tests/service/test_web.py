@@ -31,6 +31,7 @@ PAGES = {
     "/catalog": EVERYONE, "/catalog/nope": EVERYONE, "/catalog/nope/preview": EVERYONE,
     "/applications": EVERYONE, "/applications/new": {M}, "/applications/999": EVERYONE,
     "/applications/999/attachments/1": EVERYONE,
+    "/quality": EVERYONE, "/quality/new": {M}, "/quality/999": EVERYONE,
     "/workspace": {M}, "/workspace/999": {M}, "/workspace/999/history": {M},
     "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
     "/egress": PEOPLE, "/egress/new?job=999": {M}, "/egress/999": PEOPLE,

@@ -11,11 +11,12 @@ from service.api.routes import (
     ledger,
     notices,
     public,
+    quality,
     users,
 )
 
 router = APIRouter()
-for part in (users, catalog, applications, jobs, egress, ledger, notices, public):
+for part in (users, catalog, applications, jobs, egress, ledger, notices, public, quality):
     router.include_router(part.router)
 
 __all__ = ["router"]
