@@ -231,7 +231,7 @@ def view(req: EgressRequest, actor: Actor) -> dict[str, Any]:
     """A request as ``actor`` may see it: votes stay blind to reviewers until all are in (or
     the request left review); merchants see public comments only, admins everything."""
     undecided = req.status in AWAITING_REVIEW
-    if actor.role == Role.ADMIN:
+    if actor.role in (Role.ADMIN, Role.REGULATOR):  # auditors see the whole record
         return req.as_dict(reveal_votes=True, private=True)
     if actor.role == Role.REVIEWER:
         blind = undecided and len(req.current_votes()) < req.required_approvals

@@ -50,6 +50,8 @@ class Action(StrEnum):
 
 ALL_ROLES = frozenset(Role)
 _PEOPLE = frozenset({Role.MERCHANT, Role.REVIEWER, Role.ADMIN})  # those with organizations' work
+_AUDITORS = frozenset({Role.ADMIN, Role.REGULATOR})  # read the ledger, lineage and reports
+_READERS = _PEOPLE | {Role.REGULATOR}  # read organizations' work; the regulator changes nothing
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ACCOUNT_READ: ALL_ROLES,
@@ -61,27 +63,27 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.PREVIEW_BUILD: frozenset({Role.PROVIDER, Role.ADMIN}),
     Action.APPLICATION_SUBMIT: frozenset({Role.MERCHANT}),
     # Providers read the applications that list their datasets, to check their parts.
-    Action.APPLICATION_READ: _PEOPLE | {Role.PROVIDER},
+    Action.APPLICATION_READ: _READERS | {Role.PROVIDER},
     Action.APPLICATION_DECIDE: frozenset({Role.REVIEWER}),
     Action.APPLICATION_CHECK: frozenset({Role.PROVIDER, Role.ADMIN}),
     Action.QUALITY_REPORT: frozenset({Role.MERCHANT}),
     Action.QUALITY_READ: ALL_ROLES,
     Action.QUALITY_ANSWER: frozenset({Role.PROVIDER, Role.ADMIN}),
-    Action.GRANT_READ: _PEOPLE,
+    Action.GRANT_READ: _READERS,
     Action.GRANT_USE: frozenset({Role.MERCHANT}),
     Action.GRANT_REVOKE: frozenset({Role.ADMIN}),
     Action.JOB_SUBMIT: frozenset({Role.MERCHANT}),
-    Action.JOB_READ: _PEOPLE,
+    Action.JOB_READ: _READERS,
     Action.JOB_CANCEL: frozenset({Role.MERCHANT, Role.ADMIN}),
     Action.ALERT_MANAGE: frozenset({Role.ADMIN}),
     Action.EGRESS_REQUEST: frozenset({Role.MERCHANT}),
-    Action.EGRESS_READ: _PEOPLE,
+    Action.EGRESS_READ: _READERS,
     Action.EGRESS_REVIEW: frozenset({Role.REVIEWER}),
     Action.EGRESS_VALUES: frozenset({Role.REVIEWER, Role.ADMIN}),
-    Action.RELEASE_READ: _PEOPLE,
+    Action.RELEASE_READ: _READERS,
     Action.RELEASE_DOWNLOAD: frozenset({Role.MERCHANT}),
     Action.SWEEP: frozenset({Role.ADMIN}),
-    Action.LEDGER_AUDIT: frozenset({Role.ADMIN}),
+    Action.LEDGER_AUDIT: _AUDITORS,
     Action.LEDGER_MAINTAIN: frozenset({Role.ADMIN}),
 }
 

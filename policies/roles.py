@@ -13,6 +13,9 @@ class Role(StrEnum):
     MERCHANT = "merchant"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+    # Reads everything an auditor needs (applications, grants, jobs, egress, releases, the
+    # ledger, lineage, reports) and changes nothing: the supervising authority.
+    REGULATOR = "regulator"
 
 
 # Roles that act for an organization (applications, jobs and reviews belong to organizations).

@@ -97,6 +97,7 @@ class People:
     merchant_b: Actor
     reviewer: Actor
     reviewer2: Actor
+    regulator: Actor
     tokens: dict[str, str]
 
 
@@ -109,7 +110,8 @@ def people(home: Home) -> People:
                                ("merchant", "merchant", "粤数科技"),
                                ("merchant_b", "merchant", "另一家公司"),
                                ("reviewer", "reviewer", "数据管理局"),
-                               ("reviewer2", "reviewer", "数据管理局")):
+                               ("reviewer2", "reviewer", "数据管理局"),
+                               ("regulator", "regulator", None)):
             user, tokens[key] = add_user(s, OPERATOR, key, role, org)
             made[key] = user.actor()
     return People(tokens=tokens, **made)

@@ -16,7 +16,8 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["provider", "merchant", "reviewer", "admin"]))
+@click.option("--role", required=True,
+              type=click.Choice(["provider", "merchant", "reviewer", "admin", "regulator"]))
 @click.option("--org", help="organization (required for merchants and reviewers)")
 @click.option("--email", help="where the user's notices are e-mailed (needs notifications.smtp_host)")
 @json_option

@@ -14,6 +14,7 @@ from actions import ledger as ledger_actions
 from actions import users as user_actions
 from policies import Role
 from policies.errors import DomainError
+from policies.permissions import Action
 from policies.sections import SECTIONS
 from reporting import graph
 from service.api.params import PathId, QueryId
@@ -36,11 +37,13 @@ from service.web.i18n import Said
 
 router = APIRouter(include_in_schema=False)
 ADMIN = Depends(member(Role.ADMIN))
+# The auditing pages: administrators and the regulator, who reads them and changes nothing.
+AUDITOR = Depends(member(Action.LEDGER_AUDIT))
 PAGE = 50
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def monitoring(request: Request, m: Annotated[Member, ADMIN], months: int = 12) -> HTMLResponse:
+def monitoring(request: Request, m: Annotated[Member, AUDITOR], months: int = 12) -> HTMLResponse:
     """The indicators of the implementation guide, per month, with this year's totals."""
     ctx = context(request, m)
     today = dt.datetime.now(dt.UTC).date()
@@ -117,7 +120,7 @@ def alert_ack(request: Request, alert_id: PathId, m: Annotated[Member, ADMIN]) -
 
 
 @router.get("/admin/policy", response_class=HTMLResponse)
-def policy_page(request: Request, m: Annotated[Member, ADMIN]) -> HTMLResponse:
+def policy_page(request: Request, m: Annotated[Member, AUDITOR]) -> HTMLResponse:
     home = home_of(request)
     return render(request, "admin_policy.html", m, sections=_sections(home.policy.raw),
                   helps={s.NAME: {f.name: f.metadata["help"] for f in s.settings()}
@@ -138,7 +141,7 @@ def _sections(raw: dict, prefix: str = "") -> dict[str, dict]:
 
 
 @router.get("/admin/ledger", response_class=HTMLResponse)
-def ledger_page(request: Request, m: Annotated[Member, ADMIN], actor: str = "",
+def ledger_page(request: Request, m: Annotated[Member, AUDITOR], actor: str = "",
                 action: str = "", subject: str = "", since: str = "", until: str = "",
                 before: QueryId = None, verify: str = "") -> HTMLResponse:
     ctx = context(request, m)
@@ -157,7 +160,7 @@ def ledger_page(request: Request, m: Annotated[Member, ADMIN], actor: str = "",
 
 
 @router.get("/admin/ledger/{seq}", response_class=HTMLResponse)
-def ledger_event(request: Request, seq: PathId, m: Annotated[Member, ADMIN]) -> HTMLResponse:
+def ledger_event(request: Request, seq: PathId, m: Annotated[Member, AUDITOR]) -> HTMLResponse:
     data = ledger_actions.event(context(request, m), seq)
     if data is None:
         return error_page(request, 404, f"no ledger event {seq} (it may be archived)", m)
@@ -169,7 +172,7 @@ def ledger_event(request: Request, seq: PathId, m: Annotated[Member, ADMIN]) -> 
 
 
 @router.get("/admin/lineage", response_class=HTMLResponse)
-def lineage_page(request: Request, m: Annotated[Member, ADMIN], node: str = "",
+def lineage_page(request: Request, m: Annotated[Member, AUDITOR], node: str = "",
                  direction: str = "both") -> HTMLResponse:
     ctx = context(request, m)
     nodes = ledger_actions.lineage_nodes(ctx)
@@ -182,7 +185,7 @@ def lineage_page(request: Request, m: Annotated[Member, ADMIN], node: str = "",
 
 
 @router.get("/admin/lineage.svg")
-def lineage_picture(request: Request, m: Annotated[Member, ADMIN], node: str,
+def lineage_picture(request: Request, m: Annotated[Member, AUDITOR], node: str,
                     direction: str = "both") -> Response:
     part = ledger_actions.lineage(context(request, m), node, _direction(direction))
     i18n.current.set(language(request))
@@ -209,7 +212,7 @@ def _in_words(part: graph.Graph) -> None:
 
 
 @router.get("/admin/report", response_class=HTMLResponse)
-def report_page(request: Request, m: Annotated[Member, ADMIN],
+def report_page(request: Request, m: Annotated[Member, AUDITOR],
                 year: int | None = None) -> HTMLResponse:
     year = year or dt.datetime.now(dt.UTC).year
     data = ledger_actions.disclosure_report(context(request, m), year)
@@ -217,7 +220,7 @@ def report_page(request: Request, m: Annotated[Member, ADMIN],
 
 
 @router.get("/admin/report.{fmt}")
-def report_download(request: Request, fmt: str, m: Annotated[Member, ADMIN],
+def report_download(request: Request, fmt: str, m: Annotated[Member, AUDITOR],
                     year: int) -> Response:
     text = ledger_actions.report(context(request, m), year, fmt)
     media = {"md": "text/markdown", "json": "application/json", "html": "text/html"}[fmt]

@@ -9,7 +9,7 @@ def N_(message: str) -> str:
     return message
 
 
-ROLES = (N_("provider"), N_("merchant"), N_("reviewer"), N_("admin"))
+ROLES = (N_("provider"), N_("merchant"), N_("reviewer"), N_("admin"), N_("regulator"))
 STATUSES = (
     N_("queued"), N_("running"), N_("succeeded"), N_("failed"), N_("cancelled"), N_("timed_out"),
     N_("submitted"), N_("approved"), N_("rejected"), N_("deemed_approved"), N_("escalated"),

@@ -76,4 +76,15 @@ def test_permit_names_the_roles_allowed():
     assert allowed(merchant, Action.JOB_SUBMIT) and not allowed(merchant, Action.SWEEP)
     assert roles_for(Action.DATASET_REGISTER) == (Role.PROVIDER, Role.ADMIN)
     with pytest.raises(Forbidden, match="needs the role admin; you are merchant"):
+        permit(merchant, Action.SWEEP)
+    with pytest.raises(Forbidden, match="needs the role admin, regulator; you are merchant"):
         permit(merchant, Action.LEDGER_AUDIT)
+
+
+def test_the_regulator_may_read_and_may_change_nothing():
+    """Every action the regulator may perform only reads (the supervising authority)."""
+    reading = {a for a, roles in PERMISSIONS.items() if Role.REGULATOR in roles}
+    assert reading == {Action.ACCOUNT_READ, Action.ACCOUNT_TOKEN, Action.DATASET_READ,
+                       Action.APPLICATION_READ, Action.GRANT_READ, Action.JOB_READ,
+                       Action.EGRESS_READ, Action.RELEASE_READ, Action.QUALITY_READ,
+                       Action.LEDGER_AUDIT}

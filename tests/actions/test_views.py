@@ -62,6 +62,14 @@ def test_per_role_views_leave_out_what_the_role_may_not_read(home, people, grant
     seen = jobs.summary(Context.of(home, people.admin), job["id"])
     assert seen["output"]["rows"] > 0 and len(seen["output"]["sha256"]) == 64
     assert "rows_band" not in seen["output"] and "error_detail" in seen
+    # The regulator audits exact figures, without the operators' error details.
+    audited = jobs.summary(Context.of(home, people.regulator), job["id"])
+    assert audited["output"]["rows"] == seen["output"]["rows"] and "error_detail" not in audited
+    from actions import egress
+
+    with pytest.raises(Exception, match="needs the role merchant"):
+        jobs.submit(Context.of(home, people.regulator), grant_id, "SELECT 1 AS x", "x")
+    assert egress.search(Context.of(home, people.regulator)) == []
 
 
 def test_a_sparse_view_still_refuses_an_undeclared_field():

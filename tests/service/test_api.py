@@ -15,8 +15,8 @@ from service.api.app import create_app
 from service.demo import CHECKLIST
 from tests.conftest import PASS, PDF
 
-M, R, A, P = "merchant", "reviewer", "admin", "provider"
-EVERYONE = {M, R, A, P}
+M, R, A, P, G = "merchant", "reviewer", "admin", "provider", "regulator"
+EVERYONE = {M, R, A, P, G}
 EXPECTED = {
     ("GET", "/api/v1/me"): EVERYONE,
     ("POST", "/api/v1/users"): {A},
@@ -29,12 +29,12 @@ EXPECTED = {
     ("POST", "/api/v1/datasets/{name}/classification"): {P, A},
     ("GET", "/api/v1/datasets/{name}/preview"): EVERYONE,
     ("POST", "/api/v1/applications"): {M},
-    ("GET", "/api/v1/applications"): {M, R, A, P},
-    ("GET", "/api/v1/applications/{application_id}"): {M, R, A, P},
+    ("GET", "/api/v1/applications"): {M, R, A, P, G},
+    ("GET", "/api/v1/applications/{application_id}"): {M, R, A, P, G},
     ("GET", "/api/v1/applications/to-check"): {P, A},
     ("POST", "/api/v1/applications/{application_id}/checks/{dataset}"): {P, A},
     ("POST", "/api/v1/applications/{application_id}/attachments"): {M},
-    ("GET", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): {M, R, A, P},
+    ("GET", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): {M, R, A, P, G},
     ("DELETE", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): {M},
     ("POST", "/api/v1/applications/{application_id}/decision"): {R},
     ("POST", "/api/v1/applications/{application_id}/amend"): {M},
@@ -45,11 +45,11 @@ EXPECTED = {
     ("GET", "/api/v1/quality/{issue_id}"): EVERYONE,
     ("POST", "/api/v1/quality/{issue_id}/answer"): {P, A},
     ("POST", "/api/v1/quality/{issue_id}/fix"): {P, A},
-    ("GET", "/api/v1/grants"): {M, R, A},
+    ("GET", "/api/v1/grants"): {M, R, A, G},
     ("POST", "/api/v1/grants/{grant_id}/revoke"): {A},
     ("POST", "/api/v1/jobs"): {M},
-    ("GET", "/api/v1/jobs"): {M, R, A},
-    ("GET", "/api/v1/jobs/{job_id}"): {M, R, A},
+    ("GET", "/api/v1/jobs"): {M, R, A, G},
+    ("GET", "/api/v1/jobs/{job_id}"): {M, R, A, G},
     ("POST", "/api/v1/jobs/{job_id}/cancel"): {M, A},
     ("POST", "/api/v1/jobs/{job_id}/keep"): {M},
     ("GET", "/api/v1/todo"): EVERYONE,
@@ -60,21 +60,21 @@ EXPECTED = {
     ("GET", "/api/v1/alerts"): {A},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {A},
     ("POST", "/api/v1/egress"): {M},
-    ("GET", "/api/v1/egress"): {M, R, A},
-    ("GET", "/api/v1/egress/{request_id}"): {M, R, A},
+    ("GET", "/api/v1/egress"): {M, R, A, G},
+    ("GET", "/api/v1/egress/{request_id}"): {M, R, A, G},
     ("POST", "/api/v1/egress/{request_id}/review"): {R},
     ("POST", "/api/v1/egress/{request_id}/resubmit"): {M},
     ("POST", "/api/v1/egress/{request_id}/withdraw"): {M},
     ("GET", "/api/v1/egress/{request_id}/values"): {R, A},
-    ("GET", "/api/v1/products"): {M, R, A},
-    ("GET", "/api/v1/releases"): {M, R, A},
+    ("GET", "/api/v1/products"): {M, R, A, G},
+    ("GET", "/api/v1/releases"): {M, R, A, G},
     ("GET", "/api/v1/releases/{release_id}/bundle"): {M},
-    ("GET", "/api/v1/releases/{release_id}/table"): {M, R, A},
-    ("GET", "/api/v1/ledger/verify"): {A},
-    ("GET", "/api/v1/ledger/events"): {A},
-    ("GET", "/api/v1/ledger/proof/{seq}"): {A},
-    ("GET", "/api/v1/lineage/{node}"): {A},
-    ("GET", "/api/v1/ledger/consistency"): {A},
+    ("GET", "/api/v1/releases/{release_id}/table"): {M, R, A, G},
+    ("GET", "/api/v1/ledger/verify"): {A, G},
+    ("GET", "/api/v1/ledger/events"): {A, G},
+    ("GET", "/api/v1/ledger/proof/{seq}"): {A, G},
+    ("GET", "/api/v1/lineage/{node}"): {A, G},
+    ("GET", "/api/v1/ledger/consistency"): {A, G},
 }
 
 
@@ -123,7 +123,7 @@ def test_role_matrix(client, people, endpoint):
     anonymous = client.request(method, url, json={})
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
-    for role in (M, R, A, P):
+    for role in (M, R, A, P, G):
         response = client.request(method, url, json={}, headers=auth(people.tokens[role]))
         if role in EXPECTED[endpoint]:
             assert response.status_code not in (401, 403), (role, response.json())

@@ -24,23 +24,25 @@ from service.web import catalogs
 from tests.conftest import COLUMNS, apply, register
 from tests.service.web_helpers import PASSWORD, console, csrf_of, set_passwords, sign_in
 
-M, R, A, P = "merchant", "reviewer", "admin", "provider"
-EVERYONE = {M, R, A, P}
+M, R, A, P, G = "merchant", "reviewer", "admin", "provider", "regulator"
+EVERYONE = {M, R, A, P, G}
 PEOPLE = {M, R, A}
+READERS = PEOPLE | {G}  # the regulator reads, and changes nothing
 PAGES = {
     "/catalog": EVERYONE, "/catalog/nope": EVERYONE, "/catalog/nope/preview": EVERYONE,
     "/applications": EVERYONE, "/applications/new": {M}, "/applications/999": EVERYONE,
     "/applications/999/attachments/1": EVERYONE,
     "/quality": EVERYONE, "/quality/new": {M}, "/quality/999": EVERYONE,
     "/workspace": {M}, "/workspace/999": {M}, "/workspace/999/history": {M},
-    "/jobs/999": PEOPLE, "/jobs/999/status": PEOPLE,
-    "/egress": PEOPLE, "/egress/new?job=999": {M}, "/egress/999": PEOPLE,
-    "/releases": PEOPLE, "/releases/999": PEOPLE, "/releases/999/download": {M},
+    "/jobs/999": READERS, "/jobs/999/status": READERS,
+    "/egress": READERS, "/egress/new?job=999": {M}, "/egress/999": READERS,
+    "/releases": READERS, "/releases/999": READERS, "/releases/999/download": {M},
     "/review": {R},
     "/provider": {P, A}, "/provider/register": {P, A}, "/provider/datasets/nope": {P, A},
-    "/admin": {A}, "/admin/users": {A}, "/admin/policy": {A}, "/admin/ledger": {A},
+    "/admin": {A, G}, "/admin/users": {A}, "/admin/policy": {A, G}, "/admin/ledger": {A, G},
     "/todo": EVERYONE, "/todo/badge": EVERYONE,
-    "/admin/ledger/999": {A}, "/admin/lineage": {A}, "/admin/report": {A}, "/admin/alerts": {A},
+    "/admin/ledger/999": {A, G}, "/admin/lineage": {A, G}, "/admin/report": {A, G},
+    "/admin/alerts": {A},
 }
 
 
@@ -163,7 +165,7 @@ def test_forms_without_a_valid_csrf_token_are_refused_and_change_nothing(app, ho
 
 
 def test_every_page_checks_the_role_as_the_api_does(app):
-    clients = {role: console(app, role) for role in (M, R, A, P)}
+    clients = {role: console(app, role) for role in (M, R, A, P, G)}
     anonymous = TestClient(app)
     for path, allowed in sorted(PAGES.items()):
         response = anonymous.get(path, follow_redirects=False)
