@@ -154,6 +154,27 @@ class QualityIssueView(View):
     overdue: bool
 
 
+class CaseView(View):
+    id: int
+    kind: str  # appeal, complaint, incident
+    subject: str | None  # an appeal's application (application:ID)
+    severity: str | None  # an incident's
+    opened_by: int | None
+    org: str | None
+    title: str
+    description: str
+    status: str  # open, in_progress, upheld, dismissed, resolved
+    opened_at: str | None
+    respond_due: str
+    resolve_due: str
+    response: str
+    responded_at: str | None
+    resolution: str
+    handled_by: int | None
+    resolved_at: str | None
+    overdue: bool
+
+
 class GrantView(View):
     id: int
     application_id: int

@@ -153,6 +153,23 @@ def _fill(session: Session, policy: Policy, app: Application, req: Request) -> N
                                          raw_columns=sorted(set(raw))))
 
 
+def reopen(session: Session, actor: Actor, policy: Policy, application_id: int,
+           because: str) -> Application:
+    """Send a rejected application back to review from a new deadline (an appeal upheld:
+    ``because`` names the case); the providing departments check it afresh."""
+    app = session.get(Application, application_id)
+    if app is None:
+        raise NotFound("no application {application_id}", application_id=application_id)
+    app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.SUBMITTED)
+    app.deadline, app.calendar_exact = add_working_days(utcnow().date(),
+                                                        policy.review_working_days, policy)
+    app.decided_at, app.decided_by, app.assessment = None, None, None
+    reviews.open_checks(session, policy, app)
+    append(session, actor, events.APPLICATION_REOPENED, f"application:{app.id}",
+           {"because": because, "deadline": app.deadline.isoformat()})
+    return app
+
+
 def withdraw(session: Session, actor: Actor, application_id: int) -> Application:
     """The merchant takes back an application not yet decided."""
     permit(actor, Action.APPLICATION_SUBMIT)

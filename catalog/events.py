@@ -127,6 +127,11 @@ class QualityFixed(Payload):
     late: bool  # after the fix deadline
 
 
+class Reopened(Payload):
+    because: str  # the upheld appeal (case:ID)
+    deadline: str
+
+
 class GrantCreated(Payload):
     application_id: int
     org: str
@@ -178,6 +183,8 @@ QUALITY_ANSWERED = event("quality.answered", "quality",
                          QualityAnswered)
 QUALITY_FIXED = event("quality.fixed", "quality", "a new dataset version fixed it",
                       QualityFixed)
+APPLICATION_REOPENED = event("application.reopened", "application",
+                             "an appeal was upheld: the rejection is reviewed again", Reopened)
 GRANT_CREATED = event("grant.created", "grant", "access granted by an approval", GrantCreated)
 GRANT_EXPIRED = event("grant.expired", "grant", "a grant's period ended", GrantEnded)
 GRANT_REVOKED = event("grant.revoked", "grant", "an administrator revoked a grant", GrantEnded)

@@ -45,7 +45,8 @@ APPLICATIONS = Lifecycle("application", {
     _A.SUBMITTED: (_A.APPROVED, _A.REJECTED, _A.ESCALATED, _A.RETURNED, _A.WITHDRAWN),
     _A.ESCALATED: (_A.APPROVED, _A.REJECTED, _A.RETURNED, _A.WITHDRAWN),
     _A.RETURNED: (_A.SUBMITTED, _A.WITHDRAWN),
-    _A.APPROVED: (), _A.REJECTED: (), _A.WITHDRAWN: (),
+    # A rejection upheld on appeal (cases) is reviewed again.
+    _A.APPROVED: (), _A.REJECTED: (_A.SUBMITTED,), _A.WITHDRAWN: (),
 })
 GRANTS = Lifecycle("grant", {
     GrantStatus.ACTIVE: (GrantStatus.EXPIRED, GrantStatus.REVOKED),

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.models import Case
 from catalog.models import Application, DatasetVersion, Grant, QualityIssue
 from egress.models import EgressRequest, Release
 from lineage import LedgerEvent
@@ -24,11 +25,11 @@ ACTIONS: dict[Role, tuple[str, ...]] = {
     Role.MERCHANT: ("application.approved", "application.deemed_approved",
                     "application.rejected", "application.returned", "egress.returned",
                     "egress.rejected", "release.created", "grant.expired", "grant.revoked",
-                    "quality.answered", "quality.fixed"),
+                    "quality.answered", "quality.fixed", "case.responded", "case.resolved"),
     Role.REVIEWER: ("application.submitted", "application.amended", "application.checked",
                     "egress.submitted", "egress.updated", "egress.escalated"),
     Role.ADMIN: ("security.alert", "application.escalated", "egress.escalated",
-                 "preview.failed"),
+                 "preview.failed", "case.opened"),
     Role.PROVIDER: ("preview.built", "preview.failed", "application.submitted",
                     "application.amended", "quality.reported"),
 }
@@ -51,6 +52,9 @@ def _org_of(session: Session, kind: str, key: int) -> str | None:
     if kind == "quality":
         found = session.get(QualityIssue, key)
         return found.org if found else None
+    if kind == "case":
+        case = session.get(Case, key)
+        return case.org if case else None
     return None
 
 
@@ -88,7 +92,7 @@ def page(subject: str, role: Role) -> str:
     if kind == "grant":
         return "/admin/alerts" if role == Role.ADMIN else f"/workspace/{key}"
     return {"application": f"/applications/{key}", "egress": f"/egress/{key}",
-            "quality": f"/quality/{key}",
+            "quality": f"/quality/{key}", "case": f"/cases/{key}",
             "release": f"/releases/{key}", "dataset_version": "/provider"}.get(kind, "/")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from cases.handling import waiting
 from catalog.models import (
     Application,
     ApplicationCheck,
@@ -91,6 +92,9 @@ def todos(session: Session, actor: Actor, policy: Policy,
                 and_(QualityIssue.status.in_(("open", "acknowledged")),
                      QualityIssue.fix_due < today)))).all()
         found.append(_todo("quality_overdue", [min(a, f) for a, f in late], today, warn))
+        found.append(_todo("cases_to_handle", [respond if status == "open" else resolve
+                                               for respond, resolve, status in waiting(session)],
+                           today, warn))
     elif actor.role == Role.PROVIDER:
         mine = select(Dataset.id).where(Dataset.provider_id == actor.id)
         pending = select(ApplicationCheck.application_id).where(

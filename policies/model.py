@@ -15,6 +15,7 @@ from policies.sections import (
     SECTIONS,
     Api,
     Applications,
+    Cases,
     Catalog,
     Disclosure,
     Egress,
@@ -59,6 +60,7 @@ class Policy:
     api: Api
     workers: Workers
     notifications: Notifications
+    cases: Cases
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -215,6 +217,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             api=Api.parse(raw.get("api", {})),
             workers=Workers.parse(raw.get("workers", {})),
             notifications=Notifications.parse(raw.get("notifications", {})),
+            cases=Cases.parse(raw.get("cases", {})),
             raw=raw,
         )
     except KeyError as exc:

@@ -30,6 +30,9 @@ class Action(StrEnum):
     QUALITY_REPORT = "quality.report"  # a data-quality issue on a dataset version
     QUALITY_READ = "quality.read"
     QUALITY_ANSWER = "quality.answer"
+    CASE_OPEN = "case.open"  # an appeal, a complaint or a security incident
+    CASE_READ = "case.read"
+    CASE_HANDLE = "case.handle"
     GRANT_READ = "grant.read"
     GRANT_USE = "grant.use"
     GRANT_REVOKE = "grant.revoke"
@@ -69,6 +72,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.QUALITY_REPORT: frozenset({Role.MERCHANT}),
     Action.QUALITY_READ: ALL_ROLES,
     Action.QUALITY_ANSWER: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.CASE_OPEN: frozenset({Role.MERCHANT, Role.PROVIDER, Role.REVIEWER, Role.ADMIN}),
+    Action.CASE_READ: ALL_ROLES,
+    Action.CASE_HANDLE: frozenset({Role.ADMIN}),
     Action.GRANT_READ: _READERS,
     Action.GRANT_USE: frozenset({Role.MERCHANT}),
     Action.GRANT_REVOKE: frozenset({Role.ADMIN}),

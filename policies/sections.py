@@ -437,6 +437,25 @@ class Notifications(Section):
     console_url: str = setting("", "the console's address, for links in e-mails")
 
 
+@dataclass(frozen=True)
+class Cases(Section):
+    """Appeals, complaints and security incidents (Measures Art. 18, 33, 39)."""
+    NAME = "cases"
+    response_working_days: int = setting(5, "the platform first responds to an appeal or a "
+                                         "complaint within this", "working days")
+    resolve_working_days: int = setting(15, "an appeal or a complaint is resolved within this, "
+                                        "counted from its opening", "working days")
+    incident_response_working_days: int = setting(1, "the platform responds to a security "
+                                                  "incident within this", "working days")
+    incident_resolve_working_days: int = setting(5, "a security incident is resolved within "
+                                                 "this", "working days")
+
+    def check(self) -> None:
+        if self.resolve_working_days < self.response_working_days or \
+                self.incident_resolve_working_days < self.incident_response_working_days:
+            raise PolicyError("cases: a case cannot be due for resolution before its response")
+
+
 SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Text, Sandbox, Scan,
                                        Synth, Egress, Disclosure, Web, Api, Workers,
-                                       Notifications)
+                                       Notifications, Cases)

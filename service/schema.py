@@ -1,6 +1,7 @@
 """Every table of the product, gathered on one metadata for migrations."""
 
 import accounts.sessions  # noqa: F401
+import cases.models  # noqa: F401
 import catalog.models  # noqa: F401
 import egress.models  # noqa: F401
 import lineage.archive

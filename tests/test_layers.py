@@ -23,9 +23,11 @@ MAY_IMPORT = {
     "reporting": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts"},
     "workers": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
                 "actions"},
-    "notices": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts"},
+    "cases": {"kernel", "policies", "lineage", "catalog"},
+    "notices": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts",
+                "cases"},
     "actions": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
-                "accounts", "reporting", "anonymize", "synth", "notices"},
+                "accounts", "reporting", "anonymize", "synth", "notices", "cases"},
 }
 PACKAGES = set(MAY_IMPORT) | {"service"}
 

@@ -10,6 +10,7 @@ import click
 
 from service.cli import (
     applications,
+    cases,
     catalog,
     egress,
     jobs,
@@ -30,7 +31,7 @@ def main() -> None:
 
 
 for _module in (setup, users, catalog, applications, jobs, egress, ledger, notices, quality,
-                tools):
+                cases, tools):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

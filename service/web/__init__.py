@@ -16,6 +16,7 @@ from service import form_keys
 from service.web import (
     account,
     admin_pages,
+    case_pages,
     catalog_pages,
     egress_pages,
     notice_pages,
@@ -133,7 +134,7 @@ def console_error(request: Request, status: int, message: object) -> Response:
 
 def mount(app: FastAPI) -> None:
     for module in (account, catalog_pages, work_pages, egress_pages, provider_pages,
-                   admin_pages, notice_pages, public_pages, quality_pages):
+                   admin_pages, notice_pages, public_pages, quality_pages, case_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("service.web") / "static")),
               name="static")

@@ -255,6 +255,8 @@ NOTICES = {
     "quality_reported": N_("The issue was reported; the providing department answers by the "
                            "date shown."),
     "quality_answered": N_("Your answer was recorded."),
+    "case_opened": N_("The case was opened; the platform responds by the date shown."),
+    "case_handled": N_("The case was updated."),
     "attached": N_("The document was filed with the application."),
     "detached": N_("The document was taken back."),
     "registered": N_("The dataset was registered. Its simulated preview is being built."),

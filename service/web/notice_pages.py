@@ -22,7 +22,7 @@ TODO_PAGES = {
     "grants_ending": "/workspace", "open_alerts": "/admin/alerts", "escalated": "/applications",
     "classifications_to_confirm": "/provider", "previews_failed": "/provider",
     "applications_to_check": "/applications", "quality_to_answer": "/quality",
-    "quality_overdue": "/quality",
+    "quality_overdue": "/quality", "cases_to_handle": "/cases",
 }
 
 

@@ -34,7 +34,10 @@ TODOS = (N_("todo:applications_to_review"), N_("todo:egress_to_review"),
          N_("todo:applications_to_amend"), N_("todo:egress_to_answer"), N_("todo:grants_ending"),
          N_("todo:open_alerts"), N_("todo:escalated"), N_("todo:classifications_to_confirm"),
          N_("todo:previews_failed"), N_("todo:applications_to_check"),
-         N_("todo:quality_to_answer"), N_("todo:quality_overdue"))
+         N_("todo:quality_to_answer"), N_("todo:quality_overdue"), N_("todo:cases_to_handle"))
+CASES = (N_("case:appeal"), N_("case:complaint"), N_("case:incident"), N_("in_progress"),
+         N_("upheld"), N_("dismissed"), N_("resolved"), N_("low"), N_("medium"), N_("high"),
+         N_("critical"))
 QUALITY = (N_("acknowledged"), N_("fixed"), N_("acknowledge"), N_("issue:missing_values"),
            N_("issue:wrong_values"), N_("issue:inconsistent"), N_("issue:outdated"),
            N_("issue:schema"), N_("issue:other"), N_("overdue"))
@@ -100,7 +103,7 @@ NODE_LABELS = (
     N_("node:output"), N_("node:egress"), N_("node:release"), N_("node:download"),
     N_("node:grant"), N_("node:application"), N_("node:user"), N_("node:org"),
     N_("node:ledger"), N_("node:ledger_month"), N_("node:key"), N_("node:alert"),
-    N_("node:preview"), N_("node:session"), N_("node:quality"),
+    N_("node:preview"), N_("node:session"), N_("node:quality"), N_("node:case"),
 )
 # What each ledger action means (``action:<action>``).
 ACTION_LABELS = (
@@ -108,6 +111,8 @@ ACTION_LABELS = (
     N_("action:application.withdrawn"), N_("action:application.checked"),
     N_("action:application.attached"), N_("action:application.detached"),
     N_("action:quality.reported"), N_("action:quality.answered"), N_("action:quality.fixed"),
+    N_("action:case.opened"), N_("action:case.responded"), N_("action:case.resolved"),
+    N_("action:application.reopened"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),
     N_("action:application.submitted"), N_("action:auth.failed"),

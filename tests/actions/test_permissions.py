@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from actions import Context, applications, catalog, egress, jobs, ledger, quality, sweeps, users
+from actions import (
+    Context,
+    applications,
+    cases,
+    catalog,
+    egress,
+    jobs,
+    ledger,
+    quality,
+    sweeps,
+    users,
+)
 from catalog.applications import Request
 from catalog.datasets import Registration
 from policies import Actor, Forbidden, Role
@@ -29,6 +40,9 @@ CALLS = {
     Action.APPLICATION_READ: lambda c: applications.search(c),
     Action.APPLICATION_DECIDE: lambda c: applications.decide(c, 999, True, ""),
     Action.APPLICATION_CHECK: lambda c: applications.to_check(c),
+    Action.CASE_OPEN: lambda c: cases.open_case(c, "complaint", "t", "d"),
+    Action.CASE_READ: lambda c: cases.search(c),
+    Action.CASE_HANDLE: lambda c: cases.respond(c, 999, "r"),
     Action.QUALITY_REPORT: lambda c: quality.report(c, "nope", "other", [], "x"),
     Action.QUALITY_READ: lambda c: quality.search(c),
     Action.QUALITY_ANSWER: lambda c: quality.answer(c, 999, "reject", "x"),
@@ -87,4 +101,4 @@ def test_the_regulator_may_read_and_may_change_nothing():
     assert reading == {Action.ACCOUNT_READ, Action.ACCOUNT_TOKEN, Action.DATASET_READ,
                        Action.APPLICATION_READ, Action.GRANT_READ, Action.JOB_READ,
                        Action.EGRESS_READ, Action.RELEASE_READ, Action.QUALITY_READ,
-                       Action.LEDGER_AUDIT}
+                       Action.CASE_READ, Action.LEDGER_AUDIT}

@@ -40,6 +40,11 @@ EXPECTED = {
     ("POST", "/api/v1/applications/{application_id}/amend"): {M},
     ("POST", "/api/v1/applications/{application_id}/withdraw"): {M},
     ("POST", "/api/v1/applications/sweep"): {A},
+    ("POST", "/api/v1/cases"): {M, P, R, A},
+    ("GET", "/api/v1/cases"): EVERYONE,
+    ("GET", "/api/v1/cases/{case_id}"): EVERYONE,
+    ("POST", "/api/v1/cases/{case_id}/response"): {A},
+    ("POST", "/api/v1/cases/{case_id}/resolution"): {A},
     ("POST", "/api/v1/quality"): {M},
     ("GET", "/api/v1/quality"): EVERYONE,
     ("GET", "/api/v1/quality/{issue_id}"): EVERYONE,
@@ -118,7 +123,7 @@ def test_role_matrix(client, people, endpoint):
     method, path = endpoint
     url = path.replace("{name}", "nope").replace("{node}", "job:999")
     for param in ("application_id", "grant_id", "job_id", "request_id", "release_id", "seq",
-                  "issue_id"):
+                  "issue_id", "case_id"):
         url = url.replace("{" + param + "}", "999")
     anonymous = client.request(method, url, json={})
     assert anonymous.status_code == 401

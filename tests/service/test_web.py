@@ -33,6 +33,7 @@ PAGES = {
     "/applications": EVERYONE, "/applications/new": {M}, "/applications/999": EVERYONE,
     "/applications/999/attachments/1": EVERYONE,
     "/quality": EVERYONE, "/quality/new": {M}, "/quality/999": EVERYONE,
+    "/cases": EVERYONE, "/cases/new": {M, P, R, A}, "/cases/999": EVERYONE,
     "/workspace": {M}, "/workspace/999": {M}, "/workspace/999/history": {M},
     "/jobs/999": READERS, "/jobs/999/status": READERS,
     "/egress": READERS, "/egress/new?job=999": {M}, "/egress/999": READERS,

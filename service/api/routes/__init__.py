@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from service.api.routes import (
     applications,
+    cases,
     catalog,
     egress,
     jobs,
@@ -16,7 +17,8 @@ from service.api.routes import (
 )
 
 router = APIRouter()
-for part in (users, catalog, applications, jobs, egress, ledger, notices, public, quality):
+for part in (users, catalog, applications, jobs, egress, ledger, notices, public, quality,
+             cases):
     router.include_router(part.router)
 
 __all__ = ["router"]
