@@ -11,7 +11,7 @@ from lineage import LedgerError, LedgerEvent, proofs, verify_ledger
 from lineage.archive import archive as seal_months
 from lineage.archive import purge as purge_months
 from policies.permissions import Action, permit
-from reporting import audit, graph, indicators
+from reporting import audit, graph, indicators, metering
 from reporting.report import disclosure, render
 
 
@@ -70,6 +70,13 @@ def disclosure_report(ctx: Context, year: int) -> dict[str, Any]:
     permit(ctx.actor, Action.LEDGER_AUDIT)
     with ctx.read() as session:
         return disclosure(session, year)
+
+
+def usage(ctx: Context, since: str, until: str) -> dict[str, Any]:
+    """Usage per organization, grant and dataset between two ISO dates, from the ledger."""
+    permit(ctx.actor, Action.LEDGER_AUDIT)
+    with ctx.read() as session:
+        return metering.usage(session, since, until)
 
 
 def monitoring(ctx: Context, months: int, today: dt.date) -> dict[str, Any]:

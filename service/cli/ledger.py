@@ -185,6 +185,26 @@ def report_disclosure(year: int, fmt: str, out: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@report.command("usage")
+@click.option("--since", required=True, help="first day (ISO date)")
+@click.option("--until", required=True, help="day after the last (ISO date)")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True)
+@click.option("--part", type=click.Choice(["organizations", "grants", "datasets"]),
+              default="grants", show_default=True, help="what the CSV lists")
+def report_usage(since: str, until: str, fmt: str, part: str) -> None:
+    """Usage metered from the ledger: per organization and grant, jobs, job seconds, rows
+    produced, releases and downloads; per dataset, jobs, releases and downloads."""
+    import json
+
+    from actions import ledger as actions
+    from reporting.metering import as_csv
+
+    data = actions.usage(operating(), since, until)
+    click.echo(as_csv(data, part) if fmt == "csv" else
+               json.dumps(data, ensure_ascii=False, indent=2), nl=fmt == "json")
+
+
 @click.group()
 def keys() -> None:
     """The platform's signing key (operator of the home)."""

@@ -16,7 +16,7 @@ from policies import Role
 from policies.errors import DomainError
 from policies.permissions import Action
 from policies.sections import SECTIONS
-from reporting import graph
+from reporting import graph, metering
 from service.api.params import PathId, QueryId
 from service.web import i18n
 from service.web.base import (
@@ -226,3 +226,29 @@ def report_download(request: Request, fmt: str, m: Annotated[Member, AUDITOR],
     media = {"md": "text/markdown", "json": "application/json", "html": "text/html"}[fmt]
     return Response(text, media_type=f"{media}; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="disclosure-{year}.{fmt}"'})
+
+
+def _period(since: str, until: str) -> tuple[str, str]:
+    """The period asked for; by default this year so far."""
+    today = dt.datetime.now(dt.UTC).date()
+    return (since[:10] or f"{today.year}-01-01",
+            until[:10] or (today + dt.timedelta(days=1)).isoformat())
+
+
+@router.get("/admin/usage", response_class=HTMLResponse)
+def usage_page(request: Request, m: Annotated[Member, AUDITOR], since: str = "",
+               until: str = "") -> HTMLResponse:
+    since, until = _period(since, until)
+    data = ledger_actions.usage(context(request, m), since, until)
+    return render(request, "admin_usage.html", m, u=data)
+
+
+@router.get("/admin/usage.csv")
+def usage_download(request: Request, m: Annotated[Member, AUDITOR], since: str = "",
+                   until: str = "", part: str = "grants") -> Response:
+    since, until = _period(since, until)
+    if part not in ("organizations", "grants", "datasets"):
+        part = "grants"
+    text = metering.as_csv(ledger_actions.usage(context(request, m), since, until), part)
+    return Response(text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="usage-{part}-{since}-{until}.csv"'})

@@ -35,6 +35,8 @@ TODOS = (N_("todo:applications_to_review"), N_("todo:egress_to_review"),
          N_("todo:open_alerts"), N_("todo:escalated"), N_("todo:classifications_to_confirm"),
          N_("todo:previews_failed"), N_("todo:applications_to_check"),
          N_("todo:quality_to_answer"), N_("todo:quality_overdue"), N_("todo:cases_to_handle"))
+USAGE = (N_("usage:organizations"), N_("usage:grants"), N_("usage:datasets"), N_("jobs_real"),
+         N_("jobs_simulated"), N_("job_seconds"), N_("rows_produced"), N_("releases"))
 CASES = (N_("case:appeal"), N_("case:complaint"), N_("case:incident"), N_("in_progress"),
          N_("upheld"), N_("dismissed"), N_("resolved"), N_("low"), N_("medium"), N_("high"),
          N_("critical"))

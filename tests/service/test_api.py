@@ -80,6 +80,7 @@ EXPECTED = {
     ("GET", "/api/v1/ledger/proof/{seq}"): {A, G},
     ("GET", "/api/v1/lineage/{node}"): {A, G},
     ("GET", "/api/v1/ledger/consistency"): {A, G},
+    ("GET", "/api/v1/usage"): {A, G},
 }
 
 

@@ -43,6 +43,7 @@ PAGES = {
     "/admin": {A, G}, "/admin/users": {A}, "/admin/policy": {A, G}, "/admin/ledger": {A, G},
     "/todo": EVERYONE, "/todo/badge": EVERYONE,
     "/admin/ledger/999": {A, G}, "/admin/lineage": {A, G}, "/admin/report": {A, G},
+    "/admin/usage": {A, G}, "/admin/usage.csv": {A, G},
     "/admin/alerts": {A},
 }
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from actions import Context
 from actions import ledger as ledger_actions
 from policies.permissions import Action
-from reporting import graph
+from reporting import graph, metering
 from service.api.params import MAX_ID, PathId, QueryId
 from service.api.routes.deps import acting
 
@@ -59,3 +59,20 @@ def ledger_consistency(old: Annotated[int, Query(ge=1, le=MAX_ID)], ctx: Auditor
                        new: QueryId = None) -> dict[str, Any]:
     """Consistency proof between two signed checkpoints (``new`` default: the latest)."""
     return ledger_actions.consistency(ctx, old, new)
+
+
+@router.get("/usage", response_model=None)
+def usage(ctx: Auditor,
+          since: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")],
+          until: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")],
+          format: Literal["json", "csv"] = "json",
+          part: Literal["organizations", "grants", "datasets"] = "grants") -> Any:
+    """Usage metered from the ledger between two dates (until excluded): per organization and
+    grant, jobs, job seconds, rows produced, releases and downloads; per dataset, jobs,
+    releases and downloads. ``format=csv`` gives one ``part`` as CSV."""
+    report = ledger_actions.usage(ctx, since, until)
+    if format == "csv":
+        return Response(metering.as_csv(report, part), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="usage-{part}-{since}-{until}.csv"'})
+    return report
