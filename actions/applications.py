@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from actions.context import Context
-from actions.views import ApplicationView, AttachmentView, GrantView
+from actions.views import AgreementView, ApplicationView, AttachmentView, GrantView
 from catalog import applications, reviews
 from catalog.models import Application
 from policies import Actor, Policy, Role
@@ -136,6 +136,24 @@ def grant(ctx: Context, grant_id: int) -> dict[str, Any]:
     with ctx.read() as session:
         return GrantView.of(jobs.grant_view(
             ctx.policy, applications.get_grant(session, ctx.actor, grant_id)))
+
+
+def agreement(ctx: Context, grant_id: int) -> dict[str, Any]:
+    """A grant's operation agreement (格式协议), as filled in, and whether it was accepted."""
+    permit(ctx.actor, Action.GRANT_READ)
+    with ctx.read() as session:
+        grant = applications.get_grant(session, ctx.actor, grant_id)
+        return AgreementView.of({"grant_id": grant.id, "text": grant.agreement,
+                                 **grant.agreement_state()})
+
+
+def accept_agreement(ctx: Context, grant_id: int) -> dict[str, Any]:
+    """The merchant accepts its grant's operation agreement; its jobs may then start."""
+    permit(ctx.actor, Action.GRANT_USE)
+    with ctx.transaction() as session:
+        grant = applications.accept_agreement(session, ctx.actor, grant_id)
+        return AgreementView.of({"grant_id": grant.id, "text": grant.agreement,
+                                 **grant.agreement_state()})
 
 
 def revoke(ctx: Context, grant_id: int, reason: str) -> dict[str, Any]:

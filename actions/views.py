@@ -175,6 +175,13 @@ class CaseView(View):
     overdue: bool
 
 
+class AgreementState(View):
+    sha256: str | None  # None: a grant made before agreements, with nothing to accept
+    accepted_at: str | None
+    accepted_by: int | None
+    awaiting: bool  # no job may use the grant until the merchant accepts it
+
+
 class GrantView(View):
     id: int
     application_id: int
@@ -186,7 +193,17 @@ class GrantView(View):
     expires_at: str | None
     ended_at: str | None
     end_reason: str | None
+    agreement: AgreementState
     datasets: list[GrantedItem]
+
+
+class AgreementView(View):
+    grant_id: int
+    text: str
+    sha256: str | None
+    accepted_at: str | None
+    accepted_by: int | None
+    awaiting: bool
 
 
 class AlertView(View):

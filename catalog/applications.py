@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -255,21 +256,48 @@ def decide(session: Session, actor: Actor, policy: Policy, application_id: int,
     append(session, actor, events.DECIDED[to], f"application:{app.id}",
            {"comment_chars": len(comment), **({"assessment": rating} if rating else {})})
     if to == ApplicationStatus.APPROVED:
-        _grant(session, actor, app)
+        _grant(session, actor, app, policy)
     return app
 
 
-def _grant(session: Session, actor: Actor, app: Application) -> Grant:
+def _grant(session: Session, actor: Actor, app: Application, policy: Policy) -> Grant:
     now = utcnow()
-    grant = Grant(application=app, org=app.org, created_at=now,
-                  expires_at=_add_months(now, app.months))
+    expires = _add_months(now, app.months)
+    agreement = policy.applications.agreement.format(
+        org=app.org, scenario=app.scenario, products=app.products,
+        datasets="；".join(f"{i.dataset_version.dataset.title}（{i.dataset_version.dataset.name}"
+                          f" v{i.dataset_version.version}：{'、'.join(i.columns)}）"
+                          for i in app.items),
+        start=now.date().isoformat(), end=expires.date().isoformat())
+    grant = Grant(application=app, org=app.org, created_at=now, expires_at=expires,
+                  agreement=agreement,
+                  agreement_sha256=hashlib.sha256(agreement.encode("utf-8")).hexdigest())
     session.add(grant)
     session.flush()
     append(session, actor, events.GRANT_CREATED, f"grant:{grant.id}", {
         "application_id": app.id, "org": app.org,
         "expires_at": iso(grant.expires_at),
         "items": [i.as_dict() for i in app.items],
+        **({"agreement_sha256": grant.agreement_sha256} if grant.agreement_sha256 else {}),
     })
+    return grant
+
+
+def accept_agreement(session: Session, actor: Actor, grant_id: int) -> Grant:
+    """The merchant accepts its grant's operation agreement (格式协议): from then on its jobs
+    may use the grant. The ledger keeps the agreement's SHA-256, so the text accepted can be
+    proven later."""
+    permit(actor, Action.GRANT_USE)
+    grant = get_grant(session, actor, grant_id)
+    if not grant.awaits_agreement:
+        raise Conflict("grant {grant_id} has no agreement waiting for acceptance",
+                       grant_id=grant_id)
+    if grant.status != "active":
+        raise GrantUnusable("grant {grant_id} is {status}", grant_id=grant_id,
+                            status=grant.status)
+    grant.agreement_accepted_at, grant.agreement_accepted_by = utcnow(), actor.id
+    append(session, actor, events.AGREEMENT_ACCEPTED, f"grant:{grant.id}",
+           {"sha256": grant.agreement_sha256})
     return grant
 
 
@@ -303,7 +331,7 @@ def sweep_overdue(session: Session, policy: Policy,
             reviews.deem_pending(app)
             append(session, SYSTEM, events.APPLICATION_DEEMED_APPROVED, f"application:{app.id}",
                    {"deadline": app.deadline.isoformat()})
-            _grant(session, SYSTEM, app)
+            _grant(session, SYSTEM, app, policy)
             done["deemed_approved"].append(app.id)
         else:
             app.status = APPLICATIONS.move(app.id, app.status, ApplicationStatus.ESCALATED)
@@ -381,6 +409,10 @@ def usable_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
     if not grant.usable():
         raise GrantUnusable("grant {grant_id} expired on {expires_at:%Y-%m-%d}",
                             grant_id=grant_id, expires_at=grant.expires_at)
+    if grant.awaits_agreement:
+        raise GrantUnusable("accept the operation agreement of grant {grant_id} first: its "
+                            "jobs start once your organization has accepted it",
+                            grant_id=grant_id)
     return grant
 
 

@@ -137,6 +137,11 @@ class GrantCreated(Payload):
     org: str
     expires_at: str
     items: list[Item]
+    agreement_sha256: str | None = None  # the operation agreement to accept
+
+
+class AgreementAccepted(Payload):
+    sha256: str
 
 
 class GrantEnded(Payload):
@@ -186,6 +191,9 @@ QUALITY_FIXED = event("quality.fixed", "quality", "a new dataset version fixed i
 APPLICATION_REOPENED = event("application.reopened", "application",
                              "an appeal was upheld: the rejection is reviewed again", Reopened)
 GRANT_CREATED = event("grant.created", "grant", "access granted by an approval", GrantCreated)
+AGREEMENT_ACCEPTED = event("grant.agreement_accepted", "grant",
+                           "the merchant accepted the grant's operation agreement",
+                           AgreementAccepted)
 GRANT_EXPIRED = event("grant.expired", "grant", "a grant's period ended", GrantEnded)
 GRANT_REVOKED = event("grant.revoked", "grant", "an administrator revoked a grant", GrantEnded)
 

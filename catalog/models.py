@@ -288,7 +288,23 @@ class Grant(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")  # active|revoked|expired
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     end_reason: Mapped[str] = mapped_column(Text, default="")
+    # The operation agreement (格式协议) filled in for this grant, and the merchant's
+    # acceptance; no job may use the grant before it. Grants older than agreements have none.
+    agreement: Mapped[str] = mapped_column(Text, default="", server_default="")
+    agreement_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    agreement_accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    agreement_accepted_by: Mapped[int | None] = mapped_column(Integer)
     application: Mapped[Application] = relationship(back_populates="grant")
+
+    @property
+    def awaits_agreement(self) -> bool:
+        return bool(self.agreement_sha256) and self.agreement_accepted_at is None
+
+    def agreement_state(self) -> dict[str, Any]:
+        return {"sha256": self.agreement_sha256 or None,
+                "accepted_at": iso(self.agreement_accepted_at),
+                "accepted_by": self.agreement_accepted_by,
+                "awaiting": self.awaits_agreement}
 
     @property
     def items(self) -> list[ApplicationItem]:
@@ -310,6 +326,7 @@ class Grant(Base):
             "usable": self.usable(), "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at), "ended_at": iso(self.ended_at),
             "end_reason": self.end_reason,
+            "agreement": self.agreement_state(),
             "datasets": [item.as_dict() for item in self.items],
         }
 

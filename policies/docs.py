@@ -26,6 +26,8 @@ def _value(value: object) -> str:
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, int):
         return f"{value:_}"
+    if isinstance(value, str) and "\n" in value:  # a text: its first line, the rest in the file
+        return f'"{value.splitlines()[0]} …" (see policies/default.toml)'
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 

@@ -171,6 +171,26 @@ def parse_size(value: Any, name: str = "size", allow_zero: bool = False) -> int:
     return size
 
 
+# The standard operation agreement (格式协议, Measures Art. 17-23) of a grant, filled in from it.
+AGREEMENT = """公共数据授权运营协议
+
+授权对象：{org}
+应用场景：{scenario}
+授权数据（数据集与字段）：{datasets}
+拟开发的产品和服务：{products}
+授权期限：{start} 至 {end}
+
+一、数据商仅在可信数据沙箱内、仅就上述场景使用上述数据，不得导出原始数据；产品和服务须经出域核查并由审核人员签署后方可出域。
+二、数据商应落实数据安全责任：保护账号与令牌，不得尝试识别个人、不得超出授权范围访问数据，发现安全事件应立即报告。
+三、涉及个人信息的，数据商应确保其已匿名化处理；涉及商业秘密的，不得泄露。
+四、平台对全过程留存日志不少于五年，并依法公开授权情况和产品信息。
+五、数据商违反本协议、超出授权范围使用数据或发生安全事件的，平台可以暂停或撤销授权；授权期满或撤销后，平台删除数据商在沙箱中留存的数据，日志依法保留。
+"""
+
+
+AGREEMENT_FIELDS = ("org", "scenario", "datasets", "products", "start", "end")
+
+
 # What an application's attachments may be: the application letter (申请函), the merchant's
 # commitment (承诺书), or other supporting material.
 ATTACHMENT_KINDS = ("letter", "commitment", "other")
@@ -202,6 +222,10 @@ class Applications(Section):
     attachment_types: tuple[str, ...] = setting(
         (".pdf", ".ofd", ".png", ".jpg", ".jpeg"), "file types an attachment may have",
         "file suffixes")
+    agreement: str = setting(
+        AGREEMENT, "the standard operation agreement a merchant accepts before it uses a "
+        "grant; the organization, scenario, datasets, products and term are filled in from "
+        "the grant where the text names them in braces")
     extra_holidays: tuple[str, ...] = setting((), "holidays the calendar package does not know",
                                               "ISO dates", kind="dates")
     extra_workdays: tuple[str, ...] = setting((), "make-up working days (weekend days worked in "
@@ -211,6 +235,13 @@ class Applications(Section):
     def check(self) -> None:
         if self.max_grant_years > 5:
             raise PolicyError("grants may not exceed 5 years")
+        try:
+            self.agreement.format(**{k: "" for k in AGREEMENT_FIELDS})
+        except (KeyError, IndexError, ValueError) as exc:
+            raise PolicyError("applications.agreement may use only the fields "
+                              f"{', '.join(AGREEMENT_FIELDS)} in braces ({exc!r})") from None
+        if not self.agreement.strip():
+            raise PolicyError("applications.agreement may not be empty")
         bad = [t for t in self.attachment_types
                if not isinstance(t, str) or not re.fullmatch(r"\.[a-z0-9]{1,8}", t)]
         if bad or not self.attachment_types:

@@ -137,6 +137,9 @@ def run_demo(home: Home, seed: int = 20251125,
     grant_id = applications.decide(acting["reviewer"], app_id, True,
                                    "用途明确，字段最小化，同意", rated)["grant_id"]
     say(f"Application approved with its assessment (审核): grant {grant_id} for 12 months")
+    accepted = applications.accept_agreement(acting["merchant"], grant_id)
+    say(f"The merchant accepted the grant's operation agreement (格式协议, SHA-256 "
+        f"{accepted['sha256'][:12]}…)")
 
     sql = DEMO_SQL.replace("hospital_visits", visits)
     trial = jobs.wait(acting["merchant"], jobs.submit(acting["merchant"], grant_id, sql,

@@ -193,12 +193,21 @@ def first_level(home: Home, app_id: int, attach: bool = True, check: bool = True
                               "agree", PASS, "")
 
 
-def approve(home: Home, reviewer: Actor, app_id: int, comment: str = "同意"):
-    """Both levels of review: the first (:func:`first_level`), then ``reviewer`` approves.
-    Returns the application."""
+def approve(home: Home, reviewer: Actor, app_id: int, comment: str = "同意",
+            accept: bool = True):
+    """Both levels of review: the first (:func:`first_level`), then ``reviewer`` approves, and
+    (``accept``) the merchant accepts the grant's operation agreement. Returns the
+    application."""
+    from accounts.users import User
+
     first_level(home, app_id)
     with home.store.transaction() as s:
-        return applications.decide(s, reviewer, home.policy, app_id, True, comment, PASS)
+        app = applications.decide(s, reviewer, home.policy, app_id, True, comment, PASS)
+    if accept:
+        with home.store.transaction() as s:
+            merchant = s.get(User, app.merchant_id).actor()
+            applications.accept_agreement(s, merchant, app.grant.id)
+    return app
 
 
 @pytest.fixture

@@ -195,6 +195,24 @@ def grant_list(token: str | None, as_json: bool) -> None:
         for g in rows) or "(no grants)")
 
 
+@grant.command("agreement")
+@click.argument("grant_id", type=int)
+@click.option("--accept", is_flag=True, help="accept it (the merchant): jobs may then start")
+@token_option
+@json_option
+def grant_agreement(grant_id: int, accept: bool, token: str | None, as_json: bool) -> None:
+    """Show a grant's operation agreement (格式协议), or accept it."""
+    from actions import applications
+
+    ctx = acting(token)
+    data = (applications.accept_agreement(ctx, grant_id) if accept
+            else applications.agreement(ctx, grant_id))
+    emit(data, as_json, lambda d: d["text"] + (
+        f"\nSHA-256 {d['sha256']}; " + (f"accepted {d['accepted_at']}" if d["accepted_at"]
+                                        else "not accepted yet: `tds grant agreement "
+                                             f"{grant_id} --accept`")))
+
+
 @grant.command("revoke")
 @click.argument("grant_id", type=int)
 @click.option("--reason", required=True)

@@ -257,6 +257,7 @@ NOTICES = {
     "quality_answered": N_("Your answer was recorded."),
     "case_opened": N_("The case was opened; the platform responds by the date shown."),
     "case_handled": N_("The case was updated."),
+    "agreement_accepted": N_("The agreement was accepted; the workspace is open."),
     "attached": N_("The document was filed with the application."),
     "detached": N_("The document was taken back."),
     "registered": N_("The dataset was registered. Its simulated preview is being built."),

@@ -114,7 +114,7 @@ ACTION_LABELS = (
     N_("action:application.attached"), N_("action:application.detached"),
     N_("action:quality.reported"), N_("action:quality.answered"), N_("action:quality.fixed"),
     N_("action:case.opened"), N_("action:case.responded"), N_("action:case.resolved"),
-    N_("action:application.reopened"),
+    N_("action:application.reopened"), N_("action:grant.agreement_accepted"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),
     N_("action:application.submitted"), N_("action:auth.failed"),
@@ -146,4 +146,5 @@ POLICY_SECTIONS = (
     N_("section:catalog"), N_("section:text"), N_("section:sandbox"), N_("section:scan"),
     N_("section:synth"), N_("section:egress"), N_("section:egress.disclosure"),
     N_("section:web"), N_("section:api"), N_("section:workers"), N_("section:notifications"),
+    N_("section:cases"),
 )

@@ -41,9 +41,19 @@ def _history(request: Request, m: Member, grant_id: int) -> tuple[list[dict], di
 def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output: str = "",
                error: str = "", status: int = 200) -> HTMLResponse:
     view = application_actions.grant(context(request, m), grant_id)
+    if view["agreement"]["awaiting"]:
+        text = application_actions.agreement(context(request, m), grant_id)["text"]
+        return render(request, "workspace.html", m, g=view, agreement_text=text, status=status)
     history, outputs = _history(request, m, grant_id)
     return render(request, "workspace.html", m, g=view, history=history, outputs=outputs,
                   active=ACTIVE_STATES, sql=sql, output=output, error=error, status=status)
+
+
+@router.post("/workspace/{grant_id}/agreement", response_model=None)
+def agreement_accept(request: Request, grant_id: PathId,
+                     m: Annotated[Member, Depends(member(Action.GRANT_USE))]) -> Response:
+    application_actions.accept_agreement(context(request, m), grant_id)
+    return back(f"/workspace/{grant_id}", "agreement_accepted")
 
 
 @router.get("/workspace/{grant_id}/history", response_class=HTMLResponse)

@@ -255,3 +255,34 @@ def test_the_application_shows_each_columns_entity_and_the_level(home, people, r
         item = applications.get(s, people.reviewer, app_id).as_dict()["items"][0]
     assert item["level"] == "L3"
     assert item["entities"] == {"district": None, "patient_name": "PERSON", "fee": None}
+
+
+def test_jobs_wait_for_the_merchant_to_accept_the_operation_agreement(home, people, registered):
+    import hashlib
+    import json
+
+    app = approve(home, people.reviewer, apply(home, people.merchant), accept=False)
+    grant_id = app.grant.id
+    with home.store.read() as s:
+        grant = applications.get_grant(s, people.merchant, grant_id)
+        text, sha = grant.agreement, grant.agreement_sha256
+    assert "粤数科技" in text and "门诊分析" in text and "visits" in text
+    assert sha == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with refused(home, "accept the operation agreement of grant", "forbidden"), \
+            home.store.transaction() as s:
+        jobs.submit(s, people.merchant, home.policy, home.data, grant_id, "SELECT 1 AS x", "x")
+    with refused(home, f"no grant {grant_id}", "not_found"), home.store.transaction() as s:
+        applications.accept_agreement(s, people.merchant_b, grant_id)
+    with refused(home, "needs the role merchant", "forbidden"), home.store.transaction() as s:
+        applications.accept_agreement(s, people.reviewer, grant_id)
+    with home.store.transaction() as s:
+        applications.accept_agreement(s, people.merchant, grant_id)
+    with refused(home, "no agreement waiting", "conflict"), home.store.transaction() as s:
+        applications.accept_agreement(s, people.merchant, grant_id)
+    with home.store.transaction() as s:
+        assert jobs.submit(s, people.merchant, home.policy, home.data, grant_id,
+                           "SELECT 1 AS x", "x").status == "queued"
+    with home.store.read() as s:
+        logged = s.scalars(select(LedgerEvent.payload).where(
+            LedgerEvent.action == "grant.agreement_accepted")).one()
+    assert json.loads(logged) == {"sha256": sha}

@@ -52,6 +52,8 @@ EXPECTED = {
     ("POST", "/api/v1/quality/{issue_id}/fix"): {P, A},
     ("GET", "/api/v1/grants"): {M, R, A, G},
     ("POST", "/api/v1/grants/{grant_id}/revoke"): {A},
+    ("GET", "/api/v1/grants/{grant_id}/agreement"): {M, R, A, G},
+    ("POST", "/api/v1/grants/{grant_id}/agreement/accept"): {M},
     ("POST", "/api/v1/jobs"): {M},
     ("GET", "/api/v1/jobs"): {M, R, A, G},
     ("GET", "/api/v1/jobs/{job_id}"): {M, R, A, G},
@@ -193,6 +195,15 @@ def test_the_whole_flow_over_http(client, people, visits_file, home):
                           json={"decision": "approve", "comment": "", "assessment": PASS})
     assert decided.status_code == 200, decided.json()
     grant_id = decided.json()["grant_id"]
+    early = client.post("/api/v1/jobs", headers=auth(people.tokens[M]), json={
+        "grant_id": grant_id, "output_name": "early", "sql": "SELECT 1 AS x"})
+    assert early.status_code == 403 and "accept the operation agreement" in early.json()["detail"]
+    agreement = client.get(f"/api/v1/grants/{grant_id}/agreement",
+                           headers=auth(people.tokens[M])).json()
+    assert "粤数科技" in agreement["text"] and agreement["awaiting"]
+    accepted = client.post(f"/api/v1/grants/{grant_id}/agreement/accept",
+                           headers=auth(people.tokens[M])).json()
+    assert accepted["accepted_at"] and accepted["sha256"] == agreement["sha256"]
     submitted = client.post("/api/v1/jobs", headers=auth(people.tokens[M]), json={
         "grant_id": grant_id, "output_name": "by_district",
         "sql": "SELECT district, count(*) AS n FROM visits GROUP BY 1 HAVING count(*) >= 10"})

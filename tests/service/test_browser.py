@@ -350,6 +350,12 @@ def test_merchant_runs_on_simulated_and_real_data_and_requests_egress(site):
     page = site.page("merchant")
     page.goto(site.url + "/workspace")
     page.click("table a[href^='/workspace/']")
+    # The grant's operation agreement comes first; the editor opens once it is accepted.
+    assert page.locator("#sql").count() == 0
+    assert "粤数科技" in page.locator("#agreement pre").inner_text()
+    site.shot(page, "merchant-agreement")
+    page.click("#agreement button[type=submit]")
+    page.wait_for_url(re.compile(r"done=agreement_accepted"))
     page.fill("#sql", "SELECT ")
     page.locator("#sql").press("End")
     page.click("a[data-insert='district']")  # names go in quoted, separated by commas

@@ -175,6 +175,22 @@ def grant_list(ctx: Annotated[Context, Depends(acting(Action.GRANT_READ))]
     return application_actions.grants(ctx)
 
 
+@router.get("/grants/{grant_id}/agreement")
+def grant_agreement(grant_id: PathId,
+                    ctx: Annotated[Context, Depends(acting(Action.GRANT_READ))]
+                    ) -> views.AgreementView:
+    """The grant's operation agreement (格式协议) as filled in, with its SHA-256."""
+    return application_actions.agreement(ctx, grant_id)
+
+
+@router.post("/grants/{grant_id}/agreement/accept")
+def grant_agreement_accept(grant_id: PathId,
+                           ctx: Annotated[Context, Depends(acting(Action.GRANT_USE))]
+                           ) -> views.AgreementView:
+    """Accept the agreement: jobs may use the grant from now on."""
+    return application_actions.accept_agreement(ctx, grant_id)
+
+
 class Revocation(BaseModel):
     reason: str
 
