@@ -74,7 +74,13 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
             app = applications.get(f"application:{p.get('application_id')}", {})
             grants.append({"grant": subject, "org": p.get("org"), "scenario": app.get("scenario"),
                            "datasets": sorted({i.get("dataset") for i in p.get("items", [])}),
-                           "from": time[:10], "until": (p.get("expires_at") or "")[:10]})
+                           "from": time[:10], "until": (p.get("expires_at") or "")[:10],
+                           "agreement_sha256": p.get("agreement_sha256"),
+                           "agreement_accepted": None})
+        elif action == catalog_events.AGREEMENT_ACCEPTED:
+            for grant in grants:
+                if grant["grant"] == subject:
+                    grant["agreement_accepted"] = time[:10]
         elif action == catalog_events.DATASET_REGISTERED:
             if this_year:
                 supply["versions_registered"] += 1

@@ -64,6 +64,7 @@ def test_disclosures_name_grants_without_figures_of_real_data_or_security(
     assert page.status_code == 200
     grants = page.text.split('id="public-grants"')[1].split("</table>")[0]
     assert "粤数科技" in grants and "门诊分析" in grants and "visits" in grants
+    assert "已接受于" in grants  # the operation agreement's acceptance is disclosed
     # Exact rows produced by jobs, and security counts, are not for the public.
     from service.web import i18n
 
