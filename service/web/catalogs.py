@@ -26,11 +26,12 @@ DOMAIN_MODULES = (("egress", "findings.py", {"N_": None}),
 ERROR_PACKAGES = ("accounts", "cases", "catalog", "egress", "sandbox", "storage", "synth", "notices",
                   "anonymize", "reporting", "actions", "service")
 ERROR_MODULES = ("policies/permissions.py", "policies/lifecycle.py")  # the rest: policy files
-ERROR_CLASSES = ("AccountError", "AnonymizeError", "BadQuery", "BadReport", "CaseError",
+ERROR_CLASSES = ("AccountError", "AnonymizeError", "BadPeriod", "BadQuery", "BadReport", "CaseError",
                  "CaseNotFound", "CatalogError", "InvalidCase",
                  "Conflict", "DomainError", "EgressError", "Forbidden", "GrantUnusable",
                  "GraphUnavailable", "InvalidInput", "InvalidRequest", "MailUnavailable",
                  "MoveRefused", "NotFound", "NotInitialized", "NoticeError", "OperatorError",
+                 "PublicPagesOff",
                  "PrivacyError", "QueryRefused", "ReviewRefused", "SandboxError",
                  "ServiceError", "SignInRequired", "StaleForm", "StillSending", "StorageError",
                  "StorageFull", "StorageUnavailable", "StoreUnavailable", "SynthError",
