@@ -80,9 +80,27 @@ def database_url(request: pytest.FixtureRequest):
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated once for the session: each test's SQLite home starts from a
+    copy of it (migrating an empty store takes about 0.1 s, on every test)."""
+    import sqlite3
+
+    made = Home(tmp_path_factory.mktemp("sqlite-template") / "home")
+    made.init()
+    made.store.dispose()
+    path = made.root / "tds.sqlite3"
+    with sqlite3.connect(path) as con:  # everything in the main file, no WAL to copy
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture
-def home(tmp_path: Path, database_url: str | None) -> Home:
+def home(tmp_path: Path, database_url: str | None, request: pytest.FixtureRequest) -> Home:
     h = Home(tmp_path / "home", database_url, None)
+    if database_url is None:
+        h.root.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), h.root / "tds.sqlite3")
     h.init()
     yield h
     h.store.dispose()

@@ -67,18 +67,18 @@ def test_a_job_and_its_delivery_commit_together(cluster, people, visits_file):
     assert len(deliveries(home)) == 1
 
 
-def test_four_workers_drain_80_jobs_exactly_once(cluster, people, visits_file):
+def test_four_workers_drain_40_jobs_exactly_once(cluster, people, visits_file):
     home = cluster.home
     workspaces = grants(cluster, people, visits_file, 8)
     queued = [submit(home, people.merchant, workspaces[i % 8], COUNT, f"out{i}")
-              for i in range(80)]
+              for i in range(40)]
     for index in range(4):
         cluster.start_worker(index)
-    wait_until(lambda: statuses(home).get("succeeded", 0) == 80, 600, "80 succeeded jobs")
-    assert statuses(home) == {"succeeded": 80}
+    wait_until(lambda: statuses(home).get("succeeded", 0) == 40, 600, "40 succeeded jobs")
+    assert statuses(home) == {"succeeded": 40}
     # Each job ran once: one running event and one success each, nothing requeued.
     assert set(job_events(home, "job.running").values()) == {1}
-    assert len(job_events(home, "job.running")) == 80
+    assert len(job_events(home, "job.running")) == 40
     assert set(job_events(home, "job.succeeded").values()) == {1}
     assert not job_events(home, "job.requeued")
     with home.store.read() as s:
