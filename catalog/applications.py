@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from catalog import events, names, reviews
 from catalog.datasets import get as get_dataset
 from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
 from catalog.models import (
     Application,
+    ApplicationCheck,
     ApplicationItem,
     Dataset,
     DatasetVersion,
@@ -209,6 +210,10 @@ def list_applications(session: Session, actor: Actor, status: str | None = None)
         query = query.where(Application.id.in_(theirs))
     if status:
         query = query.where(Application.status == status)
+    # Each listed application shows its checks and materials (and why it cannot be approved
+    # yet): loaded with the list, not one query per application.
+    query = query.options(selectinload(Application.checks).joinedload(ApplicationCheck.dataset),
+                          selectinload(Application.attachments))
     return list(session.scalars(query))
 
 

@@ -19,11 +19,7 @@ router = APIRouter(include_in_schema=False)
 PREVIEW_ROWS = 20
 
 
-def _open(request: Request) -> None:
-    admit_public(request)
-
-
-Open = Annotated[None, Depends(_open)]
+Open = Annotated[None, Depends(admit_public)]
 
 
 def _render(request: Request, name: str, **context: Any) -> HTMLResponse:
