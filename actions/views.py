@@ -404,3 +404,64 @@ class EgressView(View):
     withdrawal_reason: str | None
     release_id: int | None
     my_vote: ReviewView | None = None  # a blind reviewer's own vote
+
+
+class PriceView(View):
+    id: int
+    price_cents: int  # hundredths of the policy's currency
+    previous_cents: int | None  # the price in force when it was proposed
+    basis: str  # the operator's cost basis and reasons
+    status: str  # pending, approved, rejected
+    proposed_at: str | None
+    decided_at: str | None
+    note: str
+
+
+class ListedProduct(View):
+    """A released product registered for use or sale, with its charging standard's history."""
+    id: int
+    release_id: int
+    product_no: str
+    name: str
+    org: str
+    category: str
+    free: bool  # a public-governance or public-welfare product: used free of charge
+    description: str
+    sources: list[str]  # the registered datasets it was derived from
+    price_cents: int | None  # the approved price in force (None: none approved yet)
+    price_unit: str
+    status: str  # listed, withdrawn
+    pending_price_cents: int | None  # a proposed price awaiting an administrator
+    on_sale: bool
+    listed_at: str | None
+    withdrawn_at: str | None
+    prices: list[PriceView]
+
+
+class OfferedProduct(View):
+    """A product on the public list of products and charging standards (Art. 35)."""
+    product_no: str
+    name: str
+    org: str
+    category: str
+    free: bool
+    sources: list[str]
+    price_cents: int | None
+    price_unit: str
+    listed_at: str | None
+
+
+class BookingView(View):
+    id: int
+    kind: str  # sale or cost
+    org: str
+    product_id: int | None
+    day: str
+    quantity: int
+    unit_price_cents: int | None  # a sale's price in force on its day
+    amount_cents: int
+    counterparty: str  # the buyer, or whom a cost paid
+    note: str
+    recorded_at: str | None
+    voided_at: str | None
+    void_note: str

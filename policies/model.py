@@ -17,6 +17,7 @@ from policies.sections import (
     Applications,
     Cases,
     Catalog,
+    Commerce,
     Disclosure,
     Egress,
     Ledger,
@@ -61,6 +62,7 @@ class Policy:
     workers: Workers
     notifications: Notifications
     cases: Cases
+    commerce: Commerce
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -218,6 +220,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             workers=Workers.parse(raw.get("workers", {})),
             notifications=Notifications.parse(raw.get("notifications", {})),
             cases=Cases.parse(raw.get("cases", {})),
+            commerce=Commerce.parse(raw.get("commerce", {})),
             raw=raw,
         )
     except KeyError as exc:

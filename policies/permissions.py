@@ -33,6 +33,11 @@ class Action(StrEnum):
     CASE_OPEN = "case.open"  # an appeal, a complaint or a security incident
     CASE_READ = "case.read"
     CASE_HANDLE = "case.handle"
+    PRODUCT_LIST = "product.list"  # register a released product for use or sale (Art. 27)
+    PRODUCT_READ = "product.read"
+    PRODUCT_PRICE = "product.price"  # approve or reject a commercial product's price (Art. 29)
+    FINANCE_RECORD = "finance.record"  # a sale or a cost of the operator's products
+    FINANCE_READ = "finance.read"
     GRANT_READ = "grant.read"
     GRANT_USE = "grant.use"
     GRANT_REVOKE = "grant.revoke"
@@ -75,6 +80,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CASE_OPEN: frozenset({Role.MERCHANT, Role.PROVIDER, Role.REVIEWER, Role.ADMIN}),
     Action.CASE_READ: ALL_ROLES,
     Action.CASE_HANDLE: frozenset({Role.ADMIN}),
+    Action.PRODUCT_LIST: frozenset({Role.MERCHANT}),
+    Action.PRODUCT_READ: _READERS,
+    Action.PRODUCT_PRICE: frozenset({Role.ADMIN}),
+    Action.FINANCE_RECORD: frozenset({Role.MERCHANT}),
+    Action.FINANCE_READ: _AUDITORS | {Role.MERCHANT},
     Action.GRANT_READ: _READERS,
     Action.GRANT_USE: frozenset({Role.MERCHANT}),
     Action.GRANT_REVOKE: frozenset({Role.ADMIN}),

@@ -487,6 +487,45 @@ class Cases(Section):
             raise PolicyError("cases: a case cannot be due for resolution before its response")
 
 
+@dataclass(frozen=True)
+class Commerce(Section):
+    """Products and services, their prices, sales and costs, and the distribution of income
+    (Measures Art. 27, 29, 31, 35-37)."""
+    NAME = "commerce"
+    categories: tuple[str, ...] = setting(
+        ["public_governance", "public_welfare", "industry", "sector"],
+        "categories of products and services; a product names one")
+    free_categories: tuple[str, ...] = setting(
+        ["public_governance", "public_welfare"],
+        "categories for public governance and public welfare: used free of charge (Art. 29); "
+        "products of the others are commercial, at a price the administrators approve")
+    price_units: tuple[str, ...] = setting(
+        ["call", "record", "copy", "month", "year"], "what a price is per")
+    currency: str = setting("CNY", "the currency of prices, sales and costs (amounts are kept "
+                            "in hundredths)")
+    platform_share: float = setting(0.1, "share of a commercial product's sales income due to "
+                                    "the platform's implementing body", kind="share")
+    provider_share: float = setting(0.3, "share of a commercial product's sales income due to "
+                                    "the departments whose datasets it was derived from "
+                                    "(\"who contributes benefits\", Art. 31)", kind="share")
+    provider_split: str = setting("equal", "how the providers' share is split among a "
+                                  "product's source datasets: equal parts, or in proportion to "
+                                  "the jobs of its grant that read each", kind="choice:equal|jobs")
+    largest_amount: int = setting(1_000_000_000_00, "largest price, sale or cost accepted, in "
+                                  "hundredths of the currency")
+
+    def check(self) -> None:
+        if not self.categories or len(set(self.categories)) != len(self.categories):
+            raise PolicyError("commerce: categories must be listed, each once")
+        if any(c not in self.categories for c in self.free_categories):
+            raise PolicyError("commerce: each free category must be one of the categories")
+        if not self.price_units:
+            raise PolicyError("commerce: list at least one price unit")
+        if self.platform_share + self.provider_share > 1:
+            raise PolicyError("commerce: the platform's and the providers' shares exceed the "
+                              "whole income")
+
+
 SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Text, Sandbox, Scan,
                                        Synth, Egress, Disclosure, Web, Api, Workers,
-                                       Notifications, Cases)
+                                       Notifications, Cases, Commerce)

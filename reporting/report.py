@@ -163,17 +163,22 @@ def render(report: dict[str, Any], fmt: str) -> str:
     md = _markdown(report)
     if fmt == "md":
         return md
+    return html_page(md, f"数据开发利用情况披露 {report['year']}")
+
+
+def html_page(md: str, title: str) -> str:
+    """A Markdown report (headings, paragraphs, tables) as a standalone HTML page."""
     body = "\n".join(f"<pre>{html.escape(line)}</pre>" if line.startswith("|") else
                      f"<h{line.count('#', 0, 3)}>{html.escape(line.lstrip('# '))}"
                      f"</h{line.count('#', 0, 3)}>" if line.startswith("#") else
                      f"<p>{html.escape(line)}</p>" for line in md.splitlines() if line.strip())
-    return (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>数据开发利用"
-            f"情况披露 {report['year']}</title><body>{body}</body></html>\n")
+    return (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>"
+            f"{html.escape(title)}</title><body>{body}</body></html>\n")
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+def markdown_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in rows]
     return lines if rows else [*lines, "| " + " | ".join("-" for _ in headers) + " |"]
 
 
@@ -182,15 +187,15 @@ def _markdown(r: dict[str, Any]) -> str:
     share = t["decided_within_deadline_share"]
     lines = [f"# Disclosure report {r['year']} (数据开发利用情况披露)", "",
              f"Built from {r['source']}.", "", "## Grants", ""]
-    lines += _table(["grant", "organization", "scenario", "datasets", "period"],
+    lines += markdown_table(["grant", "organization", "scenario", "datasets", "period"],
                     [[g["grant"], g["org"], g["scenario"], ", ".join(g["datasets"]),
                       f"{g['from']} - {g['until']}"] for g in r["grants"]])
     lines += ["", "## Products released", ""]
-    lines += _table(["product no.", "product", "sources", "released"],
+    lines += markdown_table(["product no.", "product", "sources", "released"],
                     [[p["product_no"], p["product"], ", ".join(p["sources"]), p["time"]]
                      for p in r["products"]])
     lines += ["", "## Use per dataset", ""]
-    lines += _table(["dataset", "jobs", "releases", "rows produced"],
+    lines += markdown_table(["dataset", "jobs", "releases", "rows produced"],
                     [[u["dataset"], u["jobs"], u["releases"], u["rows_produced"]]
                      for u in r["dataset_use"]])
     lines += ["", "## Review timeliness", "",
@@ -200,7 +205,7 @@ def _markdown(r: dict[str, Any]) -> str:
               f"{t['escalated']} escalated); decided within the deadline: "
               + (f"{share:.0%}" if share is not None else "n/a") + ".", "",
               "## Security events", ""]
-    lines += _table(["event", "count"], [[k, v] for k, v in r["security_events"].items()])
+    lines += markdown_table(["event", "count"], [[k, v] for k, v in r["security_events"].items()])
     supply, benefits = r["indicators"]["resource_supply"], r["indicators"]["operation_benefits"]
     lines += ["", "## Monitoring indicators", "",
               f"- Resource supply: {supply['datasets_registered']} datasets, "

@@ -3,6 +3,7 @@
 import accounts.sessions  # noqa: F401
 import cases.models  # noqa: F401
 import catalog.models  # noqa: F401
+import commerce.models  # noqa: F401
 import egress.models  # noqa: F401
 import lineage.archive
 import lineage.ledger

@@ -15,7 +15,8 @@ def snapshot(home) -> dict[str, int]:
     tables = ["ledger_events", "catalog_datasets", "catalog_dataset_versions",
               "catalog_applications", "catalog_application_checks",
               "catalog_application_attachments", "catalog_grants", "sandbox_jobs", "egress_requests",
-              "egress_releases", "service_users"]
+              "egress_releases", "service_users", "commerce_products",
+              "commerce_price_proposals", "commerce_bookings"]
     with home.store.read() as s:
         counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
         counts["head"] = s.scalar(select(func.max(LedgerEvent.seq))) or 0

@@ -20,14 +20,17 @@ MAY_IMPORT = {
     "synth": {"kernel", "policies", "anonymize", "catalog"},
     "sandbox": {"kernel", "policies", "lineage", "storage", "catalog", "anonymize", "synth"},
     "egress": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "anonymize"},
-    "reporting": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts"},
+    "reporting": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts",
+                  "commerce", "cases"},
     "workers": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
                 "actions"},
     "cases": {"kernel", "policies", "lineage", "catalog"},
+    "commerce": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress"},
     "notices": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts",
                 "cases"},
     "actions": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
-                "accounts", "reporting", "anonymize", "synth", "notices", "cases"},
+                "accounts", "reporting", "anonymize", "synth", "notices", "cases",
+                "commerce"},
 }
 PACKAGES = set(MAY_IMPORT) | {"service"}
 
