@@ -1,13 +1,13 @@
 """Product, price and bookkeeping actions: operators register released products and book
-their sales and costs, administrators approve prices, the public reads the charging
-standards, administrators and the regulator the annual operation report."""
+their sales and costs, administrators approve prices, administrators and the regulator read
+the annual operation report. What the public reads of them is in :mod:`actions.public`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from actions.context import Context
-from actions.views import BookingView, ListedProduct, OfferedProduct
+from actions.views import BookingView, ListedProduct
 from commerce import bookings, products
 from policies.permissions import Action, permit
 from reporting import annual
@@ -54,14 +54,6 @@ def search(ctx: Context, status: str | None = None, pending: bool = False
                 for p in products.search(session, ctx.actor, status, pending)]
 
 
-def offered(ctx: Context) -> list[dict[str, Any]]:
-    """The public list of products and charging standards."""
-    with ctx.read() as session:
-        return [OfferedProduct.of({k: v for k, v in p.as_dict().items()
-                                   if k in OfferedProduct.model_fields})
-                for p in products.offered(session)]
-
-
 def book(ctx: Context, kind: str, counterparty: str, amount_cents: int | None = None,
          day: str | None = None, product_id: int | None = None, quantity: int = 0,
          note: str = "") -> dict[str, Any]:
@@ -91,8 +83,3 @@ def annual_report(ctx: Context, year: int) -> dict[str, Any]:
     with ctx.read() as session:
         return annual.annual(session, ctx.policy, year)
 
-
-def public_annual_report(ctx: Context, year: int) -> dict[str, Any]:
-    """The annual report as the public reads it: totals, not each operator's books."""
-    with ctx.read() as session:
-        return annual.public(annual.annual(session, ctx.policy, year))

@@ -1,5 +1,6 @@
 """What anyone may read without signing in (Measures Art. 11 and 35): the catalog with its
-simulated previews, and the disclosures of grants and released products.
+simulated previews, the disclosures of grants and released products, the list of products with
+their charging standards, and the annual operation report's public part.
 
 Nobody acts here, so nothing is scoped by a role: each view is a whitelist of fields chosen for
 the public. A dataset's file hash, its scan's hit shares and a preview's build error stay for
@@ -15,7 +16,9 @@ from typing import Any, Protocol
 from actions.context import Sessions
 from catalog import datasets, previews
 from catalog.models import Dataset
+from commerce import products as commerce_products
 from policies import LEVELS, Policy
+from reporting import annual
 from reporting.report import disclosure, years
 from storage import Storage
 
@@ -123,3 +126,33 @@ def _disclose(site: Site, year: int) -> dict[str, Any]:
                         for u in report["dataset_use"]],
         "controls": indicators["data_security"]["controls"],
     }
+
+
+_OFFERED_FIELDS = ("product_no", "name", "org", "category", "free", "sources", "price_cents",
+                   "price_unit", "listed_at")
+
+
+def offered(site: Site) -> list[dict[str, Any]]:
+    """Products on offer and their charging standards (Art. 35): free of charge, or the price
+    in force and what it is per."""
+    with site.store.read() as session:
+        return [{k: v for k, v in p.as_dict().items() if k in _OFFERED_FIELDS}
+                for p in commerce_products.offered(session)]
+
+
+_annual: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+
+
+def annual_report(site: Site, year: int) -> dict[str, Any]:
+    """The public part of a year's operation report (computed at most every
+    :data:`DISCLOSURE_SECONDS`): see :func:`reporting.annual.public`."""
+    key = (str(getattr(site, "root", id(site))), year)
+    with _disclosed_lock:
+        kept = _annual.get(key)
+        if kept and time.monotonic() - kept[0] < DISCLOSURE_SECONDS:
+            return kept[1]
+    with site.store.read() as session:
+        made = annual.public(annual.annual(session, site.policy, year))
+    with _disclosed_lock:
+        _annual[key] = (time.monotonic(), made)
+    return made

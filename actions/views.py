@@ -438,19 +438,6 @@ class ListedProduct(View):
     prices: list[PriceView]
 
 
-class OfferedProduct(View):
-    """A product on the public list of products and charging standards (Art. 35)."""
-    product_no: str
-    name: str
-    org: str
-    category: str
-    free: bool
-    sources: list[str]
-    price_cents: int | None
-    price_unit: str
-    listed_at: str | None
-
-
 class BookingView(View):
     id: int
     kind: str  # sale or cost

@@ -145,8 +145,7 @@ def decide_price(session: Session, actor: Actor, policy: Policy, product_id: int
 
 def withdraw(session: Session, actor: Actor, product_id: int) -> Product:
     """No longer offer a product (its operator or an administrator); its books stay."""
-    if actor.role != Role.ADMIN:
-        permit(actor, Action.PRODUCT_LIST)
+    permit(actor, Action.PRODUCT_WITHDRAW)
     product = get(session, actor, product_id)
     if actor.role != Role.ADMIN and product.org != actor.org:
         raise ProductNotFound("no product {id}", id=product_id)

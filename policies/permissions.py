@@ -35,6 +35,7 @@ class Action(StrEnum):
     CASE_HANDLE = "case.handle"
     PRODUCT_LIST = "product.list"  # register a released product for use or sale (Art. 27)
     PRODUCT_READ = "product.read"
+    PRODUCT_WITHDRAW = "product.withdraw"
     PRODUCT_PRICE = "product.price"  # approve or reject a commercial product's price (Art. 29)
     FINANCE_RECORD = "finance.record"  # a sale or a cost of the operator's products
     FINANCE_READ = "finance.read"
@@ -82,6 +83,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CASE_HANDLE: frozenset({Role.ADMIN}),
     Action.PRODUCT_LIST: frozenset({Role.MERCHANT}),
     Action.PRODUCT_READ: _READERS,
+    Action.PRODUCT_WITHDRAW: frozenset({Role.MERCHANT, Role.ADMIN}),
     Action.PRODUCT_PRICE: frozenset({Role.ADMIN}),
     Action.FINANCE_RECORD: frozenset({Role.MERCHANT}),
     Action.FINANCE_READ: _AUDITORS | {Role.MERCHANT},

@@ -154,9 +154,16 @@ def annual(session: Session, policy: Policy, year: int) -> dict[str, Any]:
 
 
 def public(full: dict[str, Any]) -> dict[str, Any]:
-    """What the public reads of the report: each operator's costs and income stay with the
-    authorities; the totals are public."""
-    return {k: v for k, v in full.items() if k != "finance"}
+    """What the public reads of the report: counts of the operation, the changes of charging
+    standards (public anyway, Art. 35), the use of datasets in jobs and releases, and the
+    review timeliness. An operator's sales, costs, income and shares stay with the authorities
+    (with one operator a total is its own books), as do rows produced and security counts,
+    which a merchant could difference against its own work."""
+    return {"year": full["year"], "currency": full["currency"],
+            "operation": full["operation"], "fee_changes": full["fee_changes"],
+            "data_use": [{k: u[k] for k in ("dataset", "jobs", "releases")}
+                         for u in full["data_use"]],
+            "review_timeliness": full["review_timeliness"]}
 
 
 def _cell(field: str, value: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from accounts.users import User
-from actions import Context, applications, catalog, egress, jobs, ledger, users
+from actions import Context, applications, catalog, commerce, egress, jobs, ledger, users
 from catalog.applications import Request
 from catalog.datasets import Registration
 from egress.bundle import verify_bundle
@@ -171,6 +171,17 @@ def run_demo(home: Home, seed: int = 20251125,
     bundle = home.data.fetch(release["path"])
     verified = verify_bundle(bundle, (home.keys_dir / "platform_ed25519.pub.pem").read_bytes())
     say(f"Released {release['product_no']} to {bundle}; verified: {verified['valid']}")
+    # The release registered as a commercial product (Art. 27, 29): its price approved by
+    # the administrator, a first sale booked and the year's operation report drawn.
+    product = commerce.register(acting["merchant"], release["id"], "industry",
+                                "按区县、科室的月度门诊量与平均费用统计，供卫生资源规划使用",
+                                "copy", 50_000, "数据加工与人工审核成本")
+    commerce.decide_price(acting["admin"], product["id"], True, "符合政府指导价")
+    sale = commerce.book(acting["merchant"], "sale", "某市卫生规划研究院",
+                         product_id=product["id"], quantity=2)
+    annual_sales = commerce.annual_report(operator, time.gmtime().tm_year)["totals"]["income"]
+    say(f"Product {product['id']} on sale at 500.00 per copy; first sale "
+        f"{sale['amount_cents'] / 100:.2f}; income this year {annual_sales / 100:.2f}")
     ledger_check = ledger.verify(operator)
     say(f"Ledger: {ledger_check['events']} events, valid: {ledger_check['valid']}")
     return {
@@ -178,6 +189,7 @@ def run_demo(home: Home, seed: int = 20251125,
         "datasets": registered, "application_id": app_id, "grant_id": grant_id,
         "job_id": job_id, "job_rows": job["output"]["rows_text"], "egress_id": egress_id,
         "product_no": release["product_no"], "release_id": release["id"],
+        "product_id": product["id"], "sale_id": sale["id"],
         "release_path": str(bundle), "release_verified": verified["valid"],
         "ledger_events": ledger_check["events"], "ledger_valid": ledger_check["valid"],
         "tokens": tokens,

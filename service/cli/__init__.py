@@ -12,6 +12,7 @@ from service.cli import (
     applications,
     cases,
     catalog,
+    commerce,
     egress,
     jobs,
     ledger,
@@ -31,7 +32,7 @@ def main() -> None:
 
 
 for _module in (setup, users, catalog, applications, jobs, egress, ledger, notices, quality,
-                cases, tools):
+                cases, commerce, tools):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -205,6 +205,36 @@ def report_usage(since: str, until: str, fmt: str, part: str) -> None:
                json.dumps(data, ensure_ascii=False, indent=2), nl=fmt == "json")
 
 
+@report.command("annual")
+@click.option("--year", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html", "csv", "xlsx"]),
+              default="md", show_default=True)
+@click.option("--table", type=click.Choice(["sales", "finance", "fee_changes", "distribution",
+                                            "data_use"]), default="sales", show_default=True,
+              help="what the CSV lists")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="write to a file (needed for xlsx)")
+def report_annual(year: int, fmt: str, table: str, out: Path | None) -> None:
+    """The annual operation report (Art. 37): operation, data use, sales, costs and income,
+    changes of charging standards, the distribution of income, security."""
+    from actions import commerce
+    from reporting import annual
+
+    data = commerce.annual_report(operating(), year)
+    if fmt == "xlsx":
+        if out is None:
+            raise click.UsageError("an XLSX workbook is written to a file: give --out")
+        out.write_bytes(annual.as_xlsx(data))
+        click.echo(f"wrote {out}")
+        return
+    text = annual.as_csv(data, table) if fmt == "csv" else annual.render(data, fmt)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
 @click.group()
 def keys() -> None:
     """The platform's signing key (operator of the home)."""

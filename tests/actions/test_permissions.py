@@ -13,6 +13,7 @@ from actions import (
     applications,
     cases,
     catalog,
+    commerce,
     egress,
     jobs,
     ledger,
@@ -46,6 +47,12 @@ CALLS = {
     Action.QUALITY_REPORT: lambda c: quality.report(c, "nope", "other", [], "x"),
     Action.QUALITY_READ: lambda c: quality.search(c),
     Action.QUALITY_ANSWER: lambda c: quality.answer(c, 999, "reject", "x"),
+    Action.PRODUCT_LIST: lambda c: commerce.register(c, 999, "industry", "d", "call", 1, "b"),
+    Action.PRODUCT_READ: lambda c: commerce.search(c),
+    Action.PRODUCT_WITHDRAW: lambda c: commerce.withdraw(c, 999),
+    Action.PRODUCT_PRICE: lambda c: commerce.decide_price(c, 999, True, ""),
+    Action.FINANCE_RECORD: lambda c: commerce.book(c, "cost", "x", 1),
+    Action.FINANCE_READ: lambda c: commerce.books(c),
     Action.GRANT_READ: lambda c: applications.grants(c),
     Action.GRANT_REVOKE: lambda c: applications.revoke(c, 999, "r"),
     Action.JOB_SUBMIT: lambda c: jobs.submit(c, 999, "SELECT 1 AS x", "x"),
@@ -101,4 +108,5 @@ def test_the_regulator_may_read_and_may_change_nothing():
     assert reading == {Action.ACCOUNT_READ, Action.ACCOUNT_TOKEN, Action.DATASET_READ,
                        Action.APPLICATION_READ, Action.GRANT_READ, Action.JOB_READ,
                        Action.EGRESS_READ, Action.RELEASE_READ, Action.QUALITY_READ,
-                       Action.CASE_READ, Action.LEDGER_AUDIT}
+                       Action.CASE_READ, Action.LEDGER_AUDIT, Action.PRODUCT_READ,
+                       Action.FINANCE_READ}

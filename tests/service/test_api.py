@@ -83,6 +83,16 @@ EXPECTED = {
     ("GET", "/api/v1/lineage/{node}"): {A, G},
     ("GET", "/api/v1/ledger/consistency"): {A, G},
     ("GET", "/api/v1/usage"): {A, G},
+    ("POST", "/api/v1/commerce/products"): {M},
+    ("GET", "/api/v1/commerce/products"): {M, R, A, G},
+    ("GET", "/api/v1/commerce/products/{product_id}"): {M, R, A, G},
+    ("POST", "/api/v1/commerce/products/{product_id}/price"): {M},
+    ("POST", "/api/v1/commerce/products/{product_id}/price/decision"): {A},
+    ("POST", "/api/v1/commerce/products/{product_id}/withdrawal"): {M, A},
+    ("POST", "/api/v1/commerce/bookings"): {M},
+    ("GET", "/api/v1/commerce/bookings"): {M, A, G},
+    ("POST", "/api/v1/commerce/bookings/{booking_id}/void"): {M},
+    ("GET", "/api/v1/reports/annual"): {A, G},
 }
 
 
@@ -114,7 +124,8 @@ def routes(app):
 
 # Read without a token (Measures Art. 11, 35): tests/service/test_web_public.py.
 PUBLIC = {("GET", "/api/v1/public/catalog"), ("GET", "/api/v1/public/catalog/{name}"),
-          ("GET", "/api/v1/public/catalog/{name}/preview"), ("GET", "/api/v1/public/disclosure")}
+          ("GET", "/api/v1/public/catalog/{name}/preview"), ("GET", "/api/v1/public/disclosure"),
+          ("GET", "/api/v1/public/products"), ("GET", "/api/v1/public/annual")}
 
 
 def test_every_endpoint_is_in_the_role_matrix(client):

@@ -7,6 +7,7 @@ from service.api.routes import (
     applications,
     cases,
     catalog,
+    commerce,
     egress,
     jobs,
     ledger,
@@ -18,7 +19,7 @@ from service.api.routes import (
 
 router = APIRouter()
 for part in (users, catalog, applications, jobs, egress, ledger, notices, public, quality,
-             cases):
+             cases, commerce):
     router.include_router(part.router)
 
 __all__ = ["router"]

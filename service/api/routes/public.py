@@ -48,3 +48,18 @@ def public_disclosure(request: Request,
                       year: Annotated[int, Query(ge=2000, le=9999)]) -> dict[str, Any]:
     """A year's disclosure: grants, released products, review timeliness, supply and use."""
     return public.disclosed(_home(request), year)
+
+
+@router.get("/public/products")
+def public_products(request: Request) -> list[dict[str, Any]]:
+    """Products on offer and their charging standards: free of charge, or the approved price
+    (hundredths of the policy's currency) and what it is per."""
+    return public.offered(_home(request))
+
+
+@router.get("/public/annual")
+def public_annual(request: Request,
+                  year: Annotated[int, Query(ge=2000, le=9999)]) -> dict[str, Any]:
+    """The public part of a year's operation report: counts of the operation, changes of
+    charging standards, use of datasets and review timeliness."""
+    return public.annual_report(_home(request), year)
