@@ -35,8 +35,10 @@ def record(session: Session, actor: Actor, policy: Policy, kind: str, counterpar
         raise InvalidCommerce("a booking is a sale or a cost, not {value!r}",
                               value=str(kind)[:20])
     when = _day(day)
-    counterparty = names.text(counterparty, "buyer" if kind == BookingKind.SALE else "payee",
-                              policy.text.name_length)
+    if kind == BookingKind.SALE:
+        counterparty = names.text(counterparty, "buyer", policy.text.name_length)
+    else:
+        counterparty = names.text(counterparty, "payee", policy.text.name_length)
     note = names.text(note, "note", policy.text.long_length, required=False, multiline=True)
     product = None
     if product_id is not None:

@@ -18,6 +18,7 @@ from service.web import (
     admin_pages,
     case_pages,
     catalog_pages,
+    commerce_pages,
     egress_pages,
     notice_pages,
     provider_pages,
@@ -134,7 +135,8 @@ def console_error(request: Request, status: int, message: object) -> Response:
 
 def mount(app: FastAPI) -> None:
     for module in (account, catalog_pages, work_pages, egress_pages, provider_pages,
-                   admin_pages, notice_pages, public_pages, quality_pages, case_pages):
+                   admin_pages, notice_pages, public_pages, quality_pages, case_pages,
+                   commerce_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("service.web") / "static")),
               name="static")

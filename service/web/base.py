@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from accounts.sessions import Signed, lookup, put_flash, take_flash
 from actions import Context, Dispatcher
 from catalog.workdays import working_days_between
+from commerce.money import decimal
 from policies import Actor, Forbidden, Role
 from policies.errors import DomainError
 from policies.permissions import Action, roles_for
@@ -47,6 +48,7 @@ env = Environment(loader=PackageLoader("service.web", "templates"),
 env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 env.globals["languages"] = i18n.LANGUAGES
 env.filters["number"] = i18n.number
+env.filters["money"] = lambda amount: decimal(amount) if isinstance(amount, int) else ""
 env.filters["t"] = i18n.gettext
 env.filters.update(words.FILTERS)
 env.globals["known_domains"] = [label.split(":", 1)[1] for label in DOMAIN_LABELS]
@@ -257,6 +259,13 @@ NOTICES = {
     "quality_answered": N_("Your answer was recorded."),
     "case_opened": N_("The case was opened; the platform responds by the date shown."),
     "case_handled": N_("The case was updated."),
+    "product_registered": N_("The product was registered."),
+    "price_proposed": N_("The price was proposed; the one in force stays until it is approved."),
+    "price_decided": N_("The price decision was recorded."),
+    "product_withdrawn": N_("The product was withdrawn."),
+    "sale_booked": N_("The sale was booked."),
+    "cost_booked": N_("The cost was booked."),
+    "booking_voided": N_("The booking was voided."),
     "agreement_accepted": N_("The agreement was accepted; the workspace is open."),
     "attached": N_("The document was filed with the application."),
     "detached": N_("The document was taken back."),

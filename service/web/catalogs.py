@@ -23,11 +23,13 @@ DOMAIN_MODULES = (("egress", "findings.py", {"N_": None}),
 # Packages whose errors a user reads, and the error classes whose first argument is a
 # sentence's template (``NotFound("no job {job_id}", job_id=...)``); ``identifier`` and
 # ``text`` name the field they check ("output name"), which an error sentence then holds.
-ERROR_PACKAGES = ("accounts", "cases", "catalog", "egress", "sandbox", "storage", "synth", "notices",
+ERROR_PACKAGES = ("accounts", "cases", "catalog", "commerce", "egress", "sandbox", "storage", "synth",
+                  "notices",
                   "anonymize", "reporting", "actions", "service")
 ERROR_MODULES = ("policies/permissions.py", "policies/lifecycle.py")  # the rest: policy files
 ERROR_CLASSES = ("AccountError", "AnonymizeError", "BadPeriod", "BadQuery", "BadReport", "CaseError",
-                 "CaseNotFound", "CatalogError", "InvalidCase",
+                 "CaseNotFound", "CatalogError", "InvalidCase", "CommerceError",
+                 "InvalidCommerce", "ProductNotFound", "CommerceConflict",
                  "Conflict", "DomainError", "EgressError", "Forbidden", "GrantUnusable",
                  "GraphUnavailable", "InvalidInput", "InvalidRequest", "MailUnavailable",
                  "MoveRefused", "NotFound", "NotInitialized", "NoticeError", "OperatorError",

@@ -55,3 +55,19 @@ def public_disclosure(request: Request, _: Open, year: int | None = None) -> HTM
     chosen = year if year in years else years[0]
     return _render(request, "public_disclosure.html", r=public.disclosed(home, chosen),
                    years=years, year=chosen)
+
+
+@router.get("/public/products", response_class=HTMLResponse)
+def public_products(request: Request, _: Open) -> HTMLResponse:
+    home = home_of(request)
+    return _render(request, "public_products.html", rows=public.offered(home),
+                   currency=home.policy.commerce.currency)
+
+
+@router.get("/public/annual", response_class=HTMLResponse)
+def public_annual(request: Request, _: Open, year: int | None = None) -> HTMLResponse:
+    home = home_of(request)
+    years = public.disclosure_years(home) or [dt.datetime.now(dt.UTC).year]
+    chosen = year if year in years else years[0]
+    return _render(request, "public_annual.html", r=public.annual_report(home, chosen),
+                   years=years, year=chosen)

@@ -43,6 +43,19 @@ CASES = (N_("case:appeal"), N_("case:complaint"), N_("case:incident"), N_("in_pr
 QUALITY = (N_("acknowledged"), N_("fixed"), N_("acknowledge"), N_("issue:missing_values"),
            N_("issue:wrong_values"), N_("issue:inconsistent"), N_("issue:outdated"),
            N_("issue:schema"), N_("issue:other"), N_("overdue"))
+COMMERCE = (N_("category:public_governance"), N_("category:public_welfare"),
+            N_("category:industry"), N_("category:sector"), N_("unit:call"), N_("unit:record"),
+            N_("unit:copy"), N_("unit:month"), N_("unit:year"), N_("listed"), N_("withdrawn"),
+            N_("pending"), N_("approved"), N_("rejected"), N_("booking:sale"),
+            N_("booking:cost"), N_("annual:sales"), N_("annual:finance"),
+            N_("annual:fee_changes"), N_("annual:distribution"), N_("annual:data_use"),
+            N_("field:product_no"), N_("field:product"), N_("field:org"), N_("field:category"),
+            N_("field:free"), N_("field:quantity"), N_("field:bookings"), N_("field:income"),
+            N_("field:cost"), N_("field:net"), N_("field:previous"), N_("field:price"),
+            N_("field:unit"), N_("field:approved"), N_("field:party"), N_("field:kind"),
+            N_("field:amount"), N_("field:dataset"), N_("field:jobs"), N_("field:releases"),
+            N_("field:rows_produced"), N_("party:platform"), N_("party:dataset"),
+            N_("party:operator"))
 FREQUENCIES = (N_("frequency:realtime"), N_("frequency:daily"), N_("frequency:weekly"),
                N_("frequency:monthly"), N_("frequency:quarterly"), N_("frequency:yearly"),
                N_("frequency:irregular"))
@@ -114,6 +127,10 @@ ACTION_LABELS = (
     N_("action:application.attached"), N_("action:application.detached"),
     N_("action:quality.reported"), N_("action:quality.answered"), N_("action:quality.fixed"),
     N_("action:case.opened"), N_("action:case.responded"), N_("action:case.resolved"),
+    N_("action:product.listed"), N_("action:product.withdrawn"),
+    N_("action:product.price_proposed"), N_("action:product.price_approved"),
+    N_("action:product.price_rejected"), N_("action:finance.booked"),
+    N_("action:finance.voided"),
     N_("action:application.reopened"), N_("action:grant.agreement_accepted"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),
@@ -146,5 +163,5 @@ POLICY_SECTIONS = (
     N_("section:catalog"), N_("section:text"), N_("section:sandbox"), N_("section:scan"),
     N_("section:synth"), N_("section:egress"), N_("section:egress.disclosure"),
     N_("section:web"), N_("section:api"), N_("section:workers"), N_("section:notifications"),
-    N_("section:cases"),
+    N_("section:cases"), N_("section:commerce"),
 )

@@ -501,6 +501,44 @@ def test_admin_verifies_the_ledger_and_opens_the_lineage_picture(site):
 
 
 
+def test_merchant_sells_its_release_and_the_admin_reads_the_year(site):
+    page = site.page("merchant")
+    page.goto(site.url + "/products")
+    page.select_option("#category", "industry")
+    page.fill("#description", "区县门诊统计服务")
+    page.select_option("#unit", "copy")
+    page.fill("#price", "500.00")
+    page.fill("#basis", "计算资源与人工成本")
+    site.shot(page, "merchant-products")
+    page.click("#register-product button[type=submit]")
+    page.wait_for_url(re.compile(r"/products/\d+\?done=product_registered"))
+    product = page.url.split("?")[0]
+    admin = site.page("admin")
+    admin.goto(product)
+    admin.fill("#note", "符合政府指导价")
+    admin.click("#decide-price button[value=approve]")
+    admin.wait_for_url(re.compile(r"done=price_decided"))
+    site.shot(admin, "admin-product-priced")
+    page.goto(product)
+    page.fill("#quantity", "2")
+    page.fill("#buyer", "某市卫生规划研究院")
+    page.click("#book-sale button[type=submit]")
+    page.wait_for_url(re.compile(r"done=sale_booked"))
+    assert page.locator("#product-books tbody tr").count() == 1
+    site.shot(page, "merchant-product-sold")
+    admin.goto(site.url + "/admin/annual")
+    assert admin.locator("#income").inner_text().startswith("1000.00")
+    site.shot(admin, "admin-annual")
+    visitor = site.browser.new_page(locale="zh-CN" if site.lang == "zh_CN" else "en-US")
+    for path, name in (("/public/products", "public-products"),
+                       ("/public/annual", "public-annual")):
+        visitor.goto(site.url + path)
+        assert visitor.locator("h1").count() == 1
+        site.shot(visitor, name)
+    assert "某市卫生规划研究院" not in visitor.content()
+    visitor.close()
+
+
 def test_the_language_check_catches_words_of_the_other_language():
     assert foreign_words(["提交申请", "上传 CSV 文件", "Submit 申请"], "zh_CN") == ["Submit"]
     assert foreign_words(["Submit", "Upload a CSV file"], "en") == []

@@ -45,6 +45,8 @@ PAGES = {
     "/admin/ledger/999": {A, G}, "/admin/lineage": {A, G}, "/admin/report": {A, G},
     "/admin/usage": {A, G}, "/admin/usage.csv": {A, G},
     "/admin/alerts": {A},
+    "/products": READERS, "/products/999": READERS, "/books": {M, A, G},
+    "/admin/annual": {A, G}, "/admin/annual.csv": {A, G}, "/admin/annual.xlsx": {A, G},
 }
 
 
@@ -282,6 +284,16 @@ def test_every_message_has_chinese_and_every_identifier_an_english_label():
     assert [m for m in used if not chinese[m] or chinese[m] == ("",)] == []
     assert [m for m in used if catalogs.needs_label(m) and not english.get(m)] == []
     assert "raw_exposure" in used and english["raw_exposure"] == "raw exposure"
+
+
+def test_every_policy_section_has_a_label_in_both_languages():
+    from policies.sections import SECTIONS
+    from service.web.vocabulary import POLICY_SECTIONS
+
+    chinese, english = translations("zh_CN"), translations("en")
+    for section in SECTIONS:
+        key = f"section:{section.NAME}"
+        assert key in POLICY_SECTIONS and chinese.get(key) and english.get(key), key
 
 
 def test_pages_carry_security_headers_and_api_errors_stay_problem_json(app):
