@@ -131,6 +131,36 @@ class AttachmentView(View):
     uploaded_at: str | None
 
 
+class ConsentView(View):
+    """A consent record: the person only as the first characters of a keyed digest."""
+    id: int
+    dataset: str
+    subject: str  # 12 hex characters of the digest: tells records apart, names no one
+    columns: list[str] | None  # the scope; None: every column
+    reference: str
+    given_on: str
+    expires_on: str | None
+    recorded_at: str | None
+    ended_at: str | None
+    status: str  # catalog.consent.STATUSES
+
+
+class ConsentSummary(View):
+    dataset: str
+    required: bool
+    person_key: str | None
+    counts: dict[str, int]  # per status
+
+
+class ConsentChange(View):
+    dataset: str
+    recorded: int | None = None
+    superseded: int | None = None
+    batch_sha256: str | None = None
+    withdrawn: int | None = None
+    ids: list[int] | None = None
+
+
 class QualityIssueView(View):
     id: int
     dataset: str
@@ -286,6 +316,8 @@ class DatasetView(View):
     department: str = ""  # the providing department (数源部门)
     update_frequency: str = "irregular"
     field_names: dict[str, str] = Field(default_factory=dict)  # column -> Chinese field name
+    # Used with its subjects' consent: real jobs see only consenting persons' rows.
+    consent_required: bool = False
     version: int
     rows: int
     columns: int

@@ -347,6 +347,7 @@ def describe(dataset: Dataset, detail: bool = False) -> dict[str, Any]:
         "level": dataset.level, "attribute": dataset.attribute, "version": latest.version,
         "department": dataset.department or "", "update_frequency": dataset.update_frequency,
         "field_names": dataset.field_names or {},
+        "consent_required": bool(dataset.consent_required),
         "rows": latest.rows, "columns": len(latest.schema),
         "suggested_level": latest.suggested_level,
     }

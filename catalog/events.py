@@ -104,6 +104,26 @@ class Overdue(Payload):
     deadline: str
 
 
+class ConsentRequired(Payload):
+    dataset: str
+    required: bool
+    person_key: str | None  # the column whose values the consents name
+
+
+class ConsentRecorded(Payload):
+    dataset: str
+    records: int
+    superseded: int  # earlier consents of the same persons the new ones replaced
+    batch_sha256: str  # of the batch's sorted person digests: which batch, not who
+    first_id: int
+    last_id: int
+
+
+class ConsentWithdrawn(Payload):
+    dataset: str
+    consent_ids: list[int]
+
+
 class QualityReported(Payload):
     dataset: str
     version: int
@@ -180,6 +200,13 @@ APPLICATION_DEEMED_APPROVED = event("application.deemed_approved", "application"
                                     "overdue, approved by the policy's overdue action", Overdue)
 APPLICATION_ESCALATED = event("application.escalated", "application",
                               "overdue, and silence may not approve it", Overdue)
+CONSENT_REQUIRED = event("consent.required", "dataset",
+                         "a dataset is (or no longer is) used with its subjects' consent",
+                         ConsentRequired)
+CONSENT_RECORDED = event("consent.recorded", "dataset", "consents were filed",
+                         ConsentRecorded)
+CONSENT_WITHDRAWN = event("consent.withdrawn", "dataset", "consents were withdrawn",
+                          ConsentWithdrawn)
 QUALITY_REPORTED = event("quality.reported", "quality",
                          "a merchant reported a data-quality issue on a dataset version",
                          QualityReported)

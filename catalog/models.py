@@ -45,6 +45,9 @@ class Dataset(Base):
     # Column name -> its Chinese field name (字段中文名), as the provider gave it.
     field_names: Mapped[dict[str, str] | None] = mapped_column(JSON)
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")  # catalog.search
+    # Personal data used with its subjects' consent (PIPL Art. 13-16; Measures Art. 25): real
+    # jobs see only the rows of persons whose consent is in force and covers the granted columns.
+    consent_required: Mapped[bool] = mapped_column(Boolean, default=False)
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset", order_by="DatasetVersion.version"
     )
@@ -223,6 +226,45 @@ class QualityIssue(Base):
                 "reply": self.reply, "answered_by": self.answered_by,
                 "answered_at": iso(self.answered_at), "fixed_version": self.fixed_version,
                 "closed_at": iso(self.closed_at)}
+
+
+class ConsentRecord(Base):
+    """One person's consent to the use of their rows of a dataset. The person appears only as
+    a keyed digest of the dataset's person key (:func:`catalog.consent.digest`); the value is
+    never stored. ``columns`` is the consent's scope (None: every column)."""
+
+    __tablename__ = "catalog_consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("catalog_datasets.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    columns: Mapped[list[str] | None] = mapped_column(JSON)
+    reference: Mapped[str] = mapped_column(String(100), default="")  # the consent form's number
+    given_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when the person withdrew, or when a newer consent of theirs replaced this one.
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # withdrawn | superseded
+    dataset: Mapped[Dataset] = relationship()
+
+    def status(self, today: dt.date) -> str:
+        if self.end_reason:
+            return self.end_reason
+        if self.given_on > today:
+            return "future"
+        if self.expires_on is not None and self.expires_on < today:
+            return "expired"
+        return "active"
+
+    def as_dict(self, today: dt.date) -> dict[str, Any]:
+        return {"id": self.id, "dataset": self.dataset.name, "subject": self.subject[:12],
+                "columns": self.columns, "reference": self.reference,
+                "given_on": self.given_on.isoformat(),
+                "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+                "recorded_at": iso(self.recorded_at), "ended_at": iso(self.ended_at),
+                "status": self.status(today)}
 
 
 class ApplicationCheck(Base):

@@ -27,6 +27,8 @@ class Action(StrEnum):
     APPLICATION_READ = "application.read"
     APPLICATION_DECIDE = "application.decide"
     APPLICATION_CHECK = "application.check"  # the providing department's check (核查)
+    CONSENT_MANAGE = "consent.manage"  # mark a dataset as used with consent; file, withdraw
+    CONSENT_READ = "consent.read"
     QUALITY_REPORT = "quality.report"  # a data-quality issue on a dataset version
     QUALITY_READ = "quality.read"
     QUALITY_ANSWER = "quality.answer"
@@ -75,6 +77,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.APPLICATION_READ: _READERS | {Role.PROVIDER},
     Action.APPLICATION_DECIDE: frozenset({Role.REVIEWER}),
     Action.APPLICATION_CHECK: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.CONSENT_MANAGE: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.CONSENT_READ: frozenset({Role.PROVIDER, Role.ADMIN, Role.REGULATOR}),
     Action.QUALITY_REPORT: frozenset({Role.MERCHANT}),
     Action.QUALITY_READ: ALL_ROLES,
     Action.QUALITY_ANSWER: frozenset({Role.PROVIDER, Role.ADMIN}),

@@ -269,6 +269,9 @@ class Catalog(Section):
     max_name_length: int = setting(63, "longest dataset name", "characters", required=True)
     max_title_length: int = setting(200, "longest dataset title", "characters", required=True,
                                     maximum=200)
+    max_consent_rows: int = setting(
+        1_000_000, "most consent records one upload may hold (a dataset used with consent)",
+        "records")
     quality_answer_working_days: int = setting(
         5, "a providing department answers a reported data-quality issue within this",
         "working days")

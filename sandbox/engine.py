@@ -9,6 +9,7 @@ directories are relative to the job's own working directory, and messages are sc
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -38,13 +39,16 @@ def stage_key(exposures: list[Exposure]) -> str:
     for e in sorted((e for e in exposures if e.staged), key=lambda e: e.name):
         stat = e.path.stat()
         parts.append([e.name, str(e.path), stat.st_size, stat.st_mtime_ns, list(e.columns),
-                      list(e.pseudonymized), e.person])
+                      list(e.pseudonymized), e.person, e.consent, e.consent_column])
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:24]
 
 
-def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> Path | None:
+def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes,
+          consent_keys: dict[str, bytes] | None = None) -> Path | None:
     """The stage file of ``exposures`` under ``directory``, built if missing (None: nothing to
-    stage). Only granted columns are copied; concurrent jobs wait for one builder."""
+    stage). Only granted columns are copied, and of a dataset used with consent only the rows
+    of consenting persons (``consent_keys``: the digest key per such table); concurrent jobs
+    wait for one builder."""
     staged = [e for e in exposures if e.staged]
     if not staged:
         return None
@@ -78,8 +82,20 @@ def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> P
                                f"AS {PERSON_COLUMN}")
                 if e.person is not None:
                     select += f", row_number() OVER () AS {ROW_COLUMN}"
-                con.execute(f"CREATE TABLE {quote_identifier(e.name)} AS SELECT {select} "
-                            f"FROM read_parquet(?)", [str(e.path)])
+                if e.consent is None:
+                    con.execute(f"CREATE TABLE {quote_identifier(e.name)} AS SELECT {select} "
+                                f"FROM read_parquet(?)", [str(e.path)])
+                    continue
+                key = (consent_keys or {}).get(e.name)
+                if key is None or not e.consent_column or e.consent_column not in available:
+                    # Fail closed: without its key or column the consent scope cannot apply.
+                    raise JobFailed(f"the consent scope of {e.name} cannot be applied")
+                _consent_digest(con, key)
+                con.execute(
+                    f"CREATE TABLE {quote_identifier(e.name)} AS SELECT {select} "
+                    f"FROM read_parquet(?) WHERE tds__consent(CAST("
+                    f"{quote_identifier(e.consent_column)} AS VARCHAR)) IN "
+                    f"(SELECT subject FROM read_parquet(?))", [str(e.path), e.consent])
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -88,6 +104,25 @@ def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes) -> P
             if old != target:
                 old.unlink(missing_ok=True)  # an older stage: a job still using it keeps its inode
         return target
+
+
+def _consent_digest(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """``tds__consent(text)`` on the staging connection only (a job's connection never has it):
+    the digest :func:`catalog.consent.digest` files consents under."""
+    import hmac
+    import unicodedata
+
+    from anonymize.operators import per_distinct
+
+    def one(value: object) -> str:
+        text = unicodedata.normalize("NFC", str(value)).strip()
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+    with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
+        con.remove_function("tds__consent")  # the previous table's key
+    con.create_function("tds__consent", lambda values: per_distinct(values, one),
+                        [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="arrow",
+                        null_handling="special")
 
 
 def _projected(exposure: Exposure) -> Any:

@@ -8,6 +8,7 @@ ledger event. Jobs never run here: a worker (``sandbox.pool``) runs each in its 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymize.entities import PERSONAL_ENTITIES
-from catalog import applications
+from catalog import applications, consent
 from catalog.applications import workspace_path
 from catalog.files import sha256_file
 from catalog.models import ApplicationItem, Grant, utcnow
@@ -32,7 +33,7 @@ from policies import SYSTEM, Actor, Policy, Role
 from policies.permissions import Action, permit
 from sandbox import budget, events, gate, visibility
 from sandbox.engine import first_rows
-from sandbox.errors import Conflict, NotFound, QueryRefused, storage_error
+from sandbox.errors import Conflict, JobFailed, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, DRAFT_PREFIX, FINAL_STATES, Job
 from sandbox.spec import Exposure
 from sandbox.states import JOBS, JobStatus
@@ -67,9 +68,13 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
         version = item.dataset_version
         path = (data.fetch(version.path) if target == "real"
                 else ensure_preview(data, version, rows))
+        consent = column = None
+        if target == "real" and version.dataset.consent_required:
+            consent, column = consent_file(session, data, grant, item)
         found.append(Exposure(version.dataset.name, path, tuple(item.columns),
                               pseudonymized=pseudonymized_columns(policy, item),
-                              person=(version.person_key() or "") if persons else None))
+                              person=(version.person_key() or "") if persons else None,
+                              consent=consent, consent_column=column))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")
     if before_job is not None:
@@ -79,6 +84,32 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
         found.append(Exposure(job.output_name, data.fetch(job.output_path), columns,
                               staged=False))
     return found
+
+
+def consent_file(session: Session, data: Storage, grant: Grant,
+                 item: ApplicationItem) -> tuple[str, str]:
+    """The file of the digests of the persons whose consent covers ``item``'s columns today,
+    and the column they digest. Named by its content, so that a new consent, a withdrawal or an
+    expiry gives the stage a new key and the next job a rebuilt stage. Fails closed: a dataset
+    used with consent but without a person key exposes nothing."""
+    import pyarrow as pa  # here: job submission paths that never stage need not load Arrow
+    import pyarrow.parquet as pq
+
+    version = item.dataset_version
+    column = version.person_key()
+    if column is None:
+        raise JobFailed(f"{version.dataset.name} is used with consent but has no person key: "
+                        "its provider marks one")
+    subjects = consent.covering(session, version.dataset, item.columns)
+    content = hashlib.sha256("\n".join([column, *subjects]).encode()).hexdigest()[:24]
+    folder = Path(data.local(f"{workspace_path(grant.id)}/consent"))
+    target = folder / f"{version.dataset.name}-{content}.parquet"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        pq.write_table(pa.table({"subject": pa.array(subjects, pa.string())}), partial)
+        os.replace(partial, target)
+    return str(target), column
 
 
 def pseudonymized_columns(policy: Policy, item: ApplicationItem) -> tuple[str, ...]:
@@ -238,12 +269,17 @@ def claim(session: Session, policy: Policy, data: Storage, worker: str,
             _finish(session, job, "failed", "the grant ended before the job could run",
                     "grant_ended")
             continue
+        try:
+            tables = exposures(session, data, policy, grant, job.target, before_job=job.id)
+        except JobFailed as exc:  # a consent scope that cannot be applied: fail, never retry
+            _finish(session, job, "failed", str(exc), "consent_unusable")
+            continue
         job.status = JOBS.move(job.id, job.status, JobStatus.RUNNING).value
         job.worker, job.attempts = worker, job.attempts + 1
         job.started_at = job.heartbeat_at = utcnow()
         append(session, SYSTEM, events.JOB_RUNNING, f"job:{job.id}",
                {"attempt": job.attempts, "worker": worker})
-        return job, exposures(session, data, policy, grant, job.target, before_job=job.id)
+        return job, tables
 
 
 def complete(session: Session, data: Storage, job_id: int, worker: str, outcome: dict[str, Any],

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from anonymize.operators import pseudonym_key
 from catalog.applications import workspace_path
+from catalog.consent import digest_key
 from policies import Policy
 from sandbox import jobs
 from sandbox.models import FINAL_STATES, Job
@@ -83,6 +84,9 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
         # of any guess (a dictionary of names) and reverse the column.
         "stage_key": pseudonym_key(secret, f"grant:{job.grant_id}").hex(),
         "pseudonym_key": pseudonym_key(secret, f"grant:{job.grant_id}:sql").hex(),
+        # Keys of the consent digests of the datasets used with consent (catalog.consent).
+        "consent_keys": {t.name: digest_key(secret, t.name).hex() for t in tables
+                         if t.consent},
         "keep_output": True, "show_rows": show_rows,
     }
 

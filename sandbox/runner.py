@@ -90,7 +90,9 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
                        spec.get("target", "simulated"))
         lap("gate")
         stage_file = engine.stage(Path(spec["stage_dir"]), exposures,
-                                  bytes.fromhex(spec["stage_key"])) \
+                                  bytes.fromhex(spec["stage_key"]),
+                                  {k: bytes.fromhex(v)
+                                   for k, v in spec.get("consent_keys", {}).items()}) \
             if spec.get("stage_dir") else None
         os.chdir(workdir)
         if stage_file is not None:

@@ -35,17 +35,24 @@ class Exposure:
     pseudonymized: tuple[str, ...] = field(default=())
     person: str | None = None
     native: bool = False
+    # A dataset used with consent: the Parquet file of the digests of the persons whose consent
+    # covers the granted columns today, and the column whose values they digest. Only their
+    # rows are staged (the digest key comes with the job's spec, never with the table).
+    consent: str | None = None
+    consent_column: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "columns": list(self.columns),
                 "staged": self.staged, "pseudonymized": list(self.pseudonymized),
-                "person": self.person, "native": self.native}
+                "person": self.person, "native": self.native, "consent": self.consent,
+                "consent_column": self.consent_column}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Exposure:
         return cls(raw["name"], Path(raw["path"]), tuple(raw["columns"]), bool(raw["staged"]),
                    tuple(raw.get("pseudonymized", ())), raw.get("person"),
-                   bool(raw.get("native", False)))
+                   bool(raw.get("native", False)), raw.get("consent"),
+                   raw.get("consent_column"))
 
     def visible(self) -> tuple[str, ...]:
         """The columns a query over this table sees."""

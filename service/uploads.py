@@ -60,6 +60,15 @@ def register_upload(ctx: Context, stream: BinaryIO, filename: str | None,
         return catalog_actions.register(ctx, source, registration)
 
 
+def consent_upload(ctx: Context, dataset: str, stream: BinaryIO,
+                   filename: str | None) -> dict[str, Any]:
+    """File the consents of an uploaded CSV or Parquet file (the file is deleted after)."""
+    from actions import consent as consent_actions
+
+    with saved(stream, filename, ctx.data.local("scratch"), ctx.policy.max_upload_bytes) as source:
+        return consent_actions.record_file(ctx, dataset, source)
+
+
 def parse_field_names(text: str) -> dict[str, str] | None:
     """Chinese field names as a form sends them: a JSON object, or lines ``column=名称``
     (blank lines skipped); None when nothing is given."""

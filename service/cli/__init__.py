@@ -13,6 +13,7 @@ from service.cli import (
     cases,
     catalog,
     commerce,
+    consent,
     egress,
     jobs,
     ledger,
@@ -32,7 +33,7 @@ def main() -> None:
 
 
 for _module in (setup, users, catalog, applications, jobs, egress, ledger, notices, quality,
-                cases, commerce, tools):
+                cases, commerce, consent, tools):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -257,6 +257,9 @@ NOTICES = {
     "quality_reported": N_("The issue was reported; the providing department answers by the "
                            "date shown."),
     "quality_answered": N_("Your answer was recorded."),
+    "consent_changed": N_("Saved: it applies from the next job on."),
+    "consents_recorded": N_("The consents were filed; they apply from the next job on."),
+    "consents_withdrawn": N_("The consents were withdrawn; the next job no longer sees those persons' rows."),
     "case_opened": N_("The case was opened; the platform responds by the date shown."),
     "case_handled": N_("The case was updated."),
     "product_registered": N_("The product was registered."),

@@ -56,6 +56,10 @@ COMMERCE = (N_("category:public_governance"), N_("category:public_welfare"),
             N_("field:amount"), N_("field:dataset"), N_("field:jobs"), N_("field:releases"),
             N_("field:rows_produced"), N_("party:platform"), N_("party:dataset"),
             N_("party:operator"))
+CONSENT = (N_("consent:active"), N_("consent:future"), N_("consent:expired"),
+           N_("consent:withdrawn"), N_("consent:superseded"),
+           N_("action:consent.required"), N_("action:consent.recorded"),
+           N_("action:consent.withdrawn"), N_("consent_required"))
 FREQUENCIES = (N_("frequency:realtime"), N_("frequency:daily"), N_("frequency:weekly"),
                N_("frequency:monthly"), N_("frequency:quarterly"), N_("frequency:yearly"),
                N_("frequency:irregular"))

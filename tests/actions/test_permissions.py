@@ -14,6 +14,7 @@ from actions import (
     cases,
     catalog,
     commerce,
+    consent,
     egress,
     jobs,
     ledger,
@@ -44,6 +45,8 @@ CALLS = {
     Action.CASE_OPEN: lambda c: cases.open_case(c, "complaint", "t", "d"),
     Action.CASE_READ: lambda c: cases.search(c),
     Action.CASE_HANDLE: lambda c: cases.respond(c, 999, "r"),
+    Action.CONSENT_MANAGE: lambda c: consent.require(c, "nope", True),
+    Action.CONSENT_READ: lambda c: consent.summary(c, "nope"),
     Action.QUALITY_REPORT: lambda c: quality.report(c, "nope", "other", [], "x"),
     Action.QUALITY_READ: lambda c: quality.search(c),
     Action.QUALITY_ANSWER: lambda c: quality.answer(c, 999, "reject", "x"),
@@ -109,4 +112,4 @@ def test_the_regulator_may_read_and_may_change_nothing():
                        Action.APPLICATION_READ, Action.GRANT_READ, Action.JOB_READ,
                        Action.EGRESS_READ, Action.RELEASE_READ, Action.QUALITY_READ,
                        Action.CASE_READ, Action.LEDGER_AUDIT, Action.PRODUCT_READ,
-                       Action.FINANCE_READ}
+                       Action.FINANCE_READ, Action.CONSENT_READ}

@@ -93,6 +93,12 @@ EXPECTED = {
     ("GET", "/api/v1/commerce/bookings"): {M, A, G},
     ("POST", "/api/v1/commerce/bookings/{booking_id}/void"): {M},
     ("GET", "/api/v1/reports/annual"): {A, G},
+    ("GET", "/api/v1/datasets/{name}/consent"): {P, A, G},
+    ("PUT", "/api/v1/datasets/{name}/consent"): {P, A},
+    ("GET", "/api/v1/datasets/{name}/consents"): {P, A, G},
+    ("POST", "/api/v1/datasets/{name}/consents"): {P, A},
+    ("POST", "/api/v1/datasets/{name}/consents/file"): {P, A},
+    ("POST", "/api/v1/datasets/{name}/consents/withdrawal"): {P, A},
 }
 
 

@@ -8,6 +8,7 @@ from service.api.routes import (
     cases,
     catalog,
     commerce,
+    consent,
     egress,
     jobs,
     ledger,
@@ -19,7 +20,7 @@ from service.api.routes import (
 
 router = APIRouter()
 for part in (users, catalog, applications, jobs, egress, ledger, notices, public, quality,
-             cases, commerce):
+             cases, commerce, consent):
     router.include_router(part.router)
 
 __all__ = ["router"]
