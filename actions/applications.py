@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from accounts import qualification
 from actions.context import Context
 from actions.views import AgreementView, ApplicationView, AttachmentView, GrantView
 from catalog import applications, reviews
@@ -34,6 +35,7 @@ def submit(ctx: Context, request: applications.Request) -> dict[str, Any]:
     """Apply for the data one scenario needs: one scenario, one list, one approval."""
     permit(ctx.actor, Action.APPLICATION_SUBMIT)
     with ctx.transaction() as session:
+        qualification.require_qualified(session, ctx.policy, ctx.actor.org)
         return view(ctx.actor, ctx.policy, applications.submit(session, ctx.actor, ctx.policy,
                                                           request))
 

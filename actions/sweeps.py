@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from accounts import qualification
 from actions import notices as notice_actions
 from actions.context import Context
 from catalog import applications
@@ -21,6 +22,13 @@ def overdue(ctx: Context) -> dict[str, list[int]]:
         done = applications.sweep_overdue(session, ctx.policy)
         done["escalated_egress"] = review.sweep(session, ctx.policy)
     return done
+
+
+def qualifications(ctx: Context) -> list[int]:
+    """Qualify the organizations whose public notice ended."""
+    permit(ctx.actor, Action.SWEEP)
+    with ctx.transaction() as session:
+        return qualification.sweep(session)
 
 
 def expired_grants(ctx: Context) -> list[int]:
@@ -42,6 +50,7 @@ def everything(ctx: Context) -> dict[str, Any]:
     """Every sweep once, each in its own transaction."""
     done: dict[str, Any] = overdue(ctx)
     done["expired_grants"] = expired_grants(ctx)
+    done["qualified"] = qualifications(ctx)
     done["orphan_releases"] = orphan_releases(ctx)
     done["mailed"] = notice_actions.send_digests(ctx)
     return done

@@ -131,6 +131,33 @@ class AttachmentView(View):
     uploaded_at: str | None
 
 
+class QualificationView(View):
+    id: int
+    org: str
+    status: str  # submitted, in_notice, qualified, rejected
+    credit_code: str  # 统一社会信用代码
+    legal_representative: str
+    security_officer: str  # 数据安全负责人
+    conditions: dict[str, str]  # accounts.qualification.CONDITIONS -> declaration
+    submitted_at: str | None
+    reviewed_at: str | None
+    comment: str
+    notice_from: str | None
+    notice_until: str | None  # the last day of the public notice
+    qualified_at: str | None
+
+
+class NoticedOperator(View):
+    """An organization on the public notice of operators."""
+    org: str
+    credit_code: str
+    status: str  # in_notice or qualified
+    security_officer: str
+    notice_from: str | None
+    notice_until: str | None
+    qualified_at: str | None
+
+
 class ConsentView(View):
     """A consent record: the person only as the first characters of a keyed digest."""
     id: int

@@ -27,6 +27,9 @@ class Action(StrEnum):
     APPLICATION_READ = "application.read"
     APPLICATION_DECIDE = "application.decide"
     APPLICATION_CHECK = "application.check"  # the providing department's check (核查)
+    QUALIFICATION_APPLY = "qualification.apply"  # an organization applies to be an operator
+    QUALIFICATION_READ = "qualification.read"
+    QUALIFICATION_REVIEW = "qualification.review"  # 资格审查, and withdrawal on an objection
     CONSENT_MANAGE = "consent.manage"  # mark a dataset as used with consent; file, withdraw
     CONSENT_READ = "consent.read"
     QUALITY_REPORT = "quality.report"  # a data-quality issue on a dataset version
@@ -77,6 +80,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.APPLICATION_READ: _READERS | {Role.PROVIDER},
     Action.APPLICATION_DECIDE: frozenset({Role.REVIEWER}),
     Action.APPLICATION_CHECK: frozenset({Role.PROVIDER, Role.ADMIN}),
+    Action.QUALIFICATION_APPLY: frozenset({Role.MERCHANT}),
+    Action.QUALIFICATION_READ: frozenset({Role.MERCHANT, Role.ADMIN, Role.REGULATOR}),
+    Action.QUALIFICATION_REVIEW: frozenset({Role.ADMIN}),
     Action.CONSENT_MANAGE: frozenset({Role.PROVIDER, Role.ADMIN}),
     Action.CONSENT_READ: frozenset({Role.PROVIDER, Role.ADMIN, Role.REGULATOR}),
     Action.QUALITY_REPORT: frozenset({Role.MERCHANT}),

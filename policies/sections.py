@@ -211,6 +211,12 @@ class Applications(Section):
                                       "withdrawn", "working days", required=True)
     max_grant_years: int = setting(5, "longest grant a merchant may request", "years",
                                    required=True)
+    qualified_only: bool = setting(
+        False, "only organizations whose qualification passed review and its public notice "
+        "may apply for data (Art. 20-21); turn on once the existing operators are onboarded")
+    qualification_notice_days: int = setting(
+        5, "public notice of an approved qualification before it takes effect (Art. 20: at "
+        "least 5)", "days")
     provider_check: bool = setting(
         True, "two-level review: the providing department of each listed dataset checks its part "
         "of an application before the platform's reviewer may approve it")
@@ -235,6 +241,9 @@ class Applications(Section):
     def check(self) -> None:
         if self.max_grant_years > 5:
             raise PolicyError("grants may not exceed 5 years")
+        if self.qualification_notice_days < 5:
+            raise PolicyError("applications.qualification_notice_days may not be under 5 "
+                              "(Art. 20)")
         try:
             self.agreement.format(**{k: "" for k in AGREEMENT_FIELDS})
         except (KeyError, IndexError, ValueError) as exc:

@@ -1,5 +1,6 @@
 """Every table of the product, gathered on one metadata for migrations."""
 
+import accounts.qualification
 import accounts.sessions  # noqa: F401
 import cases.models  # noqa: F401
 import catalog.models  # noqa: F401

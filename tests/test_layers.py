@@ -15,7 +15,7 @@ MAY_IMPORT = {
     "lineage": {"kernel", "policies"},
     "storage": {"kernel", "policies"},
     "catalog": {"kernel", "policies", "lineage", "storage", "anonymize", "synth"},
-    "accounts": {"kernel", "policies", "lineage", "catalog"},
+    "accounts": {"kernel", "policies", "lineage", "catalog", "anonymize"},
     "anonymize": {"kernel", "policies"},
     "synth": {"kernel", "policies", "anonymize", "catalog"},
     "sandbox": {"kernel", "policies", "lineage", "storage", "catalog", "anonymize", "synth"},

@@ -96,6 +96,7 @@ def build(rt: Runtime) -> App:
     def sweep() -> dict[str, list]:
         done: dict[str, list] = dict(sweeps.overdue(system))
         done["orphan_releases"] = sweeps.orphan_releases(system)
+        done["qualified"] = sweeps.qualifications(system)
         done["mailed"] = notice_actions.send_digests(system)
         return done
 

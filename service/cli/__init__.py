@@ -18,6 +18,7 @@ from service.cli import (
     jobs,
     ledger,
     notices,
+    qualification,
     quality,
     setup,
     tools,
@@ -33,7 +34,7 @@ def main() -> None:
 
 
 for _module in (setup, users, catalog, applications, jobs, egress, ledger, notices, quality,
-                cases, commerce, consent, tools):
+                cases, commerce, consent, qualification, tools):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -168,13 +168,14 @@ def application_withdraw(application_id: int, token: str | None, as_json: bool) 
 @application.command("sweep")
 @json_option
 def application_sweep(as_json: bool) -> None:
-    """Apply the overdue action to late applications, end expired grants and e-mail notice
-    digests (operator)."""
+    """Apply the overdue action to late applications, end expired grants, qualify the
+    organizations whose public notice ended and e-mail notice digests (operator)."""
     from actions import notices, sweeps
 
     ctx = operating()
     data = sweeps.overdue(ctx)
     data["expired_grants"] = sweeps.expired_grants(ctx)
+    data["qualified"] = sweeps.qualifications(ctx)
     data["mailed"] = notices.send_digests(ctx)
     emit(data, as_json)
 

@@ -257,6 +257,8 @@ NOTICES = {
     "quality_reported": N_("The issue was reported; the providing department answers by the "
                            "date shown."),
     "quality_answered": N_("Your answer was recorded."),
+    "qualification_submitted": N_("The application was submitted; an administrator reviews it."),
+    "qualification_reviewed": N_("The review was recorded."),
     "consent_changed": N_("Saved: it applies from the next job on."),
     "consents_recorded": N_("The consents were filed; they apply from the next job on."),
     "consents_withdrawn": N_("The consents were withdrawn; the next job no longer sees those persons' rows."),

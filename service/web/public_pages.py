@@ -71,3 +71,12 @@ def public_annual(request: Request, _: Open, year: int | None = None) -> HTMLRes
     chosen = year if year in years else years[0]
     return _render(request, "public_annual.html", r=public.annual_report(home, chosen),
                    years=years, year=chosen)
+
+
+@router.get("/public/operators", response_class=HTMLResponse)
+def public_operators(request: Request, _: Open) -> HTMLResponse:
+    """The public notice of operating organizations (Art. 20)."""
+    from actions import qualification
+
+    return _render(request, "public_operators.html",
+                   rows=qualification.noticed(home_of(request)))

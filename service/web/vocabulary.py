@@ -56,6 +56,12 @@ COMMERCE = (N_("category:public_governance"), N_("category:public_welfare"),
             N_("field:amount"), N_("field:dataset"), N_("field:jobs"), N_("field:releases"),
             N_("field:rows_produced"), N_("party:platform"), N_("party:dataset"),
             N_("party:operator"))
+QUALIFICATION = (N_("qualification:submitted"), N_("qualification:in_notice"),
+                 N_("qualification:qualified"), N_("qualification:rejected"),
+                 N_("condition:good_standing"), N_("condition:capability"),
+                 N_("condition:security_management"), N_("condition:data_management"),
+                 N_("action:qualification.submitted"), N_("action:qualification.noticed"),
+                 N_("action:qualification.rejected"), N_("action:qualification.granted"))
 CONSENT = (N_("consent:active"), N_("consent:future"), N_("consent:expired"),
            N_("consent:withdrawn"), N_("consent:superseded"),
            N_("action:consent.required"), N_("action:consent.recorded"),

@@ -18,6 +18,7 @@ from actions import (
     egress,
     jobs,
     ledger,
+    qualification,
     quality,
     sweeps,
     users,
@@ -45,6 +46,9 @@ CALLS = {
     Action.CASE_OPEN: lambda c: cases.open_case(c, "complaint", "t", "d"),
     Action.CASE_READ: lambda c: cases.search(c),
     Action.CASE_HANDLE: lambda c: cases.respond(c, 999, "r"),
+    Action.QUALIFICATION_APPLY: lambda c: qualification.apply(c, "x", "x", "x", {}),
+    Action.QUALIFICATION_READ: lambda c: qualification.search(c),
+    Action.QUALIFICATION_REVIEW: lambda c: qualification.review(c, 999, True, ""),
     Action.CONSENT_MANAGE: lambda c: consent.require(c, "nope", True),
     Action.CONSENT_READ: lambda c: consent.summary(c, "nope"),
     Action.QUALITY_REPORT: lambda c: quality.report(c, "nope", "other", [], "x"),
@@ -112,4 +116,5 @@ def test_the_regulator_may_read_and_may_change_nothing():
                        Action.APPLICATION_READ, Action.GRANT_READ, Action.JOB_READ,
                        Action.EGRESS_READ, Action.RELEASE_READ, Action.QUALITY_READ,
                        Action.CASE_READ, Action.LEDGER_AUDIT, Action.PRODUCT_READ,
-                       Action.FINANCE_READ, Action.CONSENT_READ}
+                       Action.FINANCE_READ, Action.CONSENT_READ,
+                       Action.QUALIFICATION_READ}

@@ -20,6 +20,7 @@ def test_default_policy_matches_the_measures():
 @pytest.mark.parametrize("edit,message", [
     (("retention_years = 5", "retention_years = 3"), "may not be shorter than 5 years"),
     (("max_grant_years = 5", "max_grant_years = 6"), "may not exceed 5 years"),
+    (("qualification_notice_days = 5", "qualification_notice_days = 4"), r"under 5 \(Art. 20\)"),
     (('overdue_action = "deemed_approved"', 'overdue_action = "ignore"'), "overdue_action"),
     (("review_working_days = 10", "review_working_days = -1"), "positive whole number"),
     (("[ledger]", "[ledger"), "not valid TOML"),

@@ -93,6 +93,10 @@ EXPECTED = {
     ("GET", "/api/v1/commerce/bookings"): {M, A, G},
     ("POST", "/api/v1/commerce/bookings/{booking_id}/void"): {M},
     ("GET", "/api/v1/reports/annual"): {A, G},
+    ("POST", "/api/v1/qualifications"): {M},
+    ("GET", "/api/v1/qualifications"): {M, A, G},
+    ("GET", "/api/v1/qualifications/{qualification_id}"): {M, A, G},
+    ("POST", "/api/v1/qualifications/{qualification_id}/review"): {A},
     ("GET", "/api/v1/datasets/{name}/consent"): {P, A, G},
     ("PUT", "/api/v1/datasets/{name}/consent"): {P, A},
     ("GET", "/api/v1/datasets/{name}/consents"): {P, A, G},
@@ -131,7 +135,8 @@ def routes(app):
 # Read without a token (Measures Art. 11, 35): tests/service/test_web_public.py.
 PUBLIC = {("GET", "/api/v1/public/catalog"), ("GET", "/api/v1/public/catalog/{name}"),
           ("GET", "/api/v1/public/catalog/{name}/preview"), ("GET", "/api/v1/public/disclosure"),
-          ("GET", "/api/v1/public/products"), ("GET", "/api/v1/public/annual")}
+          ("GET", "/api/v1/public/products"), ("GET", "/api/v1/public/annual"),
+          ("GET", "/api/v1/public/operators")}
 
 
 def test_every_endpoint_is_in_the_role_matrix(client):
@@ -143,7 +148,7 @@ def test_role_matrix(client, people, endpoint):
     method, path = endpoint
     url = path.replace("{name}", "nope").replace("{node}", "job:999")
     for param in ("application_id", "grant_id", "job_id", "request_id", "release_id", "seq",
-                  "issue_id", "case_id"):
+                  "issue_id", "case_id", "qualification_id"):
         url = url.replace("{" + param + "}", "999")
     anonymous = client.request(method, url, json={})
     assert anonymous.status_code == 401

@@ -14,13 +14,14 @@ from service.api.routes import (
     ledger,
     notices,
     public,
+    qualification,
     quality,
     users,
 )
 
 router = APIRouter()
 for part in (users, catalog, applications, jobs, egress, ledger, notices, public, quality,
-             cases, commerce, consent):
+             cases, commerce, consent, qualification):
     router.include_router(part.router)
 
 __all__ = ["router"]

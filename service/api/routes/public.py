@@ -63,3 +63,12 @@ def public_annual(request: Request,
     """The public part of a year's operation report: counts of the operation, changes of
     charging standards, use of datasets and review timeliness."""
     return public.annual_report(_home(request), year)
+
+
+@router.get("/public/operators")
+def public_operators(request: Request) -> list[dict[str, Any]]:
+    """The public notice of operating organizations (Art. 20): those in their notice period,
+    with its last day, and those qualified."""
+    from actions import qualification
+
+    return qualification.noticed(_home(request))
