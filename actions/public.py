@@ -116,7 +116,7 @@ def _disclose(site: Site, year: int) -> dict[str, Any]:
         report = disclosure(session, year)
     indicators = report["indicators"]
     return {
-        "year": year, "grants": report["grants"],
+        "year": year, "grants": report["grants"], "grant_changes": report["grant_changes"],
         "products": [{k: p[k] for k in ("product_no", "product", "sources", "time")}
                      for p in report["products"]],
         "review_timeliness": report["review_timeliness"],

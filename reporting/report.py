@@ -53,6 +53,8 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
     prefix = f"{year:04d}"
     applications: dict[str, dict[str, Any]] = {}
     grants, products, security = [], [], Counter()
+    known_grants: dict[str, dict[str, Any]] = {}
+    changes: list[dict[str, Any]] = []
     dataset_use: dict[str, Counter] = defaultdict(Counter)
     supply = Counter()
     egress_products: dict[str, str] = {}
@@ -70,13 +72,28 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
                 app["decided"], app["decision"] = time, action.split(".", 1)[1]
             elif action == catalog_events.APPLICATION_ESCALATED:
                 app["escalated"] = time
-        elif action == catalog_events.GRANT_CREATED and this_year:
+        elif action == catalog_events.GRANT_CREATED:
             app = applications.get(f"application:{p.get('application_id')}", {})
-            grants.append({"grant": subject, "org": p.get("org"), "scenario": app.get("scenario"),
-                           "datasets": sorted({i.get("dataset") for i in p.get("items", [])}),
-                           "from": time[:10], "until": (p.get("expires_at") or "")[:10],
-                           "agreement_sha256": p.get("agreement_sha256"),
-                           "agreement_accepted": None})
+            known_grants[subject] = {
+                "grant": subject, "org": p.get("org"), "scenario": app.get("scenario"),
+                "datasets": sorted({i.get("dataset") for i in p.get("items", [])}),
+                "from": time[:10], "until": (p.get("expires_at") or "")[:10],
+                "agreement_sha256": p.get("agreement_sha256"), "agreement_accepted": None,
+                "ended": None, "end": None}
+            if this_year:
+                grants.append(known_grants[subject])
+        elif action in (catalog_events.GRANT_REVOKED, catalog_events.GRANT_EXPIRED):
+            # Art. 23: a grant's end is disclosed as a change of its authorization.
+            grant = known_grants.get(subject)
+            how = action.split(".", 1)[1]
+            if grant is not None:
+                grant["ended"], grant["end"] = time[:10], how
+                if this_year:
+                    changes.append({k: grant[k] for k in ("grant", "org", "scenario",
+                                                          "datasets", "from", "until")}
+                                   | {"change": how, "day": time[:10]})
+            if action == catalog_events.GRANT_REVOKED and this_year:
+                security["grants_revoked"] += 1
         elif action == catalog_events.AGREEMENT_ACCEPTED:
             for grant in grants:
                 if grant["grant"] == subject:
@@ -113,8 +130,6 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
                 dataset_use[name]["releases"] += 1
         elif action == egress_events.RELEASE_DOWNLOADED and this_year:
             downloads[subject] += 1
-        elif action in (catalog_events.GRANT_REVOKED,) and this_year:
-            security["grants_revoked"] += 1
         elif action == AUTH_FAILED and this_year:
             security["failed_sign_ins"] += 1
         elif action == KEY_ROTATED and this_year:
@@ -137,7 +152,7 @@ def disclosure(session: Session, year: int) -> dict[str, Any]:
             "rows_produced": c["rows_produced"]} for name, c in sorted(dataset_use.items())]
     return {
         "year": year, "source": "the lineage ledger",
-        "grants": grants, "products": products, "dataset_use": use,
+        "grants": grants, "grant_changes": changes, "products": products, "dataset_use": use,
         "review_timeliness": timeliness,
         "security_events": dict(sorted(security.items())),
         "indicators": {
@@ -190,6 +205,10 @@ def _markdown(r: dict[str, Any]) -> str:
     lines += markdown_table(["grant", "organization", "scenario", "datasets", "period"],
                     [[g["grant"], g["org"], g["scenario"], ", ".join(g["datasets"]),
                       f"{g['from']} - {g['until']}"] for g in r["grants"]])
+    lines += ["", "## Changes of grants", ""]
+    lines += markdown_table(["grant", "organization", "scenario", "change", "day"],
+                            [[c["grant"], c["org"], c["scenario"], c["change"], c["day"]]
+                             for c in r.get("grant_changes", [])])
     lines += ["", "## Products released", ""]
     lines += markdown_table(["product no.", "product", "sources", "released"],
                     [[p["product_no"], p["product"], ", ".join(p["sources"]), p["time"]]

@@ -56,6 +56,7 @@ COMMERCE = (N_("category:public_governance"), N_("category:public_welfare"),
             N_("field:amount"), N_("field:dataset"), N_("field:jobs"), N_("field:releases"),
             N_("field:rows_produced"), N_("party:platform"), N_("party:dataset"),
             N_("party:operator"))
+GRANT_CHANGES = (N_("grant_change:revoked"), N_("grant_change:expired"))
 QUALIFICATION = (N_("qualification:submitted"), N_("qualification:in_notice"),
                  N_("qualification:qualified"), N_("qualification:rejected"),
                  N_("condition:good_standing"), N_("condition:capability"),

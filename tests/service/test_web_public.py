@@ -3,6 +3,8 @@ read without signing in, and nothing of the real data or of the platform's secur
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
@@ -71,6 +73,19 @@ def test_disclosures_name_grants_without_figures_of_real_data_or_security(
     words = i18n.catalog("zh_CN").gettext
     assert words("Rows produced") not in page.text and words("Security events") not in page.text
     assert 'id="public-use"' in page.text
+
+
+def test_a_revoked_grant_is_disclosed_as_a_change(home, people, registered):
+    from actions import applications as application_actions
+
+    grant = approve(home, people.reviewer, apply(home, people.merchant)).grant.id
+    application_actions.revoke(Context.of(home, people.admin), grant, "违反协议约定的安全义务")
+    page = anonymous(home).get("/public/disclosure").text
+    changes = page.split('id="public-grant-changes"')[1].split("</table>")[0]
+    assert 'data-change="revoked"' in changes and "粤数科技" in changes
+    assert "违反协议" not in page  # the reason stays with the platform
+    api = anonymous(home).get("/api/v1/public/disclosure", params={"year": dt.date.today().year})
+    assert [c["change"] for c in api.json()["grant_changes"]] == ["revoked"]
 
 
 def test_a_policy_can_close_the_public_pages_and_each_address_is_rate_limited(home, people,
