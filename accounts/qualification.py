@@ -68,7 +68,6 @@ class Qualification(Base):
     def public(self) -> dict[str, Any]:
         """What the public notice shows: who, under which code, in notice until when."""
         return {"org": self.org.name, "credit_code": self.credit_code, "status": self.status,
-                "security_officer": self.security_officer,
                 "notice_from": self.notice_from.isoformat() if self.notice_from else None,
                 "notice_until": self.notice_until.isoformat() if self.notice_until else None,
                 "qualified_at": iso(self.qualified_at)}

@@ -152,7 +152,6 @@ class NoticedOperator(View):
     org: str
     credit_code: str
     status: str  # in_notice or qualified
-    security_officer: str
     notice_from: str | None
     notice_until: str | None
     qualified_at: str | None
