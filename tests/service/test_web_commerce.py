@@ -38,7 +38,7 @@ def _post(client, path, data, page):
 def test_a_product_is_registered_priced_sold_and_reported(app, home, people, release_id):
     merchant, admin = console(app, "merchant"), console(app, "admin")
     form = merchant.get("/products").text
-    assert 'id="register-product"' in form and f'<option value="{release_id}"' in form
+    assert 'id="register-product"' in form and f'<option translate="no" value="{release_id}"' in form
 
     refused = _post(merchant, "/products", {
         "release": str(release_id), "category": "industry", "description": "区县就诊统计服务",
@@ -54,7 +54,7 @@ def test_a_product_is_registered_priced_sold_and_reported(app, home, people, rel
     html = merchant.get(page).text
     assert "尚无获批价格" in html and 'id="book-sale"' not in html  # no price: not on sale
     assert 'id="decide-price"' not in html
-    assert f'<option value="{release_id}"' not in merchant.get("/products").text
+    assert f'<option translate="no" value="{release_id}"' not in merchant.get("/products").text
 
     assert f"/products/{product_id}" in admin.get("/products?pending=true").text
     assert 'id="decide-price"' in admin.get(page).text
@@ -62,7 +62,7 @@ def test_a_product_is_registered_priced_sold_and_reported(app, home, people, rel
     decided = _post(admin, f"{page}/decision", {"decision": "approve", "note": "符合指导价"}, page)
     assert decided.status_code == 303
     html = merchant.get(page).text
-    assert "2.50 CNY" in html and 'id="book-sale"' in html
+    assert "2.50 <span translate=\"no\">CNY</span>" in html and 'id="book-sale"' in html
 
     over = _post(merchant, f"{page}/sale", {"quantity": "4", "buyer": "某医院", "amount": "10.01",
                                             "day": "", "note": ""}, page)
@@ -78,7 +78,7 @@ def test_a_product_is_registered_priced_sold_and_reported(app, home, people, rel
     assert merchant.get("/admin/annual").status_code == 403
 
     report = admin.get("/admin/annual").text
-    assert re.search(r'id="income">10\.00 CNY<', report)
+    assert re.search(r'id="income">10\.00 <span translate="no">CNY</span><', report)
     assert 'id="annual-distribution"' in report and "1.00" in report  # the platform's 10%
     workbook = admin.get("/admin/annual.xlsx")
     assert workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
