@@ -8,6 +8,7 @@ are written to test-artifacts/screenshots/<language>/ (TDS_ARTIFACTS overrides t
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import socket
@@ -26,6 +27,7 @@ from policies import OPERATOR
 from service import demo_data
 from service.api.app import create_app
 from service.home import Home
+from synth.identifiers import uscc
 from tests.service.web_helpers import PASSWORD, set_passwords
 
 pytestmark = pytest.mark.browser
@@ -210,6 +212,10 @@ def test_provider_registers_a_dataset(site):
     # The preview is built in the background; its part of the page updates by itself.
     page.locator(".simulated-label").wait_for(timeout=120_000)
     site.shot(page, "provider-classification")
+    page.click("#consent-link")  # looked at, not turned on: the merchant's jobs see every row
+    page.wait_for_url(re.compile(r"/provider/datasets/visits/consent"))
+    assert page.locator("#consent-upload").count() == 1
+    site.shot(page, "provider-consent")
 
 
 def fill_application(page, columns, scenario, description, purpose, products, months):
@@ -529,9 +535,26 @@ def test_merchant_sells_its_release_and_the_admin_reads_the_year(site):
     admin.goto(site.url + "/admin/annual")
     assert admin.locator("#income").inner_text().startswith("1000.00")
     site.shot(admin, "admin-annual")
+    # The merchant's organization applies for qualification; the administrator notices it.
+    page.goto(site.url + "/qualifications")
+    page.fill("#credit_code", uscc(random.Random(9), "440100"))
+    page.fill("#legal_representative", "陈明")
+    page.fill("#security_officer", "林晓")
+    for box, words in (("#good_standing", "无重大违法记录"), ("#capability", "专职团队"),
+                       ("#security_management", "设数据安全部"), ("#data_management", "通过评估")):
+        page.fill(box, words)
+    site.shot(page, "merchant-qualification")
+    page.click("#apply-qualification button[type=submit]")
+    page.wait_for_url(re.compile(r"done=qualification_submitted"))
+    admin.goto(site.url + "/qualifications")
+    admin.click("form[id^=review-] button[value=approve]")
+    admin.wait_for_url(re.compile(r"done=qualification_reviewed"))
+    assert admin.locator("td[data-status=in_notice]").count() == 1
+    site.shot(admin, "admin-qualifications")
     visitor = site.browser.new_page(locale="zh-CN" if site.lang == "zh_CN" else "en-US")
     for path, name in (("/public/products", "public-products"),
-                       ("/public/annual", "public-annual")):
+                       ("/public/annual", "public-annual"),
+                       ("/public/operators", "public-operators")):
         visitor.goto(site.url + path)
         assert visitor.locator("h1").count() == 1
         site.shot(visitor, name)
