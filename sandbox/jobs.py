@@ -68,13 +68,13 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
         version = item.dataset_version
         path = (data.fetch(version.path) if target == "real"
                 else ensure_preview(data, version, rows))
-        consent = column = None
+        consented = column = None
         if target == "real" and version.dataset.consent_required:
-            consent, column = consent_file(session, data, grant, item)
+            consented, column = consent_file(session, data, grant, item)
         found.append(Exposure(version.dataset.name, path, tuple(item.columns),
                               pseudonymized=pseudonymized_columns(policy, item),
                               person=(version.person_key() or "") if persons else None,
-                              consent=consent, consent_column=column))
+                              consent=consented, consent_column=column))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")
     if before_job is not None:
