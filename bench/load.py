@@ -52,6 +52,7 @@ import httpx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.grants import granted  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 
 TDS = [sys.executable, "-m", "service.cli"]
@@ -95,37 +96,13 @@ def prepare(home: Path, clients: int, database_url: str | None) -> dict[str, lis
             user, token = add_user(s, OPERATOR, f"m{i:03d}", "merchant", org)
             merchant = user.actor()
         if org not in grant_of:
-            grant_of[org] = _granted(h, merchant, provider, reviewer)
+            grant_of[org] = granted(h, merchant, provider, reviewer,
+                                    [{"dataset": "visits",
+                                      "columns": ["district", "fee", "age"]}], "负载测试")
         tokens.append(token)
         grants.append(grant_of[org])
     h.store.dispose()
     return {"tokens": tokens, "grants": grants}
-
-
-def _granted(h, merchant, provider, reviewer) -> int:
-    """The whole review of one organization's application: materials, the providing
-    department's check, the reviewer's rated approval and the merchant's acceptance of the
-    operation agreement. Returns the grant's id."""
-    import io
-
-    from catalog import applications, reviews
-
-    rated = {"reasonableness": "pass", "compliance": "pass", "security": "pass"}
-    with h.store.transaction() as s:
-        app = applications.submit(s, merchant, h.policy, applications.Request(
-            "负载测试", "d", "p", "统计表", 12, False,
-            [{"dataset": "visits", "columns": ["district", "fee", "age"]}]))
-        for kind in h.policy.applications.required_attachments:
-            reviews.attach(s, merchant, h.policy, h.data, app, kind, f"{kind}.pdf",
-                           io.BytesIO(b"%PDF-1.4\n% load bench\n%%EOF\n"))
-        for part in app.checks:
-            reviews.check(s, provider, h.policy, app, part.dataset.name, "agree", rated, "")
-        app_id = app.id
-    with h.store.transaction() as s:
-        grant_id = applications.decide(s, reviewer, h.policy, app_id, True, "ok", rated).grant.id
-    with h.store.transaction() as s:
-        applications.accept_agreement(s, merchant, grant_id)
-    return grant_id
 
 
 def free_port() -> int:

@@ -40,8 +40,11 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from accounts.users import add_user
-from catalog import applications, datasets
+from bench.grants import granted
+from catalog import datasets
 from policies import OPERATOR
 from sandbox import jobs
 from sandbox.pool import wait_for
@@ -86,13 +89,9 @@ def setup(home: Home, facts: Path, dims: Path) -> tuple[int, object]:
         with home.store.transaction() as s:
             datasets.register(s, provider, home.policy, home.data, path,
                               datasets.Registration(name, name, "bench", "L2", "conditional"))
-    with home.store.transaction() as s:
-        app = applications.submit(s, merchant, home.policy, applications.Request(
-            "bench", "bench", "bench", "bench", 12, False,
-            [{"dataset": "facts", "columns": GRANTED},
-             {"dataset": "districts", "columns": ["district", "name"]}]))
-    with home.store.transaction() as s:
-        grant = applications.decide(s, reviewer, home.policy, app.id, True, "").grant.id
+    grant = granted(home, merchant, provider, reviewer,
+                    [{"dataset": "facts", "columns": GRANTED},
+                     {"dataset": "districts", "columns": ["district", "name"]}])
     return grant, merchant
 
 
