@@ -36,7 +36,7 @@ def record(ctx: Context, dataset: str, rows: list[dict[str, Any]]) -> dict[str, 
 def record_file(ctx: Context, dataset: str, path: Path) -> dict[str, Any]:
     """File the consents of a CSV or Parquet file (columns :data:`catalog.consent.FILE_COLUMNS`)."""
     permit(ctx.actor, Action.CONSENT_MANAGE)
-    return record(ctx, dataset, consent.read_file(path))
+    return record(ctx, dataset, consent.read_file(path, ctx.policy.catalog.max_consent_rows))
 
 
 def withdraw(ctx: Context, dataset: str, subjects: list[str] | None = None,

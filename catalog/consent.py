@@ -160,9 +160,13 @@ def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def read_file(path: Path) -> list[dict[str, Any]]:
-    """The rows of a consent file (CSV in UTF-8 or GB18030, or Parquet), as text."""
+def read_file(path: Path, most: int) -> list[dict[str, Any]]:
+    """The rows of a consent file (CSV in UTF-8 or GB18030, or Parquet), as text; a file of
+    more than ``most`` rows is refused before its rows become Python objects."""
     table = read_table(path)
+    if table.num_rows > most:
+        raise InvalidInput("one upload holds at most {most} consents, not {count}",
+                           most=most, count=table.num_rows)
     missing = [c for c in ("subject",) if c not in table.column_names]
     if missing:
         raise InvalidInput("a consent file has the columns {columns}; {column!r} is missing",

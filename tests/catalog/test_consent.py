@@ -24,7 +24,7 @@ from policies import Forbidden
 from sandbox.models import Job
 from tests.conftest import register
 from tests.egress.test_egress import job
-from tests.helpers import refused
+from tests.helpers import refused, set_policy
 
 _names = itertools.count()
 
@@ -171,6 +171,9 @@ def test_a_consent_file_is_read_from_csv_in_gb18030(home, people, visits_file, t
     listed = consent_actions.search(provider, "visits")
     assert {c["reference"] for c in listed} == {"同意书-1", "同意书-2"}
     assert [c["columns"] for c in listed if c["reference"] == "同意书-2"] == [["district", "fee"]]
+    set_policy(home, max_consent_rows="1")
+    with refused(home, "at most 1 consents, not 2"):
+        consent_actions.record_file(Context.of(home, people.provider), "visits", path)
     (tmp_path / "bad.csv").write_text("subject,name\n1,张三\n", encoding="utf-8")
     with refused(home, "not 'name'"):
         consent_actions.record_file(provider, "visits", tmp_path / "bad.csv")
