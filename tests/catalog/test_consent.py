@@ -188,3 +188,25 @@ def test_the_digest_ignores_surrounding_space_and_unicode_form_and_depends_on_th
 
     assert consent.digest(key, unicodedata.normalize("NFD", value)) == consent.digest(key, value)
     assert consent.digest(key, value) != consent.digest(other, value)
+
+
+def test_an_output_made_before_a_withdrawal_cannot_be_released_after_it(
+        home, people, grant_id, residents):
+    """The egress checks re-run the job over the consents in force when they run: an output
+    that still holds a withdrawn person's rows no longer reproduces, and its disclosure check
+    fails closed until the merchant runs the job again."""
+    from tests.egress.test_egress import ask
+
+    provider = Context.of(home, people.provider)
+    consent_actions.require(provider, "visits", True)
+    consent_actions.record(provider, "visits", [{"subject": r} for r in residents])
+    made = job(home, people, grant_id, "SELECT district, count(*) AS visits FROM visits "
+                                       "GROUP BY 1", name="before")
+    consent_actions.withdraw(provider, "visits", subjects=list(residents)[:40])
+    checks = {c["name"]: c for c in ask(home, people, made)["checks"]}
+    assert checks["disclosure"]["verdict"] == "fail"
+    assert checks["disclosure"]["code"] == "disclosure.not_reproduced"
+    again = job(home, people, grant_id, "SELECT district, count(*) AS visits FROM visits "
+                                        "GROUP BY 1", name="after")
+    checks = {c["name"]: c for c in ask(home, people, again)["checks"]}
+    assert checks["disclosure"]["code"] != "disclosure.not_reproduced"
