@@ -23,6 +23,7 @@ from cases import events as case_events
 from commerce import events as commerce_events
 from commerce.distribution import split
 from commerce.money import decimal
+from egress import events as egress_events
 from lineage.ledger import LedgerEvent
 from policies import Policy
 from reporting import report
@@ -37,7 +38,8 @@ TABLES = {
     "data_use": ("dataset", "jobs", "releases", "rows_produced"),
 }
 MONEY = {"income", "cost", "net", "previous", "price", "amount"}
-_READ = (commerce_events.PRODUCT_LISTED, commerce_events.PRODUCT_WITHDRAWN,
+_READ = (egress_events.EGRESS_REQUESTED, egress_events.RELEASE_CREATED,
+         commerce_events.PRODUCT_LISTED, commerce_events.PRODUCT_WITHDRAWN,
          commerce_events.PRICE_APPROVED, commerce_events.BOOKED, commerce_events.VOIDED,
          sandbox_events.JOB_QUEUED, case_events.CASE_OPENED, case_events.CASE_RESOLVED)
 
@@ -46,7 +48,9 @@ def annual(session: Session, policy: Policy, year: int) -> dict[str, Any]:
     """The operation report of ``year``; amounts in hundredths of the policy's currency."""
     base = report.disclosure(session, year)
     prefix, end = f"{year:04d}", f"{year + 1:04d}-01-01"
-    names = {p["product_no"]: p["product"] for p in base["products"]}
+    # A product's name is its release's, which may be of an earlier year than its sales.
+    requested: dict[str, str] = {}
+    names: dict[str, str] = {}
     products: dict[int, dict[str, Any]] = {}
     bookings: dict[int, dict[str, Any]] = {}
     voided: set[int] = set()
@@ -60,7 +64,11 @@ def annual(session: Session, policy: Policy, year: int) -> dict[str, Any]:
     for time, action, subject, raw in rows:
         p, key = json.loads(raw), subject.partition(":")[2]
         before_end = time < end
-        if action == commerce_events.PRODUCT_LISTED and before_end:
+        if action == egress_events.EGRESS_REQUESTED:
+            requested[subject] = p.get("product") or ""
+        elif action == egress_events.RELEASE_CREATED:
+            names[p["product_no"]] = requested.get(f"egress:{p.get('request_id')}", "")
+        elif action == commerce_events.PRODUCT_LISTED and before_end:
             products[int(key)] = {**p, "product": names.get(p["product_no"], ""),
                                   "price_cents": None, "withdrawn": False}
         elif action == commerce_events.PRODUCT_WITHDRAWN and before_end:

@@ -122,6 +122,26 @@ def test_a_free_product_is_used_at_no_charge_and_each_operator_sees_its_own(
     assert report["sales"][0]["quantity"] == 3 and report["distribution"] == []
 
 
+def test_a_product_released_last_year_and_sold_this_year_is_reported_by_name(
+        home, people, grant_id, monkeypatch):
+    from lineage import ledger
+
+    last_year = dt.datetime(YEAR - 1, 11, 30, 9, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(ledger, "now_iso", lambda: ledger.stamp(last_year))
+    req = ask(home, people, job(home, people, grant_id))
+    vote(home, people.reviewer, req["id"])
+    released = vote(home, people.reviewer2, req["id"])["release_id"]
+    monkeypatch.undo()
+    merchant = as_(home, people.merchant)
+    product = commerce.register(merchant, released, "industry", "区县就诊统计服务", "copy",
+                                price_cents=500, basis="成本")
+    commerce.decide_price(as_(home, people.admin), product["id"], True, "")
+    commerce.book(merchant, "sale", "某医院", product_id=product["id"], quantity=1)
+    sales = commerce.annual_report(as_(home, people.admin), YEAR)["sales"]
+    assert [(row["product"], row["income"]) for row in sales] == [("统计表", 500)]
+    assert commerce.annual_report(as_(home, people.admin), YEAR)["operation"]["releases"] == 0
+
+
 def test_bad_input_is_refused_and_changes_nothing(home, people, release_id):
     merchant = as_(home, people.merchant)
     with refused(home, "category is one of"):
