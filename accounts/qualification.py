@@ -93,9 +93,9 @@ def apply(session: Session, actor: Actor, policy: Policy, credit_code: str,
     if not uscc_valid(code):
         raise InvalidInput("{value!r} is not a valid unified social credit code (GB 32100)",
                            value=code[:20])
-    if not isinstance(conditions, dict) or set(conditions) - set(CONDITIONS):
-        unknown = sorted(set(conditions) - set(CONDITIONS)) if isinstance(conditions, dict) \
-            else ["?"]
+    unknown = sorted(set(conditions) - set(CONDITIONS)) if isinstance(conditions, dict) \
+        else ["?"]
+    if unknown:
         raise InvalidInput("the conditions are {conditions}, not {value!r}",
                            conditions=", ".join(CONDITIONS), value=str(unknown[0])[:40])
     most = policy.text.long_length

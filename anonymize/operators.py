@@ -52,17 +52,19 @@ def pseudonym_key(secret: bytes, scope: str) -> bytes:
     return hmac.new(secret, f"tds-pseudonym:{scope}".encode(), hashlib.sha256).digest()
 
 
+def keyed_hex(key: bytes, value: object) -> str:
+    """HMAC-SHA256 of a value as text (NFC, trimmed), in hex: " 110101..." and "110101..." are
+    one value. Pseudonyms and consent digests both come from it."""
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
 def pseudonymize(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array:
     """Keyed pseudonym (HMAC-SHA256): equal inputs map to equal outputs under one key, so joins
     still work within a grant; without the key the mapping cannot be reversed or linked."""
     if len(key) < 16:
         raise OperatorError("a pseudonym key must have at least 16 bytes")
-
-    def one(value: object) -> str:
-        text = unicodedata.normalize("NFC", str(value)).strip()
-        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
-
-    return per_distinct(values, one)
+    return per_distinct(values, lambda value: keyed_hex(key, value)[:PSEUDONYM_HEX])
 
 
 def mask(values: pa.Array | pa.ChunkedArray, keep_first: int = 0, keep_last: int = 0,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,12 @@ import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from anonymize.operators import keyed_hex
 from catalog import events
 from catalog.datasets import get, get_provided
 from catalog.errors import InvalidInput, NotFound
 from catalog.files import read_table
-from catalog.models import ConsentRecord, Dataset, utcnow
+from catalog.models import ConsentRecord, Dataset, consent_status, utcnow
 from lineage import append
 from policies import Actor, Policy, Role
 from policies.permissions import Action, permit
@@ -43,10 +43,9 @@ def digest_key(secret: bytes, dataset: str) -> bytes:
 
 
 def digest(key: bytes, value: object) -> str:
-    """A person's digest: HMAC-SHA256 of the person key's value, as text, NFC, trimmed (the
-    same normalisation as the sandbox's pseudonyms, so "110101..." and " 110101..." match)."""
-    text = unicodedata.normalize("NFC", str(value)).strip()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    """A person's digest: the keyed hash of the person key's value (the sandbox's stage
+    computes the same over the dataset's column)."""
+    return keyed_hex(key, value)
 
 
 def _person_key(dataset: Dataset) -> str:
@@ -167,10 +166,9 @@ def read_file(path: Path, most: int) -> list[dict[str, Any]]:
     if table.num_rows > most:
         raise InvalidInput("one upload holds at most {most} consents, not {count}",
                            most=most, count=table.num_rows)
-    missing = [c for c in ("subject",) if c not in table.column_names]
-    if missing:
+    if "subject" not in table.column_names:
         raise InvalidInput("a consent file has the columns {columns}; {column!r} is missing",
-                           columns=", ".join(FILE_COLUMNS), column=missing[0])
+                           columns=", ".join(FILE_COLUMNS), column="subject")
     extra = [c for c in table.column_names if c not in FILE_COLUMNS]
     if extra:
         raise InvalidInput("a consent file has the columns {columns}, not {column!r}",
@@ -218,9 +216,7 @@ def summary(session: Session, actor: Actor, name: str) -> dict[str, Any]:
                                   ConsentRecord.expires_on)
                            .where(ConsentRecord.dataset_id == dataset.id))
     for reason, given, expires in rows:
-        state = reason or ("future" if given > today else "expired"
-                           if expires is not None and expires < today else "active")
-        counts[state] += 1
+        counts[consent_status(reason, given, expires, today)] += 1
     return {"dataset": dataset.name, "required": dataset.consent_required,
             "person_key": dataset.latest.person_key(), "counts": counts}
 

@@ -228,6 +228,18 @@ class QualityIssue(Base):
                 "closed_at": iso(self.closed_at)}
 
 
+def consent_status(end_reason: str | None, given_on: dt.date, expires_on: dt.date | None,
+                   today: dt.date) -> str:
+    """withdrawn or superseded (ended), else future, expired or active on ``today``."""
+    if end_reason:
+        return end_reason
+    if given_on > today:
+        return "future"
+    if expires_on is not None and expires_on < today:
+        return "expired"
+    return "active"
+
+
 class ConsentRecord(Base):
     """One person's consent to the use of their rows of a dataset. The person appears only as
     a keyed digest of the dataset's person key (:func:`catalog.consent.digest`); the value is
@@ -250,13 +262,7 @@ class ConsentRecord(Base):
     dataset: Mapped[Dataset] = relationship()
 
     def status(self, today: dt.date) -> str:
-        if self.end_reason:
-            return self.end_reason
-        if self.given_on > today:
-            return "future"
-        if self.expires_on is not None and self.expires_on < today:
-            return "expired"
-        return "active"
+        return consent_status(self.end_reason, self.given_on, self.expires_on, today)
 
     def as_dict(self, today: dt.date) -> dict[str, Any]:
         return {"id": self.id, "dataset": self.dataset.name, "subject": self.subject[:12],

@@ -109,18 +109,12 @@ def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes,
 def _consent_digest(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     """``tds__consent(text)`` on the staging connection only (a job's connection never has it):
     the digest :func:`catalog.consent.digest` files consents under."""
-    import hmac
-    import unicodedata
-
-    from anonymize.operators import per_distinct
-
-    def one(value: object) -> str:
-        text = unicodedata.normalize("NFC", str(value)).strip()
-        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    from anonymize.operators import keyed_hex, per_distinct
 
     with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
         con.remove_function("tds__consent")  # the previous table's key
-    con.create_function("tds__consent", lambda values: per_distinct(values, one),
+    con.create_function("tds__consent",
+                        lambda values: per_distinct(values, lambda v: keyed_hex(key, v)),
                         [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="arrow",
                         null_handling="special")
 
