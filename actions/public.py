@@ -13,7 +13,9 @@ import threading
 import time
 from typing import Any, Protocol
 
+from accounts import qualification
 from actions.context import Sessions
+from actions.views import NoticedOperator
 from catalog import datasets, previews
 from catalog.models import Dataset
 from commerce import products as commerce_products
@@ -156,3 +158,10 @@ def annual_report(site: Site, year: int) -> dict[str, Any]:
     with _disclosed_lock:
         _annual[key] = (time.monotonic(), made)
     return made
+
+
+def operators(site: Site) -> list[dict[str, Any]]:
+    """The public notice of operating organizations (Art. 20): those in their notice period,
+    and those qualified."""
+    with site.store.read() as session:
+        return [NoticedOperator.of(q.public()) for q in qualification.noticed(session)]

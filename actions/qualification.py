@@ -1,5 +1,5 @@
 """Qualification actions: an organization applies to be an operator, an administrator reviews
-it into public notice (or rejects it), and the notice lists the organizations publicly."""
+it into public notice (or rejects it); the notice itself is :func:`actions.public.operators`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from accounts import qualification
 from actions.context import Context
-from actions.views import NoticedOperator, QualificationView
+from actions.views import QualificationView
 from policies.permissions import Action, permit
 
 
@@ -42,8 +42,3 @@ def review(ctx: Context, qualification_id: int, approve: bool, comment: str) -> 
         return QualificationView.of(qualification.review(
             session, ctx.actor, ctx.policy, qualification_id, approve, comment).as_dict())
 
-
-def noticed(site: Any) -> list[dict[str, Any]]:
-    """The public notice of operators (no sign-in): in notice, and qualified."""
-    with site.store.read() as session:
-        return [NoticedOperator.of(q.public()) for q in qualification.noticed(session)]

@@ -27,6 +27,13 @@ def _render(request: Request, name: str, **context: Any) -> HTMLResponse:
     return render(request, name, member_or_none(request), **context)
 
 
+def _years(home: Any, year: int | None) -> tuple[list[int], int]:
+    """The years the ledger has disclosures for (this year when none), and ``year`` if it is
+    one of them, else the newest."""
+    years = public.disclosure_years(home) or [dt.datetime.now(dt.UTC).year]
+    return years, year if year in years else years[0]
+
+
 @router.get("/public", response_model=None)
 def public_index(request: Request, _: Open) -> RedirectResponse:
     return RedirectResponse("/public/catalog", status_code=303)
@@ -51,8 +58,7 @@ def public_dataset(request: Request, name: str, _: Open) -> HTMLResponse:
 @router.get("/public/disclosure", response_class=HTMLResponse)
 def public_disclosure(request: Request, _: Open, year: int | None = None) -> HTMLResponse:
     home = home_of(request)
-    years = public.disclosure_years(home) or [dt.datetime.now(dt.UTC).year]
-    chosen = year if year in years else years[0]
+    years, chosen = _years(home, year)
     return _render(request, "public_disclosure.html", r=public.disclosed(home, chosen),
                    years=years, year=chosen)
 
@@ -67,8 +73,7 @@ def public_products(request: Request, _: Open) -> HTMLResponse:
 @router.get("/public/annual", response_class=HTMLResponse)
 def public_annual(request: Request, _: Open, year: int | None = None) -> HTMLResponse:
     home = home_of(request)
-    years = public.disclosure_years(home) or [dt.datetime.now(dt.UTC).year]
-    chosen = year if year in years else years[0]
+    years, chosen = _years(home, year)
     return _render(request, "public_annual.html", r=public.annual_report(home, chosen),
                    years=years, year=chosen)
 
@@ -76,7 +81,4 @@ def public_annual(request: Request, _: Open, year: int | None = None) -> HTMLRes
 @router.get("/public/operators", response_class=HTMLResponse)
 def public_operators(request: Request, _: Open) -> HTMLResponse:
     """The public notice of operating organizations (Art. 20)."""
-    from actions import qualification
-
-    return _render(request, "public_operators.html",
-                   rows=qualification.noticed(home_of(request)))
+    return _render(request, "public_operators.html", rows=public.operators(home_of(request)))

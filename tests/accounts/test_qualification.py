@@ -43,7 +43,7 @@ def test_an_organization_is_qualified_after_review_and_its_public_notice(home, p
     today = dt.date.today()
     assert noticed["status"] == "in_notice"
     assert noticed["notice_until"] == (today + dt.timedelta(days=4)).isoformat()  # 5 days
-    board = qualification_actions.noticed(home)
+    board = public.operators(home)
     assert [(o["org"], o["status"], o["credit_code"]) for o in board] == [
         ("粤数科技", "in_notice", CODE)]
     assert "conditions" not in board[0] and "legal_representative" not in board[0]
@@ -72,7 +72,7 @@ def test_an_objection_during_the_notice_ends_it_and_the_organization_may_apply_a
     assert ended["status"] == "rejected"
     with home.store.transaction() as s:
         assert qualification.sweep(s, dt.date.today() + dt.timedelta(days=30)) == []
-    assert qualification_actions.noticed(home) == []
+    assert public.operators(home) == []
     again = submitted(home, people)
     assert again["id"] != made["id"] and again["status"] == "submitted"
 

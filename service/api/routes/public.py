@@ -69,6 +69,4 @@ def public_annual(request: Request,
 def public_operators(request: Request) -> list[dict[str, Any]]:
     """The public notice of operating organizations (Art. 20): those in their notice period,
     with its last day, and those qualified."""
-    from actions import qualification
-
-    return qualification.noticed(_home(request))
+    return public.operators(_home(request))
