@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from tests.egress.test_egress import ask, job, vote
-from tests.service.web_helpers import console, csrf_of, set_passwords
+from tests.service.web_helpers import console, post_form, set_passwords
 
 
 @pytest.fixture
@@ -30,22 +30,17 @@ def app(home, people, release_id):
     return create_app(home, workers=0)
 
 
-def _post(client, path, data, page):
-    return client.post(path, data={"csrf": csrf_of(client.get(page).text), **data},
-                       follow_redirects=False)
-
-
 def test_a_product_is_registered_priced_sold_and_reported(app, home, people, release_id):
     merchant, admin = console(app, "merchant"), console(app, "admin")
     form = merchant.get("/products").text
     assert 'id="register-product"' in form and f'<option translate="no" value="{release_id}"' in form
 
-    refused = _post(merchant, "/products", {
+    refused = post_form(merchant, "/products", {
         "release": str(release_id), "category": "industry", "description": "区县就诊统计服务",
         "unit": "call", "price": "", "basis": ""}, "/products")
     assert refused.status_code == 422 and "经营性产品的价格须大于零" in refused.text
     assert "区县就诊统计服务" in refused.text  # the form keeps what was typed
-    made = _post(merchant, "/products", {
+    made = post_form(merchant, "/products", {
         "release": str(release_id), "category": "industry", "description": "区县就诊统计服务",
         "unit": "call", "price": "2.50", "basis": "计算与人工成本"}, "/products")
     assert made.status_code == 303
@@ -58,19 +53,19 @@ def test_a_product_is_registered_priced_sold_and_reported(app, home, people, rel
 
     assert f"/products/{product_id}" in admin.get("/products?pending=true").text
     assert 'id="decide-price"' in admin.get(page).text
-    assert _post(merchant, f"{page}/decision", {"decision": "approve"}, page).status_code == 403
-    decided = _post(admin, f"{page}/decision", {"decision": "approve", "note": "符合指导价"}, page)
+    assert post_form(merchant, f"{page}/decision", {"decision": "approve"}, page).status_code == 403
+    decided = post_form(admin, f"{page}/decision", {"decision": "approve", "note": "符合指导价"}, page)
     assert decided.status_code == 303
     html = merchant.get(page).text
     assert "2.50 <span translate=\"no\">CNY</span>" in html and 'id="book-sale"' in html
 
-    over = _post(merchant, f"{page}/sale", {"quantity": "4", "buyer": "某医院", "amount": "10.01",
+    over = post_form(merchant, f"{page}/sale", {"quantity": "4", "buyer": "某医院", "amount": "10.01",
                                             "day": "", "note": ""}, page)
     assert over.status_code == 422 and "批准价格是上限" in over.text
-    sold = _post(merchant, f"{page}/sale", {"quantity": "4", "buyer": "某医院", "amount": "",
+    sold = post_form(merchant, f"{page}/sale", {"quantity": "4", "buyer": "某医院", "amount": "",
                                             "day": "", "note": ""}, page)
     assert sold.status_code == 303
-    assert _post(merchant, "/books/cost", {"amount": "3.00", "payee": "云服务商",
+    assert post_form(merchant, "/books/cost", {"amount": "3.00", "payee": "云服务商",
                                            "product": str(product_id), "day": "",
                                            "note": ""}, "/books").status_code == 303
     books = merchant.get("/books").text
@@ -100,11 +95,11 @@ def test_a_product_is_registered_priced_sold_and_reported(app, home, people, rel
 def test_a_free_product_refuses_a_price_and_a_withdrawn_one_leaves_the_public_list(
         app, home, people, release_id):
     merchant, admin = console(app, "merchant"), console(app, "admin")
-    refused = _post(merchant, "/products", {
+    refused = post_form(merchant, "/products", {
         "release": str(release_id), "category": "public_welfare", "description": "公益统计",
         "unit": "copy", "price": "1.00", "basis": "成本"}, "/products")
     assert refused.status_code == 422 and "免费使用" in refused.text
-    made = _post(merchant, "/products", {
+    made = post_form(merchant, "/products", {
         "release": str(release_id), "category": "public_welfare", "description": "公益统计",
         "unit": "copy", "price": "", "basis": ""}, "/products")
     page = made.headers["location"].split("?")[0]
@@ -113,8 +108,8 @@ def test_a_free_product_refuses_a_price_and_a_withdrawn_one_leaves_the_public_li
     listed = public.get("/public/products").text
     assert "免费" in listed and "暂无在售产品" not in listed
     reviewer = console(app, "reviewer")
-    assert _post(reviewer, f"{page}/withdraw", {}, page).status_code == 403
-    assert _post(merchant, f"{page}/withdraw", {}, page).status_code == 303
+    assert post_form(reviewer, f"{page}/withdraw", {}, page).status_code == 403
+    assert post_form(merchant, f"{page}/withdraw", {}, page).status_code == 303
     assert "已下架" in admin.get(page).text
     listed = public.get("/public/products").text
     assert 'id="public-offered"' in listed and "暂无在售产品" in listed

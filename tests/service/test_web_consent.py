@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from tests.conftest import register
-from tests.service.web_helpers import console, csrf_of, set_passwords
+from tests.service.web_helpers import console, post_form, set_passwords
 
 
 @pytest.fixture
@@ -20,36 +20,31 @@ def app(home, people, visits_file):
     return create_app(home, workers=0)
 
 
-def _post(client, path, page, **kwargs):
-    data = {"csrf": csrf_of(client.get(page).text), **kwargs.pop("data", {})}
-    return client.post(path, data=data, follow_redirects=False, **kwargs)
-
-
 def test_a_department_files_and_withdraws_consents_in_the_console(app, people, visits_file):
     page = "/provider/datasets/visits/consent"
     provider, regulator = console(app, "provider"), console(app, "regulator")
     html = provider.get("/provider/datasets/visits").text
     assert f'href="{page}"' in html
     assert 'id="consent-required"' in provider.get(page).text
-    turned = _post(provider, f"{page}/required", page, data={"required": "on"})
+    turned = post_form(provider, f"{page}/required", {"required": "on"}, page)
     assert turned.status_code == 303 and "done=consent_changed" in turned.headers["location"]
     ids = list(dict.fromkeys(pq.read_table(visits_file).column("resident_id").to_pylist()))
     body = "subject,columns,given_on,expires_on,reference\n" + "".join(
         f"{r},,2025-01-01,,同意书-{i}\n" for i, r in enumerate(ids[:3]))
-    filed = _post(provider, f"{page}/file", page,
-                  files={"file": ("consents.csv", body.encode("gb18030"), "text/csv")})
+    filed = post_form(provider, f"{page}/file", {}, page,
+                      files={"file": ("consents.csv", body.encode("gb18030"), "text/csv")})
     assert filed.status_code == 303
     html = provider.get(page).text
     assert 'data-count="active">3<' in html and "同意书-2" in html
     assert ids[0] not in html  # a person only as a digest
-    bad = _post(provider, f"{page}/file", page,
-                files={"file": ("bad.csv", b"subject,columns\nx,salary\n", "text/csv")})
+    bad = post_form(provider, f"{page}/file", {}, page,
+                    files={"file": ("bad.csv", b"subject,columns\nx,salary\n", "text/csv")})
     assert bad.status_code == 422 and "salary" in bad.text
-    gone = _post(provider, f"{page}/withdrawal", page, data={"subjects": ids[0], "ids": ""})
+    gone = post_form(provider, f"{page}/withdrawal", {"subjects": ids[0], "ids": ""}, page)
     assert gone.status_code == 303
     html = provider.get(f"{page}?status=withdrawn").text
     assert html.count('data-status="withdrawn"') == 1
-    none = _post(provider, f"{page}/withdrawal", page, data={"subjects": ids[0], "ids": ""})
+    none = post_form(provider, f"{page}/withdrawal", {"subjects": ids[0], "ids": ""}, page)
     assert none.status_code == 422 and "没有这些个人的有效同意" in none.text
 
     read = regulator.get(page)

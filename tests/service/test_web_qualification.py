@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from synth.identifiers import uscc
-from tests.service.web_helpers import console, csrf_of, set_passwords
+from tests.service.web_helpers import console, post_form, set_passwords
 
 CODE = uscc(random.Random(5), "440100")
+PAGE = "/qualifications"
 FORM = {"credit_code": CODE, "legal_representative": "张三", "security_officer": "李四",
         "good_standing": "无重大违法记录", "capability": "专职团队 20 人",
         "security_management": "设数据安全部", "data_management": "通过 DCMM 三级"}
@@ -23,18 +24,14 @@ def app(home, people):
     return create_app(home, workers=0)
 
 
-def _post(client, path, data, page="/qualifications"):
-    return client.post(path, data={"csrf": csrf_of(client.get(page).text), **data},
-                       follow_redirects=False)
-
-
 def test_a_merchant_applies_the_administrator_approves_and_the_public_sees_the_notice(app):
     merchant, admin = console(app, "merchant"), console(app, "admin")
     assert 'id="apply-qualification"' in merchant.get("/qualifications").text
-    bad = _post(merchant, "/qualifications", {**FORM, "credit_code": "91440100ABCDEFGHIJ"})
+    bad = post_form(merchant, "/qualifications", {**FORM, "credit_code": "91440100ABCDEFGHIJ"},
+                    PAGE)
     assert bad.status_code == 422 and "不是有效的统一社会信用代码" in bad.text
     assert "专职团队 20 人" in bad.text  # what was typed stays
-    made = _post(merchant, "/qualifications", FORM)
+    made = post_form(merchant, "/qualifications", FORM, PAGE)
     assert made.status_code == 303
     html = merchant.get("/qualifications").text
     assert 'data-status="submitted"' in html and 'id="apply-qualification"' not in html
@@ -43,10 +40,10 @@ def test_a_merchant_applies_the_administrator_approves_and_the_public_sees_the_n
     page = admin.get("/qualifications").text
     qualification_id = page.split('data-qualification="')[1].split('"')[0]
     assert f'id="review-{qualification_id}"' in page and "专职团队 20 人" in page
-    assert _post(merchant, f"/qualifications/{qualification_id}/review",
-                 {"decision": "approve"}).status_code == 403
-    approved = _post(admin, f"/qualifications/{qualification_id}/review",
-                     {"decision": "approve", "comment": ""})
+    assert post_form(merchant, f"/qualifications/{qualification_id}/review",
+                     {"decision": "approve"}, PAGE).status_code == 403
+    approved = post_form(admin, f"/qualifications/{qualification_id}/review",
+                         {"decision": "approve", "comment": ""}, PAGE)
     assert approved.status_code == 303
     public = TestClient(app).get("/public/operators").text
     assert 'data-status="in_notice"' in public and CODE in public and "粤数科技" in public
@@ -54,7 +51,7 @@ def test_a_merchant_applies_the_administrator_approves_and_the_public_sees_the_n
         assert inside not in public
     regulator = console(app, "regulator").get("/qualifications").text
     assert 'data-status="in_notice"' in regulator and "review-" not in regulator
-    ended = _post(admin, f"/qualifications/{qualification_id}/review",
-                  {"decision": "reject", "comment": "公示期间收到实名异议，经核实"})
+    ended = post_form(admin, f"/qualifications/{qualification_id}/review",
+                      {"decision": "reject", "comment": "公示期间收到实名异议，经核实"}, PAGE)
     assert ended.status_code == 303
     assert "暂无公示中或已取得资格的机构" in TestClient(app).get("/public/operators").text

@@ -23,6 +23,13 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
+def post_form(client: TestClient, path: str, data: dict, page: str, **kwargs):
+    """Send a console form to ``path`` with the CSRF token of the page it is on (``page``);
+    the answer as it comes, redirects not followed."""
+    return client.post(path, data={"csrf": csrf_of(client.get(page).text), **data},
+                       follow_redirects=False, **kwargs)
+
+
 def sign_in(client: TestClient, name: str, password: str = PASSWORD):
     page = client.get("/sign-in")
     return client.post("/sign-in", data={"name": name, "password": password,
