@@ -6,9 +6,10 @@ import time
 from typing import Any
 
 from actions.context import Context
-from actions.views import AlertView, JobView
+from actions.views import AlertView, JobView, PrivacyBudgetView
+from catalog import applications
 from policies.permissions import Action, permit
-from sandbox import budget, jobs, visibility
+from sandbox import budget, dp_jobs, jobs, visibility
 from sandbox.models import Job
 
 
@@ -27,6 +28,27 @@ def submit(ctx: Context, grant_id: int, sql: str, output_name: str,
         shown = _shown(ctx, job)
     ctx.dispatcher.wake()
     return shown
+
+
+def submit_dp(ctx: Context, grant_id: int, spec: dict[str, Any], output_name: str,
+              target: str = "real") -> dict[str, Any]:
+    """Queue a differentially private job (:mod:`sandbox.dp`); on real data it spends its
+    epsilon of the grant's budget."""
+    permit(ctx.actor, Action.JOB_SUBMIT)
+    with ctx.transaction() as session:
+        job = dp_jobs.submit(session, ctx.actor, ctx.policy, ctx.data, grant_id, spec,
+                             output_name, target)
+        shown = _shown(ctx, job)
+    ctx.dispatcher.wake()
+    return shown
+
+
+def privacy_budget(ctx: Context, grant_id: int) -> dict[str, Any]:
+    """The grant's budget of epsilon, what its DP jobs spent and what is left."""
+    permit(ctx.actor, Action.GRANT_READ)
+    with ctx.read() as session:
+        grant = applications.get_grant(session, ctx.actor, grant_id)
+        return PrivacyBudgetView.of(dp_jobs.status(session, ctx.policy, grant))
 
 
 def wait(ctx: Context, job_id: int, timeout: float | None = None) -> dict[str, Any]:

@@ -402,6 +402,26 @@ class JobView(View):
     coarse: bool
     error_detail: str | None = None  # admins only
     result: ShownRows | None = None  # when one job is shown
+    # A differentially private job: its specification, epsilon, delta and mechanisms
+    dp: dict[str, Any] | None = None
+
+
+class BudgetSpend(View):
+    job_id: int
+    output_name: str
+    epsilon: float
+    status: str
+    created_at: str | None
+
+
+class PrivacyBudgetView(View):
+    """A grant's budget of epsilon for DP jobs on real data: its level's, spent, left."""
+    grant_id: int
+    budget: float
+    spent: float
+    remaining: float
+    max_epsilon_per_job: float
+    jobs: list[BudgetSpend]
 
 
 class CheckView(View):

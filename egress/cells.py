@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.names import quote_identifier
-from sandbox.gate import check, cte_names, parser, walk
+from sandbox.gate import aggregate_names, check, cte_names, parser, walk
 from sandbox.spec import PERSON_COLUMN, ROW_COLUMN
 
 # How ACRO's ontology treats each family of statistics (acro.table_utils.AGGFUNC_TO_TYPE and
@@ -49,15 +49,6 @@ KINDS: dict[str, str] = {
 # Parameters of the regression family: residual degrees of freedom are rows - PARAMETERS.
 REGRESSION_PARAMETERS = 2
 PREFIX = "tds__"
-
-
-@cache
-def aggregate_names() -> frozenset[str]:
-    """Every aggregate function DuckDB knows (lower case)."""
-    rows = parser().cursor().execute(
-        "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
-        "WHERE function_type = 'aggregate'").fetchall()
-    return frozenset(r[0] for r in rows)
 
 
 @dataclass

@@ -65,6 +65,15 @@ FINDINGS = {
         "the statistics run did not reproduce the output's cells (is the query deterministic?): "
         "what is released cannot be assessed"),
     "disclosure.not_computed": N_("the disclosure statistics could not be computed: %(error)s"),
+    "disclosure.dp": N_(
+        "differentially private output (epsilon %(epsilon)s, delta 0, %(cells)s cells, at most "
+        "%(contributions)s row(s) per person): the small-cell and dominance rules are not "
+        "needed"),
+    "disclosure.dp_consent_changed": N_(
+        "consents of %(datasets)s changed after this DP output was made: run the job again "
+        "before asking for its release"),
+    "differencing.dp": N_("differentially private output: the grant's privacy budget bounds "
+                          "what differences between its outputs tell"),
     "differencing.row": N_("not an aggregate output"),
     "differencing.recoverable": N_(
         "%(n)s suppressed cell(s) could be recovered by subtraction once this output is released "

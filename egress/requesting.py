@@ -293,6 +293,12 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
         "requested_at": req.created_at.isoformat(timespec="seconds") + "Z",
         "released_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
+    if job.dp is not None:
+        # A differentially private output: its guarantee travels with it.
+        manifest["differential_privacy"] = {
+            k: job.dp.get(k) for k in ("epsilon", "delta", "unit", "contributions",
+                                       "composition", "mechanisms", "scales",
+                                       "quantile_candidates", "library")}
     # A folder left by a process killed before its commit (the number is this uncommitted
     # release's, so no committed release owns it) is written anew.
     data.remove(relative)

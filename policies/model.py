@@ -22,6 +22,7 @@ from policies.sections import (
     Egress,
     Ledger,
     Notifications,
+    Privacy,
     Sandbox,
     Scan,
     Section,
@@ -40,6 +41,9 @@ class LevelRule:
     k_min: int
     reviewers: int
     pseudonymize_pii: bool
+    # The epsilon a grant of this level may spend on differentially private jobs in all; 0:
+    # none. A grant's budget is that of its most sensitive dataset.
+    dp_epsilon: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Policy:
     notifications: Notifications
     cases: Cases
     commerce: Commerce
+    privacy: Privacy
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -200,6 +205,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
                 k_min=_positive(rule["k_min"], f"levels.{name}.k_min"),
                 reviewers=_positive(rule["reviewers"], f"levels.{name}.reviewers"),
                 pseudonymize_pii=bool(rule.get("pseudonymize_pii", False)),
+                dp_epsilon=_epsilon(rule.get("dp_epsilon", 0.0), f"levels.{name}.dp_epsilon"),
             )
             for name, rule in raw["levels"].items()
         }
@@ -221,6 +227,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             notifications=Notifications.parse(raw.get("notifications", {})),
             cases=Cases.parse(raw.get("cases", {})),
             commerce=Commerce.parse(raw.get("commerce", {})),
+            privacy=Privacy.parse(raw.get("privacy", {})),
             raw=raw,
         )
     except KeyError as exc:
@@ -230,6 +237,12 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
     if sorted(policy.levels) != list(LEVELS):
         raise PolicyError(f"policy must define exactly the levels {', '.join(LEVELS)}")
     return policy
+
+
+def _epsilon(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise PolicyError(f"{name} must be a number from 0 to 100, not {value!r}")
+    return float(value)
 
 
 def _positive(value: Any, name: str) -> int:

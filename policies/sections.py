@@ -538,6 +538,26 @@ class Commerce(Section):
                               "whole income")
 
 
+@dataclass(frozen=True)
+class Privacy(Section):
+    """Differentially private aggregates (:mod:`sandbox.dp`). A grant's budget of epsilon is
+    set by level (``dp_epsilon`` of [levels]); these settings bound each job."""
+    NAME = "privacy"
+    max_epsilon_per_job: float = setting(1.0, "largest epsilon one DP job may spend",
+                                         minimum=0.001)
+    max_contributions: int = setting(5, "largest number of rows per person a DP job may count "
+                                     "(the merchant picks 1 up to this; more rows, more noise)",
+                                     "rows")
+    max_cells: int = setting(10_000, "largest number of groups (combinations of keys) of one "
+                             "DP job", "groups")
+    max_measures: int = setting(20, "statistics one DP job may compute")
+    quantile_candidates: int = setting(101, "evenly spaced candidates between a quantile's "
+                                       "bounds, among which the quantile is chosen", minimum=2)
+    skip_cell_rules: bool = setting(True, "an egress request of a DP output skips the "
+                                    "small-cell, dominance and differencing rules: the noise "
+                                    "and the budget protect its cells")
+
+
 SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Text, Sandbox, Scan,
                                        Synth, Egress, Disclosure, Web, Api, Workers,
-                                       Notifications, Cases, Commerce)
+                                       Notifications, Cases, Commerce, Privacy)

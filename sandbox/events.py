@@ -22,6 +22,7 @@ class Queued(Payload):
     target: Literal["simulated", "real"]
     output_name: str | None
     sources: dict[str, Source]
+    dp_sha256: str | None = None  # a DP job: the hash of its specification (never its keys)
 
 
 class Running(Payload):
@@ -63,6 +64,15 @@ class Acknowledged(Payload):
     alert_id: int
 
 
+class Spent(Payload):
+    """Epsilon a DP job on real data took from its grant's budget (figures, never data), as
+    decimal text: the ledger's canonical form has no floats."""
+    job_id: int
+    epsilon: str
+    spent: str
+    budget: str
+
+
 JOB_QUEUED = event("job.queued", "job", "a job was submitted", Queued)
 JOB_RUNNING = event("job.running", "job", "a worker took a job", Running)
 JOB_REQUEUED = event("job.requeued", "job", "a job whose worker stopped was queued again",
@@ -73,6 +83,8 @@ JOB_SUCCEEDED = event("job.succeeded", "job", "a job left its output", Finished)
 JOB_FAILED = event("job.failed", "job", "a job failed (its class, never its message)", Finished)
 JOB_TIMED_OUT = event("job.timed_out", "job", "a job ran out of time", Finished)
 JOB_CANCELLED = event("job.cancelled", "job", "a job was cancelled", Finished)
+DP_SPENT = event("dp.budget_spent", "grant", "a DP job on real data spent epsilon of its "
+                 "grant's budget", Spent)
 SECURITY_ALERT = event("security.alert", "grant", "a budget spent or a probing pattern", Alert)
 SECURITY_ALERT_ACKNOWLEDGED = event("security.alert_acknowledged", "grant",
                                     "an administrator looked into an alert", Acknowledged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -192,6 +193,20 @@ def system_names() -> set[str]:
             "WHERE function_type = 'table'").fetchall()
         names = _local.system_names = {r[0] for r in rows}
     return names
+
+
+@cache
+def aggregate_names() -> frozenset[str]:
+    """Every aggregate function DuckDB knows (lower case)."""
+    rows = parser().cursor().execute(
+        "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+        "WHERE function_type = 'aggregate'").fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def function_names(tree: Any) -> set[str]:
+    """Every scalar or aggregate function ``tree`` calls (lower case)."""
+    return _function_names(tree)
 
 
 def tables_read(tree: dict[str, Any]) -> set[str]:

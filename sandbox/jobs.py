@@ -153,12 +153,12 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
                            "out)")
     visible = table_names(session, grant, target)
     if not draft:
-        output_name = _free_name(session, policy, grant, target, output_name, visible)
+        output_name = free_name(session, policy, grant, target, output_name, visible)
     tree = gate.authorize(sql, visible, policy.sandbox, target)
     spent = budget.before_submit(session, policy, grant) if target == "real" else 0
     job = Job(grant_id=grant.id, org=grant.org, submitted_by=actor.id, sql=sql, target=target,
               output_name=output_name, attempts=0, shape=gate.shape(tree),
-              sources=_provenance(session, grant, gate.tables_read(tree)))
+              sources=provenance(session, grant, gate.tables_read(tree)))
     session.add(job)
     session.flush()
     if draft:
@@ -169,11 +169,11 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
     })
     if target == "real":
         budget.after_submit(session, policy, grant, job, spent)
-    _queued(session, job)
+    queued(session, job)
     return job
 
 
-def _free_name(session: Session, policy: Policy, grant: Grant, target: str, name: str,
+def free_name(session: Session, policy: Policy, grant: Grant, target: str, name: str,
                visible: set[str]) -> str:
     """``name`` checked as a new output of ``grant``: an identifier, not reserved, not one of
     the ``visible`` tables nor the name of a job still to finish."""
@@ -200,7 +200,7 @@ def keep(session: Session, actor: Actor, policy: Policy, job_id: int, name: str)
         raise Conflict("job {job_id} is {status}; only a finished draft can be kept",
                        job_id=job_id, status=job.status)
     grant = applications.usable_grant(session, actor, job.grant_id)
-    name = _free_name(session, policy, grant, job.target, name,
+    name = free_name(session, policy, grant, job.target, name,
                       table_names(session, grant, job.target))
     append(session, actor, events.JOB_KEPT, f"job:{job.id}",
            {"draft": job.output_name, "output_name": name})
@@ -223,7 +223,7 @@ def explained(grant: Grant, message: str) -> str:
     return message
 
 
-def _queued(session: Session, job: Job) -> None:
+def queued(session: Session, job: Job) -> None:
     hook = session.info.get(QUEUED_HOOK)
     if hook is not None:
         job.dispatch_id = hook(session, job)
@@ -235,7 +235,7 @@ def _withdrawn(session: Session, job: Job) -> None:
         hook(session, job)
 
 
-def _provenance(session: Session, grant: Grant, tables: set[str]) -> dict[str, Any]:
+def provenance(session: Session, grant: Grant, tables: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in grant.items:
         version = item.dataset_version
@@ -270,10 +270,17 @@ def claim(session: Session, policy: Policy, data: Storage, worker: str,
                     "grant_ended")
             continue
         try:
-            tables = exposures(session, data, policy, grant, job.target, before_job=job.id)
+            # A DP job's statement (the platform's own) bounds each person's rows: it reads
+            # the datasets with their contributors, which merchants' SQL never sees.
+            tables = exposures(session, data, policy, grant, job.target, before_job=job.id,
+                               persons=job.dp is not None)
         except JobFailed as exc:  # a consent scope that cannot be applied: fail, never retry
             _finish(session, job, "failed", str(exc), "consent_unusable")
             continue
+        if job.dp is not None:
+            # The consents its run applies: its egress refuses a release after they changed.
+            job.dp = {**job.dp, "consent": {t.name: Path(t.consent).name for t in tables
+                                            if t.consent}}
         job.status = JOBS.move(job.id, job.status, JobStatus.RUNNING).value
         job.worker, job.attempts = worker, job.attempts + 1
         job.started_at = job.heartbeat_at = utcnow()
@@ -399,7 +406,7 @@ def recover(session: Session, policy: Policy, dead_worker: Any = None,
             job.worker, job.heartbeat_at = None, None
             append(session, SYSTEM, events.JOB_REQUEUED, f"job:{job.id}",
                    {"reason": why, "attempts": job.attempts})
-            _queued(session, job)
+            queued(session, job)
         else:
             _finish(session, job, "failed", f"the job was not finished: {why}; "
                     f"it was tried {job.attempts} times", "worker_lost")
@@ -421,7 +428,7 @@ def release(session: Session, worker: str, job_id: int, reason: str) -> None:
     job.attempts = max(0, job.attempts - 1)
     append(session, SYSTEM, events.JOB_REQUEUED, f"job:{job.id}", {"reason": reason,
                                                               "attempts": job.attempts})
-    _queued(session, job)
+    queued(session, job)
 
 
 def worker_name() -> str:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.models import utcnow
@@ -52,6 +62,10 @@ class Job(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # A differentially private job (sandbox.dp): its specification, mechanisms and delta, and
+    # the epsilon it spent of its grant's budget (real data only; simulated runs spend none).
+    dp: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dp_epsilon: Mapped[float | None] = mapped_column(Float)
 
     def draft(self) -> bool:
         """A simulated run submitted without a name: its output is named after the job."""
@@ -62,7 +76,7 @@ class Job(Base):
         return {
             "id": self.id, "grant_id": self.grant_id, "org": self.org, "sql": self.sql,
             "target": self.target, "output_name": self.output_name, "status": self.status,
-            "draft": self.draft(),
+            "draft": self.draft(), "dp": self.dp,
             "error": self.error or None, "error_class": self.error_class,
             "sources": self.sources, "attempts": self.attempts,
             "cancel_requested": self.cancel_requested,

@@ -48,6 +48,7 @@ class Running:
     job_id: int
     process: JobProcess
     workdir: Path
+    dp: dict[str, Any] | None = None  # a DP job's document: its output gets noise (sandbox.dp)
 
 
 def job_directory(job_id: int) -> Path:
@@ -72,11 +73,15 @@ def remove_orphans() -> list[Path]:
 def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
              workdir: Path, show_rows: int = 0) -> dict[str, Any]:
     """What a job process needs to run ``job`` (and nothing more: no store, no credentials)."""
+    # Tables with their contributors (DP jobs, the egress checks' runs) have a stage of their
+    # own: the merchant's jobs never read it.
+    persons = "-checks" if any(t.person is not None for t in tables) else ""
     return {
         "workdir": str(workdir), "home": str(data.root),
         # The stage is derived from the tables and kept on this machine (it is rebuilt if
         # missing), next to the workspace's files when the storage is a shared path.
-        "stage_dir": str(data.local(f"{workspace_path(job.grant_id)}/stage-{job.target}")),
+        "stage_dir": str(data.local(
+            f"{workspace_path(job.grant_id)}/stage-{job.target}{persons}")),
         "tables": [t.as_dict() for t in tables], "sql": job.sql, "target": job.target,
         "settings": dict(policy.sandbox),
         # Two keys: the stage's pseudonyms of identifier columns, and the one tds_pseudonym()
@@ -87,7 +92,7 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
         # Keys of the consent digests of the datasets used with consent (catalog.consent).
         "consent_keys": {t.name: digest_key(secret, t.name).hex() for t in tables
                          if t.consent},
-        "keep_output": True, "show_rows": show_rows,
+        "keep_output": True, "show_rows": show_rows, "dp": job.dp,
     }
 
 
@@ -189,7 +194,7 @@ class LocalPool:
             job_id, spec, workdir = claimed
             process = self.spares.take()
             process.start(spec)
-            self.running[job_id] = Running(job_id, process, workdir)
+            self.running[job_id] = Running(job_id, process, workdir, spec.get("dp"))
             # Wake the loop the moment the process ends, so its outcome is recorded at once.
             threading.Thread(target=self._watch, args=(process,), daemon=True).start()
 
@@ -264,7 +269,7 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
         return "skipped"
     _, spec, workdir = claimed
     process = spares.take() if spares else JobProcess(policy.sandbox.job_nice)
-    run = Running(job_id, process, workdir)
+    run = Running(job_id, process, workdir, spec.get("dp"))
     process.start(spec)
     heartbeat, limit = policy.sandbox.heartbeat_seconds, hard_limit(policy.sandbox)
     delay = policy.sandbox.spare_delay_seconds
@@ -307,12 +312,38 @@ def record(transaction: SessionFactory, data: Storage, policy: Policy, worker: s
            outcome: dict[str, Any]) -> str:
     """Record how ``run`` ended (its output moved into the workspace); its final status."""
     produced = run.workdir / OUTPUT_NAME
+    if run.dp is not None and outcome.get("status") == "succeeded" and produced.exists():
+        # Outside the transaction: the noise takes a moment on large groups.
+        outcome = private_output(produced, run.dp, policy, outcome)
     with transaction() as session:
         job = jobs.complete(session, data, run.job_id, worker, outcome,
                             produced if produced.exists() else None,
                             int(outcome.get("elapsed_ms") or run.process.elapsed * 1000),
                             policy)
         return job.status if job is not None else "skipped"
+
+
+def private_output(produced: Path, document: dict[str, Any], policy: Policy,
+                   outcome: dict[str, Any]) -> dict[str, Any]:
+    """Replace a DP job's exact figures by their noisy release; the outcome to record."""
+    import pyarrow.parquet as pq
+
+    from sandbox import dp
+
+    try:
+        spec = dp.parse(document["spec"], policy)
+        noisy = dp.privatize(pq.read_table(produced), spec, policy)
+    except Exception:
+        log.exception("the noise of a DP job could not be added")
+        produced.unlink(missing_ok=True)
+        return {"status": "failed", "error_class": "privacy",
+                "error": "the noise could not be added to the job's figures"}
+    partial = produced.with_suffix(".noisy")
+    pq.write_table(noisy, partial)
+    os.replace(partial, produced)
+    return {**outcome, "rows": noisy.num_rows,
+            "schema": [{"name": f.name, "type": str(f.type)} for f in noisy.schema],
+            "columns": noisy.schema.names}
 
 
 def wait_for(read: SessionFactory, job_id: int, timeout: float | None = None,

@@ -35,9 +35,7 @@ def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: byt
     workdir = job_directory(job.id)
     try:
         spec = job_spec(data, policy, secret, job, tables, workdir)
-        spec["sql"] = sql
-        # A stage of its own: it holds the contributors, which the merchant's jobs never see.
-        spec["stage_dir"] += "-checks"
+        spec["sql"] = sql  # its stage holds the contributors (pool.job_spec names it apart)
         outcome = run_once(spec)
         if outcome.get("status") != "succeeded":
             # Its message may quote the data, and check messages are read by the merchant and

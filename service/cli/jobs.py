@@ -53,6 +53,104 @@ def job_submit(grant_id: int, sql: str, output_name: str, target: str, wait: boo
         sys.exit(1)
 
 
+def _bounded(raw: str, statistic: str) -> dict[str, Any]:
+    """COLUMN:LOWER:UPPER (and :ALPHA for a quantile) as a measure of the DP spec."""
+    parts = raw.rsplit(":", 3 if statistic == "quantile" else 2)
+    if statistic == "quantile" and len(parts) == 3:
+        parts.append("0.5")
+    if len(parts) != (4 if statistic == "quantile" else 3):
+        raise click.UsageError(f"--{statistic} takes COLUMN:LOWER:UPPER" + (
+            " or COLUMN:LOWER:UPPER:ALPHA" if statistic == "quantile" else ""))
+    try:
+        figures = [float(p) for p in parts[1:]]
+    except ValueError:
+        raise click.UsageError(f"--{statistic} {raw}: the bounds must be numbers") from None
+    measure = {"statistic": statistic, "column": parts[0], "lower": figures[0],
+               "upper": figures[1]}
+    if statistic == "quantile":
+        measure["alpha"] = figures[2]
+    return measure
+
+
+def dp_spec(table_name: str, by: tuple[str, ...], count: bool, sums: tuple[str, ...],
+            means: tuple[str, ...], quantiles: tuple[str, ...], where: str, epsilon: float,
+            contributions: int) -> dict[str, Any]:
+    """The DP spec the options describe (``--by COL=k1,k2``: keys; ``--by COL``: the
+    preview's values)."""
+    groups = []
+    for entry in by:
+        column, _, keys = entry.partition("=")
+        groups.append({"column": column, **({"keys": keys.split(",")} if keys else {})})
+    measures = [{"statistic": "count"}] if count else []
+    for statistic, values in (("sum", sums), ("mean", means), ("quantile", quantiles)):
+        measures += [_bounded(v, statistic) for v in values]
+    return {"table": table_name, "by": groups, "measures": measures, "where": where,
+            "epsilon": epsilon, "contributions": contributions}
+
+
+@job.command("dp")
+@click.option("--grant", "grant_id", required=True, type=int)
+@click.option("--table", "table_name", help="the granted dataset it reads")
+@click.option("--by", multiple=True, help="group column, with its keys: COLUMN=k1,k2 "
+              "(without keys: the simulated preview's values)")
+@click.option("--count", is_flag=True, help="noisy count of rows per group")
+@click.option("--sum", "sums", multiple=True, help="COLUMN:LOWER:UPPER (values clamped)")
+@click.option("--mean", "means", multiple=True, help="COLUMN:LOWER:UPPER")
+@click.option("--quantile", "quantiles", multiple=True,
+              help="COLUMN:LOWER:UPPER[:ALPHA] (ALPHA 0.5, the median, by default)")
+@click.option("--where", default="", help="filter expression over the table's columns")
+@click.option("--epsilon", type=float, help="privacy loss of the job (spent on real data)")
+@click.option("--contributions", default=1, show_default=True, type=int,
+              help="rows counted per person at most")
+@click.option("--spec", "spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the whole spec as a JSON file instead of the options above")
+@click.option("--output", "output_name", required=True, help="name of the output table")
+@click.option("--target", default="real", type=click.Choice(["real", "simulated"]))
+@click.option("--wait/--no-wait", default=True, show_default=True)
+@token_option
+@json_option
+def job_dp(grant_id: int, table_name: str | None, by: tuple[str, ...], count: bool,
+           sums: tuple[str, ...], means: tuple[str, ...], quantiles: tuple[str, ...],
+           where: str, epsilon: float | None, contributions: int, spec_file: Path | None,
+           output_name: str, target: str, wait: bool, token: str | None,
+           as_json: bool) -> None:
+    """Submit a differentially private job: counts, sums, means and quantiles per group of one
+    granted dataset, with OpenDP noise; on real data it spends EPSILON of the grant's budget."""
+    from actions import jobs
+
+    if spec_file is not None:
+        try:
+            spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise click.UsageError(f"cannot read the spec {spec_file}: {exc}") from None
+    else:
+        if not table_name or epsilon is None:
+            raise click.UsageError("give --table and --epsilon (or --spec FILE)")
+        spec = dp_spec(table_name, by, count, sums, means, quantiles, where, epsilon,
+                       contributions)
+    ctx = acting(token)
+    job_id = jobs.submit_dp(ctx, grant_id, spec, output_name, target)["id"]
+    data = jobs.wait(ctx, job_id) if wait else jobs.show(ctx, job_id)
+    emit(data, as_json, job_text)
+    if wait and data["status"] != "succeeded":
+        sys.exit(1)
+
+
+@job.command("budget")
+@click.option("--grant", "grant_id", required=True, type=int)
+@token_option
+@json_option
+def job_budget(grant_id: int, token: str | None, as_json: bool) -> None:
+    """The grant's privacy budget (epsilon) for DP jobs on real data: spent and left."""
+    from actions import jobs
+
+    emit(jobs.privacy_budget(acting(token), grant_id), as_json, lambda b: "\n".join(
+        [f"grant {b['grant_id']}: epsilon {b['spent']:g} spent of {b['budget']:g}, "
+         f"{b['remaining']:g} left (at most {b['max_epsilon_per_job']:g} per job)"] +
+        [f"  job {j['job_id']:>5}  {j['epsilon']:g}  {j['status']:10s} {j['output_name']}"
+         for j in b["jobs"]]))
+
+
 def job_text(d: dict[str, Any]) -> str:
     if d["status"] in ("queued", "running"):
         return f"job {d['id']} {d['status']}" + (" (cancellation asked)" if d["cancel_requested"]
@@ -69,6 +167,9 @@ def job_text(d: dict[str, Any]) -> str:
             text += f"\n... {shown['total_rows'] - len(shown['rows'])} more rows"
     elif d["target"] == "real":
         text += "\n(real data: rows stay inside the platform; request egress to release them)"
+    if d.get("dp"):
+        text += (f"\ndifferentially private: epsilon {d['dp']['epsilon']:g}, delta 0, at most "
+                 f"{d['dp']['contributions']} row(s) per person")
     return text
 
 

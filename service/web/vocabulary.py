@@ -174,5 +174,5 @@ POLICY_SECTIONS = (
     N_("section:catalog"), N_("section:text"), N_("section:sandbox"), N_("section:scan"),
     N_("section:synth"), N_("section:egress"), N_("section:egress.disclosure"),
     N_("section:web"), N_("section:api"), N_("section:workers"), N_("section:notifications"),
-    N_("section:cases"), N_("section:commerce"),
+    N_("section:cases"), N_("section:commerce"), N_("section:privacy"),
 )

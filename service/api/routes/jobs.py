@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
@@ -23,6 +23,13 @@ class NewJob(BaseModel):
     target: str = "real"
 
 
+class NewDPJob(BaseModel):
+    grant_id: BodyId
+    spec: dict[str, Any]  # table, by, measures, epsilon, contributions, where (sandbox.dp)
+    output_name: str
+    target: str = "real"
+
+
 class Kept(BaseModel):
     output_name: str
 
@@ -33,6 +40,22 @@ def job_submit(body: NewJob, ctx: Annotated[Context, Depends(acting(Action.JOB_S
     """Queue a job; poll GET /jobs/{id} for its status (real outputs show no rows, simulated
     ones show their first rows)."""
     return job_actions.submit(ctx, body.grant_id, body.sql, body.output_name, body.target)
+
+
+@router.post("/jobs/dp", status_code=202, response_model_exclude_unset=True)
+def job_submit_dp(body: NewDPJob, ctx: Annotated[Context, Depends(acting(Action.JOB_SUBMIT))]
+                  ) -> views.JobView:
+    """Queue a differentially private job: counts, sums, means and quantiles per group of one
+    granted dataset, with OpenDP noise. On real data it spends its epsilon of the grant's
+    budget (GET /grants/{id}/privacy-budget) and is refused when the budget is spent."""
+    return job_actions.submit_dp(ctx, body.grant_id, body.spec, body.output_name, body.target)
+
+
+@router.get("/grants/{grant_id}/privacy-budget")
+def privacy_budget(grant_id: PathId, ctx: Annotated[Context, Depends(acting(Action.GRANT_READ))]
+                   ) -> views.PrivacyBudgetView:
+    """The grant's epsilon for DP jobs on real data: budget (by level), spent, remaining."""
+    return job_actions.privacy_budget(ctx, grant_id)
 
 
 @router.get("/jobs", response_model_exclude_unset=True)
