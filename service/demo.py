@@ -189,6 +189,21 @@ def run_demo(home: Home, seed: int = 20251125,
     say(f"Job {job_id} ran in the sandbox: {job['output']['rows_text']} rows (a band: the exact "
         "count of real data is not shown)")
 
+    # Differential privacy: a count, mean fee and median fee per district with OpenDP noise,
+    # spending epsilon 0.5 of the grant's budget (L3: 2.0).
+    private = jobs.wait(acting["merchant"], jobs.submit_dp(acting["merchant"], grant_id, {
+        "table": visits, "by": [{"column": "district"}], "epsilon": 0.5,
+        "measures": [{"statistic": "count"},
+                     {"statistic": "mean", "column": "fee", "lower": 0, "upper": 2000},
+                     {"statistic": "quantile", "column": "fee", "lower": 0, "upper": 2000}]},
+        "district_fees_dp")["id"])
+    if private["status"] != "succeeded":
+        raise RuntimeError(f"demo DP job failed: {private['error']}")
+    budget = jobs.privacy_budget(acting["merchant"], grant_id)
+    say(f"DP job {private['id']}: noisy count, mean and median fee per district (OpenDP, "
+        f"epsilon {private['dp']['epsilon']:g}, delta 0); the grant's privacy budget: "
+        f"{budget['spent']:g} of {budget['budget']:g} spent")
+
     req = egress.request(acting["merchant"], egress.Ask(
         job_id, "各区科室月度门诊量与平均费用统计表", "卫生资源规划", [visits]))
     egress_id = req["id"]
@@ -220,6 +235,7 @@ def run_demo(home: Home, seed: int = 20251125,
         "home": str(home.root), "seconds": round(time.monotonic() - started, 2),
         "datasets": registered, "application_id": app_id, "grant_id": grant_id,
         "job_id": job_id, "job_rows": job["output"]["rows_text"], "egress_id": egress_id,
+        "dp_job_id": private["id"], "dp_epsilon_spent": budget["spent"],
         "product_no": release["product_no"], "release_id": release["id"],
         "product_id": product["id"], "sale_id": sale["id"], "qualification": qualified,
         "release_path": str(bundle), "release_verified": verified["valid"],

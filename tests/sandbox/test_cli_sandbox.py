@@ -175,3 +175,30 @@ def test_job_submit_cancel_and_a_worker(demo_copy):
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0
     assert "worker" in worker.stderr.read()
+
+
+def test_job_dp_and_budget_from_the_command_line(demo_copy):
+    """`tds job dp` runs a DP job (simulated: rows shown, nothing spent; real: epsilon spent)
+    and `tds job budget` shows what the grant has left; bad options are usage errors."""
+    home, result = demo_copy
+    token = result["tokens"]["merchant"]
+    grant = str(result["grant_id"])
+    options = ["--grant", grant, "--table", "hospital_visits", "--by", "district", "--count",
+               "--mean", "fee:0:2000", "--quantile", "age:0:100:0.9", "--epsilon", "0.25"]
+    simulated = tds("job", "dp", *options, "--output", "dp_sim", "--target", "simulated",
+                    "--json", home=home, token=token)
+    assert simulated.returncode == 0, simulated.stderr
+    shown = json.loads(simulated.stdout)
+    assert shown["result"]["columns"] == ["district", "count", "mean_fee", "p90_age"]
+    real = tds("job", "dp", *options, "--output", "dp_real", home=home, token=token)
+    assert real.returncode == 0, real.stderr
+    assert "differentially private: epsilon 0.25" in real.stdout
+    budget = json.loads(tds("job", "budget", "--grant", grant, "--json", home=home,
+                            token=token).stdout)
+    assert budget["spent"] == result["dp_epsilon_spent"] + 0.25
+    bad = tds("job", "dp", "--grant", grant, "--table", "hospital_visits", "--sum", "fee:x",
+              "--epsilon", "0.1", "--output", "bad", home=home, token=token)
+    assert bad.returncode == 2 and "COLUMN:LOWER:UPPER" in bad.stderr
+    too_much = tds("job", "dp", *options[:-1], "9", "--output", "greedy", home=home,
+                   token=token)
+    assert too_much.returncode == 2 and "epsilon" in too_much.stderr

@@ -55,6 +55,8 @@ EXPECTED = {
     ("GET", "/api/v1/grants/{grant_id}/agreement"): {M, R, A, G},
     ("POST", "/api/v1/grants/{grant_id}/agreement/accept"): {M},
     ("POST", "/api/v1/jobs"): {M},
+    ("POST", "/api/v1/jobs/dp"): {M},
+    ("GET", "/api/v1/grants/{grant_id}/privacy-budget"): {M, R, A, G},
     ("GET", "/api/v1/jobs"): {M, R, A, G},
     ("GET", "/api/v1/jobs/{job_id}"): {M, R, A, G},
     ("POST", "/api/v1/jobs/{job_id}/cancel"): {M, A},
