@@ -38,15 +38,21 @@ def _history(request: Request, m: Member, grant_id: int) -> tuple[list[dict], di
     return history, {k: sorted(v) for k, v in sorted(outputs.items())}
 
 
-def _workspace(request: Request, m: Member, grant_id: int, sql: str = "", output: str = "",
-               error: str = "", status: int = 200) -> HTMLResponse:
-    view = application_actions.grant(context(request, m), grant_id)
+def workspace_view(request: Request, m: Member, grant_id: int, sql: str = "", output: str = "",
+                   error: str = "", status: int = 200, dp_error: str = "",
+                   dp_form: dict[str, str] | None = None) -> HTMLResponse:
+    """The workspace page: the SQL editor, the DP form with the grant's privacy budget, and
+    the job history (``error``/``dp_error``: why the last form was refused)."""
+    ctx = context(request, m)
+    view = application_actions.grant(ctx, grant_id)
     if view["agreement"]["awaiting"]:
-        text = application_actions.agreement(context(request, m), grant_id)["text"]
+        text = application_actions.agreement(ctx, grant_id)["text"]
         return render(request, "workspace.html", m, g=view, agreement_text=text, status=status)
     history, outputs = _history(request, m, grant_id)
     return render(request, "workspace.html", m, g=view, history=history, outputs=outputs,
-                  active=ACTIVE_STATES, sql=sql, output=output, error=error, status=status)
+                  active=ACTIVE_STATES, sql=sql, output=output, error=error, status=status,
+                  budget=job_actions.privacy_budget(ctx, grant_id), dp_error=dp_error,
+                  dp=dp_form or {"count": "1", "epsilon": "0.5", "contributions": "1"})
 
 
 @router.post("/workspace/{grant_id}/agreement", response_model=None)
@@ -70,7 +76,7 @@ def workspace_history(request: Request, grant_id: PathId,
 def workspace_page(request: Request, grant_id: PathId,
                    m: Annotated[Member, Depends(member(Action.GRANT_USE))],
                    sql: str = "", output: str = "") -> HTMLResponse:
-    return _workspace(request, m, grant_id, sql[:100_000], output[:63])
+    return workspace_view(request, m, grant_id, sql[:100_000], output[:63])
 
 
 @router.post("/workspace/{grant_id}/jobs", response_model=None)
@@ -84,7 +90,7 @@ def job_submit(request: Request, grant_id: PathId,
     except DomainError as exc:
         if htmx:
             return render(request, "form_error.html", m, message=Said(exc), status=422)
-        return _workspace(request, m, grant_id, sql, output, Said(exc), status=422)
+        return workspace_view(request, m, grant_id, sql, output, Said(exc), status=422)
     if htmx:
         answer = render(request, "job_status.html", m, j=data | {"result": None}, final=FINAL_STATES,
                         requests=[])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.service.test_api import auth, client, finished_job  # noqa: F401 - a fixture
 from tests.sandbox.test_dp import spec
+from tests.service.test_api import auth, client, finished_job  # noqa: F401 - a fixture
 
 
 def test_a_dp_job_through_the_api_spends_the_budget_it_shows(client, people,  # noqa: F811
