@@ -216,3 +216,26 @@ def test_other_organizations_cannot_spend_a_grants_budget(home, people, grant_id
     with refused(home, "grant"), home.store.transaction() as s:
         dp_jobs.submit(s, people.merchant_b, home.policy, home.data, grant_id, spec(),
                        "dp_out")
+
+
+def test_two_submissions_at_once_cannot_both_spend_the_last_epsilon(home, people, grant_id):
+    import threading
+
+    submit(home, people, grant_id, spec(epsilon=1.0), "first")
+    outcomes, go = [], threading.Barrier(2)
+
+    def one(name):
+        go.wait()
+        try:
+            submit(home, people, grant_id, spec(epsilon=0.75), name)
+            outcomes.append("queued")
+        except Exception as exc:  # the refusal is the outcome
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=one, args=(f"racer{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["QueryRefused", "queued"]
+    assert budget(home, people, grant_id)["spent"] == 1.75
