@@ -406,6 +406,26 @@ class JobView(View):
     dp: dict[str, Any] | None = None
 
 
+class OwnDataView(View):
+    """A merchant's own table in a workspace: what the scan found, never a value."""
+    id: int
+    grant_id: int
+    org: str
+    name: str
+    status: str
+    sha256: str
+    rows: int
+    bytes: int
+    columns: list[dict[str, str]]  # name and type of each
+    entities: dict[str, str]
+    level: str
+    person_key: str | None
+    source_name: str
+    preview_status: str
+    created_at: str | None
+    deleted_at: str | None
+
+
 class BudgetSpend(View):
     job_id: int
     output_name: str

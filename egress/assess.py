@@ -49,9 +49,11 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
     traced = checks.lineage(session, job)
     rules = policy.egress_disclosure
     # Every dataset of the grant carries its contributors in the statistics run.
+    # ... and so does every own table of the merchant (by its person key, else each row).
+    persons = {item.dataset_version.dataset.name for item in grant.items} | {
+        name for name, source in (job.sources or {}).items() if source.get("kind") == "own"}
     shape = cells.analyse(job.sql, [c["name"] for c in job.output_schema or []],
-                          int(rules["nk_n"]), {item.dataset_version.dataset.name
-                                               for item in grant.items})
+                          int(rules["nk_n"]), persons)
     assessment, stats, problem = None, None, None
     if shape.kind == "aggregate":
         try:
@@ -99,7 +101,7 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         sdc.details["mitigation"] = {"method": req.mitigation, **done}
     results = [
         checks.scope(grant, job, traced, req.product, req.purpose),
-        checks.sources(req.declared_sources, checks.datasets_read(session, job)),
+        checks.sources(req.declared_sources, checks.sources_read(session, job)),
         checks.raw_exposure(shape, traced, grant, policy, release_output),
         checks.personal_information(release_output, policy, shape, traced, grant),
         checks.trade_secrets(shape, traced, grant),

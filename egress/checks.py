@@ -18,7 +18,7 @@ from egress.disclosure import Assessment
 from egress.findings import text, traced_pairs
 from policies import Policy
 from sandbox.columns import column_lineage
-from sandbox.models import Job
+from sandbox.models import Job, OwnData
 
 PASS, REVIEW, FAIL = "pass", "review", "fail"
 CHECK_NAMES = ("scope", "sources", "raw_exposure", "personal_information", "trade_secrets",
@@ -49,14 +49,28 @@ class CheckResult:
 
 def datasets_read(session: Session, job: Job) -> dict[str, dict[str, Any]]:
     """Datasets a job read, directly or through earlier outputs it selected from."""
+    return _read(session, job, "dataset")
+
+
+def own_read(session: Session, job: Job) -> dict[str, dict[str, Any]]:
+    """The merchant's own tables a job read, directly or through earlier outputs."""
+    return _read(session, job, "own")
+
+
+def sources_read(session: Session, job: Job) -> dict[str, dict[str, Any]]:
+    """What a product's declared sources must name: datasets and the merchant's own tables."""
+    return datasets_read(session, job) | own_read(session, job)
+
+
+def _read(session: Session, job: Job, kind: str) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for name, source in (job.sources or {}).items():
-        if source.get("kind") == "dataset":
+        if source.get("kind") == kind:
             found[name] = source
         elif source.get("kind") == "output":
             earlier = session.get(Job, source["job_id"])
             if earlier is not None and earlier.id != job.id:
-                found.update(datasets_read(session, earlier))
+                found.update(_read(session, earlier, kind))
     return found
 
 
@@ -72,9 +86,11 @@ def lineage(session: Session, job: Job) -> dict[str, Any]:
     schemas = {item.dataset_version.dataset.name: item.dataset_version.schema
                for item in (grant.items if grant is not None else [])}
     for name, source in (job.sources or {}).items():
-        if source.get("kind") == "dataset":
+        if source.get("kind") in ("dataset", "own"):
             tables[name] = list(source.get("columns", []))
-            types[name] = {c["name"]: c["type"] for c in schemas.get(name, [])}
+            own = session.get(OwnData, source["own_id"]) if source.get("own_id") else None
+            types[name] = {c["name"]: c["type"] for c in (
+                own.schema if own is not None else schemas.get(name, []))}
         elif source.get("kind") == "output":
             found = session.get(Job, source["job_id"])
             if found is not None and found.id != job.id:
@@ -103,6 +119,9 @@ def scope(grant: Grant, job: Job, traced: dict[str, Any], product: str,
     """Purpose and scope (review point 1): every output column traced to granted columns, and
     the product one the approved application named."""
     granted = {item.dataset_version.dataset.name: set(item.columns) for item in grant.items}
+    # The merchant's own tables are its own: every column of them is in scope.
+    granted.update({name: set(source.get("columns", [])) for name, source in
+                    (job.sources or {}).items() if source.get("kind") == "own"})
     outside = []
     for name, source in (job.sources or {}).items():
         if source.get("kind") == "dataset" and (
@@ -136,7 +155,8 @@ def _names_product(products: str, product: str) -> bool:
 
 def sources(declared: list[str], read: dict[str, dict[str, Any]]) -> CheckResult:
     missing, extra = sorted(set(read) - set(declared)), sorted(set(declared) - set(read))
-    details = {"read": {n: {"registration_no": s["registration_no"], "version": s["version"]}
+    details = {"read": {n: {"registration_no": s.get("registration_no"),
+                            "version": s.get("version"), "kind": s.get("kind", "dataset")}
                         for n, s in sorted(read.items())}}
     if missing or extra:
         code = "sources.both" if missing and extra else \

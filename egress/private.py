@@ -101,7 +101,7 @@ def run(session: Session, policy: Policy, data: Storage, req: EgressRequest, job
             "contributions": spec["contributions"]}, details=details)
     results = [
         checks.scope(grant, job, lineage, req.product, req.purpose),
-        checks.sources(req.declared_sources, checks.datasets_read(session, job)),
+        checks.sources(req.declared_sources, checks.sources_read(session, job)),
         checks.raw_exposure(found, lineage, grant, policy, output),
         checks.personal_information(output, policy, found, lineage, grant),
         checks.trade_secrets(found, lineage, grant),

@@ -293,6 +293,12 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
         "requested_at": req.created_at.isoformat(timespec="seconds") + "Z",
         "released_at": utcnow().isoformat(timespec="seconds") + "Z",
     }
+    own = checks.own_read(session, job)
+    if own:
+        # The merchant's own tables the product was made with: their hashes, never their rows.
+        manifest["own_data"] = [{"table": name, "own_id": source.get("own_id"),
+                                 "sha256": source.get("sha256")}
+                                for name, source in sorted(own.items())]
     if job.dp is not None:
         # A differentially private output: its guarantee travels with it.
         manifest["differential_privacy"] = {

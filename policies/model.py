@@ -22,6 +22,7 @@ from policies.sections import (
     Egress,
     Ledger,
     Notifications,
+    OwnData,
     Privacy,
     Sandbox,
     Scan,
@@ -68,6 +69,7 @@ class Policy:
     cases: Cases
     commerce: Commerce
     privacy: Privacy
+    own_data: OwnData
     raw: dict[str, Any]
 
     def level(self, name: str) -> LevelRule:
@@ -228,6 +230,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
             cases=Cases.parse(raw.get("cases", {})),
             commerce=Commerce.parse(raw.get("commerce", {})),
             privacy=Privacy.parse(raw.get("privacy", {})),
+            own_data=OwnData.parse(raw.get("own_data", {})),
             raw=raw,
         )
     except KeyError as exc:

@@ -558,6 +558,22 @@ class Privacy(Section):
                                     "and the budget protect its cells")
 
 
+@dataclass(frozen=True)
+class OwnData(Section):
+    """A merchant's own data in its workspace (Measures Art. 15): uploaded for one grant,
+    scanned, joined with the granted data, deleted with the workspace."""
+    NAME = "own_data"
+    max_bytes: int = setting(500_000_000, "largest file a merchant may upload into a workspace",
+                             "bytes")
+    max_per_grant: int = setting(10, "own tables a workspace may hold at once", "tables")
+    refused_entities: tuple[str, ...] = setting(
+        ["CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "PERSON", "CN_ADDRESS", "CN_BANK_CARD",
+         "CN_PASSPORT", "CN_LICENSE_PLATE", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE",
+         "IP_ADDRESS"],
+        "PII a merchant may not bring into a workspace: a file with a column the scan finds "
+        "holding one of these is refused (pseudonymize or drop it first)")
+
+
 SECTIONS: tuple[type[Section], ...] = (Applications, Ledger, Catalog, Text, Sandbox, Scan,
                                        Synth, Egress, Disclosure, Web, Api, Workers,
-                                       Notifications, Cases, Commerce, Privacy)
+                                       Notifications, Cases, Commerce, Privacy, OwnData)

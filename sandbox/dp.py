@@ -30,6 +30,7 @@ exist in the real data is never released, and a group without rows gets noise li
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from importlib import metadata
@@ -48,9 +49,9 @@ STATISTICS = ("count", "sum", "mean", "quantile")
 NUMERIC_TYPES = ("int", "uint", "float", "double", "decimal", "halffloat")
 MAX_KEY_LENGTH = 200
 MAX_WHERE_LENGTH = 2_000
-LARGEST_BOUND = 1e12  # beyond this a sum's DECIMAL(38, 6) could overflow on 10^8 rows
+LARGEST_BOUND = 1e11  # a clamped value fits DECIMAL(18, 6); sums add up as DECIMAL(38, 6)
 # Columns of the exact table the job leaves for privatize (never in a workspace).
-COUNT, SUM, N, VALUES = "tds__count", "tds__sum_", "tds__n_", "tds__values_"
+COUNT, SUM, N, HISTOGRAM = "tds__count", "tds__sum_", "tds__n_", "tds__hist_"
 
 
 @dataclass(frozen=True)
@@ -100,19 +101,29 @@ class Spec:
     epsilon: float
     contributions: int = 1
     where: str = ""
+    # Whether the table's rows carry a person key (set by the platform from the catalog, never
+    # by the merchant): without one each row is its own person and needs no bound.
+    per_person: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {"table": self.table,
                 "by": [{"column": c, "keys": list(k)} for c, k in self.by],
                 "measures": [m.as_dict() for m in self.measures], "epsilon": self.epsilon,
-                "contributions": self.contributions, "where": self.where}
+                "contributions": self.contributions, "where": self.where,
+                "per_person": self.per_person}
 
     def cells(self) -> int:
         return math.prod(len(keys) for _, keys in self.by)
 
     def with_keys(self, column: str, keys: tuple[str, ...]) -> Spec:
         by = tuple((c, keys if c == column else k) for c, k in self.by)
-        return Spec(self.table, by, self.measures, self.epsilon, self.contributions, self.where)
+        return dataclasses.replace(self, by=by)
+
+
+def stored(document: dict[str, Any], policy: Policy) -> Spec:
+    """The spec of a DP job as the platform stored it (``per_person`` included)."""
+    spec = parse(document, policy)
+    return dataclasses.replace(spec, per_person=bool(document.get("per_person", True)))
 
 
 def parse(raw: Any, policy: Policy) -> Spec:
@@ -262,42 +273,69 @@ def _literal(value: str) -> str:
 
 
 def _bound(value: float) -> str:
-    return f"CAST({value!r} AS DECIMAL(38, 6))"
+    return f"CAST({value!r} AS DECIMAL(18, 6))"
 
 
-def statement(spec: Spec) -> str:
-    """The job's SQL: the exact, bounded per-group figures :func:`privatize` adds noise to."""
+def slots(spec: Spec) -> tuple[dict[tuple[Any, ...], int], dict[tuple[Any, ...], int]]:
+    """The exact figures the statement computes once per (column, bounds): sums with their
+    counts (for sums and means), and histograms (for quantiles)."""
+    sums: dict[tuple[Any, ...], int] = {}
+    histograms: dict[tuple[Any, ...], int] = {}
+    for m in spec.measures:
+        key = (m.column, m.lower, m.upper)
+        if m.statistic in ("sum", "mean"):
+            sums.setdefault(key, len(sums))
+        elif m.statistic == "quantile":
+            histograms.setdefault(key, len(histograms))
+    return sums, histograms
+
+
+def _width(lower: float, upper: float, candidates: int) -> float:
+    return (upper - lower) / (candidates - 1)
+
+
+def statement(spec: Spec, candidates: int) -> str:
+    """The job's SQL: the exact, bounded per-group figures :func:`privatize` adds noise to.
+
+    A quantile's values are counted per interval between adjacent candidates (a histogram of
+    at most ``candidates - 1`` bins a group) instead of being listed: each value stands for
+    the midpoint of its interval, a fixed map of each row, so the exponential mechanism scores
+    the candidates as it would the values themselves, up to a value equal to a candidate."""
     table = quote_identifier(spec.table)
     columns = sorted({m.column for m in spec.measures if m.column})
     value = {c: f"v{i}" for i, c in enumerate(columns)}
     picked = [f"CAST({quote_identifier(c)} AS VARCHAR) AS k{i}" for i, (c, _) in enumerate(spec.by)]
     picked += [f"CAST({quote_identifier(c)} AS DOUBLE) AS {value[c]}" for c in columns]
-    picked += [f"{PERSON_COLUMN} AS tds__p", f"{ROW_COLUMN} AS tds__r"]
+    picked.append(f"{PERSON_COLUMN} AS tds__p" if spec.per_person else "1 AS tds__p")
+    picked.append(f"{ROW_COLUMN} AS tds__r")
     where = f"\n  WHERE ({spec.where}\n  )" if spec.where else ""
     keys = " CROSS JOIN ".join(
         f"(VALUES {', '.join(f'({_literal(k)})' for k in found)}) AS t{i}(k{i})"
         for i, (_, found) in enumerate(spec.by)) or "(SELECT 1 AS tds__one)"
     joined = " AND ".join(f"b.k{i} = tds_keys.k{i}" for i in range(len(spec.by))) or "TRUE"
     out = [f"tds_keys.k{i} AS {quote_identifier(c)}" for i, (c, _) in enumerate(spec.by)]
-    out.append(f"count(b.tds__p) AS {COUNT}")
-    for i, measure in enumerate(spec.measures):
-        if measure.column is None:
-            continue
-        clamped = (f"least(greatest(CAST(b.{value[measure.column]} AS DECIMAL(38, 6)), "
-                   f"{_bound(measure.lower)}), {_bound(measure.upper)})")
-        if measure.statistic == "quantile":
-            out.append(f"coalesce(list(CAST({clamped} AS DOUBLE)) FILTER "
-                       f"(WHERE b.{value[measure.column]} IS NOT NULL), []) AS {VALUES}{i}")
-        else:
-            out.append(f"coalesce(sum({clamped}), 0) AS {SUM}{i}")
-            out.append(f"count(b.{value[measure.column]}) AS {N}{i}")
+    out.append(f"count(b.tds__r) AS {COUNT}")
+    sums, histograms = slots(spec)
+    for (column, lower, upper), j in sums.items():
+        clamped = (f"least(greatest(CAST(b.{value[column]} AS DECIMAL(18, 6)), "
+                   f"{_bound(lower)}), {_bound(upper)})")
+        out.append(f"coalesce(sum({clamped}), 0) AS {SUM}{j}")
+        out.append(f"count(b.{value[column]}) AS {N}{j}")
+    for (column, lower, upper), j in histograms.items():
+        width = _width(lower, upper, candidates)
+        bucket = (f"least(greatest(CAST(floor((b.{value[column]} - {lower!r}) / {width!r}) "
+                  f"AS INTEGER), 0), {candidates - 2})")
+        out.append(f"histogram({bucket}) FILTER (WHERE b.{value[column]} IS NOT NULL) "
+                   f"AS {HISTOGRAM}{j}")
     order = ", ".join(f"tds_keys.k{i}" for i in range(len(spec.by)))
+    # The contribution bound: a person's rows beyond c are dropped (deterministically, by row
+    # number: a real job must reproduce). Without a person key each row is a person.
+    bounded = (f"SELECT * FROM tds_rows QUALIFY row_number() OVER (PARTITION BY tds__p "
+               f"ORDER BY tds__r) <= {spec.contributions}" if spec.per_person
+               else "SELECT * FROM tds_rows")
     return (
         f"WITH tds_rows AS (\n  SELECT {', '.join(picked)}\n  FROM {table}{where}\n),\n"
-        # The contribution bound: a person's rows beyond c are dropped (deterministically, by
-        # row number: a real job must reproduce).
-        f"tds_bounded AS (\n  SELECT * FROM tds_rows QUALIFY row_number() OVER "
-        f"(PARTITION BY tds__p ORDER BY tds__r) <= {spec.contributions}\n),\n"
+        f"tds_bounded AS (\n  {bounded}\n),\n"
         f"tds_keys AS (SELECT * FROM {keys})\n"
         f"SELECT {', '.join(out)}\nFROM tds_keys LEFT JOIN tds_bounded AS b ON {joined}\n"
         f"GROUP BY ALL" + (f"\nORDER BY {order}" if order else ""))
@@ -391,34 +429,49 @@ def privatize(exact: pa.Table, spec: Spec, policy: Policy) -> pa.Table:
     calibrated = plan(spec, policy)
     ints = dp.vector_domain(dp.atom_domain(T="i64")), dp.l1_distance(T="i64")
     floats = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.l1_distance(T=float)
+    sums, histograms = slots(spec)
     try:
         columns = {c: exact.column(c) for c, _ in spec.by}
         count = dp.m.make_laplace(*ints, scale=calibrated.count_scale)
-        for i, m in enumerate(spec.measures):
+        for m in spec.measures:
+            key = (m.column, m.lower, m.upper)
             if m.statistic == "count":
                 noisy = count(exact.column(COUNT).to_pylist())
                 columns[m.name] = pa.array([max(0, int(v)) for v in noisy], pa.int64())
             elif m.statistic == "quantile":
-                mechanism = _quantile(dp, m, policy, calibrated.scales[m.name])
-                lists = exact.column(f"{VALUES}{i}").combine_chunks()
-                flat = lists.flatten().to_numpy(zero_copy_only=False).astype(float)
-                offsets = lists.offsets.to_numpy()
-                columns[m.name] = pa.array(
-                    [float(mechanism(flat[offsets[g]:offsets[g + 1]]))
-                     for g in range(len(lists))], pa.float64())
+                columns[m.name] = _quantiles(dp, m, policy, calibrated.scales[m.name],
+                                             exact.column(f"{HISTOGRAM}{histograms[key]}"))
             else:
                 laplace = dp.m.make_laplace(*floats, scale=calibrated.scales[m.name])
-                sums = laplace([float(v) for v in exact.column(f"{SUM}{i}").to_pylist()])
+                sums_noisy = laplace([float(v) for v in
+                                      exact.column(f"{SUM}{sums[key]}").to_pylist()])
                 if m.statistic == "sum":
-                    columns[m.name] = pa.array(sums, pa.float64())
+                    columns[m.name] = pa.array(sums_noisy, pa.float64())
                     continue
-                counts = count(exact.column(f"{N}{i}").to_pylist())
+                counts = count(exact.column(f"{N}{sums[key]}").to_pylist())
                 # Post-processing: a mean within its bounds, whatever the noise drew.
                 columns[m.name] = pa.array(
                     [min(max(s / max(n, 1), m.lower), m.upper) for s, n in zip(
-                        sums, counts, strict=True)], pa.float64())
+                        sums_noisy, counts, strict=True)], pa.float64())
     except Exception as exc:
         # Never the exact figures in a message: the class only.
         raise JobFailed("the noise could not be added to the job's figures",
                         "privacy") from exc
     return pa.table(columns)
+
+
+def _quantiles(dp: Any, measure: Measure, policy: Policy, scale: float,
+               histograms: pa.ChunkedArray) -> pa.Array:
+    """Each group's quantile by the exponential mechanism, over its values as the midpoints
+    of their intervals (:func:`statement`)."""
+    count = policy.privacy.quantile_candidates
+    width = _width(measure.lower, measure.upper, count)
+    mechanism = _quantile(dp, measure, policy, scale)
+    found = []
+    for entry in histograms.to_pylist():
+        pairs = dict(entry or [])
+        bins = np.fromiter(pairs.keys(), dtype=float, count=len(pairs))
+        values = np.repeat(measure.lower + (bins + 0.5) * width,
+                           np.fromiter(pairs.values(), dtype=np.int64, count=len(pairs)))
+        found.append(float(mechanism(values)))
+    return pa.array(found, pa.float64())

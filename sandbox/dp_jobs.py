@@ -9,6 +9,7 @@ refused and changes nothing. Simulated runs spend nothing: the previews hold no 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -77,7 +78,9 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
     version = item.dataset_version
     dp.check_columns(spec, {c["name"]: str(c["type"]) for c in version.schema},
                      tuple(item.columns), jobs.pseudonymized_columns(policy, item))
-    spec = _keys(spec, data, policy, version)
+    # Without a person key each row is its own person (the catalog says which).
+    spec = dataclasses.replace(_keys(spec, data, policy, version),
+                               per_person=version.person_key() is not None)
     mechanisms = dp.plan(spec, policy).describe(spec)
     if target == "real":
         left = budget(policy, grant) - spent(session, grant.id)
@@ -86,7 +89,7 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
                                "left; this DP job asks for {epsilon:g}. Ask for less, or apply "
                                "for a new grant", left=max(left, 0.0),
                                budget=budget(policy, grant), epsilon=spec.epsilon)
-    sql = dp.statement(spec)
+    sql = dp.statement(spec, policy.privacy.quantile_candidates)
     visible = jobs.table_names(session, grant, target)
     name = output_name if output_name.strip() or target == "real" else ""
     if not name.strip():

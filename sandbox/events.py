@@ -8,13 +8,15 @@ from sandbox.states import JobStatus
 
 
 class Source(Payload):
-    """A table a job read: a granted dataset version or an earlier job's output."""
-    kind: Literal["dataset", "output"]
+    """A table a job read: a granted dataset version, the merchant's own table or an earlier
+    job's output."""
+    kind: Literal["dataset", "own", "output"]
     registration_no: str | None = None
     version: int | None = None
     sha256: str | None
     columns: list[str] | None = None
     job_id: int | None = None
+    own_id: int | None = None
 
 
 class Queued(Payload):
@@ -64,6 +66,27 @@ class Acknowledged(Payload):
     alert_id: int
 
 
+class OwnUploaded(Payload):
+    grant_id: int
+    name: str
+    sha256: str
+    rows: int
+    columns: list[str]
+    level: str
+    entities: list[str]
+    person_key: str | None = None
+
+
+class OwnDeleted(Payload):
+    grant_id: int
+    by: Literal["merchant", "grant_end"]
+    sha256: str
+
+
+class OwnPreview(Payload):
+    status: Literal["ready", "failed"]
+
+
 class Spent(Payload):
     """Epsilon a DP job on real data took from its grant's budget (figures, never data), as
     decimal text: the ledger's canonical form has no floats."""
@@ -83,6 +106,12 @@ JOB_SUCCEEDED = event("job.succeeded", "job", "a job left its output", Finished)
 JOB_FAILED = event("job.failed", "job", "a job failed (its class, never its message)", Finished)
 JOB_TIMED_OUT = event("job.timed_out", "job", "a job ran out of time", Finished)
 JOB_CANCELLED = event("job.cancelled", "job", "a job was cancelled", Finished)
+OWN_DATA_UPLOADED = event("own_data.uploaded", "own_data", "a merchant uploaded its own table "
+                          "into a workspace (scanned; ids, hash and entities only)", OwnUploaded)
+OWN_DATA_DELETED = event("own_data.deleted", "own_data", "an own table was deleted (by its "
+                         "merchant or with its workspace)", OwnDeleted)
+OWN_DATA_PREVIEW = event("own_data.preview", "own_data", "the simulated side of an own table "
+                         "was built or failed", OwnPreview)
 DP_SPENT = event("dp.budget_spent", "grant", "a DP job on real data spent epsilon of its "
                  "grant's budget", Spent)
 SECURITY_ALERT = event("security.alert", "grant", "a budget spent or a probing pattern", Alert)

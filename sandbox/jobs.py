@@ -31,7 +31,7 @@ from kernel.base import on_rollback
 from lineage import append
 from policies import SYSTEM, Actor, Policy, Role
 from policies.permissions import Action, permit
-from sandbox import budget, events, gate, visibility
+from sandbox import budget, events, gate, own_data, visibility
 from sandbox.engine import first_rows
 from sandbox.errors import Conflict, JobFailed, NotFound, QueryRefused, storage_error
 from sandbox.models import ACTIVE_STATES, DRAFT_PREFIX, FINAL_STATES, Job
@@ -75,6 +75,12 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
                               pseudonymized=pseudonymized_columns(policy, item),
                               person=(version.person_key() or "") if persons else None,
                               consent=consented, consent_column=column))
+    for own in own_data.active(session, grant.id):
+        # The merchant's own tables: real jobs read the file, simulated ones its preview.
+        path = (data.fetch(own.path) if target == "real"
+                else own_data.simulated_path(data, own, rows))
+        found.append(Exposure(own.name, path, tuple(own.columns),
+                              person=(own.person_key or "") if persons else None))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")
     if before_job is not None:
@@ -134,6 +140,7 @@ def grant_view(policy: Policy, grant: Grant) -> dict[str, Any]:
 def table_names(session: Session, grant: Grant, target: str) -> set[str]:
     """Names of the tables a new job of ``grant`` may read (touches no file)."""
     names = {item.dataset_version.dataset.name for item in grant.items}
+    names.update(own.name for own in own_data.active(session, grant.id))
     names.update(session.scalars(select(Job.output_name).where(
         Job.grant_id == grant.id, Job.target == target, Job.status == "succeeded")))
     return names
@@ -245,6 +252,10 @@ def provenance(session: Session, grant: Grant, tables: set[str]) -> dict[str, An
                 "version": version.version, "sha256": version.sha256,
                 "columns": list(item.columns),
             }
+    for own in own_data.active(session, grant.id):
+        if own.name in tables:
+            out[own.name] = {"kind": "own", "own_id": own.id, "sha256": own.sha256,
+                             "columns": own.columns}
     for job in session.scalars(select(Job).where(Job.grant_id == grant.id,
                                                  Job.output_name.in_(tables))):
         out[job.output_name] = {"kind": "output", "job_id": job.id, "sha256": job.output_sha256}

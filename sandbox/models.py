@@ -112,3 +112,48 @@ class Alert(Base):
                 "details": self.details, "created_at": _iso(self.created_at),
                 "acknowledged_by": self.acknowledged_by,
                 "acknowledged_at": _iso(self.acknowledged_at)}
+
+
+class OwnData(Base):
+    """A merchant's own table in one grant's workspace (sandbox.own_data): its file and its
+    simulated preview live under the workspace and go with it."""
+
+    __tablename__ = "sandbox_own_data"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("catalog_grants.id"), index=True)
+    org: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(63))  # its table name in the workspace
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | deleted
+    path: Mapped[str] = mapped_column(String(500))  # relative to the storage's root
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    schema: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    # Per column: the entity the scan found (or None) and its share; never a value.
+    pii: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    level: Mapped[str] = mapped_column(String(2))  # set by the scan
+    person_key: Mapped[str | None] = mapped_column(String(200))
+    source_name: Mapped[str] = mapped_column(String(255))
+    preview_status: Mapped[str] = mapped_column(String(20), default="pending")
+    uploaded_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c["name"] for c in self.schema]
+
+    def preview_path(self) -> str:
+        return self.path.removesuffix(".parquet") + ".preview.parquet"
+
+    def placeholder_path(self) -> str:
+        return self.path.removesuffix(".parquet") + ".placeholder.parquet"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "grant_id": self.grant_id, "org": self.org, "name": self.name,
+                "status": self.status, "sha256": self.sha256, "rows": self.rows,
+                "bytes": self.bytes, "columns": self.schema,
+                "entities": {c["name"]: c["entity"] for c in self.pii if c.get("entity")},
+                "level": self.level, "person_key": self.person_key,
+                "source_name": self.source_name, "preview_status": self.preview_status,
+                "created_at": _iso(self.created_at), "deleted_at": _iso(self.deleted_at)}

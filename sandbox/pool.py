@@ -331,7 +331,7 @@ def private_output(produced: Path, document: dict[str, Any], policy: Policy,
     from sandbox import dp
 
     try:
-        spec = dp.parse(document["spec"], policy)
+        spec = dp.stored(document["spec"], policy)
         noisy = dp.privatize(pq.read_table(produced), spec, policy)
     except Exception:
         log.exception("the noise of a DP job could not be added")

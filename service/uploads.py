@@ -92,3 +92,13 @@ def parse_field_names(text: str) -> dict[str, str] | None:
             raise InvalidInput("field names, line {number}: write column=field name", number=number)
         names[column.strip()] = label.strip()
     return names
+
+
+def own_upload(ctx: Context, grant_id: int, stream: BinaryIO, filename: str | None, name: str,
+               person_key: str | None) -> dict[str, Any]:
+    """Add an uploaded file to a grant's workspace as the merchant's own table."""
+    from actions import own_data as own_actions
+
+    with saved(stream, filename, ctx.data.local("scratch"), ctx.policy.own_data.max_bytes) \
+            as source:
+        return own_actions.upload(ctx, grant_id, source, name, person_key)

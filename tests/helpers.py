@@ -17,7 +17,7 @@ def snapshot(home) -> dict[str, int]:
               "catalog_application_attachments", "catalog_grants", "sandbox_jobs", "egress_requests",
               "egress_releases", "service_users", "commerce_products",
               "commerce_price_proposals", "commerce_bookings", "catalog_consents",
-              "service_qualifications"]
+              "service_qualifications", "sandbox_own_data"]
     with home.store.read() as s:
         counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
         counts["head"] = s.scalar(select(func.max(LedgerEvent.seq))) or 0

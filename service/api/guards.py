@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,6 +12,8 @@ from service.home import Home
 # Where a file is uploaded: the body may be as large as the policy's upload limit (plus the
 # multipart envelope); everywhere else the smaller request limit holds.
 UPLOADS = (("POST", "/api/v1/datasets"), ("POST", "/provider/register"))
+# A merchant's own table, into a grant's workspace: the policy's own-data limit.
+OWN_UPLOADS = re.compile(r"/(api/v1/grants|workspace)/\d+/own-data")
 ENVELOPE = 1 << 20
 
 
@@ -25,6 +28,8 @@ class BodyLimit:
         policy = self.home.policy
         if (scope["method"], scope["path"].rstrip("/")) in UPLOADS:
             return policy.max_upload_bytes + ENVELOPE
+        if scope["method"] == "POST" and OWN_UPLOADS.fullmatch(scope["path"].rstrip("/")):
+            return policy.own_data.max_bytes + ENVELOPE
         return policy.api.max_request_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -18,6 +18,7 @@ from service.cli import (
     jobs,
     ledger,
     notices,
+    own_data,
     qualification,
     quality,
     setup,
@@ -34,7 +35,7 @@ def main() -> None:
 
 
 for _module in (setup, users, catalog, applications, jobs, egress, ledger, notices, quality,
-                cases, commerce, consent, qualification, tools):
+                cases, commerce, consent, qualification, own_data, tools):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

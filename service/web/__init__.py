@@ -23,6 +23,7 @@ from service.web import (
     dp_pages,
     egress_pages,
     notice_pages,
+    own_pages,
     provider_pages,
     public_pages,
     qualification_pages,
@@ -139,7 +140,8 @@ def console_error(request: Request, status: int, message: object) -> Response:
 def mount(app: FastAPI) -> None:
     for module in (account, catalog_pages, work_pages, egress_pages, provider_pages,
                    admin_pages, notice_pages, public_pages, quality_pages, case_pages,
-                   commerce_pages, consent_pages, qualification_pages, dp_pages):
+                   commerce_pages, consent_pages, qualification_pages, dp_pages,
+                   own_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("service.web") / "static")),
               name="static")

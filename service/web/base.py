@@ -287,6 +287,9 @@ NOTICES = {
     "notices_read": N_("Every notice is marked read."),
     "email_set": N_("Where your notices are e-mailed was saved."),
     "acknowledged": N_("The alert was marked as looked into."),
+    "own_uploaded": N_("Your table was scanned and added to the workspace. Its simulated "
+                       "preview is being built."),
+    "own_deleted": N_("Your table was deleted from the workspace."),
 }
 
 

@@ -141,7 +141,8 @@ ACTION_LABELS = (
     N_("action:product.listed"), N_("action:product.withdrawn"),
     N_("action:product.price_proposed"), N_("action:product.price_approved"),
     N_("action:product.price_rejected"), N_("action:finance.booked"),
-    N_("action:finance.voided"),
+    N_("action:finance.voided"), N_("action:dp.budget_spent"), N_("action:own_data.uploaded"),
+    N_("action:own_data.deleted"), N_("action:own_data.preview"),
     N_("action:application.reopened"), N_("action:grant.agreement_accepted"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),
@@ -174,5 +175,5 @@ POLICY_SECTIONS = (
     N_("section:catalog"), N_("section:text"), N_("section:sandbox"), N_("section:scan"),
     N_("section:synth"), N_("section:egress"), N_("section:egress.disclosure"),
     N_("section:web"), N_("section:api"), N_("section:workers"), N_("section:notifications"),
-    N_("section:cases"), N_("section:commerce"), N_("section:privacy"),
+    N_("section:cases"), N_("section:commerce"), N_("section:privacy"), N_("section:own_data"),
 )

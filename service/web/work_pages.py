@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from actions import applications as application_actions
 from actions import egress as egress_actions
 from actions import jobs as job_actions
+from actions import own_data as own_actions
 from policies.errors import DomainError
 from policies.permissions import Action
 from sandbox.states import ACTIVE_STATES, FINAL_STATES
@@ -40,9 +41,11 @@ def _history(request: Request, m: Member, grant_id: int) -> tuple[list[dict], di
 
 def workspace_view(request: Request, m: Member, grant_id: int, sql: str = "", output: str = "",
                    error: str = "", status: int = 200, dp_error: str = "",
-                   dp_form: dict[str, str] | None = None) -> HTMLResponse:
-    """The workspace page: the SQL editor, the DP form with the grant's privacy budget, and
-    the job history (``error``/``dp_error``: why the last form was refused)."""
+                   dp_form: dict[str, str] | None = None, own_error: str = "",
+                   own_form: dict[str, str] | None = None) -> HTMLResponse:
+    """The workspace page: the SQL editor, the merchant's own tables, the DP form with the
+    grant's privacy budget, and the job history (``error``, ``dp_error``, ``own_error``: why
+    the last form was refused)."""
     ctx = context(request, m)
     view = application_actions.grant(ctx, grant_id)
     if view["agreement"]["awaiting"]:
@@ -52,7 +55,10 @@ def workspace_view(request: Request, m: Member, grant_id: int, sql: str = "", ou
     return render(request, "workspace.html", m, g=view, history=history, outputs=outputs,
                   active=ACTIVE_STATES, sql=sql, output=output, error=error, status=status,
                   budget=job_actions.privacy_budget(ctx, grant_id), dp_error=dp_error,
-                  dp=dp_form or {"count": "1", "epsilon": "0.5", "contributions": "1"})
+                  dp=dp_form or {"count": "1", "epsilon": "0.5", "contributions": "1"},
+                  own=[o for o in own_actions.listing(ctx, grant_id) if o["status"] == "active"],
+                  own_error=own_error, own_form=own_form or {},
+                  own_limit=ctx.policy.own_data.max_bytes)
 
 
 @router.post("/workspace/{grant_id}/agreement", response_model=None)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel
 
 from actions import Context, views
 from actions import jobs as job_actions
+from actions import own_data as own_actions
 from policies.permissions import Action
 from service.api.params import BodyId, PathId, QueryId
 from service.api.routes.deps import acting
+from service.uploads import own_upload
 
 router = APIRouter(tags=["jobs"])
 
@@ -56,6 +58,32 @@ def privacy_budget(grant_id: PathId, ctx: Annotated[Context, Depends(acting(Acti
                    ) -> views.PrivacyBudgetView:
     """The grant's epsilon for DP jobs on real data: budget (by level), spent, remaining."""
     return job_actions.privacy_budget(ctx, grant_id)
+
+
+@router.post("/grants/{grant_id}/own-data", status_code=201)
+def own_data_upload(grant_id: PathId,
+                    ctx: Annotated[Context, Depends(acting(Action.JOB_SUBMIT))],
+                    file: Annotated[UploadFile, File()], name: Annotated[str, Form()],
+                    person_key: Annotated[str, Form(description="the column naming each "
+                                                    "row's person (empty: each row)")] = ""
+                    ) -> views.OwnDataView:
+    """Upload the merchant's own Parquet or CSV table into the grant's workspace: scanned (a
+    column of refused PII refuses the file), joined by jobs on both targets (simulated: its
+    preview), released only through egress, deleted with the workspace."""
+    return own_upload(ctx, grant_id, file.file, file.filename, name, person_key or None)
+
+
+@router.get("/grants/{grant_id}/own-data")
+def own_data_list(grant_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB_READ))]
+                  ) -> list[views.OwnDataView]:
+    return own_actions.listing(ctx, grant_id)
+
+
+@router.delete("/own-data/{own_id}")
+def own_data_delete(own_id: PathId, ctx: Annotated[Context, Depends(acting(Action.JOB_SUBMIT))]
+                    ) -> views.OwnDataView:
+    """Delete an own table now (its files go; the ledger keeps the record)."""
+    return own_actions.delete(ctx, own_id)
 
 
 @router.get("/jobs", response_model_exclude_unset=True)
