@@ -272,10 +272,6 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _bound(value: float) -> str:
-    return f"CAST({value!r} AS DECIMAL(18, 6))"
-
-
 def slots(spec: Spec) -> tuple[dict[tuple[Any, ...], int], dict[tuple[Any, ...], int]]:
     """The exact figures the statement computes once per (column, bounds): sums with their
     counts (for sums and means), and histograms (for quantiles)."""
@@ -308,7 +304,9 @@ def statement(spec: Spec, candidates: int) -> str:
     picked += [f"CAST({quote_identifier(c)} AS DOUBLE) AS {value[c]}" for c in columns]
     picked.append(f"{PERSON_COLUMN} AS tds__p" if spec.per_person else "1 AS tds__p")
     picked.append(f"{ROW_COLUMN} AS tds__r")
-    where = f"\n  WHERE ({spec.where}\n  )" if spec.where else ""
+    # A filter that fails on some value (a cast) selects nothing there instead of failing
+    # the job: a failure would tell whether such a value exists, outside the noise.
+    where = f"\n  WHERE coalesce(try(({spec.where}\n  )), false)" if spec.where else ""
     keys = " CROSS JOIN ".join(
         f"(VALUES {', '.join(f'({_literal(k)})' for k in found)}) AS t{i}(k{i})"
         for i, (_, found) in enumerate(spec.by)) or "(SELECT 1 AS tds__one)"
@@ -316,15 +314,18 @@ def statement(spec: Spec, candidates: int) -> str:
     out = [f"tds_keys.k{i} AS {quote_identifier(c)}" for i, (c, _) in enumerate(spec.by)]
     out.append(f"count(b.tds__r) AS {COUNT}")
     sums, histograms = slots(spec)
+    # Values are clamped as doubles before any cast (NaN and infinities included): no value
+    # can make a cast fail, so whether a DP job fails never depends on the data.
     for (column, lower, upper), j in sums.items():
-        clamped = (f"least(greatest(CAST(b.{value[column]} AS DECIMAL(18, 6)), "
-                   f"{_bound(lower)}), {_bound(upper)})")
+        clamped = (f"CAST(least(greatest(b.{value[column]}, {lower!r}), {upper!r}) "
+                   f"AS DECIMAL(18, 6))")
         out.append(f"coalesce(sum({clamped}), 0) AS {SUM}{j}")
         out.append(f"count(b.{value[column]}) AS {N}{j}")
     for (column, lower, upper), j in histograms.items():
         width = _width(lower, upper, candidates)
-        bucket = (f"least(greatest(CAST(floor((b.{value[column]} - {lower!r}) / {width!r}) "
-                  f"AS INTEGER), 0), {candidates - 2})")
+        clamped = f"least(greatest(b.{value[column]}, {lower!r}), {upper!r})"
+        bucket = (f"least(CAST(floor(({clamped} - {lower!r}) / {width!r}) AS INTEGER), "
+                  f"{candidates - 2})")
         out.append(f"histogram({bucket}) FILTER (WHERE b.{value[column]} IS NOT NULL) "
                    f"AS {HISTOGRAM}{j}")
     order = ", ".join(f"tds_keys.k{i}" for i in range(len(spec.by)))

@@ -239,3 +239,20 @@ def test_two_submissions_at_once_cannot_both_spend_the_last_epsilon(home, people
         t.join()
     assert sorted(outcomes) == ["QueryRefused", "queued"]
     assert budget(home, people, grant_id)["spent"] == 1.75
+
+
+def test_no_value_can_make_a_dp_statement_fail():
+    """Whether a DP job fails must not depend on the data (a failure is a bit outside the
+    noise): values beyond any cast's range, NaN and infinities are clamped first, and a filter
+    that fails on a row selects nothing there."""
+    table = pa.table({"g": ["a", "a", "b", "b"], "v": [1e300, float("nan"), float("-inf"), 5.0],
+                      "s": ["1", "x", "2", "y"], "tds__person": ["1", "2", "3", "4"],
+                      "tds__row": [0, 1, 2, 3]})
+    parsed = dp.parse({"table": "t", "by": [{"column": "g", "keys": ["a", "b"]}],
+                       "where": "CAST(s AS INTEGER) > 0", "epsilon": 1.0, "measures": [
+                           {"statistic": "sum", "column": "v", "lower": 0, "upper": 10},
+                           {"statistic": "quantile", "column": "v", "lower": 0, "upper": 10}]},
+                      POLICY)
+    rows = exact(parsed, table).to_pylist()
+    assert [(r["g"], r["tds__count"], float(r["tds__sum_0"])) for r in rows] == [
+        ("a", 1, 10.0), ("b", 1, 0.0)]
