@@ -34,17 +34,13 @@ def test_a_merchant_runs_a_dp_job_from_the_workspace_and_sees_the_budget(app, ho
     assert "<strong>0.5</strong> / 2" in page  # spent of the L3 budget
 
 
-@pytest.mark.parametrize("changes, words", [
-    ({"statistics": "mean fee"}, "statistic column lower upper"),
-    ({"epsilon": "lots"}, "must be numbers"),
-    ({"epsilon": "9"}, "epsilon"),
-])
-def test_a_bad_dp_form_is_shown_again_with_its_error(app, people, grant_id, changes, words):
+def test_a_bad_dp_form_is_shown_again_with_its_error(app, people, grant_id):
     merchant = console(app, "merchant")
-    answer = post_form(merchant, f"/workspace/{grant_id}/dp", FORM | changes,
-                       f"/workspace/{grant_id}")
-    assert answer.status_code == 422
-    assert 'role="alert"' in answer.text and "dp_web" in answer.text  # the form kept
+    for changes in ({"statistics": "mean fee"}, {"epsilon": "lots"}, {"epsilon": "9"}):
+        answer = post_form(merchant, f"/workspace/{grant_id}/dp", FORM | changes,
+                           f"/workspace/{grant_id}")
+        assert answer.status_code == 422
+        assert 'role="alert"' in answer.text and "dp_web" in answer.text  # the form kept
 
 
 def test_another_organization_cannot_use_the_form(app, grant_id):
