@@ -7,9 +7,8 @@ from typing import Any
 
 from actions.context import Context
 from actions.views import OwnDataView
-from catalog import applications
 from policies.permissions import Action, permit
-from sandbox import jobs, own_data
+from sandbox import own_data
 
 
 def upload(ctx: Context, grant_id: int, source: Path, name: str,
@@ -18,11 +17,8 @@ def upload(ctx: Context, grant_id: int, source: Path, name: str,
     built after the commit (at once, or in the background where work is deferred)."""
     permit(ctx.actor, Action.JOB_SUBMIT)
     with ctx.transaction() as session:
-        grant = applications.usable_grant(session, ctx.actor, grant_id)
-        taken = jobs.table_names(session, grant, "real") | jobs.table_names(
-            session, grant, "simulated")
         own = own_data.upload(session, ctx.actor, ctx.policy, ctx.data, grant_id, source, name,
-                              person_key or None, taken)
+                              person_key or None)
         own_id, shown = own.id, own.as_dict()
     built = ctx.dispatcher.defer(own_data.build_preview, ctx.store.transaction, ctx.data,
                                  ctx.policy, own_id)

@@ -1,7 +1,8 @@
-"""The lineage graph, built from the ledger alone: dataset versions -> jobs -> outputs ->
-egress requests -> releases -> downloads. Node ids are the ledger's subjects
-(``dataset_version:3``, ``job:7``, ``egress:2``, ``release:1``) plus ``output:<job id>`` and
-``download:<event seq>``; ``dataset:<name>`` names every version of a dataset."""
+"""The lineage graph, built from the ledger alone: dataset versions (and merchants' own tables)
+-> jobs -> outputs -> egress requests -> releases -> downloads. Node ids are the ledger's
+subjects (``dataset_version:3``, ``own_data:2``, ``job:7``, ``egress:2``, ``release:1``) plus
+``output:<job id>`` and ``download:<event seq>``; ``dataset:<name>`` names every version of a
+dataset."""
 
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ from lineage.errors import LedgerError
 from lineage.ledger import LedgerEvent
 from sandbox import events as sandbox_events
 
-ACTIONS = (catalog_events.DATASET_REGISTERED, sandbox_events.JOB_QUEUED,
+ACTIONS = (catalog_events.DATASET_REGISTERED, sandbox_events.OWN_DATA_UPLOADED,
+           sandbox_events.OWN_DATA_DELETED, sandbox_events.JOB_QUEUED,
            sandbox_events.JOB_SUCCEEDED, egress_events.EGRESS_REQUESTED,
            egress_events.RELEASE_CREATED, egress_events.RELEASE_DOWNLOADED)
-KINDS = ("dataset_version", "job", "output", "egress", "release", "download")
+KINDS = ("dataset_version", "own_data", "job", "output", "egress", "release", "download")
 
 
 class NotFound(LedgerError):
@@ -72,6 +74,12 @@ def build(session: Session) -> Graph:
             graph.node(subject, label=f"{payload.get('dataset')} v{payload.get('version')}",
                        dataset=payload.get("dataset"), sha256=payload.get("sha256"),
                        rows=payload.get("rows"), time=time)
+        elif action == sandbox_events.OWN_DATA_UPLOADED:
+            graph.node(subject, label=f"{payload.get('name')} (own, grant "
+                       f"{payload.get('grant_id')})", sha256=payload.get("sha256"),
+                       rows=payload.get("rows"), time=time)
+        elif action == sandbox_events.OWN_DATA_DELETED:
+            graph.node(subject, deleted=time)
         elif action == sandbox_events.JOB_QUEUED:
             graph.node(subject, label=f"{subject} ({payload.get('target')})",
                        target=payload.get("target"), grant_id=payload.get("grant_id"), time=time)
@@ -80,6 +88,8 @@ def build(session: Session) -> Graph:
                     origin = versions.get((source.get("registration_no"), source.get("version")))
                     if origin:
                         graph.edge(origin, subject)
+                elif source.get("kind") == "own":
+                    graph.edge(f"own_data:{source.get('own_id')}", subject)
                 elif source.get("kind") == "output":
                     graph.edge(f"output:{source.get('job_id')}", subject)
         elif action == sandbox_events.JOB_SUCCEEDED:
@@ -132,8 +142,8 @@ def neighbourhood(graph: Graph, start: str, direction: str = "both") -> Graph:
     return part
 
 
-_SHAPES = {"dataset_version": "cylinder", "job": "box", "output": "note", "egress": "diamond",
-           "release": "component", "download": "ellipse"}
+_SHAPES = {"dataset_version": "cylinder", "own_data": "cylinder", "job": "box",
+           "output": "note", "egress": "diamond", "release": "component", "download": "ellipse"}
 
 
 def to_dot(graph: Graph) -> str:

@@ -79,6 +79,9 @@ def export(session: Session, origin: str, path: Path) -> int:
                 name = names.get((src.get("registration_no"), src.get("version")),
                                  f"datasets/{table}")
                 tables[table] = (name, list(src.get("columns") or []))
+            elif src.get("kind") == "own":  # the merchant's own table in the workspace
+                name = f"own/grant-{job.grant_id}/{src.get('own_id')}-{table}"
+                tables[table] = (name, list(src.get("columns") or []))
             else:
                 name = f"outputs/grant-{job.grant_id}/{job.target}/{table}"
                 earlier = session.get(SandboxJob, src.get("job_id"))

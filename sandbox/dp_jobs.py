@@ -90,12 +90,11 @@ def submit(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
                                "for a new grant", left=max(left, 0.0),
                                budget=budget(policy, grant), epsilon=spec.epsilon)
     sql = dp.statement(spec, policy.privacy.quantile_candidates)
-    visible = jobs.table_names(session, grant, target)
-    name = output_name if output_name.strip() or target == "real" else ""
-    if not name.strip():
+    if not output_name.strip():
         raise QueryRefused("a DP job needs an output name: egress requests and later jobs "
                            "refer to its output by it")
-    name = jobs.free_name(session, policy, grant, target, name, visible)
+    visible = jobs.table_names(session, grant, target)
+    name = jobs.free_name(session, policy, grant, target, output_name, visible)
     tree = gate.authorize(sql, visible, policy.sandbox, target)
     day_spent = day_budget.before_submit(session, policy, grant) if target == "real" else 0
     document = {"spec": spec.as_dict(), **mechanisms}

@@ -77,9 +77,11 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
                               consent=consented, consent_column=column))
     for own in own_data.active(session, grant.id):
         # The merchant's own tables: real jobs read the file, simulated ones its preview.
+        # Read in place like outputs (an upload or a deletion does not rebuild the grant's
+        # stage), except in the platform's runs with contributors, which stage them.
         path = (data.fetch(own.path) if target == "real"
                 else own_data.simulated_path(data, own, rows))
-        found.append(Exposure(own.name, path, tuple(own.columns),
+        found.append(Exposure(own.name, path, tuple(own.columns), staged=persons,
                               person=(own.person_key or "") if persons else None))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")

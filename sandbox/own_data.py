@@ -34,7 +34,7 @@ from policies import SYSTEM, Actor, Policy, Role
 from policies.permissions import Action, permit
 from sandbox import events
 from sandbox.errors import Conflict, NotFound, QueryRefused
-from sandbox.models import OwnData
+from sandbox.models import Job, OwnData
 from storage import Storage
 
 Transaction = Callable[[], AbstractContextManager[Session]]
@@ -45,17 +45,25 @@ def active(session: Session, grant_id: int) -> list[OwnData]:
         OwnData.grant_id == grant_id, OwnData.status == "active").order_by(OwnData.id)))
 
 
+def taken(session: Session, grant: Grant) -> set[str]:
+    """Names of the workspace's tables on either target: datasets, own tables, outputs and
+    jobs still to finish."""
+    names = {item.dataset_version.dataset.name for item in grant.items}
+    names.update(o.name for o in active(session, grant.id))
+    names.update(session.scalars(select(Job.output_name).where(
+        Job.grant_id == grant.id, Job.status.not_in(("failed", "timed_out", "cancelled")))))
+    return names
+
+
 def upload(session: Session, actor: Actor, policy: Policy, data: Storage, grant_id: int,
-           source: Path, name: str, person_key: str | None = None,
-           taken: set[str] | None = None) -> OwnData:
-    """Add ``source`` (Parquet or CSV) to the workspace of ``grant_id`` as table ``name``.
-    ``taken``: the workspace's other table names (refused as names)."""
+           source: Path, name: str, person_key: str | None = None) -> OwnData:
+    """Add ``source`` (Parquet or CSV) to the workspace of ``grant_id`` as table ``name``."""
     permit(actor, Action.JOB_SUBMIT)
     grant = applications.usable_grant(session, actor, grant_id)
     rules = policy.own_data
     name = identifier(name, "table name", policy.max_name_length)
     if name.lower().startswith(("tds_", "draft_", "duckdb_", "pg_", "sqlite_")) or \
-            name in (taken or set()) or name in {o.name for o in active(session, grant.id)}:
+            name in taken(session, grant):
         raise Conflict("the workspace already has a table named {name!r}, or the name is "
                        "reserved", name=name)
     if len(active(session, grant.id)) >= rules.max_per_grant:

@@ -130,6 +130,7 @@ NODE_LABELS = (
     N_("node:grant"), N_("node:application"), N_("node:user"), N_("node:org"),
     N_("node:ledger"), N_("node:ledger_month"), N_("node:key"), N_("node:alert"),
     N_("node:preview"), N_("node:session"), N_("node:quality"), N_("node:case"),
+    N_("node:own_data"),
 )
 # What each ledger action means (``action:<action>``).
 ACTION_LABELS = (

@@ -41,9 +41,16 @@ def pii_file(tmp_path_factory):
     return path
 
 
-def upload(home, people, grant_id, path, name="sales", person_key="customer_no"):
-    ctx = Context.of(home, people.merchant)
-    return own_actions.upload(ctx, grant_id, path, name, person_key)
+def upload(home, people, grant_id, path, name="sales", person_key="customer_no",
+           preview=False):
+    """Upload as the merchant; the simulated preview (SDV, seconds) only with ``preview``:
+    until then the simulated side is the schema-only placeholder."""
+    if preview:
+        return own_actions.upload(Context.of(home, people.merchant), grant_id, path, name,
+                                  person_key)
+    with home.store.transaction() as s:
+        return own_data.upload(s, people.merchant, home.policy, home.data, grant_id, path,
+                               name, person_key).as_dict()
 
 
 def run(home, people, grant_id, sql, output, target="real"):
@@ -62,7 +69,7 @@ JOIN = ("SELECT v.district, count(*) AS visits, sum(o.revenue) AS revenue FROM v
 
 def test_an_own_table_is_scanned_and_joined_on_both_targets(home, people, grant_id,
                                                             sales_file):
-    own = upload(home, people, grant_id, sales_file)
+    own = upload(home, people, grant_id, sales_file, preview=True)
     assert (own["name"], own["rows"], own["level"], own["entities"]) == ("sales", 600, "L1", {})
     assert own["preview_status"] == "ready"  # its simulated side, built like a catalog preview
     real = run(home, people, grant_id, JOIN, "joined")
@@ -140,7 +147,7 @@ def test_egress_counts_the_own_tables_persons(home, people, grant_id, sales_file
 
 def test_own_tables_go_with_the_workspace_when_the_grant_ends(home, people, grant_id,
                                                               sales_file):
-    own = upload(home, people, grant_id, sales_file)
+    own = upload(home, people, grant_id, sales_file, preview=True)
     with home.store.read() as s:
         stored = own_data.active(s, grant_id)[0]
         files = [stored.path, stored.preview_path()]
@@ -185,3 +192,21 @@ def test_a_product_made_with_own_data_names_it_in_its_signed_manifest(home, peop
     assert manifest["own_data"] == [{"table": "sales", "own_id": own["id"],
                                      "sha256": own["sha256"]}]
     assert [s["dataset"] for s in manifest["sources"]] == ["visits"]
+
+
+def test_an_own_table_is_a_node_of_the_lineage_graph(home, people, grant_id, sales_file):
+    from reporting import graph
+
+    own = upload(home, people, grant_id, sales_file)
+    joined = run(home, people, grant_id, JOIN, "joined")
+    with home.store.read() as s:
+        built = graph.build(s)
+    node = f"own_data:{own['id']}"
+    assert built.nodes[node]["sha256"] == own["sha256"]
+    assert (node, f"job:{joined['id']}") in built.edges
+
+
+def test_a_name_an_output_holds_is_refused(home, people, grant_id, sales_file):
+    assert run(home, people, grant_id, "SELECT 1 AS x", "sales")["status"] == "succeeded"
+    with refused(home, "already has a table named"):
+        upload(home, people, grant_id, sales_file)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.sandbox.test_dp import spec
-from tests.service.test_api import auth, client, finished_job  # noqa: F401 - a fixture
+from tests.service.test_api import auth, client  # noqa: F401 - a fixture
 
 
 def test_a_dp_job_through_the_api_spends_the_budget_it_shows(client, people,  # noqa: F811
@@ -12,10 +12,10 @@ def test_a_dp_job_through_the_api_spends_the_budget_it_shows(client, people,  # 
     submitted = client.post("/api/v1/jobs/dp", headers=auth(token), json={
         "grant_id": grant_id, "spec": spec(epsilon=0.25), "output_name": "dp_api"})
     assert submitted.status_code == 202, submitted.json()
-    job = finished_job(client, token, submitted.json()["id"])
-    assert job["status"] == "succeeded", job["error"]
+    job = submitted.json()
     assert job["dp"]["epsilon"] == 0.25 and job["dp"]["mechanisms"]["count"]
-    assert job["output"]["rows"] is None  # a real output: a band, as for any job
+    # Spent at submission, whatever becomes of the job (a real job's outcome shows only at
+    # its rounded duration: tests/sandbox/test_dp.py follows one to its end).
     budget = client.get(f"/api/v1/grants/{grant_id}/privacy-budget", headers=auth(token))
     assert budget.status_code == 200
     assert (budget.json()["spent"], budget.json()["remaining"]) == (0.25, 1.75)

@@ -72,7 +72,7 @@ UI_TEXT_JS = """() => {
 LATIN_OK = {"SQL", "CSV", "XLSX", "Parquet", "JSON", "API", "PII", "ID", "IDs", "DuckDB",
             "SHA", "HMAC", "Ed25519", "UTC", "Merkle", "Graphviz", "SVG", "PNG", "ZIP", "URL",
             "HTTP", "HTTPS", "HTML", "STARTTLS", "Markdown", "SMTP", "UTF", "GB", "IP", "CPU", "MB", "KB",
-            "ms", "min", "NK", "SDV", "Presidio", "ACRO", "OpenSAFELY", "SACRO", "Ctrl", "Enter",
+            "ms", "min", "NK", "SDV", "Presidio", "OpenDP", "ACRO", "OpenSAFELY", "SACRO", "Ctrl", "Enter",
             "Cmd", "Tab", "tds", "k", "p", "n", "ε", "δ", "CN", "Copula", "Gaussian", "GaussianCopula"}
 LATIN = re.compile(r"[A-Za-z][A-Za-z_]+")
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+")
