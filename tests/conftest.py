@@ -86,23 +86,31 @@ class Databases:
 
     def _run(self) -> None:
         admin = _pg_admin()
-        try:
-            while not self.stop.is_set():
+        failures = 0
+        while not self.stop.is_set():
+            try:
                 with admin.connect() as con:
                     while not self.used.empty():
                         # FORCE: a test's worker or server killed on purpose may leave a
                         # session behind.
-                        con.execute(text(f'DROP DATABASE "{self.used.get()}" WITH (FORCE)'))
+                        con.execute(text(f'DROP DATABASE IF EXISTS "{self.used.queue[0]}" '
+                                         f'WITH (FORCE)'))
+                        self.used.get()
                     if self.ready.qsize() < self.AHEAD:
                         name = f"t_{os.getpid()}_{uuid.uuid4().hex[:10]}"
                         con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
                         self.ready.put(name)
+                        failures = 0
                         continue
-                self.stop.wait(0.01)
-        except BaseException as exc:  # the next test reports it
-            self.failure = exc
-        finally:
-            admin.dispose()
+            except Exception as exc:
+                failures += 1
+                if failures > 120:  # a minute without the server: the next test reports it
+                    self.failure = exc
+                    break
+                self.stop.wait(0.5)
+                continue
+            self.stop.wait(0.01)
+        admin.dispose()
 
     def take(self) -> str:
         while True:
