@@ -152,6 +152,14 @@ def job_budget(grant_id: int, token: str | None, as_json: bool) -> None:
 
 
 def job_text(d: dict[str, Any]) -> str:
+    text = _status_text(d)
+    if d.get("dp"):
+        text += (f"\ndifferentially private: epsilon {d['dp']['epsilon']:g}, delta 0, at most "
+                 f"{d['dp']['contributions']} row(s) per person")
+    return text
+
+
+def _status_text(d: dict[str, Any]) -> str:
     if d["status"] in ("queued", "running"):
         return f"job {d['id']} {d['status']}" + (" (cancellation asked)" if d["cancel_requested"]
                                                 else "")
@@ -167,9 +175,6 @@ def job_text(d: dict[str, Any]) -> str:
             text += f"\n... {shown['total_rows'] - len(shown['rows'])} more rows"
     elif d["target"] == "real":
         text += "\n(real data: rows stay inside the platform; request egress to release them)"
-    if d.get("dp"):
-        text += (f"\ndifferentially private: epsilon {d['dp']['epsilon']:g}, delta 0, at most "
-                 f"{d['dp']['contributions']} row(s) per person")
     return text
 
 

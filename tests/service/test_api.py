@@ -14,6 +14,7 @@ from egress.bundle import verify_bundle
 from service.api.app import create_app
 from service.demo import CHECKLIST
 from tests.conftest import PASS, PDF
+from tests.helpers import set_policy
 
 M, R, A, P, G = "merchant", "reviewer", "admin", "provider", "regulator"
 EVERYONE = {M, R, A, P, G}
@@ -184,6 +185,7 @@ def test_errors_are_problem_json_with_a_clear_title(client, people):
 
 
 def test_the_whole_flow_over_http(client, people, visits_file, home):
+    set_policy(home, real_timing_seconds="1")  # a real job's outcome shows within a second
     with visits_file.open("rb") as f:
         registered = client.post(
             "/api/v1/datasets", headers=auth(people.tokens[P]),
