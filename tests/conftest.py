@@ -39,7 +39,8 @@ def pytest_collection_modifyitems(config, items):
         return
     repeat = pytest.mark.skip(reason="uses no PostgreSQL store: the SQLite pass ran it")
     for item in items:
-        if "database_url" not in getattr(item, "fixturenames", ()):
+        if "database_url" not in getattr(item, "fixturenames", ()) and \
+                item.get_closest_marker("store") is None:
             item.add_marker(repeat)
 
 

@@ -43,7 +43,9 @@ def _new_form(request: Request, m: Member, job_id: int, values: dict[str, Any],
     ctx = context(request, m)
     data = job_actions.summary(ctx, job_id)
     grant = application_actions.grant(ctx, data["grant_id"])
-    sources = sorted(n for n, s in (data["sources"] or {}).items() if s.get("kind") == "dataset")
+    # The datasets and the merchant's own tables it read: the product's sources to declare.
+    sources = sorted(n for n, s in (data["sources"] or {}).items()
+                     if s.get("kind") in ("dataset", "own"))
     return render(request, "egress_new.html", m, j=data, g=grant, sources=sources,
                   values=values, error=error, checks=CHECK_NAMES, mitigations=MITIGATIONS,
                   context_required=home_of(request).policy.egress.context_required,

@@ -401,7 +401,8 @@ def test_merchant_runs_on_simulated_and_real_data_and_requests_egress(site):
     assert page.locator("#run .simulated").count() == 0  # real rows are counted, never shown
     assert page.locator("#run .rows").inner_text() == "10–99" and "avg_fee" in real  # a band
     site.shot(page, "merchant-workspace-real")
-    page.click("#run a[href^='/egress/new']")
+    # Followed by its address: a click can land while the status part is swapped in.
+    page.goto(site.url + page.locator("#run a[href^='/egress/new']").get_attribute("href"))
     page.fill("#product", "各区门诊量统计表")
     page.fill("#purpose", "卫生资源规划")
     page.fill("#context", "各区门诊人次与平均费用")
@@ -416,7 +417,7 @@ def test_merchant_runs_on_simulated_and_real_data_and_requests_egress(site):
     page.click("table a[href^='/workspace/']")
     run_job(page, site, "SELECT district, department, count(*) AS n FROM visits "
                         "GROUP BY ALL", "fine", "#run-real")
-    page.click("#run a[href^='/egress/new']")
+    page.goto(site.url + page.locator("#run a[href^='/egress/new']").get_attribute("href"))
     page.fill("#product", "各区门诊量统计表")
     page.fill("#purpose", "卫生资源规划")
     page.click("form[action='/egress'] button[type=submit]")
