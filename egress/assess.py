@@ -8,6 +8,7 @@ import contextlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -37,8 +38,6 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
     """Every check of ``req`` on ``job``'s output; a mitigated output is written for the
     release and its path set on the request."""
     grant = session.get(Grant, job.grant_id)
-    if job.dp is not None and policy.privacy.skip_cell_rules:
-        return private.run(session, policy, data, req, job, grant)
     relative = folder_of(req.id)
     data.remove(relative)  # an earlier round's findings
     folder = data.local(relative)
@@ -46,6 +45,39 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
     folder.mkdir(parents=True)
     on_rollback(session, lambda: data.remove(relative))
     output = data.fetch(job.output_path)
+    assessment = None
+    if job.dp is not None and policy.privacy.skip_cell_rules:
+        # Differentially private: the noise and the budget stand for the cell rules.
+        traced, shape = private.traced(job), private.shape(job)
+        sdc, differenced = private.cell_checks(session, data, job, grant)
+        release_output = output
+    else:
+        traced, shape, assessment, sdc, differenced, release_output = _cell_rules(
+            session, policy, data, secret, req, job, grant, folder, output)
+    results = [
+        checks.scope(grant, job, traced, req.product, req.purpose),
+        checks.sources(req.declared_sources, checks.sources_read(session, job)),
+        checks.raw_exposure(shape, traced, grant, policy, release_output),
+        checks.personal_information(release_output, policy, shape, traced, grant),
+        checks.trade_secrets(shape, traced, grant),
+        sdc,
+        differenced,
+        checks.cross_border(req.abroad, grant.application.abroad, policy),
+    ]
+    document = acro_results.build(req, job, results, shape, assessment)
+    (folder / acro_results.NAME).write_text(json.dumps(document, ensure_ascii=False, indent=1),
+                                            encoding="utf-8")
+    data.put(relative)
+    return results
+
+
+def _cell_rules(session: Session, policy: Policy, data: Storage, secret: bytes,
+                req: EgressRequest, job: Job, grant: Grant, folder: Path, output: Path
+                ) -> tuple[dict[str, Any], cells.Shape, disclosure.Assessment | None,
+                           CheckResult, CheckResult, Path]:
+    """Disclosure control and differencing of an output's cells, over statistics of a second
+    run of its job (mitigated as asked): the lineage, the shape, the assessment, the two
+    checks, and the file a release would carry."""
     traced = checks.lineage(session, job)
     rules = policy.egress_disclosure
     # Every dataset of the grant carries its contributors in the statistics run.
@@ -93,30 +125,17 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         release_output = folder / "output.parquet"
         done = mitigate.apply(output, release_output, shape, stats, assessment, req.mitigation,
                               int(rules["round_base"]), hidden)
-        req.mitigated_path = f"{relative}/output.parquet"
+        req.mitigated_path = f"{folder_of(req.id)}/output.parquet"
         if sdc.verdict == checks.FAIL and "suppress" in req.mitigation:
             sdc.verdict = checks.REVIEW
             sdc.code = "disclosure.suppressed"
             sdc.args.update(suppressed=done["suppressed"], secondary=done["secondary"])
         sdc.details["mitigation"] = {"method": req.mitigation, **done}
-    results = [
-        checks.scope(grant, job, traced, req.product, req.purpose),
-        checks.sources(req.declared_sources, checks.sources_read(session, job)),
-        checks.raw_exposure(shape, traced, grant, policy, release_output),
-        checks.personal_information(release_output, policy, shape, traced, grant),
-        checks.trade_secrets(shape, traced, grant),
-        sdc,
-        checks.differencing(found, policy.differencing_threshold, compared, recovered)
-        if stats is not None else CheckResult(
-            "differencing", checks.PASS, "differencing.row") if shape.kind == "row" else
-        CheckResult("differencing", checks.FAIL, *(problem or (shape.reason, shape.args))),
-        checks.cross_border(req.abroad, grant.application.abroad, policy),
-    ]
-    document = acro_results.build(req, job, results, shape, assessment)
-    (folder / acro_results.NAME).write_text(json.dumps(document, ensure_ascii=False, indent=1),
-                                            encoding="utf-8")
-    data.put(relative)
-    return results
+    differenced = checks.differencing(found, policy.differencing_threshold, compared,
+                                      recovered) if stats is not None else CheckResult(
+        "differencing", checks.PASS, "differencing.row") if shape.kind == "row" else \
+        CheckResult("differencing", checks.FAIL, *(problem or (shape.reason, shape.args)))
+    return traced, shape, assessment, sdc, differenced, release_output
 
 
 def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
