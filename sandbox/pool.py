@@ -51,6 +51,10 @@ class Running:
     dp: dict[str, Any] | None = None  # a DP job's document: its output gets noise (sandbox.dp)
 
 
+# A claimed job: its id, its job process's spec, its directory, its DP document (or None).
+Claimed = tuple[int, dict[str, Any], Path, dict[str, Any] | None]
+
+
 def job_directory(job_id: int) -> Path:
     """A new private (0700) directory for one job process, in the system's temporary directory:
     the only host path the job's DuckDB can list is this throwaway one. Its name holds the
@@ -92,7 +96,7 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
         # Keys of the consent digests of the datasets used with consent (catalog.consent).
         "consent_keys": {t.name: digest_key(secret, t.name).hex() for t in tables
                          if t.consent},
-        "keep_output": True, "show_rows": show_rows, "dp": job.dp,
+        "keep_output": True, "show_rows": show_rows,
     }
 
 
@@ -191,10 +195,10 @@ class LocalPool:
                                  self.worker, self.only)
             if claimed is None:
                 return
-            job_id, spec, workdir = claimed
+            job_id, spec, workdir, document = claimed
             process = self.spares.take()
             process.start(spec)
-            self.running[job_id] = Running(job_id, process, workdir, spec.get("dp"))
+            self.running[job_id] = Running(job_id, process, workdir, document)
             # Wake the loop the moment the process ends, so its outcome is recorded at once.
             threading.Thread(target=self._watch, args=(process,), daemon=True).start()
 
@@ -238,9 +242,10 @@ class LocalPool:
 
 
 def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secret: bytes,
-               worker: str, only: set[int] | None = None) -> tuple[int, dict[str, Any], Path] | None:
+               worker: str, only: set[int] | None = None) -> Claimed | None:
     """Claim the oldest queued job (of ``only``, if given) for ``worker``: its id, the spec its
-    job process needs and its new job directory; None when nothing is queued."""
+    job process needs, its new job directory and, for a DP job, the document its noise is
+    added by; None when nothing is queued."""
     workdir = None
     try:
         with transaction() as session:
@@ -249,7 +254,8 @@ def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secre
                 return None
             job, tables = claimed
             workdir = job_directory(job.id)
-            return job.id, job_spec(data, policy, secret, job, tables, workdir), workdir
+            return (job.id, job_spec(data, policy, secret, job, tables, workdir), workdir,
+                    job.dp)
     except BaseException:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -267,9 +273,9 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
     claimed = claim_spec(transaction, policy, data, secret, worker, {job_id})
     if claimed is None:
         return "skipped"
-    _, spec, workdir = claimed
+    _, spec, workdir, document = claimed
     process = spares.take() if spares else JobProcess(policy.sandbox.job_nice)
-    run = Running(job_id, process, workdir, spec.get("dp"))
+    run = Running(job_id, process, workdir, document)
     process.start(spec)
     heartbeat, limit = policy.sandbox.heartbeat_seconds, hard_limit(policy.sandbox)
     delay = policy.sandbox.spare_delay_seconds

@@ -46,7 +46,13 @@ def job_submit(grant_id: int, sql: str, output_name: str, target: str, wait: boo
     from actions import jobs
 
     ctx = acting(token)
-    job_id = jobs.submit(ctx, grant_id, sql, output_name, target)["id"]
+    _followed(ctx, jobs.submit(ctx, grant_id, sql, output_name, target)["id"], wait, as_json)
+
+
+def _followed(ctx: Any, job_id: int, wait: bool, as_json: bool) -> None:
+    """Show a submitted job, waited for if asked (exit 1 if it did not succeed)."""
+    from actions import jobs
+
     data = jobs.wait(ctx, job_id) if wait else jobs.show(ctx, job_id)
     emit(data, as_json, job_text)
     if wait and data["status"] != "succeeded":
@@ -129,11 +135,7 @@ def job_dp(grant_id: int, table_name: str | None, by: tuple[str, ...], count: bo
         spec = dp_spec(table_name, by, count, sums, means, quantiles, where, epsilon,
                        contributions)
     ctx = acting(token)
-    job_id = jobs.submit_dp(ctx, grant_id, spec, output_name, target)["id"]
-    data = jobs.wait(ctx, job_id) if wait else jobs.show(ctx, job_id)
-    emit(data, as_json, job_text)
-    if wait and data["status"] != "succeeded":
-        sys.exit(1)
+    _followed(ctx, jobs.submit_dp(ctx, grant_id, spec, output_name, target)["id"], wait, as_json)
 
 
 @job.command("budget")
