@@ -44,6 +44,9 @@ class Keys(Protocol):
     @property
     def origin(self) -> str: ...
 
+    @property
+    def master_key(self) -> Any: ...  # vault.master.MasterKey: wraps the data keys
+
     def ledger_archives(self) -> Path: ...
 
     def rotate_key(self, actor: Actor) -> dict[str, Any]: ...

@@ -10,6 +10,7 @@ from catalog.models import utcnow
 from lineage import LedgerError, LedgerEvent, proofs, verify_ledger
 from lineage.archive import archive as seal_months
 from lineage.archive import purge as purge_months
+from policies import DomainError
 from policies.permissions import Action, permit
 from reporting import audit, graph, indicators, metering
 from reporting.report import disclosure, render
@@ -131,3 +132,40 @@ def rotate_key(ctx: Context) -> dict[str, Any]:
     """Replace the platform key; the rotation is logged and signed by the old key."""
     permit(ctx.actor, Action.LEDGER_MAINTAIN)
     return ctx.keys.rotate_key(ctx.actor)
+
+
+def data_keys(ctx: Context) -> dict[str, Any]:
+    """The data keys of encryption at rest: scope, fingerprint, master key, life (never the
+    keys themselves)."""
+    from vault import keys
+
+    permit(ctx.actor, Action.LEDGER_AUDIT)
+    with ctx.read() as session:
+        rows = [k.as_dict() for k in keys.listed(session)]
+    master = None
+    try:
+        master = ctx.keys.master_key.kid
+    except DomainError as exc:
+        master = f"unavailable: {exc.message}"
+    return {"master_kid": master, "keys": rows,
+            "live": sum(1 for k in rows if not k["destroyed_at"]),
+            "destroyed": sum(1 for k in rows if k["destroyed_at"])}
+
+
+def rewrap_keys(ctx: Context, key_file: str) -> dict[str, Any]:
+    """Wrap every live data key by the master key in ``key_file`` (a new one is written there
+    when the file does not exist yet); the platform then runs with TDS_KEY_FILE set to it."""
+    from pathlib import Path
+
+    from vault import keys
+    from vault.master import read_key_file, write_key_file
+
+    permit(ctx.actor, Action.LEDGER_MAINTAIN)
+    path = Path(key_file).expanduser()
+    created = not path.exists()
+    new = write_key_file(path) if created else read_key_file(path)
+    with ctx.transaction() as session:
+        rows = keys.rewrap(session, new, ctx.actor)
+        count = len(rows)
+    return {"master_kid": new.kid, "key_file": str(path), "created": created,
+            "rewrapped": count}

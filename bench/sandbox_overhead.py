@@ -19,6 +19,12 @@ It also prints the one-off staging of the grant (granted columns copied into a D
 and the submit-to-running latency of an idle pool (median of 20 jobs).
 Targets (issue 3): ratio <= 1.10 high-cardinality, <= 1.25 low-cardinality; latency <= 200 ms.
 
+Encryption at rest (issue 23, ``--encryption``): the same queries through the full job path in
+two homes side by side, one whose datasets are L2 (plain files, a DuckDB stage) and one whose
+datasets are L3 (encrypted dataset files, an encrypted Parquet stage, an encrypted output), runs
+alternating. Target: encrypted / plain <= 1.15 per query. Staging each grant once and writing
+the encrypted dataset files are printed beside.
+
 Whole processes (issue 20, run with ``--rows 40000000``): a GROUP BY into up to 5 million
 groups, written to a Parquet file, timed from the start to the end of a process: ``tds sandbox
 run --out`` (a fresh job process, gate, lockdown, the file read in place through an Arrow
@@ -79,7 +85,7 @@ def make_data(rows: int) -> tuple[Path, Path]:
     return facts, dims
 
 
-def setup(home: Home, facts: Path, dims: Path) -> tuple[int, object]:
+def setup(home: Home, facts: Path, dims: Path, level: str = "L2") -> tuple[int, object]:
     home.init()
     with home.store.transaction() as s:
         provider = add_user(s, OPERATOR, "provider", "provider", None)[0].actor()
@@ -88,7 +94,7 @@ def setup(home: Home, facts: Path, dims: Path) -> tuple[int, object]:
     for path, name in ((facts, "facts"), (dims, "districts")):
         with home.store.transaction() as s:
             datasets.register(s, provider, home.policy, home.data, path,
-                              datasets.Registration(name, name, "bench", "L2", "conditional"))
+                              datasets.Registration(name, name, "bench", level, "conditional"))
     grant = granted(home, merchant, provider, reviewer,
                     [{"dataset": "facts", "columns": GRANTED},
                      {"dataset": "districts", "columns": ["district", "name"]}])
@@ -196,13 +202,53 @@ def latency(home: Home, pool, merchant, grant: int, count: int = 20) -> tuple[fl
     return statistics.median(claimed), statistics.median(executing)
 
 
+def encryption_overhead(facts: Path, dims: Path, rows: int, repeat: int, root: Path) -> None:
+    """The job path on plain (L2) and on encrypted (L3) copies of the same data."""
+    homes = {}
+    for label, level in (("plain", "L2"), ("encrypted", "L3")):
+        home = Home(root / label)
+        started = time.perf_counter()
+        grant, merchant = setup(home, facts, dims, level)
+        homes[label] = (home, grant, merchant)
+        print(f"{label:9s} setup (init, register {rows:,} rows at {level}, grant): "
+              f"{time.perf_counter() - started:.1f} s")
+    with homes["plain"][0].pool(size=1) as plain_pool, \
+            homes["encrypted"][0].pool(size=1) as encrypted_pool:
+        pools = {"plain": plain_pool, "encrypted": encrypted_pool}
+        time.sleep(1.5)
+        for label, (home, grant, merchant) in homes.items():
+            stage_s, _ = run_job(home, pools[label], merchant, grant, "SELECT 1 AS x", "warm")
+            print(f"{label:9s} staging the grant once: {stage_s:.2f} s")
+        print(f"{'query':28s} {'plain (s)':>10s} {'encrypted (s)':>14s} {'ratio':>6s}  target")
+        for query, sql in QUERIES.items():
+            runs: dict[str, list[float]] = {"plain": [], "encrypted": []}
+            for i in range(repeat):
+                for label, (home, grant, merchant) in homes.items():
+                    time.sleep(1.5)  # idle: the pool's next warm process has started
+                    runs[label].append(run_job(home, pools[label], merchant, grant, sql,
+                                               f"e{abs(hash(query)) % 10000}_{i}")[0])
+            a, b = statistics.median(runs["plain"]), statistics.median(runs["encrypted"])
+            print(f"{query:28s} {a:10.3f} {b:14.3f} {b / a:6.2f}  <= 1.15 "
+                  f"{'ok' if b / a <= 1.15 else 'MISSED'}")
+    for home, _, _ in homes.values():
+        home.store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--encryption", action="store_true",
+                        help="compare the job path on encrypted (L3) and plain (L2) data")
     args = parser.parse_args()
     facts, dims = make_data(args.rows)
     root = Path(tempfile.mkdtemp(prefix="tds-bench-"))
+    if args.encryption:
+        try:
+            encryption_overhead(facts, dims, args.rows, args.repeat, root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
     try:
         home = Home(root / "home")
         started = time.perf_counter()

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog import events, names, reviews
+from catalog import encryption, events, names, reviews
 from catalog.datasets import get as get_dataset
 from catalog.errors import Conflict, GrantUnusable, InvalidInput, NotFound
 from catalog.models import (
@@ -279,6 +279,7 @@ def _grant(session: Session, actor: Actor, app: Application, policy: Policy) -> 
                   agreement_sha256=hashlib.sha256(agreement.encode("utf-8")).hexdigest())
     session.add(grant)
     session.flush()
+    encryption.start_grant(session, policy, grant)
     append(session, actor, events.GRANT_CREATED, f"grant:{grant.id}", {
         "application_id": app.id, "org": app.org,
         "expires_at": iso(grant.expires_at),
@@ -393,6 +394,8 @@ def _end(session: Session, actor: Actor, grant: Grant, status: GrantStatus, reas
            {"workspace_deleted": True, "reason_chars": len(reason)})
     for hook in GRANT_END_HOOKS:
         hook(session, actor, grant, data)
+    # Last: the hooks above may still read the grant's files (to hash what they delete).
+    encryption.end_grant(session, grant, f"grant {status.value}")
     # Merchant-retained data goes once the end is committed; the ledger keeps the record.
     after_commit(session, lambda: data.remove(workspace_path(grant.id)))
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from anonymize.entities import ENTITIES
-from catalog import events, names
+from catalog import encryption, events, names
 from catalog import search as finder
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
@@ -143,7 +143,9 @@ def register(session: Session, actor: Actor, policy: Policy, data: Storage, sour
         raise Conflict("dataset file {relative} exists already; refusing to overwrite it",
                        relative=relative)
     target = data.local(relative)
-    write_parquet_atomically(table, target)
+    write_parquet_atomically(table, target,
+                             encryption.key_for_registration(session, policy, dataset.id,
+                                                             reg.level))
     on_rollback(session, lambda: data.remove(relative))
     data.put(relative)
     version = DatasetVersion(

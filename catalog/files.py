@@ -113,13 +113,19 @@ def schema_of(table: pa.Schema) -> list[dict[str, str]]:
     return [{"name": f.name, "type": str(f.type)} for f in table]
 
 
-def write_parquet_atomically(table: pa.Table, target: Path) -> None:
-    """Write ``table`` to ``target`` through a temporary file: readers never see half a file."""
+def write_parquet_atomically(table: pa.Table, target: Path, key: bytes | None = None) -> None:
+    """Write ``table`` to ``target`` through a temporary file: readers never see half a file.
+    With ``key`` the file is encrypted (vault.files)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        if key is None:
+            pq.write_table(table, tmp, compression="zstd")
+        else:
+            from vault.files import write_table
+
+            write_table(table, tmp, key)
         os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

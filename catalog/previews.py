@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
-from catalog import events
+from catalog import encryption, events
 from catalog.errors import CatalogError, NotFound
 from catalog.files import write_parquet_atomically
 from catalog.models import DatasetVersion, iso, utcnow
@@ -28,6 +28,7 @@ from lineage import append
 from policies import SYSTEM, Policy
 from storage import Storage
 from synth import placeholder
+from vault.files import read_schema, read_table
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
@@ -54,7 +55,7 @@ def ensure_preview(data: Storage, version: DatasetVersion, rows: int) -> Path:
     relative = placeholder_path(version)
     with contextlib.suppress(FileNotFoundError):
         return data.fetch(relative)
-    schema = pq.read_schema(data.fetch(version.path))
+    schema = read_schema(data.fetch(version.path), encryption.version_key(version))
     write_parquet_atomically(placeholder.from_schema(schema, rows, seed=version.id),
                              data.local(relative))
     data.put(relative)
@@ -72,12 +73,13 @@ def build(transaction: Transaction, data: Storage, policy: Policy, version_id: i
         version = _version(session, version_id)
         version.preview_status, version.preview_error = "building", ""
         source = version.path
+        key = encryption.version_key(version, session)
         k_min = policy.level(version.dataset.level).k_min
         entities = {t["name"]: t.get("entity") for t in version.tags()}
         append(session, SYSTEM, events.PREVIEW_BUILDING, f"dataset_version:{version.id}", {})
     try:
         say("reading the data")
-        table = pq.read_table(data.fetch(source))
+        table = read_table(data.fetch(source), key)
         say(f"fitting the model on up to {policy.synth_fit_rows} of {table.num_rows} rows")
         simulated, report = simulate(table, Options(rows=policy.preview_rows, k_min=k_min,
                                                     fit_rows=policy.synth_fit_rows,

@@ -13,10 +13,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from catalog import encryption
 from catalog.models import Grant
 from egress import acro_results, cells, checks, differencing, disclosure, mitigate, private
 from egress.checks import CheckResult
@@ -26,6 +26,8 @@ from policies import Policy
 from sandbox.errors import SandboxError
 from sandbox.models import Job
 from storage import Storage
+from vault import keys as vault_keys
+from vault.files import read_table, write_bytes
 
 
 def folder_of(request_id: int) -> str:
@@ -45,6 +47,9 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
     folder.mkdir(parents=True)
     on_rollback(session, lambda: data.remove(relative))
     output = data.fetch(job.output_path)
+    # The grant's data key when its real data is encrypted at rest: the output is read, and
+    # the findings written, with it.
+    key = encryption.grant_key(session, job.grant_id)
     assessment = None
     if job.dp is not None and policy.privacy.skip_cell_rules:
         # Differentially private: the noise and the budget stand for the cell rules.
@@ -53,27 +58,28 @@ def run(session: Session, policy: Policy, data: Storage, secret: bytes, req: Egr
         release_output = output
     else:
         traced, shape, assessment, sdc, differenced, release_output = _cell_rules(
-            session, policy, data, secret, req, job, grant, folder, output)
+            session, policy, data, secret, req, job, grant, folder, output, key)
     results = [
         checks.scope(grant, job, traced, req.product, req.purpose),
         checks.sources(req.declared_sources, checks.sources_read(session, job)),
-        checks.raw_exposure(shape, traced, grant, policy, release_output),
-        checks.personal_information(release_output, policy, shape, traced, grant),
+        checks.raw_exposure(shape, traced, grant, policy, release_output, key),
+        checks.personal_information(release_output, policy, shape, traced, grant, key),
         checks.trade_secrets(shape, traced, grant),
         sdc,
         differenced,
         checks.cross_border(req.abroad, grant.application.abroad, policy),
     ]
     document = acro_results.build(req, job, results, shape, assessment)
-    (folder / acro_results.NAME).write_text(json.dumps(document, ensure_ascii=False, indent=1),
-                                            encoding="utf-8")
+    write_bytes(folder / acro_results.NAME,
+                json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8"), key,
+                acro_results.NAME)
     data.put(relative)
     return results
 
 
 def _cell_rules(session: Session, policy: Policy, data: Storage, secret: bytes,
-                req: EgressRequest, job: Job, grant: Grant, folder: Path, output: Path
-                ) -> tuple[dict[str, Any], cells.Shape, disclosure.Assessment | None,
+                req: EgressRequest, job: Job, grant: Grant, folder: Path, output: Path,
+                key: bytes | None = None) -> tuple[dict[str, Any], cells.Shape, disclosure.Assessment | None,
                            CheckResult, CheckResult, Path]:
     """Disclosure control and differencing of an output's cells, over statistics of a second
     run of its job (mitigated as asked): the lineage, the shape, the assessment, the two
@@ -92,7 +98,7 @@ def _cell_rules(session: Session, policy: Policy, data: Storage, secret: bytes,
             from sandbox.rerun import over_job_inputs
 
             stats = align(output, over_job_inputs(session, data, policy, secret, job,
-                                                  shape.stats_sql), shape.keys)
+                                                  shape.stats_sql), shape.keys, key)
             if stats is None:
                 problem = ("disclosure.not_reproduced", {})
             else:
@@ -112,7 +118,7 @@ def _cell_rules(session: Session, policy: Policy, data: Storage, secret: bytes,
         for mask in hidden.values():
             rows_hidden |= mask
         mine = differencing.fingerprint(shape, stats, sources, rows_hidden.tolist())
-        differencing.save(folder / "cells.parquet", mine)
+        differencing.save(folder / "cells.parquet", mine, records_key(session, key))
         earlier, released = _earlier_fingerprints(session, data, req, set(job.sources or {}))
         compared = len(earlier)
         found = differencing.compare(mine, earlier, policy.differencing_threshold)
@@ -124,7 +130,7 @@ def _cell_rules(session: Session, policy: Policy, data: Storage, secret: bytes,
     if req.mitigation != "none" and assessment is not None:
         release_output = folder / "output.parquet"
         done = mitigate.apply(output, release_output, shape, stats, assessment, req.mitigation,
-                              int(rules["round_base"]), hidden)
+                              int(rules["round_base"]), hidden, key)
         req.mitigated_path = f"{folder_of(req.id)}/output.parquet"
         if sdc.verdict == checks.FAIL and "suppress" in req.mitigation:
             sdc.verdict = checks.REVIEW
@@ -138,11 +144,21 @@ def _cell_rules(session: Session, policy: Policy, data: Storage, secret: bytes,
     return traced, shape, assessment, sdc, differenced, release_output
 
 
-def align(output: Path, stats: pa.Table, keys: list[str]) -> pa.Table | None:
+def records_key(session: Session, grant_key: bytes | None) -> bytes | None:
+    """The key of a fingerprint: the egress records' own (made on first use) when the grant's
+    data is encrypted. Not the grant's: a released output's fingerprint outlives its grant
+    (later requests are compared with it), and the grant's key dies with the grant."""
+    if grant_key is None:
+        return None
+    return vault_keys.get(session, "egress", 0) or vault_keys.create(session, "egress", 0)
+
+
+def align(output: Path, stats: pa.Table, keys: list[str],
+          key: bytes | None = None) -> pa.Table | None:
     """The statistics rows in the output file's row order, or None when the statistics run
     did not reproduce the file: other rows (a LIMIT over ties chose others) or other values
     in any output column. The checks then assess what is released, not a re-run."""
-    released = pq.read_table(output)
+    released = read_table(output, key)
     if released.num_rows != stats.num_rows:
         return None
     aligned = stats if not keys else _by_keys(released, stats, keys)
@@ -187,6 +203,7 @@ def _earlier_fingerprints(session: Session, data: Storage, req: EgressRequest,
     something of their cells) and the released outputs of other organizations, over the same
     datasets; and the labels of those released."""
     found, released = {}, set()
+    records = vault_keys.get(session, "egress", 0)
     query = select(EgressRequest).where(EgressRequest.id != req.id, or_(
         EgressRequest.org == req.org, EgressRequest.status == "released"))
     for other in session.scalars(query.order_by(EgressRequest.id)):
@@ -197,7 +214,7 @@ def _earlier_fingerprints(session: Session, data: Storage, req: EgressRequest,
             f"a release of another organization ({other.id})"
         with contextlib.suppress(FileNotFoundError):
             path = data.fetch(f"{folder_of(other.id)}/cells.parquet")
-            found[label] = pq.read_table(path)
+            found[label] = read_table(path, records)
             if other.status == "released":
                 released.add(label)
     return found, released

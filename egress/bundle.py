@@ -19,6 +19,7 @@ from lineage.errors import SigningKeyError
 from lineage.signing import key_id as key_id_of
 from lineage.signing import load_public, public_pem
 from lineage.signing import verify as verify_signature
+from vault.files import read_bytes, read_table, write_table
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 PUBLIC_KEY, OUTPUT = "platform.pub.pem", "output.parquet"
@@ -27,15 +28,19 @@ FORMAT = "tds-release/1"
 
 
 def write_bundle(directory: Path, output: Path, manifest: dict[str, Any], signer: Signer,
-                 extra: list[Path] | None = None) -> str:
+                 extra: list[Path] | None = None, key: bytes | None = None) -> str:
     """Write output (and ``extra`` files such as ACRO's results.json), manifest, signature and
-    public key; return the manifest's SHA-256."""
+    public key; return the manifest's SHA-256. ``key``: the data key the files are encrypted
+    with at rest; the bundle holds them decrypted."""
     directory.mkdir(parents=True, exist_ok=False)
     try:
-        shutil.copyfile(output, directory / OUTPUT)
+        if key is None:
+            shutil.copyfile(output, directory / OUTPUT)
+        else:
+            write_table(read_table(output, key), directory / OUTPUT, None)
         names = [OUTPUT]
         for path in extra or []:
-            shutil.copyfile(path, directory / path.name)
+            (directory / path.name).write_bytes(read_bytes(path, key, path.name))
             names.append(path.name)
         manifest = dict(manifest, format=FORMAT, key_id=signer.key_id, files=[
             {"name": name, "sha256": sha256_file(directory / name),

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from anonymize.entities import PERSONAL_ENTITIES
@@ -19,6 +18,7 @@ from egress.findings import text, traced_pairs
 from policies import Policy
 from sandbox.columns import column_lineage
 from sandbox.models import Job, OwnData
+from vault.files import read_table
 
 PASS, REVIEW, FAIL = "pass", "review", "fail"
 CHECK_NAMES = ("scope", "sources", "raw_exposure", "personal_information", "trade_secrets",
@@ -168,7 +168,7 @@ def sources(declared: list[str], read: dict[str, dict[str, Any]]) -> CheckResult
 
 
 def personal_information(output: Path, policy: Policy, shape: Shape, traced: dict[str, Any],
-                         grant: Grant) -> CheckResult:
+                         grant: Grant, key: bytes | None = None) -> CheckResult:
     """A PII scan of every value, and the columns traced to pseudonymized identifier columns:
     a pseudonym is still personal information (it singles a person out), so it is known by
     where it comes from, never by how it looks (a padded raw ID looks like one too)."""
@@ -176,7 +176,7 @@ def personal_information(output: Path, policy: Policy, shape: Shape, traced: dic
 
     pseudonymous = _traced_to(traced, shape, {name: set(pseudonymized_columns(policy, item))
                                               for name, item in _items(grant).items()})
-    table = pq.read_table(output)
+    table = read_table(output, key)
     from anonymize.scan import scan_table  # loads Presidio only when a request is checked
 
     scans = scan_table(table, sample_rows=None, min_share=policy.entity_min_share)
@@ -235,7 +235,7 @@ def cross_border(abroad: bool, application_abroad: bool, policy: Policy) -> Chec
 
 
 def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Policy,
-                 output: Path) -> CheckResult:
+                 output: Path, key: bytes | None = None) -> CheckResult:
     """Raw or sensitive data exposed (review point 3): row-level outputs of any level need the
     level's k-anonymity on the catalog's quasi-identifiers (and fail without them); no key, nor
     aggregate value other than a count, may carry a raw (not pseudonymized) identifier column,
@@ -271,7 +271,7 @@ def raw_exposure(shape: Shape, traced: dict[str, Any], grant: Grant, policy: Pol
 
     # Whether k reaches k_min, never k itself: the merchant reads the check (a draft's too),
     # and k is the size of the smallest class of real rows (k = 1: someone is unique).
-    k = int(measure(output, quasi)["k"])
+    k = int(measure(read_table(output, key), quasi)["k"])
     details["k_reached"] = k >= k_min
     if k < k_min:
         return CheckResult("raw_exposure", FAIL, "raw.not_k_anonymous", {

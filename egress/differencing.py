@@ -31,10 +31,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from catalog.names import quote_identifier
 from egress.cells import Shape
+from vault.files import write_table
 
 SUBSET = "tds__subset"
 ROWS = "tds__rows"
@@ -109,9 +109,10 @@ def normal(value: str | None) -> str | None:
     return text
 
 
-def save(path: Path, table: pa.Table) -> None:
+def save(path: Path, table: pa.Table, key: bytes | None = None) -> None:
+    """Keep an output's fingerprint (encrypted with ``key``, the egress records' data key)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
+    write_table(table, path, key)
 
 
 def compare(current: pa.Table, earlier: dict[str, pa.Table], threshold: int,

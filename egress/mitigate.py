@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from egress.cells import Shape
 from egress.disclosure import Assessment
+from vault.files import read_table, write_table
 
 MITIGATIONS = ("none", "suppress", "round", "suppress+round")
 ADDITIVE = ("frequency", "linear")
@@ -78,12 +78,12 @@ def _relations(shape: Shape, stats: pa.Table) -> list[list[int]]:
 
 
 def apply(output: Path, target: Path, shape: Shape, stats: pa.Table, assessment: Assessment,
-          mitigation: str, base: int, hidden: dict[str, np.ndarray] | None = None
-          ) -> dict[str, int]:
+          mitigation: str, base: int, hidden: dict[str, np.ndarray] | None = None,
+          key: bytes | None = None) -> dict[str, int]:
     """Write the mitigated output to ``target`` (``stats`` rows are in ``output``'s order);
     return how many cells were suppressed and rounded. ``hidden``: :func:`hidden_cells`, when
-    already known."""
-    table = pq.read_table(output)
+    already known. ``key``: the grant's data key, when the files are encrypted at rest."""
+    table = read_table(output, key)
     done = {"suppressed": 0, "secondary": 0, "rounded": 0}
     if "suppress" in mitigation:
         primary = assessment.failing()
@@ -104,5 +104,5 @@ def apply(output: Path, target: Path, shape: Shape, stats: pa.Table, assessment:
                 table = table.set_column(table.column_names.index(aggregate.column),
                                          aggregate.column, rounded)
                 done["rounded"] += table.num_rows
-    pq.write_table(table, target)
+    write_table(table, target, key)
     return done

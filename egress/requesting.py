@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog import names
+from catalog import encryption, names
 from catalog.models import Grant, utcnow
 from catalog.workdays import add_working_days
 from egress import acro_results, assess, checks, events, export, workflow
@@ -316,8 +316,9 @@ def release_approved(session: Session, actor: Actor, data: Storage, signer: Sign
         extra.append(data.fetch(f"{assess.folder_of(req.id)}/{acro_results.NAME}"))
     on_rollback(session, lambda: data.remove(relative))  # a bundle stored in part, too
     try:
+        # The bundle leaves the platform: it carries the files in the clear.
         release.manifest_sha256 = write_bundle(directory, output, _integral(manifest), signer,
-                                               extra)
+                                               extra, encryption.grant_key(session, job.grant_id))
         data.put(relative)
     except OSError as exc:
         if storage_full(exc):

@@ -14,15 +14,16 @@ import datetime as dt
 import decimal
 from typing import Any
 
-import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
+from catalog import encryption
 from egress import requesting
 from egress.errors import Conflict, ReviewRefused
 from policies import Actor, Role
 from policies.permissions import Action, permit
 from sandbox.models import Job
 from storage import Storage
+from vault.files import read_table
 
 
 def page(session: Session, actor: Actor, data: Storage, request_id: int, offset: int = 0,
@@ -40,7 +41,7 @@ def page(session: Session, actor: Actor, data: Storage, request_id: int, offset:
     path = req.mitigated_path or job.output_path
     if not path:
         raise Conflict("the output of egress request {id} is gone", id=req.id)
-    table = pq.read_table(data.fetch(path))
+    table = read_table(data.fetch(path), encryption.grant_key(session, job.grant_id))
     flags, keys, listed_all = flagged_cells(req.checks)
     numbers = sorted(flags) if flagged_only else range(table.num_rows)
     chosen = list(numbers)[max(offset, 0):max(offset, 0) + max(min(limit, 500), 1)]

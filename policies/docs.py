@@ -34,15 +34,18 @@ def _value(value: object) -> str:
 def reference() -> str:
     lines = [HEADER, "## [levels]", "",
              "Classification levels L1-L4, each `{ label, k_min, reviewers, pseudonymize_pii, "
-             "dp_epsilon }`: the minimum k-anonymity and cell count of a product derived from "
-             "the level, the independent approvals its egress needs, whether PII columns reach "
-             "the sandbox pseudonymized, and the privacy budget (epsilon) a grant whose most "
-             "sensitive dataset has the level may spend on differentially private jobs (0: "
-             "none). Defaults:", "", "| level | label | k_min | reviewers | "
-             "pseudonymize_pii | dp_epsilon |", "| --- | --- | --- | --- | --- | --- |"]
+             "dp_epsilon, encrypt_at_rest }`: the minimum k-anonymity and cell count of a "
+             "product derived from the level, the independent approvals its egress needs, "
+             "whether PII columns reach the sandbox pseudonymized, the privacy budget "
+             "(epsilon) a grant whose most sensitive dataset has the level may spend on "
+             "differentially private jobs (0: none), and whether its real data is encrypted at "
+             "rest, with the grants that include it. Defaults:", "", "| level | label | k_min | reviewers | "
+             "pseudonymize_pii | dp_epsilon | encrypt_at_rest |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, rule in tomllib.loads(default_policy_text())["levels"].items():
         lines.append(f"| {name} | {rule['label']} | {rule['k_min']} | {rule['reviewers']} | "
-                     f"{_value(rule['pseudonymize_pii'])} | {rule.get('dp_epsilon', 0)} |")
+                     f"{_value(rule['pseudonymize_pii'])} | {rule.get('dp_epsilon', 0)} | "
+                     f"{_value(rule.get('encrypt_at_rest', False))} |")
     for section in SECTIONS:
         lines += ["", f"## [{section.NAME}]", "", "| setting | default | unit | meaning |",
                   "| --- | --- | --- | --- |"]

@@ -45,6 +45,9 @@ class LevelRule:
     # The epsilon a grant of this level may spend on differentially private jobs in all; 0:
     # none. A grant's budget is that of its most sensitive dataset.
     dp_epsilon: float = 0.0
+    # Files holding real data of this level (dataset versions, and the stages, outputs, own
+    # tables and egress findings of grants that include such a dataset) are encrypted at rest.
+    encrypt_at_rest: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
                 reviewers=_positive(rule["reviewers"], f"levels.{name}.reviewers"),
                 pseudonymize_pii=bool(rule.get("pseudonymize_pii", False)),
                 dp_epsilon=_epsilon(rule.get("dp_epsilon", 0.0), f"levels.{name}.dp_epsilon"),
+                encrypt_at_rest=bool(rule.get("encrypt_at_rest", False)),
             )
             for name, rule in raw["levels"].items()
         }

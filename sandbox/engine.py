@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,66 +45,115 @@ def stage_key(exposures: list[Exposure]) -> str:
 
 
 def stage(directory: Path, exposures: list[Exposure], pseudonym_key: bytes,
-          consent_keys: dict[str, bytes] | None = None) -> Path | None:
-    """The stage file of ``exposures`` under ``directory``, built if missing (None: nothing to
+          consent_keys: dict[str, bytes] | None = None, key: bytes | None = None
+          ) -> Path | None:
+    """The stage of ``exposures`` under ``directory``, built if missing (None: nothing to
     stage). Only granted columns are copied, and of a dataset used with consent only the rows
     of consenting persons (``consent_keys``: the digest key per such table); concurrent jobs
-    wait for one builder."""
+    wait for one builder. Without ``key`` the stage is a DuckDB database file; with the
+    grant's data key it is a folder of Parquet files encrypted with it (DuckDB writes no
+    encrypted file without its OpenSSL extension, which a sandbox never loads)."""
     staged = [e for e in exposures if e.staged]
     if not staged:
         return None
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"stage-{stage_key(staged)}.duckdb"
+    name = f"stage-{stage_key(staged)}"
+    target = directory / (name if key is not None else f"{name}.duckdb")
     if target.exists():
         return target
     with open(directory / "stage.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.exists():
             return target
-        building = target.with_suffix(".building")
-        building.unlink(missing_ok=True)
-        con = duckdb.connect(str(building), config={"autoload_known_extensions": False,
-                                                   "autoinstall_known_extensions": False})
+        building = directory / f"{name}.building"
+        _remove(building)
+        if key is not None:
+            building.mkdir()
+        con = duckdb.connect(":memory:" if key is not None else str(building),
+                             config={"autoload_known_extensions": False,
+                                     "autoinstall_known_extensions": False})
         try:
             functions.register(con, pseudonym_key)
             for e in staged:
-                available = set(pq.read_schema(e.path).names)
-                missing = [c for c in (*e.columns, *filter(None, [e.person]))
-                           if c not in available]
-                if missing:
-                    raise JobFailed(f"granted column {missing[0]!r} is missing from {e.name}")
-                select = ", ".join(
-                    f"tds_pseudonym(CAST({quote_identifier(c)} AS VARCHAR)) AS {quote_identifier(c)}"
-                    if c in e.pseudonymized else quote_identifier(c) for c in e.columns)
-                if e.person == "":
-                    select += f", row_number() OVER () AS {PERSON_COLUMN}"
-                elif e.person is not None:
-                    select += (f", tds_pseudonym(CAST({quote_identifier(e.person)} AS VARCHAR)) "
-                               f"AS {PERSON_COLUMN}")
-                if e.person is not None:
-                    select += f", row_number() OVER () AS {ROW_COLUMN}"
-                if e.consent is None:
-                    con.execute(f"CREATE TABLE {quote_identifier(e.name)} AS SELECT {select} "
-                                f"FROM read_parquet(?)", [str(e.path)])
-                    continue
-                key = (consent_keys or {}).get(e.name)
-                if key is None or not e.consent_column or e.consent_column not in available:
-                    # Fail closed: without its key or column the consent scope cannot apply.
-                    raise JobFailed(f"the consent scope of {e.name} cannot be applied")
-                _consent_digest(con, key)
-                con.execute(
-                    f"CREATE TABLE {quote_identifier(e.name)} AS SELECT {select} "
-                    f"FROM read_parquet(?) WHERE tds__consent(CAST("
-                    f"{quote_identifier(e.consent_column)} AS VARCHAR)) IN "
-                    f"(SELECT subject FROM read_parquet(?))", [str(e.path), e.consent])
-            con.execute("CHECKPOINT")
+                query, params = _staging_query(con, e, consent_keys)
+                if key is None:
+                    con.execute(f"CREATE TABLE {quote_identifier(e.name)} AS {query}", params)
+                else:
+                    _write_encrypted(con.sql(query, params=params),
+                                     building / f"{e.name}.parquet", key)
+                with contextlib.suppress(duckdb.Error):
+                    con.unregister("tds__source")
+            if key is None:
+                con.execute("CHECKPOINT")
         finally:
             con.close()
         os.replace(building, target)
-        for old in directory.glob("stage-*.duckdb"):
-            if old != target:
-                old.unlink(missing_ok=True)  # an older stage: a job still using it keeps its inode
+        for old in directory.glob("stage-*"):
+            if old != target and not old.name.endswith(".building"):
+                _remove(old)  # an older stage: a job still using it keeps its inodes (links)
         return target
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _staging_query(con: duckdb.DuckDBPyConnection, e: Exposure,
+                   consent_keys: dict[str, bytes] | None) -> tuple[str, list[Any]]:
+    """The SELECT that stages ``e``'s granted columns (pseudonyms, contributors, consent)."""
+    from vault.files import arrow_dataset, read_schema
+
+    available = set(read_schema(e.path, e.key_bytes()).names)
+    missing = [c for c in (*e.columns, *filter(None, [e.person])) if c not in available]
+    if missing:
+        raise JobFailed(f"granted column {missing[0]!r} is missing from {e.name}")
+    select = ", ".join(
+        f"tds_pseudonym(CAST({quote_identifier(c)} AS VARCHAR)) AS {quote_identifier(c)}"
+        if c in e.pseudonymized else quote_identifier(c) for c in e.columns)
+    if e.person == "":
+        select += f", row_number() OVER () AS {PERSON_COLUMN}"
+    elif e.person is not None:
+        select += (f", tds_pseudonym(CAST({quote_identifier(e.person)} AS VARCHAR)) "
+                   f"AS {PERSON_COLUMN}")
+    if e.person is not None:
+        select += f", row_number() OVER () AS {ROW_COLUMN}"
+    if e.key is not None:
+        # An encrypted dataset is read through pyarrow, which decrypts it (OpenSSL).
+        con.register("tds__source", arrow_dataset(e.path, e.key_bytes()))
+        source, params = "tds__source", []
+    else:
+        source, params = "read_parquet(?)", [str(e.path)]
+    if e.consent is None:
+        return f"SELECT {select} FROM {source}", params
+    key = (consent_keys or {}).get(e.name)
+    if key is None or not e.consent_column or e.consent_column not in available:
+        # Fail closed: without its key or column the consent scope cannot apply.
+        raise JobFailed(f"the consent scope of {e.name} cannot be applied")
+    _consent_digest(con, key)
+    return (f"SELECT {select} FROM {source} WHERE tds__consent(CAST("
+            f"{quote_identifier(e.consent_column)} AS VARCHAR)) IN "
+            f"(SELECT subject FROM read_parquet(?))", [*params, e.consent])
+
+
+def _write_encrypted(relation: duckdb.DuckDBPyRelation, path: Path, key: bytes,
+                     settings: dict[str, Any] | None = None) -> tuple[int, int]:
+    """Write ``relation`` to an encrypted Parquet file, a row group per batch; its rows and
+    bytes. With ``settings`` the policy's result caps apply while it is written."""
+    from vault.files import STAGE_WRITE, writer
+
+    rows = 0
+    reader = relation.to_arrow_reader(STAGE_WRITE["row_group_size"])
+    options = {"compression": STAGE_WRITE["compression"]} if settings is None else {}
+    with writer(path, reader.schema, key, **options) as out:
+        for batch in (reader if settings is None else _batches(reader, settings)):
+            rows += batch.num_rows
+            if settings is not None:
+                _within_caps(rows, 0, settings)
+            out.write_batch(batch, row_group_size=STAGE_WRITE["row_group_size"])
+    return rows, path.stat().st_size
 
 
 def _consent_digest(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
@@ -119,17 +169,20 @@ def _consent_digest(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
                         null_handling="special")
 
 
-def _projected(exposure: Exposure) -> Any:
+def _projected(exposure: Exposure, path: Path | None = None, key: bytes | None = None,
+               columns: tuple[str, ...] | None = None) -> Any:
     # An Arrow dataset whose schema holds only the granted columns: the others cannot be read
-    # through it, whatever SQL the job runs, and no host path shows through DuckDB.
-    import pyarrow.dataset as ds  # here: it loads pandas, which a job over stages never needs
+    # through it, whatever SQL the job runs, and no host path shows through DuckDB. It
+    # decrypts an encrypted file (pyarrow's modular encryption) as it scans.
+    from vault.files import arrow_dataset  # pyarrow.dataset loads pandas: only when needed
 
-    full = ds.dataset(exposure.path, format="parquet")
+    path, key = path or exposure.path, key if path is not None else exposure.key_bytes()
+    full = arrow_dataset(path, key)
     try:
-        fields = [full.schema.field(c) for c in exposure.columns]
+        fields = [full.schema.field(c) for c in (columns or exposure.columns)]
     except KeyError as exc:
         raise JobFailed(f"column missing from {exposure.name}: {exc}") from exc
-    return ds.dataset(exposure.path, format="parquet", schema=pa.schema(fields))
+    return arrow_dataset(path, key, schema=pa.schema(fields))
 
 
 def new_connection() -> duckdb.DuckDBPyConnection:
@@ -156,14 +209,20 @@ def locked_connection(exposures: list[Exposure], stage_file: Path | None, settin
 
 
 def lock(con: duckdb.DuckDBPyConnection, exposures: list[Exposure], stage_file: Path | None,
-         settings: dict[str, Any], output: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Expose ``exposures`` on ``con`` (a :func:`new_connection`), then lock it down."""
+         settings: dict[str, Any], output: Path | None = None, key: bytes | None = None
+         ) -> duckdb.DuckDBPyConnection:
+    """Expose ``exposures`` on ``con`` (a :func:`new_connection`), then lock it down. A stage
+    folder (encrypted Parquet files, read with the grant's ``key``) is scanned through Arrow
+    datasets; a stage file is attached."""
     os.makedirs("secrets", exist_ok=True)
     os.makedirs("tmp", exist_ok=True)
-    if stage_file is not None:
+    folder = stage_file if stage_file is not None and stage_file.is_dir() else None
+    if stage_file is not None and folder is None:
         con.execute(f"ATTACH ? AS {STAGE_ALIAS} (READ_ONLY)", [str(stage_file)])
     for e in exposures:
-        if e.staged:
+        if e.staged and folder is not None:
+            con.register(e.name, _projected(e, folder / f"{e.name}.parquet", key, e.visible()))
+        elif e.staged:
             columns = ", ".join(quote_identifier(c) for c in e.visible())
             con.execute(f"CREATE VIEW {quote_identifier(e.name)} AS SELECT {columns} "
                         f"FROM {STAGE_ALIAS}.{quote_identifier(e.name)}")
@@ -241,10 +300,12 @@ class Result:
 
 
 def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
-               settings: dict[str, Any], show_rows: int = 0) -> Result:
+               settings: dict[str, Any], show_rows: int = 0, key: bytes | None = None
+               ) -> Result:
     """Run one gated SELECT within the policy's row and byte caps. With ``output`` DuckDB
     writes the result there as Parquet (the connection must allow that one path, see
-    :func:`lockdown_settings`); the first ``show_rows`` rows are returned to show."""
+    :func:`lockdown_settings`), or with ``key`` pyarrow writes it encrypted; the first
+    ``show_rows`` rows are returned to show."""
     max_rows = int(settings["max_result_rows"])
     try:
         relation = con.sql(sql)
@@ -256,12 +317,21 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str, output: Path | None,
         if output is None:
             return _collect(relation.limit(max_rows + 1).to_arrow_reader(65_536), settings,
                             show_rows)
-        relation.limit(max_rows + 1).write_parquet(str(output), compression="zstd")
+        if key is None:
+            relation.limit(max_rows + 1).write_parquet(str(output), compression="zstd")
+        else:
+            _write_encrypted(relation.limit(max_rows + 1), Path(output), key, settings)
     except duckdb.Error as exc:
         if output is not None:
             Path(output).unlink(missing_ok=True)
         raise _failure(exc, settings) from exc
-    written = pq.ParquetFile(output)
+    except JobFailed:
+        if output is not None:
+            Path(output).unlink(missing_ok=True)
+        raise
+    from vault.files import parquet_file
+
+    written = parquet_file(output, key)
     rows, size = written.metadata.num_rows, Path(output).stat().st_size
     try:
         _within_caps(rows, size, settings)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymize.entities import PERSONAL_ENTITIES
-from catalog import applications, consent
+from catalog import applications, consent, encryption
 from catalog.applications import workspace_path
 from catalog.files import sha256_file
 from catalog.models import ApplicationItem, Grant, utcnow
@@ -38,6 +38,7 @@ from sandbox.models import ACTIVE_STATES, DRAFT_PREFIX, FINAL_STATES, Job
 from sandbox.spec import Exposure
 from sandbox.states import JOBS, JobStatus
 from storage import Storage, StorageError
+from vault import VaultError
 
 TARGETS = ("real", "simulated")
 # Keys of ``session.info`` a store sets when jobs are dispatched by a queue outside this table
@@ -64,6 +65,10 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
     ``persons`` (the platform's own check runs) each dataset also carries its contributors."""
     rows = policy.sandbox.placeholder_rows
     found = []
+    # Real files may be encrypted at rest: each travels with the key it is read with (the
+    # dataset's, or the grant's for its own tables and outputs); simulated ones are plain.
+    real = target == "real"
+    grant_key = _hex(encryption.grant_key(session, grant.id)) if real else None
     for item in grant.items:
         version = item.dataset_version
         path = (data.fetch(version.path) if target == "real"
@@ -74,7 +79,9 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
         found.append(Exposure(version.dataset.name, path, tuple(item.columns),
                               pseudonymized=pseudonymized_columns(policy, item),
                               person=(version.person_key() or "") if persons else None,
-                              consent=consented, consent_column=column))
+                              consent=consented, consent_column=column,
+                              key=_hex(encryption.version_key(version, session)) if real
+                              else None))
     for own in own_data.active(session, grant.id):
         # The merchant's own tables: real jobs read the file, simulated ones its preview.
         # Read in place like outputs (an upload or a deletion does not rebuild the grant's
@@ -82,7 +89,8 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
         path = (data.fetch(own.path) if target == "real"
                 else own_data.simulated_path(data, own, rows))
         found.append(Exposure(own.name, path, tuple(own.columns), staged=persons,
-                              person=(own.person_key or "") if persons else None))
+                              person=(own.person_key or "") if persons else None,
+                              key=grant_key))
     query = select(Job).where(Job.grant_id == grant.id, Job.target == target,
                               Job.status == "succeeded")
     if before_job is not None:
@@ -90,8 +98,12 @@ def exposures(session: Session, data: Storage, policy: Policy, grant: Grant, tar
     for job in session.scalars(query.order_by(Job.id)):
         columns = tuple(c["name"] for c in job.output_schema or [])
         found.append(Exposure(job.output_name, data.fetch(job.output_path), columns,
-                              staged=False))
+                              staged=False, key=grant_key))
     return found
+
+
+def _hex(key: bytes | None) -> str | None:
+    return key.hex() if key is not None else None
 
 
 def consent_file(session: Session, data: Storage, grant: Grant,
@@ -289,6 +301,9 @@ def claim(session: Session, policy: Policy, data: Storage, worker: str,
                                persons=job.dp is not None)
         except JobFailed as exc:  # a consent scope that cannot be applied: fail, never retry
             _finish(session, job, "failed", str(exc), "consent_unusable")
+            continue
+        except VaultError as exc:  # no master key, or the grant's key was destroyed
+            _finish(session, job, "failed", exc.message, "key_unavailable")
             continue
         if job.dp is not None:
             # The consents its run applies: its egress refuses a release after they changed.

@@ -19,11 +19,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from catalog import applications
+from catalog import applications, encryption
 from catalog.applications import workspace_path
 from catalog.files import read_table, schema_of, sha256_file, write_parquet_atomically
 from catalog.models import Grant, utcnow
@@ -36,6 +35,8 @@ from sandbox import events
 from sandbox.errors import Conflict, NotFound, QueryRefused
 from sandbox.models import Job, OwnData
 from storage import Storage
+from vault.files import read_schema
+from vault.files import read_table as vault_read
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
@@ -101,7 +102,8 @@ def upload(session: Session, actor: Actor, policy: Policy, data: Storage, grant_
     session.flush()
     own.path = f"{workspace_path(grant.id)}/own/{own.id}-{name}.parquet"
     target = data.local(own.path)
-    write_parquet_atomically(table, target)
+    # Encrypted with the grant's data key when its real data is encrypted at rest.
+    write_parquet_atomically(table, target, encryption.grant_key(session, grant.id))
     relative = own.path
     on_rollback(session, lambda: data.remove(relative))
     data.put(relative)
@@ -169,7 +171,8 @@ def simulated_path(data: Storage, own: OwnData, rows: int) -> Path:
         return data.fetch(own.placeholder_path())
     from synth import placeholder
 
-    schema = pq.read_schema(data.fetch(own.path))
+    schema = read_schema(data.fetch(own.path),
+                         encryption.grant_key(object_session(own), own.grant_id))
     write_parquet_atomically(placeholder.from_schema(schema, rows, seed=own.id),
                              data.local(own.placeholder_path()))
     data.put(own.placeholder_path())
@@ -187,10 +190,11 @@ def build_preview(transaction: Transaction, data: Storage, policy: Policy,
         if own is None or own.status != "active":
             return "gone"
         source, level = own.path, own.level
+        key = encryption.grant_key(session, own.grant_id)
         entities = {c["name"]: c.get("entity") for c in own.pii}
         own.preview_status = "building"
     try:
-        table = pq.read_table(data.fetch(source))
+        table = vault_read(data.fetch(source), key)
         simulated, report = simulate(table, Options(
             rows=policy.preview_rows, k_min=policy.level(level).k_min,
             fit_rows=policy.synth_fit_rows, seed=own_id), data.local("synth"),

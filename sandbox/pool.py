@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymize.operators import pseudonym_key
+from catalog import encryption
 from catalog.applications import workspace_path
 from catalog.consent import digest_key
 from policies import Policy
@@ -49,6 +50,7 @@ class Running:
     process: JobProcess
     workdir: Path
     dp: dict[str, Any] | None = None  # a DP job's document: its output gets noise (sandbox.dp)
+    key: bytes | None = field(default=None, repr=False)  # the grant's data key, if encrypted
 
 
 # A claimed job: its id, its job process's spec, its directory, its DP document (or None).
@@ -75,8 +77,11 @@ def remove_orphans() -> list[Path]:
 
 
 def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: list[Exposure],
-             workdir: Path, show_rows: int = 0) -> dict[str, Any]:
-    """What a job process needs to run ``job`` (and nothing more: no store, no credentials)."""
+             workdir: Path, show_rows: int = 0, grant_key: bytes | None = None
+             ) -> dict[str, Any]:
+    """What a job process needs to run ``job`` (and nothing more: no store, no credentials,
+    no master key). ``grant_key``: the grant's data key when its real data is encrypted at
+    rest (a real job's stage and output are written with it); the tables carry their own."""
     # Tables with their contributors (DP jobs, the egress checks' runs) have a stage of their
     # own: the merchant's jobs never read it.
     persons = "-checks" if any(t.person is not None for t in tables) else ""
@@ -97,6 +102,7 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
         "consent_keys": {t.name: digest_key(secret, t.name).hex() for t in tables
                          if t.consent},
         "keep_output": True, "show_rows": show_rows,
+        "grant_key": grant_key.hex() if grant_key is not None else None,
     }
 
 
@@ -198,7 +204,8 @@ class LocalPool:
             job_id, spec, workdir, document = claimed
             process = self.spares.take()
             process.start(spec)
-            self.running[job_id] = Running(job_id, process, workdir, document)
+            self.running[job_id] = Running(job_id, process, workdir, document,
+                                           spec_key(spec))
             # Wake the loop the moment the process ends, so its outcome is recorded at once.
             threading.Thread(target=self._watch, args=(process,), daemon=True).start()
 
@@ -254,12 +261,22 @@ def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secre
                 return None
             job, tables = claimed
             workdir = job_directory(job.id)
-            return (job.id, job_spec(data, policy, secret, job, tables, workdir), workdir,
-                    job.dp)
+            key = grant_key(session, job)
+            return (job.id, job_spec(data, policy, secret, job, tables, workdir,
+                                     grant_key=key), workdir, job.dp)
     except BaseException:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def grant_key(session: Session, job: Job) -> bytes | None:
+    """The data key a real job of an encrypted grant writes its stage and output with."""
+    return encryption.grant_key(session, job.grant_id) if job.target == "real" else None
+
+
+def spec_key(spec: dict[str, Any]) -> bytes | None:
+    return bytes.fromhex(spec["grant_key"]) if spec.get("grant_key") else None
 
 
 def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: bytes, job_id: int,
@@ -275,7 +292,7 @@ def run_one(transaction: SessionFactory, policy: Policy, data: Storage, secret: 
         return "skipped"
     _, spec, workdir, document = claimed
     process = spares.take() if spares else JobProcess(policy.sandbox.job_nice)
-    run = Running(job_id, process, workdir, document)
+    run = Running(job_id, process, workdir, document, spec_key(spec))
     process.start(spec)
     heartbeat, limit = policy.sandbox.heartbeat_seconds, hard_limit(policy.sandbox)
     delay = policy.sandbox.spare_delay_seconds
@@ -320,7 +337,7 @@ def record(transaction: SessionFactory, data: Storage, policy: Policy, worker: s
     produced = run.workdir / OUTPUT_NAME
     if run.dp is not None and outcome.get("status") == "succeeded" and produced.exists():
         # Outside the transaction: the noise takes a moment on large groups.
-        outcome = private_output(produced, run.dp, policy, outcome)
+        outcome = private_output(produced, run.dp, policy, outcome, run.key)
     with transaction() as session:
         job = jobs.complete(session, data, run.job_id, worker, outcome,
                             produced if produced.exists() else None,
@@ -330,22 +347,22 @@ def record(transaction: SessionFactory, data: Storage, policy: Policy, worker: s
 
 
 def private_output(produced: Path, document: dict[str, Any], policy: Policy,
-                   outcome: dict[str, Any]) -> dict[str, Any]:
-    """Replace a DP job's exact figures by their noisy release; the outcome to record."""
-    import pyarrow.parquet as pq
-
+                   outcome: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:
+    """Replace a DP job's exact figures by their noisy release; the outcome to record.
+    ``key``: the grant's data key, when the output is encrypted."""
     from sandbox import dp
+    from vault.files import read_table, write_table
 
     try:
         spec = dp.stored(document["spec"], policy)
-        noisy = dp.privatize(pq.read_table(produced), spec, policy)
+        noisy = dp.privatize(read_table(produced, key), spec, policy)
     except Exception:
         log.exception("the noise of a DP job could not be added")
         produced.unlink(missing_ok=True)
         return {"status": "failed", "error_class": "privacy",
                 "error": "the noise could not be added to the job's figures"}
     partial = produced.with_suffix(".noisy")
-    pq.write_table(noisy, partial)
+    write_table(noisy, partial, key)
     os.replace(partial, produced)
     return {**outcome, "rows": noisy.num_rows,
             "schema": [{"name": f.name, "type": str(f.type)} for f in noisy.schema],

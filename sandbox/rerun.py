@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from catalog.models import Grant
@@ -19,10 +18,11 @@ from policies import Policy
 from sandbox import jobs
 from sandbox.errors import JobFailed
 from sandbox.models import Job
-from sandbox.pool import job_directory, job_spec
+from sandbox.pool import grant_key, job_directory, job_spec
 from sandbox.process import run_once
 from sandbox.spec import OUTPUT_NAME
 from storage import Storage
+from vault.files import read_table
 
 
 def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: bytes, job: Job,
@@ -34,7 +34,8 @@ def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: byt
                             persons=True)
     workdir = job_directory(job.id)
     try:
-        spec = job_spec(data, policy, secret, job, tables, workdir)
+        key = grant_key(session, job)
+        spec = job_spec(data, policy, secret, job, tables, workdir, grant_key=key)
         spec["sql"] = sql  # its stage holds the contributors (pool.job_spec names it apart)
         outcome = run_once(spec)
         if outcome.get("status") != "succeeded":
@@ -43,6 +44,6 @@ def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: byt
             error_class = outcome.get("error_class") or outcome.get("status") or "failed"
             raise JobFailed(f"the check query over the real data failed "
                             f"({error_class.replace('_', ' ')})", error_class)
-        return pq.read_table(workdir / OUTPUT_NAME)
+        return read_table(workdir / OUTPUT_NAME, key)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

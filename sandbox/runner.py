@@ -50,7 +50,13 @@ def apply_limits(settings: dict[str, Any]) -> None:
 def _local_copy(source: Path, name: Path) -> Path:
     """The stage under a neutral name in the job's own directory. DuckDB lists the files and
     directories it may still open once external access is off (``allowed_paths``): they must
-    name nothing of the host but this throwaway directory."""
+    name nothing of the host but this throwaway directory. A stage folder (encrypted) is
+    linked file by file: a newer stage replacing it leaves this job its files."""
+    if source.is_dir():
+        name.mkdir()
+        for item in source.iterdir():
+            _local_copy(item, name / item.name)
+        return name
     try:
         os.link(source, name)
     except OSError:  # another file system: copy it
@@ -74,6 +80,8 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
     settings = spec["settings"]
     exposures = [engine.Exposure.from_dict(raw) for raw in spec["tables"]]
     key = bytes.fromhex(spec["pseudonym_key"])
+    # The grant's data key when its real data is encrypted at rest: the stage, the output.
+    grant_key = bytes.fromhex(spec["grant_key"]) if spec.get("grant_key") else None
     warm = warm or Warm()
     warm.key = key
     phases: dict[str, float] = {}
@@ -92,22 +100,24 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
         stage_file = engine.stage(Path(spec["stage_dir"]), exposures,
                                   bytes.fromhex(spec["stage_key"]),
                                   {k: bytes.fromhex(v)
-                                   for k, v in spec.get("consent_keys", {}).items()}) \
+                                   for k, v in spec.get("consent_keys", {}).items()},
+                                  grant_key) \
             if spec.get("stage_dir") else None
         os.chdir(workdir)
         if stage_file is not None:
-            stage_file = _local_copy(stage_file, Path(engine.STAGE_ALIAS + ".duckdb"))
+            stage_file = _local_copy(stage_file, Path(
+                engine.STAGE_ALIAS + ("" if stage_file.is_dir() else ".duckdb")))
         for e in exposures:
             if e.native:
                 os.symlink(e.path, engine.native_link(e))
         lap("stage")
         apply_limits(settings)
         output = workdir / OUTPUT_NAME if spec["keep_output"] else None
-        con = engine.lock(warm.con, exposures, stage_file, settings, output)
+        con = engine.lock(warm.con, exposures, stage_file, settings, output, grant_key)
         lap("lockdown")
         try:
             result = engine.run_select(con, spec["sql"], output, settings,
-                                       int(spec.get("show_rows", 0)))
+                                       int(spec.get("show_rows", 0)), grant_key)
         finally:
             con.close()
         lap("query")

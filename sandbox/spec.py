@@ -40,19 +40,25 @@ class Exposure:
     # rows are staged (the digest key comes with the job's spec, never with the table).
     consent: str | None = None
     consent_column: str | None = None
+    # The data key (hex) the file is encrypted with (vault); None: a plain file. It reaches the
+    # job process through its spec on a pipe, never a file or an argument.
+    key: str | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "columns": list(self.columns),
                 "staged": self.staged, "pseudonymized": list(self.pseudonymized),
                 "person": self.person, "native": self.native, "consent": self.consent,
-                "consent_column": self.consent_column}
+                "consent_column": self.consent_column, "key": self.key}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Exposure:
         return cls(raw["name"], Path(raw["path"]), tuple(raw["columns"]), bool(raw["staged"]),
                    tuple(raw.get("pseudonymized", ())), raw.get("person"),
                    bool(raw.get("native", False)), raw.get("consent"),
-                   raw.get("consent_column"))
+                   raw.get("consent_column"), raw.get("key"))
+
+    def key_bytes(self) -> bytes | None:
+        return bytes.fromhex(self.key) if self.key else None
 
     def visible(self) -> tuple[str, ...]:
         """The columns a query over this table sees."""

@@ -229,6 +229,9 @@ def run_demo(home: Home, seed: int = 20251125,
     annual_sales = commerce.annual_report(operator, time.gmtime().tm_year)["totals"]["income"]
     say(f"Product {product['id']} on sale at 500.00 per copy; first sale "
         f"{sale['amount_cents'] / 100:.2f}; income this year {annual_sales / 100:.2f}")
+    at_rest = ledger.data_keys(operator)
+    say(f"Encryption at rest: {at_rest['live']} data keys (L3 datasets, the grant, the egress "
+        f"records) wrapped by master key {at_rest['master_kid']}")
     ledger_check = ledger.verify(operator)
     say(f"Ledger: {ledger_check['events']} events, valid: {ledger_check['valid']}")
     return {
@@ -236,6 +239,7 @@ def run_demo(home: Home, seed: int = 20251125,
         "datasets": registered, "application_id": app_id, "grant_id": grant_id,
         "job_id": job_id, "job_rows": job["output"]["rows_text"], "egress_id": egress_id,
         "dp_job_id": private["id"], "dp_epsilon_spent": budget["spent"],
+        "data_keys": at_rest["live"], "master_kid": at_rest["master_kid"],
         "product_no": release["product_no"], "release_id": release["id"],
         "product_id": product["id"], "sale_id": sale["id"], "qualification": qualified,
         "release_path": str(bundle), "release_verified": verified["valid"],

@@ -43,13 +43,15 @@ class Home:
     database_url: str | None = None
     passphrase: str | None = field(default=None, repr=False)
     storage: str | Path | None = None  # a directory or an s3:// URI; None: the home itself
+    key_file: str | Path | None = None  # a KMS-style master key file (vault.master)
 
     @classmethod
     def from_env(cls, root: str | Path | None = None) -> Home:
         path = Path(root or os.environ.get("TDS_HOME") or ".tds").expanduser().resolve()
         return cls(path, os.environ.get("TDS_DATABASE_URL") or None,
                    os.environ.get("TDS_KEY_PASSPHRASE") or None,
-                   os.environ.get("TDS_STORAGE") or None)
+                   os.environ.get("TDS_STORAGE") or None,
+                   os.environ.get("TDS_KEY_FILE") or None)
 
     @property
     def data(self) -> Storage:
@@ -100,6 +102,9 @@ class Home:
         if not (self.keys_dir / PRIVATE_NAME).exists():
             create_keypair(self.keys_dir, self.passphrase)
             created = True
+        from vault.master import ensure_home_key
+
+        created = ensure_home_key(self.keys_dir, self.passphrase, self.key_file) or created
         _ = self.origin
         if not self.policy_path.exists():
             self.policy_path.write_text(default_policy_text(), encoding="utf-8")
@@ -240,4 +245,12 @@ class Home:
         from service.store import Store
 
         return Store(self.url, signer=lambda: self.signer, witness_path=self.witness_path,
-                     origin=lambda: self.origin)
+                     origin=lambda: self.origin, master=lambda: self.master_key)
+
+    @cached_property
+    def master_key(self):
+        """The key that wraps the data keys (vault.master): loaded when first needed, so a
+        platform with nothing encrypted runs without one."""
+        from vault.master import load
+
+        return load(self.keys_dir, self.passphrase, self.key_file)

@@ -12,6 +12,7 @@ import lineage.queue  # noqa: F401
 import notices.models  # noqa: F401
 import sandbox.models  # noqa: F401
 import service.form_keys  # noqa: F401
+import vault.models  # noqa: F401
 from kernel.base import Base
 
 metadata = Base.metadata

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -84,7 +85,8 @@ def _sqlite_setup(engine: Engine) -> None:
 
 class Store:
     def __init__(self, url: str, signer: Callable[[], Signer], witness_path: Path,
-                 origin: Callable[[], str] = lambda: "tds-ledger") -> None:
+                 origin: Callable[[], str] = lambda: "tds-ledger",
+                 master: Callable[[], Any] | None = None) -> None:
         self.url = url
         self.engine = create_engine(url)
         sqlite = self.engine.dialect.name == "sqlite"
@@ -92,7 +94,10 @@ class Store:
             _sqlite_setup(self.engine)  # a local file: nothing to ping
         else:
             _ping_when_idle(self.engine, PING_AFTER_IDLE_SECONDS)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the way to the master key (vault.keys.MASTER): domain code
+        # that holds a session can unwrap the data keys of the files it reads.
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                      info={"tds.master_key": master} if master else None)
         self._reader = self.engine.execution_options(tds_read=True)
         # SQLite's reads are calls in this process, with nothing to save: it keeps its BEGIN.
         self._autocommit = self._reader if sqlite else \

@@ -223,7 +223,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     tests that change it take a copy (``demo_copy``)."""
     home = tmp_path_factory.mktemp("demo") / "home"
     env = {k: v for k, v in os.environ.items()
-           if k not in ("TDS_TOKEN", "TDS_DATABASE_URL", "TDS_KEY_PASSPHRASE")}
+           if k not in ("TDS_TOKEN", "TDS_DATABASE_URL", "TDS_KEY_PASSPHRASE",
+                         "TDS_KEY_FILE")}
     done = subprocess.run([sys.executable, "-m", "service.cli", "demo", "--json"],
                           capture_output=True, text=True, timeout=600, check=False,
                           env={**env, "TDS_HOME": str(home)}, cwd=Path(__file__).parents[1])

@@ -64,3 +64,27 @@ def run_offline(program: str, *args: str, timeout: float = 300,
              "socket.getaddrinfo = _refuse\n")
     return subprocess.run([sys.executable, "-c", guard + program, *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
+
+
+def read_stored(home, path, **options):
+    """A Parquet file the platform keeps, read as the platform reads it: decrypted with
+    whichever live data key of the store opens it (plain files read as they are)."""
+    from pathlib import Path
+
+    from vault import keys
+    from vault.files import is_encrypted, read_table
+
+    path = Path(path)
+    if not path.is_absolute():
+        path = home.data.fetch(str(path))
+    if not is_encrypted(path):
+        return read_table(path, None, **options)
+    with home.store.read() as s:
+        candidates = [keys.get(s, k.scope, k.scope_id) for k in keys.listed(s)
+                      if k.wrapped is not None]
+    for key in candidates:
+        try:
+            return read_table(path, key, **options)
+        except DomainError:
+            continue
+    raise AssertionError(f"no live data key opens {path}")

@@ -14,12 +14,15 @@ MAY_IMPORT = {
     "policies": {"kernel"},
     "lineage": {"kernel", "policies"},
     "storage": {"kernel", "policies"},
-    "catalog": {"kernel", "policies", "lineage", "storage", "anonymize", "synth"},
+    "vault": {"kernel", "policies", "lineage"},
+    "catalog": {"kernel", "policies", "lineage", "storage", "anonymize", "synth", "vault"},
     "accounts": {"kernel", "policies", "lineage", "catalog", "anonymize"},
     "anonymize": {"kernel", "policies"},
     "synth": {"kernel", "policies", "anonymize", "catalog"},
-    "sandbox": {"kernel", "policies", "lineage", "storage", "catalog", "anonymize", "synth"},
-    "egress": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "anonymize"},
+    "sandbox": {"kernel", "policies", "lineage", "storage", "catalog", "anonymize", "synth",
+                "vault"},
+    "egress": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "anonymize",
+               "vault"},
     "reporting": {"kernel", "policies", "lineage", "catalog", "sandbox", "egress", "accounts",
                   "commerce", "cases"},
     "workers": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
@@ -30,7 +33,7 @@ MAY_IMPORT = {
                 "cases"},
     "actions": {"kernel", "policies", "lineage", "storage", "catalog", "sandbox", "egress",
                 "accounts", "reporting", "anonymize", "synth", "notices", "cases",
-                "commerce"},
+                "commerce", "vault"},
 }
 PACKAGES = set(MAY_IMPORT) | {"service"}
 

@@ -237,7 +237,8 @@ def report_annual(year: int, fmt: str, table: str, out: Path | None) -> None:
 
 @click.group()
 def keys() -> None:
-    """The platform's signing key (operator of the home)."""
+    """The platform's signing key and the data keys of encryption at rest (operator of the
+    home)."""
 
 
 @keys.command("rotate")
@@ -249,6 +250,40 @@ def keys_rotate(as_json: bool) -> None:
     emit(actions.rotate_key(operating()), as_json, lambda d: (
         f"rotated: key {d['old_key_id']} signed the rotation to {d['new_key_id']} "
         f"(event {d['seq']}); checkpoints from size {d['seq']} on use the new key"))
+
+
+@keys.command("data")
+@json_option
+def keys_data(as_json: bool) -> None:
+    """List the data keys (datasets, grants, egress records): fingerprint, master key, when
+    made and when destroyed. The keys themselves are never shown."""
+    from actions import ledger as actions
+
+    def text(d: dict) -> str:
+        lines = [f"master key {d['master_kid']}: {d['live']} live data key(s), "
+                 f"{d['destroyed']} destroyed"]
+        for k in d["keys"]:
+            life = f"destroyed {k['destroyed_at']} ({k['destroyed_reason']})" \
+                if k["destroyed_at"] else f"wrapped by {k['master_kid']}"
+            lines.append(f"  key {k['id']:>4}  {k['scope']:<7} {k['scope_id']:>6}  "
+                         f"{k['fingerprint']}  made {k['created_at']}  {life}")
+        return "\n".join(lines)
+
+    emit(actions.data_keys(operating()), as_json, text)
+
+
+@keys.command("rewrap")
+@click.option("--key-file", required=True, type=click.Path(dir_okay=False),
+              help="the new master key's file (KMS-style JSON); made if it does not exist")
+@json_option
+def keys_rewrap(key_file: str, as_json: bool) -> None:
+    """Rotate the master key: wrap every live data key by the key in KEY_FILE (one logged
+    event each, in one transaction). Then run the platform with TDS_KEY_FILE=KEY_FILE."""
+    from actions import ledger as actions
+
+    emit(actions.rewrap_keys(operating(), key_file), as_json, lambda d: (
+        f"{d['rewrapped']} data key(s) now wrapped by master key {d['master_kid']} "
+        f"({'new ' if d['created'] else ''}file {d['key_file']}); set TDS_KEY_FILE to it"))
 
 
 COMMANDS = [ledger, lineage, report, keys]

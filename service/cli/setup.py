@@ -58,6 +58,7 @@ def demo_text(d: dict[str, Any]) -> str:
         f"  job:         {d['job_id']} ({d['job_rows']} rows, a band; kept inside the platform)",
         f"  egress:      request {d['egress_id']}, product {d['product_no']}",
         f"  release:     {d['release_path']}",
+        f"  at rest:     {d['data_keys']} data keys, wrapped by master key {d['master_kid']}",
         f"  ledger:      {d['ledger_events']} events, valid: {d['ledger_valid']}",
         "",
         f"Browse it:  {command()} serve   then open http://127.0.0.1:8000/ "

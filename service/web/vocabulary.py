@@ -130,7 +130,7 @@ NODE_LABELS = (
     N_("node:grant"), N_("node:application"), N_("node:user"), N_("node:org"),
     N_("node:ledger"), N_("node:ledger_month"), N_("node:key"), N_("node:alert"),
     N_("node:preview"), N_("node:session"), N_("node:quality"), N_("node:case"),
-    N_("node:own_data"),
+    N_("node:own_data"), N_("node:data_key"),
 )
 # What each ledger action means (``action:<action>``).
 ACTION_LABELS = (
@@ -143,7 +143,8 @@ ACTION_LABELS = (
     N_("action:product.price_proposed"), N_("action:product.price_approved"),
     N_("action:product.price_rejected"), N_("action:finance.booked"),
     N_("action:finance.voided"), N_("action:dp.budget_spent"), N_("action:own_data.uploaded"),
-    N_("action:own_data.deleted"), N_("action:own_data.preview"),
+    N_("action:own_data.deleted"), N_("action:own_data.preview"), N_("action:key.created"),
+    N_("action:key.destroyed"), N_("action:key.rewrapped"),
     N_("action:application.reopened"), N_("action:grant.agreement_accepted"),
     N_("action:application.approved"), N_("action:application.deemed_approved"),
     N_("action:application.escalated"), N_("action:application.rejected"),

@@ -13,7 +13,7 @@ from catalog import applications, datasets
 from lineage import LedgerEvent
 from sandbox import jobs
 from tests.conftest import approve, register
-from tests.helpers import refused
+from tests.helpers import read_stored, refused
 
 HEX = re.compile(rf"^[0-9a-f]{{{PSEUDONYM_HEX}}}$")
 
@@ -106,7 +106,7 @@ def output(home, people, grant_id, sql, name="o"):
     with home.store.read() as s:
         job = jobs.get(s, people.merchant, job_id)
         assert job.status == "succeeded", job.error
-        return pq.read_table(home.root / job.output_path).to_pydict()
+        return read_stored(home, home.root / job.output_path).to_pydict()
 
 
 def test_identifier_columns_reach_the_sandbox_as_pseudonyms_by_default(home, people, visits_file):

@@ -24,7 +24,7 @@ from policies import Forbidden
 from sandbox.models import Job
 from tests.conftest import register
 from tests.egress.test_egress import job
-from tests.helpers import refused, set_policy
+from tests.helpers import read_stored, refused, set_policy
 
 _names = itertools.count()
 
@@ -36,7 +36,7 @@ def count(home, people, grant_id, where: str = "") -> int:
     with home.store.read() as s:
         done = s.get(Job, job_id)
         assert done.status == "succeeded", done.error
-        return pq.read_table(home.data.fetch(done.output_path)).column("n")[0].as_py()
+        return read_stored(home, done.output_path).column("n")[0].as_py()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 from catalog import datasets, previews
 from lineage import LedgerEvent
 from tests.conftest import register
+from tests.helpers import read_stored
 
 
 def version_id(home, name="visits"):
@@ -75,7 +76,7 @@ def test_the_simulated_target_runs_on_the_ready_preview(home, people, grant_id):
     assert sum(r[1] for r in rows) == home.policy.preview_rows
     assert not any(str(r[0]).startswith("district_") for r in rows)  # not the placeholder
     path = on_latest(home, lambda v: home.root / v.path)
-    real = set(pq.read_table(path).column("district").to_pylist())
+    real = set(read_stored(home, path).column("district").to_pylist())
     assert {r[0] for r in rows} <= real | {"其他", None}
 
 

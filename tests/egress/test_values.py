@@ -3,14 +3,13 @@ labelled by their group keys; merchants, and reviewers of the merchant's organiz
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 from sqlalchemy import update
 
 from egress import values
 from egress.models import EgressRequest
 from sandbox.models import Job
 from tests.egress.test_egress import ask, job
-from tests.helpers import refused
+from tests.helpers import read_stored, refused
 
 SMALL = "SELECT district, department, count(*) AS n FROM visits GROUP BY 1, 2 ORDER BY 1, 2"
 
@@ -28,7 +27,7 @@ def test_a_reviewer_reads_the_values_with_flagged_cells_in_place(home, people, g
         "district", "department"]
     page = read(home, people.reviewer, req["id"], limit=500)
     with home.store.read() as s:
-        output = pq.read_table(home.data.fetch(s.get(Job, job_id).output_path)).to_pylist()
+        output = read_stored(home, s.get(Job, job_id).output_path).to_pylist()
     assert page["columns"] == ["district", "department", "n"]
     assert page["total_rows"] == len(output) and len(page["rows"]) == len(output)
     assert [r["cells"] for r in page["rows"]] == [list(o.values()) for o in output]

@@ -17,7 +17,7 @@ from egress.models import EgressRequest
 from lineage import LedgerEvent
 from tests.conftest import apply, approve, register
 from tests.egress.test_egress import AGGREGATE, ask, job, verdicts, vote
-from tests.helpers import refused
+from tests.helpers import read_stored, refused
 
 SMALL = "SELECT district, department, count(*) AS n FROM visits GROUP BY ROLLUP (district, department)"
 
@@ -188,7 +188,7 @@ def test_suppression_hides_small_cells_and_what_margins_would_reveal(home, peopl
     assert check["verdict"] == "review" and check["details"]["mitigation"]["suppressed"] > 0
     with home.store.read() as s:
         mitigated = home.root / s.get(EgressRequest, req["id"]).mitigated_path
-    rows = pq.read_table(mitigated).to_pylist()
+    rows = read_stored(home, mitigated).to_pylist()
     for row in rows:  # every shown cell has at least 10 contributors
         assert row["n"] is None or row["n"] >= 10
     # no subtotal relation with exactly one hidden member
@@ -357,7 +357,7 @@ def test_a_cell_suppressed_in_a_release_cannot_be_completed_by_a_later_one(home,
     counts = dict(((d, k), n) for d, k, n in duckdb.sql(
         f"SELECT district, {kind}, count(*) FROM '{visits_file}' GROUP BY 1, 2").fetchall())
     with home.store.read() as s:
-        released = pq.read_table(home.root / s.get(EgressRequest, first["id"]).mitigated_path)
+        released = read_stored(home, home.root / s.get(EgressRequest, first["id"]).mitigated_path)
     hidden = {(r["district"], r["kind"]) for r in released.to_pylist()
               if r["kind"] is not None and r["n"] is None}
     # a district with one small cell, hidden with one large one, and one large cell shown

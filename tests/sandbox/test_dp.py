@@ -7,7 +7,6 @@ import json
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from lineage import LedgerEvent
 from policies import load_policy
 from sandbox import dp, dp_jobs, gate, jobs
-from tests.helpers import refused
+from tests.helpers import read_stored, refused
 
 POLICY = load_policy()
 MEDIAN_FEE = {"statistic": "quantile", "column": "fee", "lower": 0, "upper": 2000, "alpha": 0.5}
@@ -150,7 +149,7 @@ def test_a_real_dp_job_spends_epsilon_and_leaves_only_noisy_cells(home, people, 
         "district", "count", "mean_age", "p50_fee"]
     assert job["dp"]["epsilon"] == 0.5 and job["dp"]["delta"] == 0.0
     assert job["dp"]["spec"]["by"][0]["keys"]  # keys settled from the preview at submission
-    output = pq.read_table(home.data.local(f"workspaces/{grant_id}/outputs/dp_out.parquet"))
+    output = read_stored(home, home.data.local(f"workspaces/{grant_id}/outputs/dp_out.parquet"))
     assert set(output.column_names) == {"district", "count", "mean_age", "p50_fee"}
     assert not any(c.startswith("tds__") for c in output.column_names)
     status = budget(home, people, grant_id)

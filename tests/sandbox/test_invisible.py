@@ -12,7 +12,7 @@ from sqlalchemy import select
 from lineage import LedgerEvent
 from sandbox import budget, jobs, visibility
 from sandbox.models import Alert, Job
-from tests.helpers import refused, set_policy
+from tests.helpers import read_stored, refused, set_policy
 
 # Each of these fails at run time with a message DuckDB builds from the granted values.
 LEAKING = [
@@ -39,14 +39,13 @@ def submit(home, actor, grant_id, sql, output="out", target="real"):
 
 def distinct_values(home, grant_id) -> set[str]:
     """Every granted value of the test data, as text: none may show in what a merchant reads."""
-    import pyarrow.parquet as pq
 
     with home.store.read() as s:
         job = s.scalar(select(Job).where(Job.grant_id == grant_id))
         from catalog.models import Grant
 
         path = home.data.fetch(s.get(Grant, job.grant_id).items[0].dataset_version.path)
-    table = pq.read_table(path, columns=["district", "department"])
+    table = read_stored(home, path, columns=["district", "department"])
     return {str(v) for c in table.columns for v in c.to_pylist() if v and len(str(v)) > 1}
 
 

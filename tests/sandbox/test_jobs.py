@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lineage import LedgerEvent
 from sandbox import jobs
-from tests.helpers import refused
+from tests.helpers import read_stored, refused
 
 
 def run(home, people, grant_id, sql, output="out", target="real"):
@@ -32,7 +32,7 @@ def test_a_job_writes_its_output_inside_and_shows_only_metadata(home, people, gr
     assert job["output"]["rows"] == 11
     assert "rows_data" not in job and "data" not in job["output"]
     path = home.data.local("workspaces") / str(grant_id) / "outputs" / "out.parquet"
-    assert pq.read_table(path).num_rows == 11
+    assert read_stored(home, path).num_rows == 11
     assert job["sources"]["visits"]["kind"] == "dataset"
 
 
@@ -119,7 +119,7 @@ def test_no_ungranted_value_ever_comes_back(home, people, grant_id, visits_file,
             assert not star
             assert set(columns) & set(UNGRANTED) or len(set(columns)) < len(columns), job.error
             return
-        out = pq.read_table(home.root / job.output_path)
+        out = read_stored(home, home.root / job.output_path)
     assert set(out.column_names) <= set(GRANTED)
     secrets = {str(v) for c in UNGRANTED for v in pq.read_table(visits_file, columns=[c])
                .column(0).to_pylist()}

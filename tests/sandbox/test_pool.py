@@ -15,7 +15,7 @@ from lineage import LedgerEvent
 from sandbox import jobs
 from sandbox.models import Job
 from tests.conftest import apply, approve
-from tests.helpers import refused, set_policy
+from tests.helpers import read_stored, refused, set_policy
 
 SLOW = "SELECT sum(a.range * b.range) AS s FROM range(200000000) a, range(100000) b"
 
@@ -230,9 +230,8 @@ def test_pseudonyms_join_within_a_grant_and_differ_across_grants(home, people, g
     other_app = apply(home, people.merchant, scenario="另一场景")
     other = approve(home, people.reviewer, other_app, "").grant.id
     third = home.run_job(submit(home, people, other, sql, "p3"))
-    import pyarrow.parquet as pq
 
-    read = [pq.read_table(home.root / j.output_path).to_pylist() for j in (first, second, third)]
+    read = [read_stored(home, home.root / j.output_path).to_pylist() for j in (first, second, third)]
     assert read[0] == read[1]
     assert {r["district"] for r in read[0]} == {r["district"] for r in read[2]}
     assert not {r["p"] for r in read[0]} & {r["p"] for r in read[2]}
@@ -244,9 +243,8 @@ def test_de_identification_functions_work_in_jobs(home, people, grant_id):
                tds_mask(department, 1, 0) AS dept, count(*) AS n
         FROM visits GROUP BY ALL"""))
     assert job.status == "succeeded", job.error
-    import pyarrow.parquet as pq
 
-    rows = pq.read_table(home.root / job.output_path).to_pylist()
+    rows = read_stored(home, home.root / job.output_path).to_pylist()
     assert all(r["band"].endswith("+") or "-" in r["band"] for r in rows)
     assert all(len(r["q"]) == 7 and r["q"][4:6] == "-Q" for r in rows)
     assert all(set(r["dept"][1:]) <= {"*"} for r in rows)
@@ -270,9 +268,8 @@ def test_free_text_is_redacted_in_jobs(home, people, grant_id):
         SELECT tds_redact('患者张伟，手机13812345678，今日复诊。', 'replace') AS r,
                tds_redact('手机13812345678', 'pseudonym') AS p"""))
     assert job.status == "succeeded", job.error
-    import pyarrow.parquet as pq
 
-    row = pq.read_table(home.root / job.output_path).to_pylist()[0]
+    row = read_stored(home, home.root / job.output_path).to_pylist()[0]
     assert row["r"] == "患者<PERSON>，手机<CN_MOBILE>，今日复诊。"
     assert row["p"].startswith("手机<CN_MOBILE:") and "13812345678" not in row["p"]
 

@@ -58,6 +58,13 @@ def test_demo_ends_with_a_verified_release(demo):
     assert set(result["tokens"]) >= {"admin", "provider", "merchant", "reviewer"}
     assert [d["name"] for d in result["datasets"]] == [
         "hospital_visits", "enterprise_registry", "traffic_records"]
+    # The L3 datasets, the grant and the egress records have data keys: their files on disk
+    # are encrypted (the release bundle, which leaves, is not).
+    assert result["data_keys"] >= 3
+    from vault.files import is_encrypted
+
+    assert is_encrypted(Path(result["home"]) / "datasets" / "hospital_visits" / "v1.parquet")
+    assert not is_encrypted(Path(result["release_path"]) / "output.parquet")
     assert result["job_rows"] == "10–99"  # a band: the exact count of real data is not shown
     verified = tds("release", "verify", result["release_path"], "--json", home=home)
     assert verified.returncode == 0 and json.loads(verified.stdout)["valid"]

@@ -9,7 +9,6 @@ import datetime as dt
 import re
 import time
 
-import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
@@ -22,6 +21,7 @@ from lineage.ledger import LedgerEvent
 from service.api.app import create_app
 from service.web import catalogs
 from tests.conftest import COLUMNS, apply, register
+from tests.helpers import read_stored
 from tests.service.web_helpers import PASSWORD, console, csrf_of, set_passwords, sign_in
 
 M, R, A, P, G = "merchant", "reviewer", "admin", "provider", "regulator"
@@ -229,7 +229,7 @@ def test_no_page_shows_the_rows_of_an_unreleased_real_output(app, home, people, 
         ids[target] = int(response.headers["location"].rsplit("/", 1)[1])
         time.sleep(visibility.seconds_until_shown(home.policy, home.run_job(ids[target])))
     real = home.root / merchant_output(home, ids["real"])
-    secrets_ = {str(v) for v in pq.read_table(real).column("marker").to_pylist()}
+    secrets_ = {str(v) for v in read_stored(home, real).column("marker").to_pylist()}
     simulated = merchant.get(f"/jobs/{ids['simulated']}").text
     assert "模拟数据" in simulated and "ZQX" in simulated  # simulated rows are shown, labelled
     request = merchant.post("/egress", data={"csrf": csrf, "job_id": ids["real"],

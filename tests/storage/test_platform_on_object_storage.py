@@ -18,6 +18,8 @@ from sandbox import jobs
 from service.home import Home
 from tests.conftest import apply, approve, register
 from tests.egress.test_egress import AGGREGATE, ask, vote
+from vault import KeyDestroyed, keys
+from vault.files import is_encrypted
 
 
 @pytest.fixture
@@ -53,6 +55,8 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
     register(home, people.provider, visits_file)
     assert objects(home, "datasets") == ["datasets/visits/v1.parquet"]
     assert not (home.root / "datasets" / "visits").exists(), "the dataset is not kept locally"
+    # An L3 dataset: the object in the bucket is encrypted with the dataset's data key.
+    assert is_encrypted(home.data.fetch("datasets/visits/v1.parquet"))
     app_id = apply(home, people.merchant)
     grant_id = approve(home, people.reviewer, app_id).grant.id
     with home.store.transaction() as s:
@@ -69,6 +73,7 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
     outputs = objects(home, f"workspaces/{grant_id}")
     assert f"workspaces/{grant_id}/outputs/product.parquet" in outputs
     assert f"workspaces/{grant_id}/simulated/trial.parquet" in outputs
+    assert is_encrypted(home.data.fetch(f"workspaces/{grant_id}/outputs/product.parquet"))
     assert not any("stage-" in o for o in outputs), "stages are derived and stay on the machine"
     new_machine(home)
     with home.store.read() as s:  # the simulated result shows from another machine
@@ -102,6 +107,8 @@ def test_the_whole_flow_keeps_its_files_in_the_bucket(s3_home, people, visits_fi
     with home.store.transaction() as s:
         applications.revoke(s, people.admin, home.policy, grant_id, "合同终止", home.data)
     assert objects(home, f"workspaces/{grant_id}") == []
+    with home.store.read() as s, pytest.raises(KeyDestroyed):
+        keys.get(s, "grant", grant_id)  # any copy of the grant's objects is unreadable now
     assert not home.data.local(f"workspaces/{grant_id}").exists()
     with home.store.read() as s:
         assert verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin).valid

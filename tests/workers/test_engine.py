@@ -9,7 +9,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, text
 
@@ -17,7 +16,7 @@ from lineage import LedgerEvent, verify_ledger
 from sandbox import jobs
 from sandbox.models import Job
 from tests.conftest import BACKEND
-from tests.helpers import set_policy
+from tests.helpers import read_stored, set_policy
 from tests.workers.cluster import grants, make_cluster, restart_postgresql, submit, wait_until
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgresql",
@@ -122,8 +121,8 @@ def test_workers_on_object_storage_share_their_files_through_the_bucket(
         assert (cached / "datasets" / "visits" / "v1.parquet").exists()
         assert not (cluster.worker_home(index) / "datasets" / "visits").exists()
     # The last step's input came down a chain that crossed machines.
-    last = pq.read_table(home.data.fetch(paths[-1])).to_pydict()
-    first = pq.read_table(home.data.fetch(paths[0])).to_pydict()
+    last = read_stored(home, paths[-1]).to_pydict()
+    first = read_stored(home, paths[0]).to_pydict()
     assert sorted(last["n"]) == sorted(n + 5 for n in first["n"])
 
 
