@@ -28,7 +28,10 @@ def _environment() -> dict[str, str]:
     env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONNOUSERSITE": "1",
            # numpy is imported (DuckDB's Python functions need it) but does no linear algebra
            # here: OpenBLAS would start a thread per core on import, a third of the start's CPU.
-           "OPENBLAS_NUM_THREADS": "1"}
+           "OPENBLAS_NUM_THREADS": "1",
+           # Arrow's allocator for encrypted stages and outputs: under the job's address-space
+           # limit, mimalloc (the default) ran its scans a third slower than jemalloc.
+           "ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return env

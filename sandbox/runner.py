@@ -73,6 +73,15 @@ class Warm:
         self.key = b""
         self.con = engine.new_connection()
         functions.register(self.con, lambda: self.key)
+        # Arrow datasets (encrypted stages, earlier outputs) load pandas: about 0.2 s that a
+        # waiting process spends while idle, not a job's (a job that needs them sooner waits
+        # for this import to end, Python's import lock sees to that).
+        threading.Thread(target=_import_datasets, name="tds-warm-imports", daemon=True).start()
+
+
+def _import_datasets() -> None:
+    import pyarrow.dataset
+    import pyarrow.parquet.encryption  # noqa: F401
 
 
 def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> dict[str, Any]:
