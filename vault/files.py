@@ -42,34 +42,37 @@ def decryption(key: bytes | None) -> Any:
     return pe.create_decryption_properties(key, allow_plaintext_files=True)
 
 
-def _unreadable(path: Path, exc: Exception, key: bytes | None) -> VaultError:
+def _unreadable(path: Path, key: bytes | None) -> VaultError | None:
+    """The clear error for a file pyarrow could not open, when encryption is the reason."""
+    try:
+        encrypted = is_encrypted(path)
+    except OSError:
+        return None
+    if not encrypted:
+        return None  # a damaged plain file: pyarrow's own error says more
     if key is None:
         return VaultError("{name} is encrypted and no key was given to read it", name=path.name)
     return VaultError("{name} cannot be decrypted with its data key (damaged, or encrypted "
                       "under another key)", name=path.name)
 
 
-def _encrypted_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return any(word in text for word in ("encrypt", "decrypt", "tag", "footer", "magic bytes"))
+def _opened(path: str | Path, key: bytes | None, open_: Any) -> Any:
+    try:
+        return open_()
+    except (OSError, pa.ArrowException) as exc:
+        clear = _unreadable(Path(path), key)
+        if clear is not None:
+            raise clear from exc
+        raise
 
 
 def read_table(path: str | Path, key: bytes | None, **options: Any) -> pa.Table:
-    try:
-        return pq.read_table(path, decryption_properties=decryption(key), **options)
-    except (OSError, pa.ArrowException) as exc:
-        if _encrypted_error(exc):
-            raise _unreadable(Path(path), exc, key) from exc
-        raise
+    return _opened(path, key, lambda: pq.read_table(path, decryption_properties=decryption(key),
+                                                    **options))
 
 
 def parquet_file(path: str | Path, key: bytes | None) -> pq.ParquetFile:
-    try:
-        return pq.ParquetFile(path, decryption_properties=decryption(key))
-    except (OSError, pa.ArrowException) as exc:
-        if _encrypted_error(exc):
-            raise _unreadable(Path(path), exc, key) from exc
-        raise
+    return _opened(path, key, lambda: pq.ParquetFile(path, decryption_properties=decryption(key)))
 
 
 def read_schema(path: str | Path, key: bytes | None) -> pa.Schema:

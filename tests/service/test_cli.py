@@ -28,11 +28,13 @@ class Ran:
 
 
 def tds(*args: str, home: Path, token: str | None = None, database_url: str | None = None,
-        passphrase: str | None = None, process: bool = False) -> Ran:
+        passphrase: str | None = None, process: bool = False, key_file: str | None = None
+        ) -> Ran:
     """Run `tds ARGS` as the user would, on ``home``: in this process through click's runner
     (the commands are what is tested), or as a child process where that is the point."""
     env = {"TDS_HOME": str(home), "TDS_TOKEN": token or None,
-           "TDS_DATABASE_URL": database_url or None, "TDS_KEY_PASSPHRASE": passphrase or None}
+           "TDS_DATABASE_URL": database_url or None, "TDS_KEY_PASSPHRASE": passphrase or None,
+           "TDS_KEY_FILE": key_file or None}
     if process:
         full = {k: v for k, v in os.environ.items() if k not in env} | \
             {k: v for k, v in env.items() if v is not None}
@@ -385,3 +387,27 @@ def test_the_demo_summary_says_how_to_call_tds_when_it_is_not_on_the_path(
     assert ".venv/bin/tds serve" in text and "{" not in text  # words, not a Python dict
     monkeypatch.setenv("PATH", str(script.parent))
     assert setup.command() == "tds"
+
+
+def test_keys_data_lists_fingerprints_and_rewrap_rotates_the_master_key(home, grant_id,
+                                                                       tmp_path):
+    listed = tds("keys", "data", "--json", home=home.root, database_url=home.database_url)
+    assert listed.returncode == 0, listed.stderr
+    shown = json.loads(listed.stdout)
+    assert {(k["scope"], k["scope_id"]) for k in shown["keys"]} == {("dataset", 1),
+                                                                    ("grant", grant_id)}
+    assert shown["master_kid"] == home.master_key.kid and shown["live"] == 2
+    assert "key" not in {k for row in shown["keys"] for k in row}  # never the key itself
+    new = tmp_path / "new-master.json"
+    done = tds("keys", "rewrap", "--key-file", str(new), "--json", home=home.root,
+               database_url=home.database_url)
+    assert done.returncode == 0, done.stderr
+    rotated = json.loads(done.stdout)
+    assert rotated["rewrapped"] == 2 and rotated["created"] and new.exists()
+    after = json.loads(tds("keys", "data", "--json", home=home.root,
+                           database_url=home.database_url, key_file=str(new)).stdout)
+    assert after["master_kid"] == rotated["master_kid"] != shown["master_kid"]
+    assert {k["master_kid"] for k in after["keys"]} == {rotated["master_kid"]}
+    text = tds("keys", "data", home=home.root, database_url=home.database_url,
+               key_file=str(new)).stdout
+    assert "2 live data key(s)" in text and "grant" in text

@@ -106,3 +106,20 @@ def test_an_envelope_opens_only_with_its_key_and_label_and_untouched(data, label
     tampered = blob[:at] + bytes([blob[at] ^ 1]) + blob[at + 1:]
     with pytest.raises(Exception, match="cannot be decrypted"):
         open_sealed(tampered, key, label)
+
+
+def test_the_master_key_rotates_by_rewrapping_every_live_key(home, tmp_path):
+    with home.store.transaction() as s:
+        kept = keys.create(s, "dataset", 1)
+        keys.create(s, "grant", 2)
+        keys.destroy(s, "grant", 2, "grant expired")
+    new = write_key_file(tmp_path / "new.json")
+    with home.store.transaction() as s:
+        done = [(r.scope, r.scope_id) for r in keys.rewrap(s, new)]
+    assert done == [("dataset", 1)]  # a destroyed key stays destroyed
+    rotated = Home(home.root, home.database_url, None, key_file=tmp_path / "new.json")
+    with rotated.store.read() as s:
+        assert keys.get(s, "dataset", 1) == kept
+    with home.store.read() as s, pytest.raises(MasterKeyMissing, match=new.kid):
+        keys.get(s, "dataset", 1)  # the old master key no longer opens it
+    rotated.store.dispose()
