@@ -52,7 +52,7 @@ from accounts.users import add_user
 from bench.grants import granted
 from catalog import datasets
 from policies import OPERATOR
-from sandbox import jobs
+from sandbox import jobs, memory
 from sandbox.pool import wait_for
 from service.home import Home
 
@@ -232,6 +232,7 @@ def encryption_overhead(facts: Path, dims: Path, rows: int, repeat: int, root: P
                   f"{'ok' if b / a <= 1.15 else 'MISSED'}")
     for home, _, _ in homes.values():
         home.store.dispose()
+        memory.forget(home.policy, home.data.root)
 
 
 def main() -> None:

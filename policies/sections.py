@@ -340,6 +340,9 @@ class Sandbox(Section):
                                     "simulated data", "rows")
     spare_delay_seconds: int = setting(1, "a warm process for the next job starts once the "
                                        "running job has run this long", "seconds")
+    memory_dir: str = setting("/dev/shm", "a memory file system (tmpfs) where real jobs of "
+                              "grants encrypted at rest keep their stage, spill and output "
+                              "decrypted (\"\": none, they scan an encrypted stage on disk)")
     real_row_band_base: int = setting(10, "a real output's row count shows as a band "
                                       "[base^n, base^(n+1))", minimum=2)
     real_timing_seconds: int = setting(10, "a real job's duration and times show rounded to "

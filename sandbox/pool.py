@@ -33,7 +33,7 @@ from catalog import encryption
 from catalog.applications import workspace_path
 from catalog.consent import digest_key
 from policies import Policy
-from sandbox import jobs
+from sandbox import jobs, memory
 from sandbox.models import FINAL_STATES, Job
 from sandbox.process import JobProcess, WarmSpares, hard_limit, timed_out
 from sandbox.spec import OUTPUT_NAME, Exposure
@@ -57,18 +57,26 @@ class Running:
 Claimed = tuple[int, dict[str, Any], Path, dict[str, Any] | None]
 
 
-def job_directory(job_id: int) -> Path:
-    """A new private (0700) directory for one job process, in the system's temporary directory:
-    the only host path the job's DuckDB can list is this throwaway one. Its name holds the
-    worker's process id, so a worker that was killed leaves nothing a later one cannot find."""
-    return Path(tempfile.mkdtemp(prefix=f"tds-job{job_id}-p{os.getpid()}-"))
+def job_directory(job_id: int, under: Path | None = None) -> Path:
+    """A new private (0700) directory for one job process, in the system's temporary directory
+    (or ``under``: the memory file system, for a grant encrypted at rest): the only host path
+    the job's DuckDB can list is this throwaway one. Its name holds the worker's process id, so
+    a worker that was killed leaves nothing a later one cannot find."""
+    return Path(tempfile.mkdtemp(prefix=f"tds-job{job_id}-p{os.getpid()}-",
+                                 dir=str(under) if under is not None else None))
 
 
-def remove_orphans() -> list[Path]:
+def remove_orphans(policy: Policy | None = None) -> list[Path]:
     """Delete job directories (partial outputs included) left by workers on this host that died
     without cleaning up (kill -9, power loss); returns what was removed."""
     removed = []
-    for path in Path(tempfile.gettempdir()).glob("tds-job*-p*-*"):
+    places = [Path(tempfile.gettempdir())]
+    in_memory = memory.root(policy) if policy is not None else None
+    if in_memory is not None:
+        places.append(in_memory)
+    if policy is not None:
+        removed += memory.orphans(policy)
+    for path in (p for place in places for p in place.glob("tds-job*-p*-*")):
         match = re.fullmatch(r"tds-job\d+-p(\d+)-.*", path.name)
         if match and not jobs.pid_alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
@@ -81,18 +89,27 @@ def job_spec(data: Storage, policy: Policy, secret: bytes, job: Job, tables: lis
              ) -> dict[str, Any]:
     """What a job process needs to run ``job`` (and nothing more: no store, no credentials,
     no master key). ``grant_key``: the grant's data key when its real data is encrypted at
-    rest (a real job's stage and output are written with it); the tables carry their own."""
+    rest (its output is written with it, and its stage kept in memory, or encrypted with it
+    where there is no memory file system); the tables carry their own keys."""
     # Tables with their contributors (DP jobs, the egress checks' runs) have a stage of their
     # own: the merchant's jobs never read it.
     persons = "-checks" if any(t.person is not None for t in tables) else ""
+    name = f"stage-{job.target}{persons}"
+    in_memory = memory.stage_dir(policy, data.root, job.grant_id, name) \
+        if grant_key is not None else None
     return {
         "workdir": str(workdir), "home": str(data.root),
         # The stage is derived from the tables and kept on this machine (it is rebuilt if
-        # missing), next to the workspace's files when the storage is a shared path.
-        "stage_dir": str(data.local(
-            f"{workspace_path(job.grant_id)}/stage-{job.target}{persons}")),
+        # missing), next to the workspace's files when the storage is a shared path, or in
+        # memory only for a grant encrypted at rest.
+        "stage_dir": str(in_memory or data.local(f"{workspace_path(job.grant_id)}/{name}")),
+        "stage_in_memory": in_memory is not None,
         "tables": [t.as_dict() for t in tables], "sql": job.sql, "target": job.target,
-        "settings": dict(policy.sandbox),
+        # A grant encrypted at rest without a memory file system spills nothing: DuckDB's
+        # spill files would hold its data decrypted on a disk.
+        "settings": dict(policy.sandbox) | ({"max_temp_directory_size": "0GB"}
+                                            if grant_key is not None and in_memory is None
+                                            else {}),
         # Two keys: the stage's pseudonyms of identifier columns, and the one tds_pseudonym()
         # and tds_redact() use. Were they one, a merchant could compute the stored pseudonym
         # of any guess (a dictionary of names) and reverse the column.
@@ -127,7 +144,7 @@ class LocalPool:
 
     def start(self) -> LocalPool:
         """Recover jobs of dead workers, then run the dispatch loop in a thread."""
-        remove_orphans()
+        remove_orphans(self.policy)
         with self.transaction() as session:
             jobs.recover(session, self.policy, jobs.process_gone)
         self._thread = threading.Thread(target=self._loop, name="tds-pool", daemon=True)
@@ -256,18 +273,25 @@ def claim_spec(transaction: SessionFactory, policy: Policy, data: Storage, secre
     workdir = None
     try:
         with transaction() as session:
+            memory.prune(session, policy, data.root)
             claimed = jobs.claim(session, policy, data, worker, only)
             if claimed is None:
                 return None
             job, tables = claimed
-            workdir = job_directory(job.id)
             key = grant_key(session, job)
+            workdir = work_directory(policy, job, key)
             return (job.id, job_spec(data, policy, secret, job, tables, workdir,
                                      grant_key=key), workdir, job.dp)
     except BaseException:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def work_directory(policy: Policy, job: Job, key: bytes | None) -> Path:
+    """A job's own directory: in memory for a real job of a grant encrypted at rest (its spill
+    files and its output hold decrypted data), else on the temporary disk."""
+    return job_directory(job.id, memory.root(policy) if key is not None else None)
 
 
 def grant_key(session: Session, job: Job) -> bytes | None:

@@ -18,7 +18,7 @@ from policies import Policy
 from sandbox import jobs
 from sandbox.errors import JobFailed
 from sandbox.models import Job
-from sandbox.pool import grant_key, job_directory, job_spec
+from sandbox.pool import grant_key, job_spec, work_directory
 from sandbox.process import run_once
 from sandbox.spec import OUTPUT_NAME
 from storage import Storage
@@ -32,9 +32,9 @@ def over_job_inputs(session: Session, data: Storage, policy: Policy, secret: byt
     grant = session.get(Grant, job.grant_id)
     tables = jobs.exposures(session, data, policy, grant, job.target, before_job=job.id,
                             persons=True)
-    workdir = job_directory(job.id)
+    key = grant_key(session, job)
+    workdir = work_directory(policy, job, key)
     try:
-        key = grant_key(session, job)
         spec = job_spec(data, policy, secret, job, tables, workdir, grant_key=key)
         spec["sql"] = sql  # its stage holds the contributors (pool.job_spec names it apart)
         outcome = run_once(spec)

@@ -73,15 +73,19 @@ class Warm:
         self.key = b""
         self.con = engine.new_connection()
         functions.register(self.con, lambda: self.key)
-        # Arrow datasets (encrypted stages, earlier outputs) load pandas: about 0.2 s that a
-        # waiting process spends while idle, not a job's (a job that needs them sooner waits
-        # for this import to end, Python's import lock sees to that).
-        threading.Thread(target=_import_datasets, name="tds-warm-imports", daemon=True).start()
+        # Arrow datasets (encrypted stages, earlier outputs) load pandas: about 0.2 s of CPU
+        # that a spare spends once it has waited a while, not a job's. A job that arrives
+        # first stops it (one that needs them then imports them itself, or waits for the
+        # import under way: Python's import lock sees to that).
+        self.busy = threading.Event()
+        threading.Thread(target=self._import_when_idle, name="tds-warm-imports",
+                         daemon=True).start()
 
-
-def _import_datasets() -> None:
-    import pyarrow.dataset
-    import pyarrow.parquet.encryption  # noqa: F401
+    def _import_when_idle(self, after: float = 1.0) -> None:
+        if self.busy.wait(after):
+            return
+        import pyarrow.dataset
+        import pyarrow.parquet.encryption  # noqa: F401
 
 
 def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> dict[str, Any]:
@@ -91,6 +95,9 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
     key = bytes.fromhex(spec["pseudonym_key"])
     # The grant's data key when its real data is encrypted at rest: the stage, the output.
     grant_key = bytes.fromhex(spec["grant_key"]) if spec.get("grant_key") else None
+    # ... in memory, its stage is DuckDB's own file (decrypted, never on a disk); elsewhere a
+    # folder of Parquet files encrypted with the grant's key.
+    stage_key = None if spec.get("stage_in_memory") else grant_key
     warm = warm or Warm()
     warm.key = key
     phases: dict[str, float] = {}
@@ -110,7 +117,7 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
                                   bytes.fromhex(spec["stage_key"]),
                                   {k: bytes.fromhex(v)
                                    for k, v in spec.get("consent_keys", {}).items()},
-                                  grant_key) \
+                                  stage_key) \
             if spec.get("stage_dir") else None
         os.chdir(workdir)
         if stage_file is not None:
@@ -122,7 +129,7 @@ def execute(spec: dict[str, Any], workdir: Path, warm: Warm | None = None) -> di
         lap("stage")
         apply_limits(settings)
         output = workdir / OUTPUT_NAME if spec["keep_output"] else None
-        con = engine.lock(warm.con, exposures, stage_file, settings, output, grant_key)
+        con = engine.lock(warm.con, exposures, stage_file, settings, output, stage_key)
         lap("lockdown")
         try:
             result = engine.run_select(con, spec["sql"], output, settings,
@@ -176,6 +183,7 @@ def main() -> int:
     parent = os.getppid()
     warm = Warm()
     line = sys.stdin.readline()
+    warm.busy.set()
     if not line:
         return 0  # a warm process that was never given a job
     watch_parent(parent)

@@ -180,6 +180,9 @@ def home(tmp_path: Path, database_url: str | None, request: pytest.FixtureReques
     h.init()
     yield h
     h.store.dispose()
+    from sandbox import memory
+
+    memory.forget(h.policy, h.data.root)  # its grants' stages kept in memory (tmpfs)
 
 
 @dataclass

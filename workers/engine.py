@@ -27,7 +27,7 @@ def run(rt: Runtime, concurrency: int) -> None:
     again for another worker (the interrupted attempt does not count). A worker that loses the
     database (a restart, a failover) starts again by itself once it is back."""
     rt.worker = rt.worker or worker_name()
-    for path in remove_orphans():
+    for path in remove_orphans(rt.policy):
         log.warning("removed %s, left by a worker that died", path)
     app = build(rt)
     rt.spares = WarmSpares(concurrency, rt.policy.sandbox.job_nice)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,13 +18,13 @@ from egress import requesting
 from egress.bundle import verify_bundle
 from egress.models import EgressRequest
 from lineage import LedgerEvent
-from sandbox import jobs
+from sandbox import jobs, memory
 from sandbox.models import Job
 from sandbox.pool import claim_spec
 from service.home import Home
 from tests.conftest import apply, approve, register
 from tests.egress.test_egress import AGGREGATE, ask, vote
-from tests.helpers import read_stored, refused
+from tests.helpers import read_stored, refused, set_policy
 from vault import KeyDestroyed, keys
 from vault.files import is_encrypted, read_table
 
@@ -61,15 +62,22 @@ def test_a_sensitive_dataset_is_stored_encrypted_and_a_public_one_in_the_clear(
         ("dataset", home.master_key.kid)]
 
 
-def test_a_real_job_reads_and_writes_only_encrypted_files_and_gets_plain_results(
+def disk_files(home) -> list[Path]:
+    return [p for p in home.root.rglob("*") if p.is_file()]
+
+
+def test_a_real_job_keeps_nothing_decrypted_on_disk_and_gets_plain_results(
         home, people, grant_id):
     job = run(home, people, grant_id)
     output = home.data.local(job.output_path)
     plain(output)
-    stages = list(home.data.local(f"workspaces/{grant_id}").glob("stage-real/stage-*"))
-    assert stages and all(p.is_dir() for p in stages)
-    for table in stages[0].iterdir():
-        plain(table)
+    # Its stage is DuckDB's own file, decrypted in memory only (a tmpfs), never on the disk.
+    (stage,) = memory.stage_dir(home.policy, home.data.root, grant_id, "stage-real").glob(
+        "stage-*.duckdb")
+    assert not any("stage-" in str(p) for p in disk_files(home))
+    assert all(is_encrypted(p) for p in disk_files(home) if p.suffix == ".parquet"
+               and "workspaces" in p.parts and "simulated" not in p.parts)
+    assert stage.stat().st_size
     source = read_stored(home, "datasets/visits/v1.parquet").to_pandas()
     expected = source.groupby("district").agg(n=("fee", "size"), fees=("fee", "sum"))
     got = read_stored(home, output).to_pandas().set_index("district")
@@ -79,6 +87,42 @@ def test_a_real_job_reads_and_writes_only_encrypted_files_and_gets_plain_results
     assert read_stored(home, again.output_path).column("rows")[0].as_py() == len(source)
     simulated = run(home, people, grant_id, QUERY, "trial", target="simulated")
     assert not is_encrypted(home.data.local(simulated.output_path))  # simulated data only
+
+
+def test_without_a_memory_file_system_the_stage_is_encrypted_on_disk_and_nothing_spills(
+        home, people, grant_id):
+    set_policy(home, memory_dir='""')
+    job = run(home, people, grant_id)
+    (stage,) = home.data.local(f"workspaces/{grant_id}/stage-real").glob("stage-*")
+    assert stage.is_dir()
+    for table in stage.iterdir():
+        plain(table)
+    again = run(home, people, grant_id, "SELECT d.district, sum(o.n) AS n FROM visits d "
+                "JOIN out o USING (district) GROUP BY 1", "joined")
+    assert read_stored(home, again.output_path).num_rows == job.output_rows
+    with home.store.transaction() as s:
+        job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, QUERY,
+                             "o2").id
+    claimed = claim_spec(home.store.transaction, home.policy, home.data,
+                         home.pseudonym_secret, "probe", {job_id})
+    try:
+        assert claimed[1]["settings"]["max_temp_directory_size"] == "0GB"
+        assert not claimed[1]["stage_in_memory"]
+    finally:
+        shutil.rmtree(claimed[2], ignore_errors=True)
+
+
+def test_a_grant_that_ends_loses_its_stage_in_memory_on_every_worker(home, people, grant_id):
+    run(home, people, grant_id)
+    folder = memory.stage_dir(home.policy, home.data.root, grant_id, "stage-real")
+    assert any(folder.glob("stage-*.duckdb"))
+    with home.store.transaction() as s:
+        applications.revoke(s, people.admin, home.policy, grant_id, "违反协议", home.data)
+    # Another worker of the machine (no after-commit of the revocation ran there) drops it
+    # at its next claim.
+    assert claim_spec(home.store.transaction, home.policy, home.data, home.pseudonym_secret,
+                      "other", None) is None
+    assert not folder.exists()
 
 
 def test_the_job_process_gets_its_grants_keys_and_nothing_more(home, people, grant_id):
@@ -197,3 +241,17 @@ def test_jobs_of_an_ended_grant_are_gone_with_its_key(home, people, grant_id):
         assert s.get(Job, job.id).output_path  # the record stays; the data is shredded
         with pytest.raises(KeyDestroyed, match="cannot be read any more"):
             keys.get(s, "grant", grant_id)
+
+
+def test_stages_in_memory_of_a_home_that_is_gone_are_removed(home, tmp_path):
+    from sandbox.pool import remove_orphans
+
+    gone = tmp_path / "gone-home"
+    gone.mkdir()
+    folder = memory.stage_dir(home.policy, gone, 1, "stage-real")
+    folder.mkdir(parents=True)
+    (folder / "stage-x.duckdb").write_bytes(b"decrypted rows")
+    kept = memory.stage_dir(home.policy, home.data.root, 1, "stage-real")
+    gone.rmdir()
+    assert folder.parent.parent in remove_orphans(home.policy)
+    assert not folder.exists() and kept.parent.parent.exists()
