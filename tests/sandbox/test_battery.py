@@ -253,9 +253,11 @@ EXHAUSTION = [
     ("SELECT repeat('x', 2000000000) AS x", "failed", "memory"),
     ("SELECT list(range) AS l FROM range(2000000000)", None, None),
     ("SELECT count(*) AS n FROM generate_series(1, 100000000000000)", "timed_out", "longer than"),
+    # 8,000 output columns: DuckDB's Parquet writer runs out of memory on them; pyarrow's,
+    # which writes the outputs of grants encrypted at rest, copes. Either way it ends.
     ("SELECT * FROM (SELECT a.range % 8000 AS k, b.range AS v FROM range(8000) a, "
      "range(100000) b) PIVOT (sum(v) FOR k IN (" + ", ".join(map(str, range(8000))) + "))",
-     None, None),
+     "ends", None),
 ]
 
 
@@ -268,8 +270,8 @@ def test_resource_exhaustion_ends_only_the_job(home, people, grant_id, sql, stat
     with home.store.transaction() as s:
         job_id = jobs.submit(s, people.merchant, home.policy, home.data, grant_id, sql, "o").id
     job = home.run_job(job_id, timeout=60)
-    assert job.status in ("failed", "timed_out"), (job.status, job.error)
-    if status:
+    assert job.status in ("failed", "timed_out") or status == "ends", (job.status, job.error)
+    if status and status != "ends":
         assert job.status == status, job.error
     assert message is None or message in job.error
     assert job.duration_ms < 20_000
