@@ -31,7 +31,10 @@ def root(policy: Policy) -> Path | None:
     base = policy.sandbox.memory_dir
     if not base or not os.path.isdir(base) or not os.access(base, os.W_OK | os.X_OK):
         return None
-    folder = Path(base) / f"tds-{os.getuid()}"
+    # Named by a digest of the user, not its number: a job's DuckDB can list its own
+    # directory's path, which need not tell the user the platform runs as.
+    user = hashlib.sha256(f"tds-user-{os.getuid()}".encode()).hexdigest()[:12]
+    folder = Path(base) / f"tds-{user}"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
