@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from catalog.errors import InvalidInput, StorageFull
 from catalog.names import column_name
 from policies.errors import storage_full
+from vault.files import write_table
 
 _DELIMITERS = ",;\t|"
 _SNIFF_BYTES = 64 * 1024
@@ -120,12 +121,7 @@ def write_parquet_atomically(table: pa.Table, target: Path, key: bytes | None = 
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(fd)
     try:
-        if key is None:
-            pq.write_table(table, tmp, compression="zstd")
-        else:
-            from vault.files import write_table
-
-            write_table(table, tmp, key)
+        write_table(table, tmp, key)  # zstd; encrypted with ``key`` if given
         os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -18,12 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kernel.base import Base
-
-
-def utcnow() -> dt.datetime:
-    """Naive UTC: every timestamp of the store is naive UTC, on SQLite and PostgreSQL alike."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+from kernel.base import Base, utcnow
 
 
 class Dataset(Base):

@@ -1,9 +1,16 @@
-"""The declarative base every package's tables share, and the transaction hooks (work to do
-after a commit or a rollback) every package registers."""
+"""The declarative base every package's tables share, their clock (naive UTC), and the
+transaction hooks (work to do after a commit or a rollback) every package registers."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import DeclarativeBase
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: every timestamp of the store is naive UTC, on SQLite and PostgreSQL alike."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):

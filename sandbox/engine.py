@@ -139,17 +139,17 @@ def _staging_query(con: duckdb.DuckDBPyConnection, e: Exposure,
 
 
 def _write_encrypted(relation: duckdb.DuckDBPyRelation, path: Path, key: bytes,
-                     settings: dict[str, Any] | None = None) -> int:
-    """Write ``relation`` to an encrypted Parquet file, a row group per batch; its rows. With
+                     settings: dict[str, Any] | None = None) -> None:
+    """Write ``relation`` to an encrypted Parquet file, a row group per batch. With
     ``settings`` (a job's output) the policy's row cap applies while it is written. DuckDB
     computes the next batch in a second thread while pyarrow encrypts and writes the last
     (both release the GIL): as fast as DuckDB's own writer (bench/sandbox_overhead.py)."""
     import queue
     import threading
 
-    from vault.files import STAGE_WRITE, writer
+    from vault.files import writer
 
-    reader = relation.to_arrow_reader(STAGE_WRITE["row_group_size"])
+    reader = relation.to_arrow_reader(ROW_GROUP_ROWS)
     batches: queue.Queue = queue.Queue(2)
     stop = threading.Event()
 
@@ -175,16 +175,18 @@ def _write_encrypted(relation: duckdb.DuckDBPyRelation, path: Path, key: bytes,
                 rows += batch.num_rows
                 if settings is not None:
                     _within_caps(rows, 0, settings)
-                out.write_batch(batch, row_group_size=STAGE_WRITE["row_group_size"])
+                out.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
     finally:
         stop.set()
         while producer.is_alive():  # unblock a producer waiting on a full queue
             with contextlib.suppress(queue.Empty):
                 batches.get_nowait()
             producer.join(0.01)
-    return rows
 
 
+# Row groups of a million rows: DuckDB's Arrow scan of an encrypted stage then runs in
+# parallel over them (bench/sandbox_overhead.py --encryption).
+ROW_GROUP_ROWS = 1 << 20
 # A stage is written once and read by every job: snappy pages, dictionaries where they help.
 STAGE_WRITE_OPTIONS = {"compression": "snappy"}
 # An output is written by its job: without dictionaries pyarrow keeps pace with DuckDB.

@@ -21,12 +21,12 @@ import pyarrow.parquet as pq
 from vault.errors import VaultError
 
 ENVELOPE_MAGIC = b"TDSENC1\n"
-# Row groups of a million rows and snappy pages: DuckDB's Arrow scan of an encrypted stage
-# then runs as fast as its native storage (bench/sandbox_overhead.py --encrypted).
-STAGE_WRITE = {"compression": "snappy", "row_group_size": 1 << 20}
 
 
-def _encryption(key: bytes) -> Any:
+def _encryption(key: bytes | None) -> Any:
+    """pyarrow's encryption properties for ``key`` (None: a plain file)."""
+    if key is None:
+        return None
     import pyarrow.parquet.encryption as pe
 
     return pe.create_encryption_properties(key)
@@ -83,14 +83,12 @@ def writer(path: str | Path, schema: pa.Schema, key: bytes | None, **options: An
            ) -> pq.ParquetWriter:
     """A ParquetWriter that encrypts with ``key`` (plain when None)."""
     options.setdefault("compression", "zstd")
-    return pq.ParquetWriter(path, schema, encryption_properties=_encryption(key)
-                            if key is not None else None, **options)
+    return pq.ParquetWriter(path, schema, encryption_properties=_encryption(key), **options)
 
 
 def write_table(table: pa.Table, path: str | Path, key: bytes | None, **options: Any) -> None:
     options.setdefault("compression", "zstd")
-    pq.write_table(table, path, encryption_properties=_encryption(key) if key is not None
-                   else None, **options)
+    pq.write_table(table, path, encryption_properties=_encryption(key), **options)
 
 
 def arrow_dataset(path: str | Path, key: bytes | None, schema: pa.Schema | None = None) -> Any:
