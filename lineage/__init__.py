@@ -15,8 +15,10 @@ _WHERE = {
     "SigningKeyError": "lineage.errors",
     "Checkpoint": "lineage.ledger", "LedgerCheckpoint": "lineage.ledger",
     "LedgerEvent": "lineage.ledger", "LedgerNode": "lineage.ledger", "append": "lineage.ledger",
-    "committed": "lineage.ledger", "forget_head": "lineage.ledger", "seal": "lineage.ledger",
-    "witness": "lineage.ledger",
+    "forget_head": "lineage.ledger", "seal": "lineage.ledger",
+    "sync_file": "lineage.ledger", "witness": "lineage.ledger", "hand_in": "lineage.ledger",
+    "Ticket": "lineage.ledger",
+    "await_witness": "lineage.ledger",
     "Signer": "lineage.signing", "create_keypair": "lineage.signing",
     "load_public": "lineage.signing", "load_signer": "lineage.signing",
     "Verification": "lineage.verify", "verify_ledger": "lineage.verify",
@@ -24,8 +26,9 @@ _WHERE = {
 
 __all__ = [
     "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LedgerNode", "LineageError",
-    "Signer", "SigningKeyError", "Verification", "append", "committed", "create_keypair",
-    "forget_head", "load_public", "load_signer", "seal", "verify_ledger", "witness",
+    "Signer", "SigningKeyError", "Ticket", "Verification", "append", "await_witness", "create_keypair",
+    "forget_head", "hand_in", "load_public", "load_signer", "seal", "sync_file", "verify_ledger",
+    "witness",
 ]
 
 
@@ -46,10 +49,13 @@ if TYPE_CHECKING:
         LedgerCheckpoint,
         LedgerEvent,
         LedgerNode,
+        Ticket,
         append,
-        committed,
+        await_witness,
         forget_head,
+        hand_in,
         seal,
+        sync_file,
         witness,
     )
     from lineage.signing import Signer, create_keypair, load_public, load_signer

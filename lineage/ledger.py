@@ -17,11 +17,12 @@ import json
 import os
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, select, text
+from sqlalchemy import Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kernel.base import Base
@@ -29,6 +30,7 @@ from lineage import merkle
 from lineage.canonical import NotCanonical, canonical_bytes
 from lineage.errors import LedgerError
 from lineage.events import checked
+from lineage.rows import Rows, event_row
 from lineage.signing import Signer
 from policies.roles import Actor
 
@@ -130,53 +132,34 @@ def event_body(seq: int, time: str, actor: str, actor_id: int | None, action: st
             "subject": subject, "payload": payload}
 
 
-def locked_head(session: Session) -> tuple[int, str]:
+def locked_head(session: Session, *, dequeue: bool = False) -> tuple[int, str]:
+    """The ledger's head under its write lock, with the tree's right edge (``TREE_KEY``).
+    ``dequeue``: also take every queued event off the queue (``QUEUED_ROWS``), in the same
+    round trip on PostgreSQL."""
     cached = session.info.get(HEAD_KEY)
     if cached is not None:
         return cached
-    # Core statements on the session's connection: the ORM's execute path costs more than the
-    # statement itself, on every event of every state change.
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and not session.info.get(LOCKED):
-        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
-    row = connection.execute(_HEAD_QUERY).first()
-    head = (row[0], row[1]) if row else (0, GENESIS)
-    remembered = _REMEMBERED.get(id(session.get_bind()))
-    if remembered is not None and remembered[0] == head:
-        # This process wrote the head last: its tree edge is still right.
-        session.info[TREE_KEY] = merkle.Frontier(head[0], remembered[1])
-    else:
-        session.info[TREE_KEY] = load_frontier(session, head[0])
+    rows = driver(session)
+    with rows.batch():  # PostgreSQL: BEGIN, the lock, the head and the queue in one round trip
+        if rows.dialect.name == "postgresql" and not session.info.get(LOCKED):
+            rows.send("lock", (ADVISORY_LOCK,))
+        found = rows.send("head")
+        taken = rows.send("dequeue") if dequeue else None
+    found = found.fetchall()
+    if taken is not None:
+        session.info[QUEUED_ROWS] = taken.fetchall()
+    head = (found[0][0], found[0][1]) if found else (0, GENESIS)
+    edge = {level: node for _, _, level, node in found if level is not None}
+    subtrees = []
+    for level, idx in merkle.perfect_subtrees(head[0]):
+        if edge.get(level) is None:
+            raise LedgerError(f"the ledger's Merkle nodes are incomplete (no node {(level, idx)})")
+        subtrees.append(bytes.fromhex(edge[level]))
+    session.info[TREE_KEY] = merkle.Frontier(head[0], subtrees)
     return head
 
 
-_HEAD_QUERY = select(LedgerEvent.seq, LedgerEvent.hash).order_by(LedgerEvent.seq.desc()).limit(1)
-
-# The tree edge after this process's last commit, per database engine: the next transaction
-# reuses it when the head it reads under the write lock is still that commit's head.
-_REMEMBERED: dict[int, tuple[tuple[int, str], list[bytes]]] = {}
-
-
-def committed(session: Session) -> None:
-    """Call after a commit that appended events."""
-    head, tree = session.info.get(HEAD_KEY), session.info.get(TREE_KEY)
-    if head is not None and tree is not None:
-        _REMEMBERED[id(session.get_bind())] = (head, list(tree.subtrees))
-
-
-def load_frontier(session: Session, size: int) -> merkle.Frontier:
-    """The right edge of the tree of ``size`` leaves, from the stored nodes."""
-    wanted = merkle.perfect_subtrees(size)
-    found = {}
-    if wanted:
-        levels = {level for level, _ in wanted}
-        rows = session.execute(select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-            LedgerNode.level.in_(levels), LedgerNode.idx.in_({i for _, i in wanted})))
-        found = {(level, idx): bytes.fromhex(h) for level, idx, h in rows}
-    missing = [w for w in wanted if w not in found]
-    if missing:
-        raise LedgerError(f"the ledger's Merkle nodes are incomplete (no node {missing[0]})")
-    return merkle.Frontier(size, [found[w] for w in wanted])
+QUEUED_ROWS = "lineage.queued_rows"
 
 
 def event_bytes(body: dict[str, Any]) -> bytes:
@@ -242,12 +225,11 @@ def append(session: Session, actor: Actor, action: str, subject: str,
     digest = chain_hash(prev, data)
     row.update(seq=seq, time=time, prev_hash=prev, hash=digest)
     tree: merkle.Frontier = session.info[TREE_KEY]
-    nodes = [{"level": level, "idx": idx, "hash": h.hex()}
-             for level, idx, h in tree.add(merkle.leaf_hash(data))]
-    # Plain inserts (no unit of work): the ledger's rows are never updated through the ORM.
-    connection = session.connection()
-    connection.execute(LedgerEvent.__table__.insert(), [row])
-    connection.execute(LedgerNode.__table__.insert(), nodes)
+    nodes = [(level, idx, h.hex()) for level, idx, h in tree.add(merkle.leaf_hash(data))]
+    rows = driver(session)
+    with rows.batch():
+        rows.many("event", [event_row(row)])
+        rows.many("node", nodes)
     session.info[HEAD_KEY] = (seq, digest)
     return Appended(**row)
 
@@ -259,28 +241,45 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def driver(session: Session) -> Rows:
+    """The ledger's statements on ``session``'s connection (one per transaction)."""
+    rows = session.info.get(ROWS)
+    # Checked each time: after a commit the session may hold another pooled connection.
+    if rows is None or rows.raw is not session.connection().connection.driver_connection:
+        rows = session.info[ROWS] = Rows(session)
+    return rows
+
+
+ROWS = "lineage.rows"
+
+
 def forget_head(session: Session) -> None:
     """Drop the cached head (after a commit or rollback the next append re-reads it)."""
+    session.info.pop(ROWS, None)
     session.info.pop(HEAD_KEY, None)
     session.info.pop(TREE_KEY, None)
     session.info.pop(DIRECT, None)
     session.info.pop(LOCKED, None)
 
 
-def seal(session: Session, signer: Signer, origin: str) -> Checkpoint | None:
+def seal(session: Session, signer: Signer | Callable[[], Signer],
+         origin: str | Callable[[], str]) -> Checkpoint | None:
     """Store a signed checkpoint of the events this transaction appended (None if none).
-    A transaction that rotates the key seals with the new key (``session.info``)."""
+    A transaction that rotates the key seals with the new key (``session.info``). The signer
+    and origin may be given as functions, called only when there is something to seal."""
     head = session.info.get(HEAD_KEY)
     if head is None:
         return None
-    signer = session.info.get(SIGNER_OVERRIDE, signer)
+    signer = session.info.get(SIGNER_OVERRIDE) or (signer if isinstance(signer, Signer)
+                                                  else signer())
+    origin = origin if isinstance(origin, str) else origin()
     size, digest = head
     root = session.info[TREE_KEY].root().hex()
     time = now_iso()
     signature = signer.sign(checkpoint_bytes(size, digest, time, root, origin))
     cp = Checkpoint(size, digest, time, signer.key_id, signature, root, origin)
-    # vars, not asdict: its deep copy costs more than the insert, on every commit.
-    session.connection().execute(LedgerCheckpoint.__table__.insert(), [vars(cp)])
+    driver(session).many("checkpoint", [(cp.size, cp.head, cp.time, cp.key_id, cp.signature,
+                                         cp.root, cp.origin)])
     return cp
 
 
@@ -303,23 +302,47 @@ _WITNESSES: dict[Path, _Witness] = {}
 _WITNESSES_LOCK = threading.Lock()
 
 
-def witness(path: Path, *checkpoints: Checkpoint) -> None:
+def witness(path: Path, *checkpoints: Checkpoint,
+            sync: Callable[[], None] | None = None) -> None:
     """Append committed checkpoints to the witness file (one JSON object a line); returns once
-    they are durably written, with the lines of every thread that waited meanwhile."""
+    they are durably written, with the lines of every thread that waited meanwhile.
+
+    ``sync`` makes the commits of those checkpoints durable first (SQLite's write-ahead log,
+    which commits without syncing): the thread that writes a group's lines calls it once for
+    the whole group, so the witness never holds a checkpoint that a crash could take from the
+    database."""
+    await_witness(hand_in(path, *checkpoints), sync)
+
+
+Ticket = tuple[Path, "_Witness", int] | None
+
+
+def hand_in(path: Path, *checkpoints: Checkpoint) -> Ticket:
+    """Queue committed checkpoints for the witness file, in the order of the calls (a writer
+    that hands in while it still holds the database's write lock keeps commit order)."""
     if not checkpoints:
-        return
+        return None
     with _WITNESSES_LOCK:
         group = _WITNESSES.setdefault(path, _Witness())
     with group.lines:
         group.waiting.extend(json.dumps(vars(cp), sort_keys=True) + "\n" for cp in checkpoints)
         group.queued += len(checkpoints)
-        ticket = group.queued
+        return path, group, group.queued
+
+
+def await_witness(ticket: Ticket, sync: Callable[[], None] | None = None) -> None:
+    """Return once the lines of ``ticket`` are durably written (see :func:`witness`)."""
+    if ticket is None:
+        return
+    path, group, upto_mine = ticket
     with group.file:
         with group.lines:
-            if group.synced >= ticket:  # another thread wrote and synced it
+            if group.synced >= upto_mine:  # another thread wrote and synced it
                 return
             lines, upto, group.waiting = group.waiting, group.queued, []
         try:
+            if sync is not None:  # every line taken was handed in after its commit
+                sync()
             _write_durably(path, "".join(lines))
         except BaseException:
             with group.lines:  # the next writer tries them again
@@ -336,7 +359,25 @@ def _write_durably(path: Path, text: str) -> None:
         data = text.encode("utf-8")
         while data:  # a write may be short (a signal, a full disk's last blocks)
             data = data[os.write(fd, data):]
-        os.fsync(fd)
+        sync_data(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_data(fd: int) -> None:
+    """Make a file's written data durable: fdatasync also writes the size an append changed,
+    without the other metadata fsync waits for (about half its time here)."""
+    getattr(os, "fdatasync", os.fsync)(fd)
+
+
+def sync_file(path: Path) -> None:
+    """Make what was written to ``path`` (by any process) durable; nothing if it is gone."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        sync_data(fd)
     finally:
         os.close(fd)
 

@@ -42,10 +42,10 @@ from lineage.ledger import (
     DIRECT,
     HEAD_KEY,
     LOCKED,
+    QUEUED_ROWS,
     TREE_KEY,
-    LedgerEvent,
-    LedgerNode,
     chain_hash,
+    driver,
     event_body,
     event_bytes,
     forget_head,
@@ -73,7 +73,10 @@ class LedgerQueued(Base):
 
 def enqueue(session: Session, row: dict[str, Any]) -> None:
     """Queue one checked event (``row``: actor, actor_id, action, subject, canonical payload)."""
-    session.connection().execute(LedgerQueued.__table__.insert(), [{**row, "time": _clock()}])
+    rows = driver(session)
+    with rows.batch():  # with the transaction's BEGIN if it is its first statement
+        rows.many("enqueue", [(_clock(), row["actor"], row["actor_id"], row["action"],
+                               row["subject"], row["payload"])])
     session.info[QUEUED] = True
 
 
@@ -94,39 +97,38 @@ def chain_if_free(session: Session) -> bool:
     return True
 
 
-def sequence(session: Session) -> int:
+def sequence(session: Session, *, seal_head: bool = False) -> int:
     """Chain every queued event into the ledger in ``session``'s transaction (the caller seals
-    and commits it); returns how many were chained."""
-    connection = session.connection()
-    # Under the ledger's write lock (taken by locked_head): no other pass takes the same rows.
-    seq, prev = locked_head(session)
-    # Taken off the queue and read in one statement; chained in queue order.
-    table = LedgerQueued.__table__
-    queued = sorted(connection.execute(table.delete().returning(*table.c)).all(),
-                    key=lambda row: row.id)
+    and commits it); returns how many were chained. ``seal_head``: with nothing queued, leave
+    the head for the caller to seal all the same (a writer whose events another process
+    chained gets a checkpoint of them in its own witness file)."""
+    # Taken off the queue under the ledger's write lock (no other pass takes the same rows)
+    # and chained in queue order (by id).
+    seq, prev = locked_head(session, dequeue=True)
+    rows = driver(session)
+    taken = session.info.pop(QUEUED_ROWS, None)
+    queued = sorted(rows.run("dequeue") if taken is None else taken)
     if not queued:
-        if not session.info.get(DIRECT):
+        if not session.info.get(DIRECT) and not seal_head:
             forget_head(session)  # nothing chained: nothing for this transaction to seal
         return 0
     tree: merkle.Frontier = session.info[TREE_KEY]
     time = ledger.now_iso()
     events, nodes = [], []
-    for row in queued:
+    for _id, actor, actor_id, action, subject, payload in queued:
         seq += 1
-        body = event_body(seq, time, row.actor, row.actor_id, row.action, row.subject,
-                          json.loads(row.payload))
-        data = event_bytes(body)
+        data = event_bytes(event_body(seq, time, actor, actor_id, action, subject,
+                                      json.loads(payload)))
         digest = chain_hash(prev, data)
-        events.append({"seq": seq, "time": time, "actor": row.actor, "actor_id": row.actor_id,
-                       "action": row.action, "subject": row.subject, "payload": row.payload,
-                       "prev_hash": prev, "hash": digest})
-        nodes.extend({"level": level, "idx": idx, "hash": h.hex()}
+        events.append((seq, time, actor, actor_id, action, subject, payload, prev, digest))
+        nodes.extend((level, idx, h.hex())
                      for level, idx, h in tree.add(merkle.leaf_hash(data)))
         prev = digest
-    for start in range(0, len(events), BATCH):
-        connection.execute(LedgerEvent.__table__.insert(), events[start:start + BATCH])
-    for start in range(0, len(nodes), BATCH):
-        connection.execute(LedgerNode.__table__.insert(), nodes[start:start + BATCH])
+    with rows.batch():  # PostgreSQL: one round trip for all of them
+        for start in range(0, len(events), BATCH):
+            rows.many("event", events[start:start + BATCH])
+        for start in range(0, len(nodes), BATCH):
+            rows.many("node", nodes[start:start + BATCH])
     session.info[HEAD_KEY] = (seq, prev)
     return len(events)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +30,9 @@ from lineage.queue import QUEUE, QUEUED, chain_if_free, sequence
 from service.errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
+
+DEFER_WITNESS = "tds.defer_witness"  # session.info: leave the witness's ticket to the caller
+TICKET = "tds.witness_ticket"
 
 
 class StoreUnavailable(ServiceError):
@@ -42,6 +45,8 @@ class StoreUnavailable(ServiceError):
 # each round trip into a wait. A busy connection that broke fails its request with "the
 # database is unavailable" (HTTP 503, Retry-After), and the pool is renewed at once.
 PING_AFTER_IDLE_SECONDS = 1.0
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
 
 
 def _ping_when_idle(engine: Engine, seconds: float) -> None:
@@ -88,8 +93,14 @@ class Store:
                  origin: Callable[[], str] = lambda: "tds-ledger",
                  master: Callable[[], Any] | None = None) -> None:
         self.url = url
-        self.engine = create_engine(url)
-        sqlite = self.engine.dialect.name == "sqlite"
+        database = make_url(url).database
+        sqlite = url.startswith("sqlite")
+        file_database = sqlite and database not in (None, "", ":memory:")
+        # PostgreSQL: connections kept open for as many threads as a process runs at once (the
+        # API's request threads, a worker's pool); past the pool, each one is opened and closed
+        # again for a single transaction, a connection's start-up cost on every request.
+        self.engine = create_engine(url) if sqlite else create_engine(
+            url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         if sqlite:
             _sqlite_setup(self.engine)  # a local file: nothing to ping
         else:
@@ -109,11 +120,27 @@ class Store:
         # with sleeps growing to 100 ms. Writers of this process queue here instead, so only
         # writers of other processes ever meet that wait.
         self._writer = threading.RLock() if sqlite else None
+        # SQLite commits to its write-ahead log without syncing it (synchronous=NORMAL); the
+        # witness syncs it before it writes the checkpoints of those commits, once for every
+        # transaction that committed meanwhile: durable at the cost of one sync per group.
+        # A PostgreSQL commit is durable when it returns.
+        self._sync = None
+        if file_database:
+            wal = Path(database + "-wal")
+            self._sync = lambda: lineage.sync_file(wal)
         # Group commit of queued ledger events (lineage.queue), where writers can commit side by
         # side: one pass at a time in this process; ``_passes`` counts the passes begun.
         self.group_commit = not sqlite
         self._sequencing = threading.Lock()
         self._passes = 0
+        self._pass_ticket: lineage.Ticket = None  # the witness line of the latest pass
+        # PostgreSQL: jobs queued in a transaction are delivered to `tds worker` processes in
+        # that transaction (imported here, not on every transaction).
+        self._install: Callable[[Session], None] | None = None
+        if not sqlite:
+            from workers.queue import install
+
+            self._install = install
         # Write transactions open in this process. A lone one chains its queued events itself
         # when the ledger's lock is free; with company, they queue and share a pass.
         self._writing = 0
@@ -134,24 +161,20 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        if self._writer is None:
-            with self._transaction() as session:
-                yield session
-            return
-        with self._writer, self._transaction() as session:
-            yield session
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        session = self._sessions()
-        if self.dialect == "postgresql":
-            # Jobs queued here are delivered to `tds worker` processes in this transaction.
-            from workers.queue import install
-
-            install(session)
+        writer = self._writer
+        if writer is not None:
+            writer.acquire()
+        try:
+            session = self._sessions()
+            if self._install is not None:
+                self._install(session)
+        except BaseException:
+            if writer is not None:
+                writer.release()
+            raise
         if self.group_commit:
             session.info[QUEUE] = True
-        checkpoint = None
+        ticket = None
         with self._writing_lock:
             self._writing += 1
         try:
@@ -159,10 +182,11 @@ class Store:
             session.flush()
             if self._writing == 1:
                 chain_if_free(session)
-            checkpoint = lineage.seal(session, self._signer(), self._origin())
+            checkpoint = lineage.seal(session, self._signer, self._origin)
             session.commit()
             passes_before = self._passes
-            lineage.committed(session)
+            # Handed in before the write lock is let go: the witness lists commits in order.
+            ticket = lineage.hand_in(self.witness_path, checkpoint) if checkpoint else None
         except IntegrityError as exc:
             session.rollback()
             self._undo(session)
@@ -180,8 +204,14 @@ class Store:
                 self._writing -= 1
             lineage.forget_head(session)
             session.close()
-        if checkpoint is not None:
-            lineage.witness(self.witness_path, checkpoint)
+            if writer is not None:
+                # Released before the witness: the threads that commit meanwhile share its
+                # sync (lineage.witness), instead of each waiting for the last one's.
+                writer.release()
+        if session.info.get(DEFER_WITNESS):
+            session.info[TICKET] = ticket  # the caller awaits it
+        else:
+            lineage.await_witness(ticket, sync=self._sync)
         if session.info.get(QUEUED):
             self._sequence(passes_before)
         for action in session.info.pop("after_commit", []):
@@ -204,15 +234,21 @@ class Store:
         passes had begun: done once a pass begun after that commit has ended (it chained them,
         with everything else queued), whichever thread ran it."""
         with self._sequencing:
-            if self._passes > passes_before:
-                return
-            self._passes += 1
-            try:
-                self.sequence()
-            except Exception:
-                # The state change stands; its events wait for the next pass, and `tds ledger
-                # verify` counts them meanwhile.
-                log.exception("chaining queued ledger events failed")
+            if self._passes <= passes_before:
+                self._passes += 1
+                try:
+                    with self.transaction() as session:
+                        # The next pass may begin while this one's checkpoint is synced.
+                        session.info[DEFER_WITNESS] = True
+                        sequence(session, seal_head=True)
+                    self._pass_ticket = session.info.get(TICKET) or self._pass_ticket
+                except Exception:
+                    # The state change stands; its events wait for the next pass, and `tds
+                    # ledger verify` counts them meanwhile.
+                    log.exception("chaining queued ledger events failed")
+            # The latest pass's checkpoint: its line follows those of the earlier passes.
+            ticket = self._pass_ticket
+        lineage.await_witness(ticket, sync=self._sync)
 
     def sequence(self) -> int:
         """Chain every queued ledger event now, in one transaction; returns how many."""

@@ -8,6 +8,7 @@ is no longer queued does nothing, so a delivery that arrives twice never runs a 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
@@ -59,7 +60,11 @@ def withdraw(session: Session, job: Any) -> None:
 
 def install(session: Session) -> None:
     """Make the session's job transitions dispatch through the queue."""
+    session.info.update(_hooks())
+
+
+@functools.cache
+def _hooks() -> dict[str, Any]:
     from sandbox.jobs import QUEUED_HOOK, WITHDRAWN_HOOK
 
-    session.info[QUEUED_HOOK] = enqueue
-    session.info[WITHDRAWN_HOOK] = withdraw
+    return {QUEUED_HOOK: enqueue, WITHDRAWN_HOOK: withdraw}
