@@ -6,24 +6,30 @@
 
 Appends, on SQLite (a fresh home) and, with --database-url, on PostgreSQL (a database the run
 creates on that server and drops after). Every transaction is a state change that appends one
-event; the transaction returns once its event is chained, covered by a signed checkpoint and
-that checkpoint is fsynced to the witness file: durable events. Three shapes:
+event; the transaction returns once its event is chained, covered by a signed checkpoint, the
+commit is durable (SQLite's write-ahead log synced) and that checkpoint is synced to the
+witness file: durable events. Three shapes:
 
 - one appender, one event per transaction (nothing to group);
 - --processes x --threads appenders at once, one event per transaction, as the API's request
-  threads append: their transactions commit side by side and sequencer passes chain what they
-  queued with one checkpoint and one witness fsync each (group commit). Target >= 2,000/s;
+  threads append. On PostgreSQL their transactions commit side by side and sequencer passes
+  chain what they queued with one checkpoint each; on both, the threads of a process share the
+  syncs of the log and the witness file (group commit). Target >= 2,000/s. Its peer, run
+  right after in the same shape on the same engine: bare transactions that each write one row
+  without the ledger (what any state change costs), and the ratio;
 - one appender, 100 events per transaction.
 
 Verification recomputes every hash, link, leaf, node, root and signature of a ledger of
 ``--verify`` events on SQLite (built once, cached in bench/.data/; target <= 10 s). Proofs:
 median and worst of 1,000 inclusion proofs of random events against the latest checkpoint
-(target <= 10 ms). There is no external peer: the figures are the product's own.
+(target <= 10 ms); these have no external peer.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import multiprocessing
 import random
 import shutil
@@ -33,10 +39,13 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import Column, Integer, MetaData, Table, Text, func, select
+from sqlalchemy.orm import sessionmaker
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.scratch import scratch_database
-from lineage import append, verify_ledger
+from lineage import LedgerCheckpoint, append, verify_ledger
 from lineage.events import Payload, event
 from lineage.proofs import inclusion, verify_inclusion
 from policies import Actor, Role
@@ -68,14 +77,36 @@ def fill(home: Home, count: int, per_transaction: int, start: int = 0) -> float:
     return time.perf_counter() - started
 
 
-def _appender(path: Path, url: str | None, start: int, threads: int, each: int,
+PEER_TABLE = Table("bench_peer_rows", MetaData(), Column("id", Integer, primary_key=True),
+                   Column("n", Integer), Column("payload", Text))
+
+
+def bare(home: Home, count: int, start: int, lock: threading.Lock) -> None:
+    """The peer: ``count`` transactions of the same engine that write one row each, as the
+    product's transactions do, without the ledger (on SQLite serialized in the process, as
+    the store serializes its writers, so neither meets SQLite's busy wait more often)."""
+    sessions = sessionmaker(home.store.engine)
+    guard = lock if home.store.dialect == "sqlite" else contextlib.nullcontext()
+    for i in range(count):
+        with guard, sessions() as session:
+            session.connection().execute(PEER_TABLE.insert(), [{
+                "n": start + i,
+                "payload": json.dumps({"n": start + i, "rows": 0, "status": "succeeded"})}])
+            session.commit()
+
+
+def _appender(path: Path, url: str | None, start: int, threads: int, each: int, peer: bool,
               go: multiprocessing.Event, done: multiprocessing.Queue) -> None:
-    """One process of the concurrent shape: ``threads`` threads, ``each`` transactions each."""
+    """One process of the concurrent shape: ``threads`` threads, ``each`` transactions each
+    (``peer``: the bare transactions instead of ledger appends)."""
     home = Home(path, url)
     with home.store.read() as session:  # connected before the clock starts
         session.connection()
     go.wait()
-    workers = [threading.Thread(target=fill, args=(home, each, 1, start + t * each))
+    lock = threading.Lock()
+    workers = [threading.Thread(target=bare, args=(home, each, start + t * each, lock))
+               if peer else
+               threading.Thread(target=fill, args=(home, each, 1, start + t * each))
                for t in range(threads)]
     for w in workers:
         w.start()
@@ -85,14 +116,15 @@ def _appender(path: Path, url: str | None, start: int, threads: int, each: int,
     home.store.dispose()
 
 
-def concurrent(path: Path, url: str | None, processes: int, threads: int, each: int) -> float:
+def concurrent(path: Path, url: str | None, processes: int, threads: int, each: int,
+               peer: bool = False) -> float:
     """Seconds for processes x threads appenders to finish ``each`` one-event transactions."""
     context = multiprocessing.get_context("spawn")
     go, done = context.Event(), context.Queue()
     started = []
     for p in range(processes):
         process = context.Process(target=_appender, args=(
-            path, url, 10_000_000 * (p + 1), threads, each, go, done))
+            path, url, 10_000_000 * (p + 1), threads, each, peer, go, done))
         process.start()
         started.append(process)
     time.sleep(3)  # each process imports and connects before the clock starts
@@ -114,10 +146,21 @@ def appends(label: str, path: Path, url: str | None, args: argparse.Namespace) -
           f"({single:,} events, {seconds:.1f} s)")
     each = max(1, single // (args.processes * args.threads))
     total = each * args.processes * args.threads
+    PEER_TABLE.create(home.store.engine, checkfirst=True)
+    with home.store.read() as session:
+        before = session.scalar(select(func.count()).select_from(LedgerCheckpoint))
     seconds = concurrent(path, url, args.processes, args.threads, each)
-    print(f"{label}: {args.processes} processes x {args.threads} threads, one event per "
-          f"transaction: {total / seconds:,.0f} events/s ({total:,} events, {seconds:.1f} s; "
+    with home.store.read() as session:
+        checkpoints = session.scalar(select(func.count()).select_from(LedgerCheckpoint)) - before
+    peer = total / concurrent(path, url, args.processes, args.threads, each, peer=True)
+    rate = total / seconds
+    shape = f"{args.processes} processes x {args.threads} threads"
+    print(f"{label}: {shape}, one event per transaction: {rate:,.0f} events/s ({total:,} "
+          f"events, {seconds:.1f} s, {total / max(checkpoints, 1):.1f} events per checkpoint; "
           "target >= 2,000/s)")
+    print(f"{label}: peer, {shape}, a bare transaction writing one row without the ledger: "
+          f"{peer:,.0f} transactions/s; the ledger's durable appends run at "
+          f"{rate / peer:.2f} of it")
     rest = args.append - single
     seconds = fill(home, rest, 100, start=single)
     print(f"{label}: one appender, 100 events per transaction: {rest / seconds:,.0f} events/s "

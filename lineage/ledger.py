@@ -256,6 +256,7 @@ ROWS = "lineage.rows"
 def forget_head(session: Session) -> None:
     """Drop the cached head (after a commit or rollback the next append re-reads it)."""
     session.info.pop(ROWS, None)
+    session.info.pop(SEALED, None)
     session.info.pop(HEAD_KEY, None)
     session.info.pop(TREE_KEY, None)
     session.info.pop(DIRECT, None)
@@ -267,6 +268,18 @@ def seal(session: Session, signer: Signer | Callable[[], Signer],
     """Store a signed checkpoint of the events this transaction appended (None if none).
     A transaction that rotates the key seals with the new key (``session.info``). The signer
     and origin may be given as functions, called only when there is something to seal."""
+    sealed = session.info.get(SEALED)
+    if sealed is not None and sealed.size == session.info.get(HEAD_KEY, (0,))[0]:
+        return sealed  # stored with its events (lineage.queue.sequence)
+    cp = checkpoint(session, signer, origin)
+    if cp is not None:
+        driver(session).many("checkpoint", [checkpoint_row(cp)])
+    return cp
+
+
+def checkpoint(session: Session, signer: Signer | Callable[[], Signer],
+               origin: str | Callable[[], str]) -> Checkpoint | None:
+    """The signed checkpoint of this transaction's head (None if it appended nothing)."""
     head = session.info.get(HEAD_KEY)
     if head is None:
         return None
@@ -277,12 +290,14 @@ def seal(session: Session, signer: Signer | Callable[[], Signer],
     root = session.info[TREE_KEY].root().hex()
     time = now_iso()
     signature = signer.sign(checkpoint_bytes(size, digest, time, root, origin))
-    cp = Checkpoint(size, digest, time, signer.key_id, signature, root, origin)
-    driver(session).many("checkpoint", [(cp.size, cp.head, cp.time, cp.key_id, cp.signature,
-                                         cp.root, cp.origin)])
-    return cp
+    return Checkpoint(size, digest, time, signer.key_id, signature, root, origin)
 
 
+def checkpoint_row(cp: Checkpoint) -> tuple:
+    return (cp.size, cp.head, cp.time, cp.key_id, cp.signature, cp.root, cp.origin)
+
+
+SEALED = "lineage.sealed"  # session.info: the checkpoint stored with the events it covers
 SIGNER_OVERRIDE = "lineage.signer"
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, func, select, text
@@ -43,6 +44,7 @@ from lineage.ledger import (
     HEAD_KEY,
     LOCKED,
     QUEUED_ROWS,
+    SEALED,
     TREE_KEY,
     chain_hash,
     driver,
@@ -51,6 +53,7 @@ from lineage.ledger import (
     forget_head,
     locked_head,
 )
+from lineage.signing import Signer
 
 QUEUE = "lineage.queue"  # session.info: events of this transaction may be queued
 QUEUED = "lineage.queued"  # session.info: this transaction queued events
@@ -97,11 +100,15 @@ def chain_if_free(session: Session) -> bool:
     return True
 
 
-def sequence(session: Session, *, seal_head: bool = False) -> int:
+def sequence(session: Session, *, seal_head: bool = False,
+             signer: Signer | Callable[[], Signer] | None = None,
+             origin: str | Callable[[], str] = "") -> int:
     """Chain every queued event into the ledger in ``session``'s transaction (the caller seals
     and commits it); returns how many were chained. ``seal_head``: with nothing queued, leave
     the head for the caller to seal all the same (a writer whose events another process
-    chained gets a checkpoint of them in its own witness file)."""
+    chained gets a checkpoint of them in its own witness file). With a ``signer``, the
+    checkpoint is stored with the events, in the same round trip on PostgreSQL (the
+    caller's :func:`lineage.ledger.seal` then returns it)."""
     # Taken off the queue under the ledger's write lock (no other pass takes the same rows)
     # and chained in queue order (by id).
     seq, prev = locked_head(session, dequeue=True)
@@ -124,12 +131,15 @@ def sequence(session: Session, *, seal_head: bool = False) -> int:
         nodes.extend((level, idx, h.hex())
                      for level, idx, h in tree.add(merkle.leaf_hash(data)))
         prev = digest
+    session.info[HEAD_KEY] = (seq, prev)
     with rows.batch():  # PostgreSQL: one round trip for all of them
         for start in range(0, len(events), BATCH):
             rows.many("event", events[start:start + BATCH])
         for start in range(0, len(nodes), BATCH):
             rows.many("node", nodes[start:start + BATCH])
-    session.info[HEAD_KEY] = (seq, prev)
+        if signer is not None:
+            sealed = session.info[SEALED] = ledger.checkpoint(session, signer, origin)
+            rows.many("checkpoint", [ledger.checkpoint_row(sealed)])
     return len(events)
 
 

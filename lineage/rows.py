@@ -4,8 +4,8 @@ Every state change appends, so these statements run on every commit: through SQL
 execution path an insert cost 82 us on SQLite against 5 us on the cursor (a fixed cost per
 statement, whatever the row). The rows are the tables' own columns (``ledger.LedgerEvent`` and
 the rest); the statements are written once here. A driver error is raised as SQLAlchemy's
-(``sqlalchemy.exc.DBAPIError.instance``), so the store's handling of lost connections and
-conflicts sees it as it sees any other statement's.
+(``sqlalchemy.exc.DBAPIError.instance``), and a lost connection is dropped from the pool, so
+the store handles them as it handles any other statement's.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Rows:
     """The driver's connection under ``session``'s transaction (it begins it if need be)."""
 
     def __init__(self, session: Session) -> None:
-        connection = session.connection()
+        self.connection = connection = session.connection()
         self.dialect = connection.dialect
         self.raw = connection.connection.driver_connection
         self.sql = _SQL if self.dialect.name == "sqlite" else _FORMAT
@@ -99,7 +99,12 @@ class Rows:
         try:
             yield
         except dbapi.Error as error:
+            # A lost connection leaves the pool, as SQLAlchemy's own execution path does.
+            lost = self.dialect.is_disconnect(error, self.raw, None)
+            if lost:
+                self.connection.invalidate(error)
             raise exc.DBAPIError.instance(self.sql[name], params, error, dbapi.Error,
+                                          connection_invalidated=lost,
                                           dialect=self.dialect) from error
 
 

@@ -240,7 +240,8 @@ class Store:
                     with self.transaction() as session:
                         # The next pass may begin while this one's checkpoint is synced.
                         session.info[DEFER_WITNESS] = True
-                        sequence(session, seal_head=True)
+                        sequence(session, seal_head=True, signer=self._signer,
+                                 origin=self._origin)
                     self._pass_ticket = session.info.get(TICKET) or self._pass_ticket
                 except Exception:
                     # The state change stands; its events wait for the next pass, and `tds

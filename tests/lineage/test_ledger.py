@@ -362,3 +362,53 @@ def test_concurrent_writers_of_one_process_all_commit_and_the_witness_keeps_comm
         assert sizes == list(range(1, 8 * 15 + 1))
     else:  # a checkpoint per sequencer pass: passes chain what several transactions queued
         assert len(set(sizes)) == len(sizes) and max(sizes) == 8 * 15
+
+
+def test_sqlite_commits_are_synced_before_the_witness_holds_their_checkpoints(home, monkeypatch):
+    """SQLite commits to its write-ahead log without syncing it: the log is synced before the
+    witness gets the checkpoints, once for every thread that committed meanwhile, so a crash
+    never leaves the witness ahead of the database (which verification reports as tampering)."""
+    if home.store.dialect != "sqlite":
+        pytest.skip("a PostgreSQL commit is durable when it returns")
+    import os
+    import threading
+
+    from lineage import ledger
+
+    synced: list[str] = []
+    real = ledger.sync_data
+    monkeypatch.setattr(ledger, "sync_data",
+                        lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd)))
+    fill(home, 1)
+    assert [os.path.basename(p) for p in synced] == ["tds.sqlite3-wal", home.witness_path.name]
+
+    synced.clear()
+    threads = [threading.Thread(target=fill, args=(home, 10)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    names = [os.path.basename(p) for p in synced]
+    # Pairs, the log first; at most one pair per transaction (threads share them).
+    assert names[0::2] == ["tds.sqlite3-wal"] * (len(names) // 2)
+    assert names[1::2] == [home.witness_path.name] * (len(names) // 2)
+    assert 0 < len(names) // 2 <= 60
+    assert verify(home).valid
+
+
+def test_a_failed_ledger_statement_is_the_stores_error_and_changes_nothing(home):
+    """The ledger's statements run on the driver's cursor; their errors still reach the caller
+    as the store's own (a conflict here), and the transaction rolls back whole."""
+    from accounts.users import User
+    from service.errors import Conflict
+
+    fill(home, 3)
+    # A stray node where the next event's leaf goes: its insert conflicts.
+    with home.store.engine.begin() as con:
+        con.exec_driver_sql("INSERT INTO ledger_nodes (level, idx, hash) VALUES (0, 3, 'x')")
+    with pytest.raises(Conflict), home.store.transaction() as s:
+        s.add(User(name="mallory", role="merchant", token_hash="0" * 64))
+        append(s, ALICE, "test.event", "thing:3", {"n": 3}, now=True)
+    with home.store.read() as s:
+        assert s.scalar(text("SELECT count(*) FROM service_users WHERE name = 'mallory'")) == 0
+        assert s.scalar(text("SELECT max(seq) FROM ledger_events")) == 3

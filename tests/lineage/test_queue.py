@@ -155,8 +155,8 @@ def checkpoint(size: int) -> Checkpoint:
 def test_threads_share_witness_fsyncs_and_every_line_lands_whole(tmp_path, monkeypatch):
     path = tmp_path / "witness.jsonl"
     syncs = []
-    real = ledger.os.fsync
-    monkeypatch.setattr(ledger.os, "fsync", lambda fd: (syncs.append(fd), real(fd)))
+    real = ledger.sync_data
+    monkeypatch.setattr(ledger, "sync_data", lambda fd: (syncs.append(fd), real(fd)))
     cps = [checkpoint(n) for n in range(1, 201)]
     threads = [threading.Thread(target=lambda part: [ledger.witness(path, c) for c in part],
                                 args=(cps[i::8],)) for i in range(8)]
@@ -166,7 +166,7 @@ def test_threads_share_witness_fsyncs_and_every_line_lands_whole(tmp_path, monke
         t.join()
     found, problems = read_witness(path)
     assert not problems and sorted(c.size for c in found) == list(range(1, 201))
-    assert len(syncs) <= 200
+    assert 0 < len(syncs) <= 200
 
 
 def test_a_failed_witness_write_is_retried_by_the_next_writer(tmp_path, monkeypatch):
