@@ -436,10 +436,11 @@ def copy_witness(session: Session, path: Path) -> int:
 
 def stored_subtree(session: Session) -> merkle.Subtree:
     """The tree as stored (its Merkle nodes), for proofs and archives."""
+    rows = driver(session)  # a proof reads a node per level: on the cursor, not the ORM
+
     def node(level: int, idx: int) -> bytes:
-        found = session.scalar(select(LedgerNode.hash).where(LedgerNode.level == level,
-                                                             LedgerNode.idx == idx))
-        if found is None:
+        found = rows.run("node_hash", (level, idx))
+        if not found:
             raise LedgerError(f"the ledger's Merkle node ({level}, {idx}) is missing")
-        return bytes.fromhex(found)
+        return bytes.fromhex(found[0][0])
     return merkle.subtree_from_nodes(node)

@@ -37,6 +37,7 @@ _SQL = {
             "FROM head LEFT JOIN levels ON ((CAST(head.seq AS BIGINT) >> levels.level) & 1) = 1 "
             "ORDER BY levels.level DESC",
     "lock": "SELECT pg_advisory_xact_lock(?)",
+    "node_hash": "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?",
     "enqueue": "INSERT INTO ledger_queue (time, actor, actor_id, action, subject, payload) "
                "VALUES (?, ?, ?, ?, ?, ?)",
     "batch": "(statements sent together)",

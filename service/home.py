@@ -129,7 +129,7 @@ class Home:
         """The platform key; reloaded when its file changes (another process rotated it)."""
         self._finish_rotation()
         try:
-            stamp = (self.keys_dir / PRIVATE_NAME).stat()
+            stamp = os.stat(self._key_files[0])
             version = (stamp.st_ino, stamp.st_mtime_ns)
         except OSError:
             version = None
@@ -163,11 +163,16 @@ class Home:
         self._finish_rotation()
         return {"old_key_id": old.key_id, "new_key_id": new.key_id, "seq": seq}
 
+    @cached_property
+    def _key_files(self) -> tuple[str, str]:
+        """The private key's file and a pending rotation's: looked at before every seal."""
+        return (str(self.keys_dir / PRIVATE_NAME), str(self.keys_dir / "pending" / PRIVATE_NAME))
+
     def _finish_rotation(self) -> None:
         """Promote a pending key whose rotation the ledger holds; drop one it does not."""
-        pending = self.keys_dir / "pending"
-        if self.__dict__.get("_rotating") or not (pending / PRIVATE_NAME).exists():
+        if self.__dict__.get("_rotating") or not os.path.exists(self._key_files[1]):
             return
+        pending = self.keys_dir / "pending"
         from sqlalchemy import select
 
         from lineage import LedgerEvent
