@@ -15,10 +15,9 @@ _WHERE = {
     "SigningKeyError": "lineage.errors",
     "Checkpoint": "lineage.ledger", "LedgerCheckpoint": "lineage.ledger",
     "LedgerEvent": "lineage.ledger", "LedgerNode": "lineage.ledger", "append": "lineage.ledger",
-    "forget_head": "lineage.ledger", "seal": "lineage.ledger",
-    "sync_file": "lineage.ledger", "witness": "lineage.ledger", "hand_in": "lineage.ledger",
-    "Ticket": "lineage.ledger",
-    "await_witness": "lineage.ledger",
+    "forget_head": "lineage.ledger", "seal": "lineage.ledger", "sync_file": "lineage.ledger",
+    "Ticket": "lineage.ledger", "hand_in": "lineage.ledger", "await_witness": "lineage.ledger",
+    "witness": "lineage.ledger",
     "Signer": "lineage.signing", "create_keypair": "lineage.signing",
     "load_public": "lineage.signing", "load_signer": "lineage.signing",
     "Verification": "lineage.verify", "verify_ledger": "lineage.verify",
@@ -26,9 +25,9 @@ _WHERE = {
 
 __all__ = [
     "Checkpoint", "LedgerCheckpoint", "LedgerError", "LedgerEvent", "LedgerNode", "LineageError",
-    "Signer", "SigningKeyError", "Ticket", "Verification", "append", "await_witness", "create_keypair",
-    "forget_head", "hand_in", "load_public", "load_signer", "seal", "sync_file", "verify_ledger",
-    "witness",
+    "Signer", "SigningKeyError", "Ticket", "Verification", "append", "await_witness",
+    "create_keypair", "forget_head", "hand_in", "load_public", "load_signer", "seal", "sync_file",
+    "verify_ledger", "witness",
 ]
 
 

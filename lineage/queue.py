@@ -7,8 +7,9 @@ event needs the previous event's hash, so appends are serialized, and on Postgre
 through a commit is held through that commit's WAL flush. Queued, state changes commit side by
 side (the database flushes them together), and one sequencer pass chains the events of every
 transaction that committed before it began: one head read, one batch of rows and Merkle nodes,
-one signed checkpoint and one fsync of the witness file for all of them (as Trillian's
-sequencer integrates queued leaves).
+one signed checkpoint and one sync of the witness file for all of them (as Trillian's
+sequencer integrates queued leaves), in three round trips: the lock, the head and the queue;
+the rows with their checkpoint; the commit.
 
 :class:`service.store.Store` lets a transaction that is its process's only writer chain the
 queue itself before it commits when it finds the ledger's lock free (:func:`chain_if_free`),
@@ -19,8 +20,8 @@ checkpointed and witnessed.
 
 The store queues on PostgreSQL only. SQLite has one writer at a time whatever the ledger does,
 so there queueing would only add a transaction to every state change: events are chained in
-the writer's own transaction, and only the witness file's fsync is shared
-(:func:`lineage.ledger.witness`).
+the writer's own transaction, and the syncs of the write-ahead log and the witness file are
+shared (:func:`lineage.ledger.witness`).
 
 Queued events are chained in queue order and take the time of the pass that chains them, so
 event times never decrease along the ledger.
