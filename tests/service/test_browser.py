@@ -340,6 +340,8 @@ def test_a_returned_application_is_amended_then_withdrawn_and_sent_once(site):
 
 
 def run_job(page, site, sql: str, output: str, button: str) -> str:
+    # The editor may still be loading after the click that opened it.
+    page.locator("#run").wait_for(state="attached")
     page.evaluate("document.getElementById('run').innerHTML = ''")  # forget the last run
     page.fill("#sql", sql)
     page.fill("#output_name", output)
