@@ -34,7 +34,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, func, select, text
+from sqlalchemy import Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kernel.base import Base
@@ -90,9 +90,8 @@ def chain_if_free(session: Session) -> bool:
     it did. Under contention the events stay queued for a pass after the commit."""
     if not session.info.get(QUEUED) or session.info.get(DIRECT):
         return False
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and not connection.execute(
-            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK}).scalar():
+    rows = driver(session)
+    if rows.dialect.name == "postgresql" and not rows.run("try_lock", (ADVISORY_LOCK,))[0][0]:
         return False
     # SQLite: this transaction holds the database's write lock already.
     session.info[LOCKED] = True

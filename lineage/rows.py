@@ -37,10 +37,10 @@ _SQL = {
             "FROM head LEFT JOIN levels ON ((CAST(head.seq AS BIGINT) >> levels.level) & 1) = 1 "
             "ORDER BY levels.level DESC",
     "lock": "SELECT pg_advisory_xact_lock(?)",
+    "try_lock": "SELECT pg_try_advisory_xact_lock(?)",
     "node_hash": "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?",
     "enqueue": "INSERT INTO ledger_queue (time, actor, actor_id, action, subject, payload) "
                "VALUES (?, ?, ?, ?, ?, ?)",
-    "batch": "(statements sent together)",
     "dequeue": "DELETE FROM ledger_queue RETURNING id, actor, actor_id, action, subject, payload",
 }
 # psycopg takes %s where sqlite3 takes ?; the statements hold no other ? or %.
@@ -62,16 +62,18 @@ class Rows:
     def send(self, name: str, params: Sequence[Any] = ()) -> Any:
         """Execute without reading: in a :meth:`batch` the statement waits to be sent with the
         others; read its rows from the returned cursor after the batch."""
-        with self._errors(name, params):
+        sql = self.sql[name]
+        with self._errors(sql, params):
             cursor = self.raw.cursor()
-            cursor.execute(self.sql[name], params)
+            cursor.execute(sql, params)
             return cursor
 
     def run(self, name: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._errors(name, params):
+        sql = self.sql[name]
+        with self._errors(sql, params):
             cursor = self.raw.cursor()
             try:
-                cursor.execute(self.sql[name], params)
+                cursor.execute(sql, params)
                 return cursor.fetchall() if cursor.description else []
             finally:
                 cursor.close()
@@ -79,10 +81,11 @@ class Rows:
     def many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        with self._errors(name, rows):
+        sql = self.sql[name]
+        with self._errors(sql, rows):
             cursor = self.raw.cursor()
             try:
-                cursor.executemany(self.sql[name], rows)
+                cursor.executemany(sql, rows)
             finally:
                 cursor.close()
 
@@ -91,11 +94,11 @@ class Rows:
         """A context in which PostgreSQL sends the statements in one round trip (a pipeline;
         their errors surface when it ends)."""
         pipeline = self.raw.pipeline() if self.dialect.name == "postgresql" else nullcontext()
-        with self._errors("batch", ()), pipeline:
+        with self._errors("(statements sent together)", ()), pipeline:
             yield
 
     @contextmanager
-    def _errors(self, name: str, params: Any) -> Iterator[None]:
+    def _errors(self, statement: str, params: Any) -> Iterator[None]:
         dbapi = self.dialect.loaded_dbapi
         try:
             yield
@@ -104,7 +107,7 @@ class Rows:
             lost = self.dialect.is_disconnect(error, self.raw, None)
             if lost:
                 self.connection.invalidate(error)
-            raise exc.DBAPIError.instance(self.sql[name], params, error, dbapi.Error,
+            raise exc.DBAPIError.instance(statement, params, error, dbapi.Error,
                                           connection_invalidated=lost,
                                           dialect=self.dialect) from error
 

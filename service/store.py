@@ -94,7 +94,7 @@ class Store:
                  master: Callable[[], Any] | None = None) -> None:
         self.url = url
         database = make_url(url).database
-        sqlite = url.startswith("sqlite")
+        sqlite = make_url(url).get_backend_name() == "sqlite"
         file_database = sqlite and database not in (None, "", ":memory:")
         # PostgreSQL: connections kept open for as many threads as a process runs at once (the
         # API's request threads, a worker's pool); past the pool, each one is opened and closed
