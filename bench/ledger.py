@@ -13,8 +13,10 @@ witness file: durable events. Three shapes:
 - one appender, one event per transaction (nothing to group);
 - --processes x --threads appenders at once, one event per transaction, as the API's request
   threads append. On PostgreSQL their transactions commit side by side and sequencer passes
-  chain what they queued with one checkpoint each; on both, the threads of a process share the
-  syncs of the log and the witness file (group commit). Target >= 2,000/s. Its peer, run
+  chain what they queued with one checkpoint each; on SQLite a writer with others in line
+  behind it queues its event and the last in line chains the group; on both, the threads of
+  a process share the syncs of the log and the witness file (group commit). Target >=
+  2,000/s. Its peer, run
   right after in the same shape on the same engine: bare transactions that each write one row
   without the ledger (what any state change costs), and the ratio;
 - one appender, 100 events per transaction.

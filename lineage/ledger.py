@@ -303,11 +303,11 @@ SIGNER_OVERRIDE = "lineage.signer"
 
 class _Witness:
     """Group commit of one witness file: a thread that finds the file busy leaves its line;
-    the thread holding the file writes every waiting line with one fsync."""
+    the thread that takes the file next writes every waiting line with one sync."""
 
     def __init__(self) -> None:
-        self.file = threading.Lock()  # held while writing and syncing
-        self.lines = threading.Lock()  # guards the fields below
+        self.lines = threading.Condition()  # guards the fields below; told when a write ends
+        self.writing = False  # a thread is writing and syncing the file
         self.waiting: list[str] = []
         self.queued = 0  # lines handed in
         self.synced = 0  # lines durably written
@@ -350,21 +350,27 @@ def await_witness(ticket: Ticket, sync: Callable[[], None] | None = None) -> Non
     if ticket is None:
         return
     path, group, upto_mine = ticket
-    with group.file:
+    with group.lines:
+        # All the threads a write covers wake together when it ends, not one after the other.
+        group.lines.wait_for(lambda: group.synced >= upto_mine or not group.writing)
+        if group.synced >= upto_mine:  # another thread wrote and synced it
+            return
+        group.writing = True
+        lines, upto, group.waiting = group.waiting, group.queued, []
+    synced = False
+    try:
+        if sync is not None:  # every line taken was handed in after its commit
+            sync()
+        _write_durably(path, "".join(lines))
+        synced = True
+    finally:
         with group.lines:
-            if group.synced >= upto_mine:  # another thread wrote and synced it
-                return
-            lines, upto, group.waiting = group.waiting, group.queued, []
-        try:
-            if sync is not None:  # every line taken was handed in after its commit
-                sync()
-            _write_durably(path, "".join(lines))
-        except BaseException:
-            with group.lines:  # the next writer tries them again
+            if synced:
+                group.synced = upto
+            else:  # the next writer tries them again
                 group.waiting[:0] = lines
-            raise
-        with group.lines:
-            group.synced = upto
+            group.writing = False
+            group.lines.notify_all()
 
 
 def _write_durably(path: Path, text: str) -> None:

@@ -18,10 +18,13 @@ its events queued, and the store runs a pass and returns only once a pass that b
 that commit has ended. Either way a caller that got an answer has its events chained,
 checkpointed and witnessed.
 
-The store queues on PostgreSQL only. SQLite has one writer at a time whatever the ledger does,
-so there queueing would only add a transaction to every state change: events are chained in
-the writer's own transaction, and the syncs of the write-ahead log and the witness file are
-shared (:func:`lineage.ledger.witness`).
+SQLite has one writer at a time whatever the ledger does, so there a pass in a transaction of
+its own would only add one. Writers take turns with the write lock instead: one that has
+others waiting behind it commits with its events queued (a short transaction: no head read,
+no signature), and the last in line chains the queue in its own transaction
+(:func:`chain_held`) with one checkpoint for the group; those that queued get their answer
+once it is witnessed. The syncs of the write-ahead log and the witness file are shared as
+well (:func:`lineage.ledger.witness`).
 
 Queued events are chained in queue order and take the time of the pass that chains them, so
 event times never decrease along the ledger.
@@ -57,7 +60,8 @@ from lineage.ledger import (
 from lineage.signing import Signer
 
 QUEUE = "lineage.queue"  # session.info: events of this transaction may be queued
-QUEUED = "lineage.queued"  # session.info: this transaction queued events
+QUEUED = "lineage.queued"  # session.info: this transaction queued events not chained yet
+CHAINED = "lineage.chained"  # session.info: this transaction took the queue and chained it
 BATCH = 5_000  # events chained per statement batch
 
 
@@ -96,8 +100,16 @@ def chain_if_free(session: Session) -> bool:
     # SQLite: this transaction holds the database's write lock already.
     session.info[LOCKED] = True
     sequence(session)
-    session.info.pop(QUEUED)
     return True
+
+
+def chain_held(session: Session) -> None:
+    """SQLite: chain the queue in this transaction, which holds the database's write lock, for
+    this process's transactions that committed with their events queued (and this one's).
+    The head is sealed even when another process chained everything queued: this process's
+    writers get a checkpoint of their events in its witness file before their answer."""
+    session.info[LOCKED] = True
+    sequence(session, seal_head=True)
 
 
 def sequence(session: Session, *, seal_head: bool = False,
@@ -115,6 +127,8 @@ def sequence(session: Session, *, seal_head: bool = False,
     rows = driver(session)
     taken = session.info.pop(QUEUED_ROWS, None)
     queued = sorted(rows.run("dequeue") if taken is None else taken)
+    session.info.pop(QUEUED, None)  # this transaction's own queued events among them
+    session.info[CHAINED] = True
     if not queued:
         if not session.info.get(DIRECT) and not seal_head:
             forget_head(session)  # nothing chained: nothing for this transaction to seal

@@ -26,13 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import lineage
 from lineage import Signer
-from lineage.queue import QUEUE, QUEUED, chain_if_free, sequence
+from lineage.queue import CHAINED, QUEUE, QUEUED, chain_held, chain_if_free, sequence
 from service.errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
 
 DEFER_WITNESS = "tds.defer_witness"  # session.info: leave the witness's ticket to the caller
 TICKET = "tds.witness_ticket"
+CHAIN_NOW = "tds.chain_now"  # session.info: chain the queue in this transaction (SQLite)
 
 
 class StoreUnavailable(ServiceError):
@@ -47,6 +48,9 @@ class StoreUnavailable(ServiceError):
 PING_AFTER_IDLE_SECONDS = 1.0
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
+# SQLite: at most this many transactions of a process commit with their events queued before
+# one of them chains the queue, however many writers keep coming (a bound on their wait).
+GROUP_MAX = 32
 
 
 def _ping_when_idle(engine: Engine, seconds: float) -> None:
@@ -128,12 +132,22 @@ class Store:
         if file_database:
             wal = Path(database + "-wal")
             self._sync = lambda: lineage.sync_file(wal)
-        # Group commit of queued ledger events (lineage.queue), where writers can commit side by
-        # side: one pass at a time in this process; ``_passes`` counts the passes begun.
-        self.group_commit = not sqlite
+        # Group commit of queued ledger events (lineage.queue). PostgreSQL: writers commit side
+        # by side, and sequencer passes chain what they queued, one pass at a time in this
+        # process; ``_passes`` counts the passes begun. SQLite: writers take turns with the
+        # write lock; one that has others waiting behind it queues its events, and the last in
+        # line chains the queue in its own transaction (``_chain_in_line``).
+        self.group_commit = True
+        self._sqlite = sqlite
         self._sequencing = threading.Lock()
+        self._passing = threading.Condition()  # guards the pass's fields; told when one ends
+        self._in_pass = False
         self._passes = 0
+        self._ended = 0  # the number of the latest pass that ended
         self._pass_ticket: lineage.Ticket = None  # the witness line of the latest pass
+        self._turns = 0  # SQLite: turns taken with this process's writer lock
+        self._chained_turn = 0  # the latest turn that chained the queue and committed
+        self._pending = 0  # transactions committed with events queued since that turn
         # PostgreSQL: jobs queued in a transaction are delivered to `tds worker` processes in
         # that transaction (imported here, not on every transaction).
         self._install: Callable[[Session], None] | None = None
@@ -141,10 +155,10 @@ class Store:
             from workers.queue import install
 
             self._install = install
-        # Write transactions open in this process. A lone one chains its queued events itself
-        # when the ledger's lock is free; with company, they queue and share a pass.
+        # Write transactions open (or waiting for SQLite's writer lock) in this process. A lone
+        # one chains its queued events itself; with company, they queue and share a pass.
         self._writing = 0
-        self._writing_lock = threading.Lock()
+        self._writers = threading.Condition()  # guards the counts above; told of each change
 
     @property
     def dialect(self) -> str:
@@ -162,31 +176,49 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         writer = self._writer
-        if writer is not None:
-            writer.acquire()
+        with self._writers:
+            self._writing += 1
         try:
-            session = self._sessions()
-            if self._install is not None:
-                self._install(session)
-        except BaseException:
             if writer is not None:
-                writer.release()
+                writer.acquire()
+            try:
+                session = self._sessions()
+                if self._install is not None:
+                    self._install(session)
+            except BaseException:
+                if writer is not None:
+                    writer.release()
+                raise
+        except BaseException:
+            self._left()
             raise
         if self.group_commit:
             session.info[QUEUE] = True
         ticket = None
-        with self._writing_lock:
-            self._writing += 1
+        turn = 0
+        if writer is not None:
+            self._turns += 1  # under the writer lock
+            turn = self._turns
         try:
             yield session
             session.flush()
-            if self._writing == 1:
+            if self._sqlite:
+                self._chain_in_line(session)
+            elif self._writing == 1:
                 chain_if_free(session)
             checkpoint = lineage.seal(session, self._signer, self._origin)
             session.commit()
             passes_before = self._passes
             # Handed in before the write lock is let go: the witness lists commits in order.
             ticket = lineage.hand_in(self.witness_path, checkpoint) if checkpoint else None
+            if self._sqlite:
+                if session.info.get(CHAINED):
+                    with self._writers:
+                        self._chained_turn, self._pending = turn, 0
+                        self._pass_ticket = ticket
+                        self._writers.notify_all()
+                elif session.info.get(QUEUED):
+                    self._pending += 1
         except IntegrityError as exc:
             session.rollback()
             self._undo(session)
@@ -200,20 +232,22 @@ class Store:
             self._undo(session)
             raise
         finally:
-            with self._writing_lock:
-                self._writing -= 1
             lineage.forget_head(session)
             session.close()
             if writer is not None:
                 # Released before the witness: the threads that commit meanwhile share its
                 # sync (lineage.witness), instead of each waiting for the last one's.
                 writer.release()
+            self._left()
         if session.info.get(DEFER_WITNESS):
             session.info[TICKET] = ticket  # the caller awaits it
         else:
             lineage.await_witness(ticket, sync=self._sync)
         if session.info.get(QUEUED):
-            self._sequence(passes_before)
+            if self._sqlite:
+                self._await_chain(turn)
+            else:
+                self._sequence(passes_before)
         for action in session.info.pop("after_commit", []):
             try:
                 action()
@@ -229,26 +263,78 @@ class Store:
                     except Exception:
                         log.exception("after-commit action failed")
 
+    def _left(self) -> None:
+        with self._writers:
+            self._writing -= 1
+            if self._writing == 0:  # nobody left to chain for those waiting (_await_chain)
+                self._writers.notify_all()
+
+    def _chain_in_line(self, session: Session) -> None:
+        """SQLite, under the writer lock: chain the queue in this transaction when no other
+        writer of this process waits behind it (or the group is full); otherwise leave this
+        transaction's events queued for the last in line."""
+        if not (session.info.get(QUEUED) or self._pending or session.info.get(CHAIN_NOW)):
+            return
+        if self._writing > 1 and self._pending + 1 < GROUP_MAX \
+                and not session.info.get(CHAIN_NOW):
+            return
+        chain_held(session)
+
+    def _await_chain(self, turn: int) -> None:
+        """SQLite: return once a transaction that took the writer lock after ``turn``'s has
+        chained the queue and its checkpoint is witnessed. Those in line behind it do so; if
+        none did (the last of them failed, or appended nothing), this thread chains itself."""
+        while True:
+            with self._writers:
+                self._writers.wait_for(
+                    lambda: self._chained_turn > turn or self._writing == 0)
+                if self._chained_turn > turn:
+                    break
+            with self._sequencing:  # one such pass at a time
+                if self._chained_turn > turn:
+                    break
+                try:
+                    with self.transaction() as session:
+                        session.info[CHAIN_NOW] = True
+                except Exception:
+                    # As a failed PostgreSQL pass: the state change stands, its events wait
+                    # for the next chain, and `tds ledger verify` counts them meanwhile.
+                    log.exception("chaining queued ledger events failed")
+                    return
+        lineage.await_witness(self._pass_ticket, sync=self._sync)
+
     def _sequence(self, passes_before: int) -> None:
         """Chain the events queued by a transaction that committed when ``passes_before``
         passes had begun: done once a pass begun after that commit has ended (it chained them,
         with everything else queued), whichever thread ran it."""
-        with self._sequencing:
-            if self._passes <= passes_before:
+        with self._passing:
+            # The waiters of a pass wake together when it ends, and one of those that
+            # committed during it begins the next.
+            self._passing.wait_for(lambda: self._ended > passes_before or not self._in_pass)
+            mine = self._ended <= passes_before
+            if mine:
+                self._in_pass = True
                 self._passes += 1
-                try:
-                    with self.transaction() as session:
-                        # The next pass may begin while this one's checkpoint is synced.
-                        session.info[DEFER_WITNESS] = True
-                        sequence(session, seal_head=True, signer=self._signer,
-                                 origin=self._origin)
-                    self._pass_ticket = session.info.get(TICKET) or self._pass_ticket
-                except Exception:
-                    # The state change stands; its events wait for the next pass, and `tds
-                    # ledger verify` counts them meanwhile.
-                    log.exception("chaining queued ledger events failed")
-            # The latest pass's checkpoint: its line follows those of the earlier passes.
+                number = self._passes
             ticket = self._pass_ticket
+        if mine:
+            try:
+                with self.transaction() as session:
+                    # The next pass may begin while this one's checkpoint is synced.
+                    session.info[DEFER_WITNESS] = True
+                    sequence(session, seal_head=True, signer=self._signer,
+                             origin=self._origin)
+                ticket = session.info.get(TICKET) or ticket
+            except Exception:
+                # The state change stands; its events wait for the next pass, and `tds
+                # ledger verify` counts them meanwhile.
+                log.exception("chaining queued ledger events failed")
+            finally:
+                with self._passing:
+                    # The latest pass's checkpoint: its line follows the earlier passes'.
+                    self._pass_ticket = ticket
+                    self._ended, self._in_pass = number, False
+                    self._passing.notify_all()
         lineage.await_witness(ticket, sync=self._sync)
 
     def sequence(self) -> int:

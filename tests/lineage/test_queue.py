@@ -18,12 +18,6 @@ from policies import Actor, Role
 ALICE = Actor(1, "alice", Role.ADMIN)
 
 
-@pytest.fixture(autouse=True)
-def _group_commit(home):
-    """Queue events on both backends (the store queues on PostgreSQL only by default)."""
-    home.store.group_commit = True
-
-
 def verify(home):
     with home.store.read() as s:
         return verify_ledger(s, home.genesis_public_key, home.witness_path, home.origin)
@@ -135,16 +129,100 @@ def test_any_mix_of_queued_and_chained_events_verifies(home, transactions):
     assert result.valid and not result.warnings, result.problems
 
 
-def test_only_postgresql_queues_by_default(tmp_path, database_url):
+def test_both_backends_queue_and_a_lone_writer_chains_its_own_events(tmp_path, database_url):
     from service.home import Home
 
     other = Home(tmp_path / "other", database_url, None)
-    assert other.store.group_commit == (other.store.dialect == "postgresql")
+    assert other.store.group_commit
     other.init()
     with other.store.transaction() as s:
         event = append(s, ALICE, "test.event", "thing:1", {"n": 1})
-        assert (event.seq is not None) == (other.store.dialect == "sqlite")
+        assert event.seq is None  # queued until the commit
+    assert subjects(other) == ["thing:1"] and queued(other) == 0
+    with other.store.read() as s:  # chained in its own transaction: one checkpoint, no pass
+        assert s.scalar(select(func.count()).select_from(LedgerCheckpoint)) == 1
     other.store.dispose()
+
+
+def _sqlite_only(home) -> None:
+    if home.store.dialect != "sqlite":
+        pytest.skip("SQLite's writers take turns; PostgreSQL's commit side by side")
+
+
+def _behind(home, body) -> threading.Thread:
+    """Start a writer thread running ``body(session)`` and return once it waits for the writer
+    lock that this thread holds (``home.store._writing`` counts it)."""
+    import time
+
+    before = home.store._writing
+    thread = threading.Thread(target=body)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while home.store._writing == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert home.store._writing == before + 1
+    return thread
+
+
+def test_on_sqlite_a_writer_with_others_in_line_queues_and_the_last_chains_for_it(home):
+    _sqlite_only(home)
+
+    def last() -> None:
+        with home.store.transaction() as s:
+            append(s, ALICE, "test.event", "thing:last", {"n": 2})
+
+    with home.store.transaction() as s:
+        append(s, ALICE, "test.event", "thing:first", {"n": 1})
+        behind = _behind(home, last)
+    # Committed with its event queued, and answered only once the last in line chained it.
+    assert subjects(home) == ["thing:first", "thing:last"] and queued(home) == 0
+    behind.join(20)
+    with home.store.read() as s:
+        sizes = list(s.scalars(select(LedgerCheckpoint.size)))
+    assert sizes == [2]  # one checkpoint for the group
+    assert [c.size for c in read_witness(home.witness_path)[0]] == [2]
+    assert verify(home).valid
+
+
+def test_on_sqlite_a_queued_writer_chains_itself_when_the_last_in_line_fails(home):
+    _sqlite_only(home)
+
+    def failing() -> None:
+        with pytest.raises(RuntimeError), home.store.transaction() as s:
+            append(s, ALICE, "test.event", "thing:gone", {"n": 2})
+            raise RuntimeError("the state change fails")
+
+    with home.store.transaction() as s:
+        append(s, ALICE, "test.event", "thing:kept", {"n": 1})
+        behind = _behind(home, failing)
+    behind.join(20)
+    assert subjects(home) == ["thing:kept"] and queued(home) == 0
+    assert [c.size for c in read_witness(home.witness_path)[0]] == [1]
+    result = verify(home)
+    assert result.valid and not result.warnings
+
+
+def test_on_sqlite_groups_are_bounded_however_many_writers_keep_coming(home, monkeypatch):
+    _sqlite_only(home)
+    from service import store
+
+    monkeypatch.setattr(store, "GROUP_MAX", 3)
+    threads = [threading.Thread(target=lambda w: [_write(home, f"thing:{w}-{i}")
+                                                  for i in range(10)], args=(w,))
+               for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sizes = [c.size for c in read_witness(home.witness_path)[0]]
+    assert sizes[-1] == 60 and len(sizes) >= 20
+    assert all(b - a <= 3 for a, b in zip([0, *sizes], sizes, strict=False))
+    assert verify(home).valid
+
+
+def _write(home, subject: str) -> None:
+    with home.store.transaction() as s:
+        append(s, ALICE, "test.event", subject, {"n": 1})
 
 
 def checkpoint(size: int) -> Checkpoint:
