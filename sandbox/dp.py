@@ -244,6 +244,8 @@ def _check_where(spec: Spec, policy: Policy) -> None:
         gate.aggregate_names()
     if not plain or nested or aggregated or any(c.startswith("tds__") for c in columns):
         raise QueryRefused("where must be one plain expression over the table's columns")
+    # Refused here rather than when the job's statement is authorized: the same words, at once.
+    gate.deterministic(tree)
 
 
 def check_columns(spec: Spec, schema: dict[str, str], granted: tuple[str, ...],

@@ -140,6 +140,13 @@ def test_filters_that_are_not_one_plain_expression_are_refused(where):
         dp.parse(spec(where=where), POLICY)
 
 
+@pytest.mark.parametrize("where", ["localtime", "age > 1 OR current_date IS NULL",
+                                   "random() < 0.5"])
+def test_filters_that_read_the_clock_or_chance_are_refused_when_the_spec_is_read(where):
+    with pytest.raises(Exception, match=r"clock|another result"):
+        dp.parse(spec(where=where), POLICY)
+
+
 # -- jobs in a workspace ------------------------------------------------------------------
 
 def test_a_real_dp_job_spends_epsilon_and_leaves_only_noisy_cells(home, people, grant_id):
