@@ -51,6 +51,10 @@ POOL_OVERFLOW = 20
 # SQLite: at most this many transactions of a process commit with their events queued before
 # one of them chains the queue, however many writers keep coming (a bound on their wait).
 GROUP_MAX = 32
+# SQLite: a writer queues only while those waiting behind it are expected to hold the write
+# lock this long at most, all together (from how long turns took lately): a writer that
+# queued waits for them, so behind slow transactions it chains its own events instead.
+GROUP_WAIT_SECONDS = 0.02
 
 
 def _ping_when_idle(engine: Engine, seconds: float) -> None:
@@ -148,6 +152,7 @@ class Store:
         self._turns = 0  # SQLite: turns taken with this process's writer lock
         self._chained_turn = 0  # the latest turn that chained the queue and committed
         self._pending = 0  # transactions committed with events queued since that turn
+        self._held = 0.0  # seconds a turn holds the writer lock, lately (a moving average)
         # PostgreSQL: jobs queued in a transaction are delivered to `tds worker` processes in
         # that transaction (imported here, not on every transaction).
         self._install: Callable[[Session], None] | None = None
@@ -199,6 +204,7 @@ class Store:
         if writer is not None:
             self._turns += 1  # under the writer lock
             turn = self._turns
+            began = time.perf_counter()
         try:
             yield session
             session.flush()
@@ -235,6 +241,8 @@ class Store:
             lineage.forget_head(session)
             session.close()
             if writer is not None:
+                # A moving average of how long a turn holds the lock (_chain_in_line).
+                self._held += (time.perf_counter() - began - self._held) / 8
                 # Released before the witness: the threads that commit meanwhile share its
                 # sync (lineage.witness), instead of each waiting for the last one's.
                 writer.release()
@@ -271,11 +279,12 @@ class Store:
 
     def _chain_in_line(self, session: Session) -> None:
         """SQLite, under the writer lock: chain the queue in this transaction when no other
-        writer of this process waits behind it (or the group is full); otherwise leave this
-        transaction's events queued for the last in line."""
+        writer of this process waits behind it, the group is full, or those behind are slow;
+        otherwise leave this transaction's events queued for the last in line."""
         if not (session.info.get(QUEUED) or self._pending or session.info.get(CHAIN_NOW)):
             return
-        if self._writing > 1 and self._pending + 1 < GROUP_MAX \
+        behind = self._writing - 1
+        if behind and self._pending + 1 < GROUP_MAX and behind * self._held <= GROUP_WAIT_SECONDS \
                 and not session.info.get(CHAIN_NOW):
             return
         chain_held(session)

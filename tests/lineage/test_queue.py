@@ -184,6 +184,25 @@ def test_on_sqlite_a_writer_with_others_in_line_queues_and_the_last_chains_for_i
     assert verify(home).valid
 
 
+def test_on_sqlite_a_writer_behind_slow_turns_chains_its_own_events(home):
+    """Queueing makes a writer wait for those behind it: when turns have been slow lately, it
+    chains its own events instead, so its answer does not wait for theirs."""
+    _sqlite_only(home)
+
+    def last() -> None:
+        with home.store.transaction() as s:
+            append(s, ALICE, "test.event", "thing:last", {"n": 2})
+
+    home.store._held = 1.0  # turns have held the write lock for a second lately
+    with home.store.transaction() as s:
+        append(s, ALICE, "test.event", "thing:first", {"n": 1})
+        behind = _behind(home, last)
+    behind.join(20)
+    assert subjects(home) == ["thing:first", "thing:last"]
+    assert [c.size for c in read_witness(home.witness_path)[0]] == [1, 2]
+    assert verify(home).valid
+
+
 def test_on_sqlite_a_queued_writer_chains_itself_when_the_last_in_line_fails(home):
     _sqlite_only(home)
 
