@@ -221,7 +221,8 @@ class Store:
                 if session.info.get(CHAINED):
                     with self._writers:
                         self._chained_turn, self._pending = turn, 0
-                        self._pass_ticket = ticket
+                        # The latest line: it follows the lines of every earlier chain.
+                        self._pass_ticket = ticket or self._pass_ticket
                         self._writers.notify_all()
                 elif session.info.get(QUEUED):
                     self._pending += 1
@@ -283,6 +284,8 @@ class Store:
         otherwise leave this transaction's events queued for the last in line."""
         if not (session.info.get(QUEUED) or self._pending or session.info.get(CHAIN_NOW)):
             return
+        if session.info.get(CHAINED) and not session.info.get(QUEUED):
+            return  # chained in this transaction already (an event appended ``now``)
         behind = self._writing - 1
         if behind and self._pending + 1 < GROUP_MAX and behind * self._held <= GROUP_WAIT_SECONDS \
                 and not session.info.get(CHAIN_NOW):
