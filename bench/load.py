@@ -263,6 +263,11 @@ def drained(home: Path, database_url: str | None, limit: float = 300) -> None:
             time.sleep(0.5)
 
 
+def first_merchants(people: dict) -> list[int]:
+    """One merchant of each organization (a workspace each), by index."""
+    return list(range(0, len(people["tokens"]), 5))
+
+
 def throughput(home: Path, people: dict, workers: int, database_url: str | None,
                jobs: int = 40, tag: str = "t") -> float:
     """Seconds for ``workers`` job processes to finish ``jobs`` queued simulated jobs, spread
@@ -270,7 +275,7 @@ def throughput(home: Path, people: dict, workers: int, database_url: str | None,
     PostgreSQL). SQLite: the local pool of `tds serve --workers N`; PostgreSQL: N separate
     `tds worker --size 1` processes on the procrastinate queue."""
     server, url = serve(home, 0, database_url)  # queue without running
-    firsts = list(range(0, len(people["tokens"]), 5))  # one merchant of each organization
+    firsts = first_merchants(people)
     try:
         for i in range(jobs):
             k = firsts[i % len(firsts)]
@@ -339,7 +344,7 @@ def main() -> None:
         counts = [int(w) for w in args.workers.split(",") if w.strip()]
         # The first job of a workspace pays for setting it up; without this round the first
         # count measured would pay it for every workspace (1 job process: 38 s against 18 s).
-        organizations = len(range(0, len(people["tokens"]), 5))
+        organizations = len(first_merchants(people))
         seconds = throughput(home, people, counts[0], args.database_url, organizations, "w")
         print(f"  warm-up, the first job of each of the {organizations} workspaces: "
               f"{seconds:.1f} s", flush=True)

@@ -141,7 +141,6 @@ class Store:
         # process; ``_passes`` counts the passes begun. SQLite: writers take turns with the
         # write lock; one that has others waiting behind it queues its events, and the last in
         # line chains the queue in its own transaction (``_chain_in_line``).
-        self.group_commit = True
         self._sqlite = sqlite
         self._sequencing = threading.Lock()
         self._passing = threading.Condition()  # guards the pass's fields; told when one ends
@@ -197,8 +196,7 @@ class Store:
         except BaseException:
             self._left()
             raise
-        if self.group_commit:
-            session.info[QUEUE] = True
+        session.info[QUEUE] = True
         ticket = None
         turn = 0
         if writer is not None:
@@ -282,10 +280,10 @@ class Store:
         """SQLite, under the writer lock: chain the queue in this transaction when no other
         writer of this process waits behind it, the group is full, or those behind are slow;
         otherwise leave this transaction's events queued for the last in line."""
+        if session.info.get(CHAINED):
+            return  # chained in this transaction already (an event appended ``now``)
         if not (session.info.get(QUEUED) or self._pending or session.info.get(CHAIN_NOW)):
             return
-        if session.info.get(CHAINED) and not session.info.get(QUEUED):
-            return  # chained in this transaction already (an event appended ``now``)
         behind = self._writing - 1
         if behind and self._pending + 1 < GROUP_MAX and behind * self._held <= GROUP_WAIT_SECONDS \
                 and not session.info.get(CHAIN_NOW):

@@ -133,7 +133,6 @@ def test_both_backends_queue_and_a_lone_writer_chains_its_own_events(tmp_path, d
     from service.home import Home
 
     other = Home(tmp_path / "other", database_url, None)
-    assert other.store.group_commit
     other.init()
     with other.store.transaction() as s:
         event = append(s, ALICE, "test.event", "thing:1", {"n": 1})
